@@ -1,0 +1,20 @@
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * Every refusal is an HTTPException carrying its status and a short message that says
+ * what to check; `app.onError` turns it into `{ "error": message }`. Messages never
+ * include secrets, signatures or the payload itself.
+ */
+function refusal(status: ContentfulStatusCode) {
+  return (message: string) => new HTTPException(status, { message });
+}
+
+export const badRequest = refusal(400);
+export const unauthorized = refusal(401);
+export const notFound = refusal(404);
+export const payloadTooLarge = refusal(413);
+export const unsupportedMediaType = refusal(415);
+/** The relay cannot act right now but will once fixed: senders retry 5xx. */
+export const unavailable = refusal(503);
+export const misconfigured = refusal(500);

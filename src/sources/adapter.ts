@@ -1,0 +1,37 @@
+import type { NormalizedAlert } from "./alert";
+
+/** What a source receives: the raw bytes' text, read once, before anything parses it. */
+export interface RawDelivery {
+  body: string;
+  headers: Headers;
+  /** Media type without parameters, lower-cased (`application/json`). */
+  contentType: string;
+}
+
+/** What a source makes of a verified delivery. */
+export interface ReceivedAlerts {
+  alerts: NormalizedAlert[];
+  /**
+   * Set when the delivery as a whole needs nothing done (a PagerDuty ping, an
+   * acknowledgement): answered 2xx, nothing queued.
+   */
+  ignored?: string;
+  /** A sender-assigned id that is the same on every retry of this delivery (PagerDuty's X-Webhook-Id). */
+  redeliveryKey?: string;
+}
+
+/**
+ * One monitoring tool. Every source does the same three steps: verify the raw body,
+ * parse it with a schema, map it to normalized alerts (or say why there is nothing to do).
+ * `verify` must throw when the source's secret is unset: a source never accepts a request
+ * because something is missing.
+ */
+export interface SourceAdapter {
+  readonly name: string;
+  /** Media types this source's senders use; anything else is answered 415. */
+  readonly contentTypes: readonly string[];
+  /** Throws an HTTPException(401) unless the request is authentic. */
+  verify(delivery: RawDelivery, env: Env, now: Date): Promise<void>;
+  /** Throws an HTTPException(400) naming the field when the body is not what the source sends. */
+  receive(delivery: RawDelivery): ReceivedAlerts;
+}
