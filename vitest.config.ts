@@ -21,6 +21,6 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "dev/**/*.test.ts"],
   },
 });

@@ -1,8 +1,7 @@
-import { Hono } from "hono";
-
-const app = new Hono<{ Bindings: Env }>();
-app.get("/", (c) => c.text("dex-alert-relay"));
+import { app } from "./app";
+import { consumeDeliveries } from "./consume/queue-consumer";
 
 export default {
   fetch: app.fetch,
+  queue: (batch, env) => consumeDeliveries(batch, env),
 } satisfies ExportedHandler<Env>;

@@ -33,5 +33,5 @@ export interface SourceAdapter {
   /** Throws an HTTPException(401) unless the request is authentic. */
   verify(delivery: RawDelivery, env: Env, now: Date): Promise<void>;
   /** Throws an HTTPException(400) naming the field when the body is not what the source sends. */
-  receive(delivery: RawDelivery): ReceivedAlerts;
+  receive(delivery: RawDelivery): Promise<ReceivedAlerts>;
 }

@@ -1,0 +1,61 @@
+import { formatIssues } from "../schema-issues";
+import { compilePattern, isSlashedPattern } from "./pattern";
+import { RulesSchema, type Rule } from "./rules-schema";
+
+/** A rule with its patterns compiled once, when the configuration is loaded. */
+export interface CompiledRule extends Rule {
+  sources?: readonly string[];
+  title?: RegExp;
+  labels: ReadonlyArray<{ key: string; value: string | RegExp }>;
+}
+
+export type RulesResult = { ok: true; rules: CompiledRule[] } | { ok: false; error: string };
+
+/**
+ * Reads `RULES`, given either as the array wrangler.toml's `[[vars.RULES]]` tables produce
+ * or as the same array in a JSON string (`.dev.vars`, `--var`). Every problem is reported
+ * with the path of what is wrong: `RULES[2].command.type: ...`.
+ */
+export function loadRules(raw: unknown, knownSources: readonly string[]): RulesResult {
+  if (raw === undefined || raw === null || raw === "") return { ok: false, error: "RULES is not set" };
+  let value = raw;
+  if (typeof raw === "string") {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return { ok: false, error: "RULES: not valid JSON" };
+    }
+  }
+  const parsed = RulesSchema.safeParse(value);
+  if (!parsed.success) return { ok: false, error: formatIssues(parsed.error, "RULES") };
+
+  const unknown = unknownSources(parsed.data, knownSources);
+  if (unknown) return { ok: false, error: unknown };
+  return { ok: true, rules: parsed.data.map(compileRule) };
+}
+
+function unknownSources(rules: Rule[], knownSources: readonly string[]): string | undefined {
+  for (const [index, rule] of rules.entries()) {
+    const sources = [rule.match.source ?? []].flat();
+    for (const [i, source] of sources.entries()) {
+      if (!knownSources.includes(source)) {
+        const path = Array.isArray(rule.match.source) ? `.source[${i}]` : ".source";
+        return `RULES[${index}].match${path}: unknown source "${source}" (known: ${knownSources.join(", ")})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function compileRule(rule: Rule): CompiledRule {
+  const { source, title, labels } = rule.match;
+  return {
+    ...rule,
+    sources: source === undefined ? undefined : [source].flat(),
+    title: title === undefined ? undefined : compilePattern(title),
+    labels: Object.entries(labels ?? {}).map(([key, value]) => ({
+      key,
+      value: isSlashedPattern(value) ? compilePattern(value) : value,
+    })),
+  };
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { formatIssues } from "../schema-issues";
+import { readSecret } from "./secrets";
+import { loadRules, type CompiledRule } from "./load-rules";
+
+export const DEFAULT_DEX_API_BASE = "https://api.cloudflare.com/client/v4";
+export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 24;
+export const DEFAULT_MAX_COMMANDS_PER_MINUTE = 30;
+
+/** Everything the pipeline needs from the environment, checked once. */
+export interface RelayConfig {
+  rules: CompiledRule[];
+  accountId: string;
+  dexApiBase: string;
+  dexApiToken: string;
+  idempotencyTtlSeconds: number;
+  maxCommandsPerMinute: number;
+}
+
+export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; error: string };
+
+const numberVar = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    (v) => (v === undefined || v === "" ? fallback : typeof v === "string" ? Number(v) : v),
+    z.number().int().min(min).max(max),
+  );
+
+const VarsSchema = z.object({
+  CF_ACCOUNT_ID: z.string().trim().min(1, "is not set"),
+  DEX_API_BASE: z.preprocess((v) => v || DEFAULT_DEX_API_BASE, z.url({ protocol: /^https?$/ })),
+  IDEMPOTENCY_TTL_HOURS: numberVar(DEFAULT_IDEMPOTENCY_TTL_HOURS, 1, 24 * 30),
+  MAX_COMMANDS_PER_MINUTE: numberVar(DEFAULT_MAX_COMMANDS_PER_MINUTE, 1, 240),
+});
+
+let cachedRules: { raw: unknown; result: ReturnType<typeof loadRules> } | undefined;
+
+/**
+ * Reads and checks the relay's configuration. Compiled rules are kept for as long as the
+ * isolate lives and `RULES` is the same, so a request pays for compiling them only once.
+ * A broken configuration is reported with the path of what is wrong; callers answer
+ * 500 so that senders keep retrying until it is fixed.
+ */
+export function loadConfig(env: Env, knownSources: readonly string[]): ConfigResult {
+  const vars = VarsSchema.safeParse(env);
+  if (!vars.success) return { ok: false, error: formatIssues(vars.error) };
+  const dexApiToken = readSecret(env, "CF_API_TOKEN");
+  if (!dexApiToken) return { ok: false, error: "CF_API_TOKEN: is not set" };
+  if (cachedRules?.raw !== env.RULES) cachedRules = { raw: env.RULES, result: loadRules(env.RULES, knownSources) };
+  const rules = cachedRules.result;
+  if (!rules.ok) return rules;
+  return {
+    ok: true,
+    config: {
+      rules: rules.rules,
+      accountId: vars.data.CF_ACCOUNT_ID,
+      dexApiBase: vars.data.DEX_API_BASE,
+      dexApiToken,
+      idempotencyTtlSeconds: vars.data.IDEMPOTENCY_TTL_HOURS * 3600,
+      maxCommandsPerMinute: vars.data.MAX_COMMANDS_PER_MINUTE,
+    },
+  };
+}

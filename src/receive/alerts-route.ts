@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { loadConfig } from "../config/settings";
+import type { DeliveryMessage } from "../consume/delivery-message";
+import { logProblem } from "../record/log";
+import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
+import { dryRun } from "./dry-run";
+import { misconfigured, notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "./errors";
+
+/** Larger than any alert a monitoring tool sends; anything bigger is refused unread. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** How long a sender's redelivery id is remembered (PagerDuty retries for 48 hours). */
+const REDELIVERY_TTL_SECONDS = 48 * 3600;
+
+/**
+ * `POST /v1/alerts/{source}`: read the body once, verify it, normalize it, queue it, and
+ * answer 202 at once; the queue consumer does the rest. Nothing is queued for a request
+ * that failed any check.
+ */
+export const alertsRoute = new Hono<{ Bindings: Env }>().post(
+  "/v1/alerts/:source",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw payloadTooLarge(`body is larger than ${MAX_BODY_BYTES} bytes`);
+    },
+  }),
+  async (c) => {
+    const now = new Date();
+    const source = sourceNamed(c.req.param("source"));
+    if (!source) throw notFound(`unknown source; use one of: ${SOURCE_NAMES.join(", ")}`);
+    const contentType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (!source.contentTypes.includes(contentType)) {
+      throw unsupportedMediaType(`Content-Type must be ${source.contentTypes.join(" or ")}`);
+    }
+
+    const delivery = { body: await c.req.text(), headers: c.req.raw.headers, contentType };
+    await source.verify(delivery, c.env, now);
+    const loaded = loadConfig(c.env, SOURCE_NAMES);
+    if (!loaded.ok) {
+      logProblem("config-invalid", { error: loaded.error });
+      throw misconfigured(`relay configuration is invalid: ${loaded.error}`);
+    }
+    const received = await source.receive(delivery);
+    if (received.alerts.length === 0) {
+      return c.json({ status: "ignored", reason: received.ignored ?? "the delivery carries no alerts" }, 200);
+    }
+
+    const message: DeliveryMessage = {
+      delivery_id: crypto.randomUUID(),
+      source: source.name,
+      received_at: now.toISOString(),
+      alerts: received.alerts,
+    };
+    if (c.req.query("dry_run") === "true") {
+      const decisions = await dryRun(c.env, loaded.config, message, () => now);
+      return c.json({ status: "dry-run", alerts: received.alerts.length, decisions }, 200);
+    }
+
+    const redeliveryKey = received.redeliveryKey ? `redelivery:${source.name}:${received.redeliveryKey}` : undefined;
+    if (redeliveryKey) {
+      const first = await c.env.RELAY_KV.get(redeliveryKey);
+      if (first) return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
+    }
+    try {
+      await c.env.ALERT_QUEUE.send(message, { contentType: "json" });
+    } catch (error) {
+      logProblem("enqueue-failed", { source: source.name, error: error instanceof Error ? error.message : String(error) });
+      throw unavailable("could not queue the delivery; retry later");
+    }
+    // Best effort: the idempotency keys downstream stop a redelivery from creating anything anyway.
+    if (redeliveryKey) {
+      c.executionCtx.waitUntil(
+        c.env.RELAY_KV.put(redeliveryKey, message.delivery_id, { expirationTtl: REDELIVERY_TTL_SECONDS }).catch(() => undefined),
+      );
+    }
+    return c.json({ status: "queued", delivery_id: message.delivery_id, alerts: received.alerts.length }, 202);
+  },
+);

@@ -1,0 +1,57 @@
+import type { DeliveryMessage } from "../consume/delivery-message";
+import type { Decision } from "./decision";
+
+/** How long the audit trail keeps a delivery. */
+export const DELIVERY_RECORD_TTL_SECONDS = 7 * 24 * 3600;
+
+export type DeliveryState = "done" | "retrying" | "dead-lettered";
+
+/** The audit record of one delivery: what came in, and what became of each alert. */
+export interface DeliveryRecord {
+  id: string;
+  source: string;
+  received_at: string;
+  updated_at: string;
+  attempts: number;
+  state: DeliveryState;
+  alerts: Array<{ episode: string; title: string; severity?: string; status: string; firing: boolean }>;
+  decisions: Decision[];
+}
+
+export function deliveryRecordKey(id: string): string {
+  return `delivery:${id}`;
+}
+
+/** Builds the record of an attempt. Each attempt rewrites the whole record: the latest is the truth. */
+export function buildDeliveryRecord(
+  message: DeliveryMessage,
+  decisions: Decision[],
+  state: DeliveryState,
+  attempts: number,
+  now: Date,
+): DeliveryRecord {
+  return {
+    id: message.delivery_id,
+    source: message.source,
+    received_at: message.received_at,
+    updated_at: now.toISOString(),
+    attempts,
+    state,
+    alerts: message.alerts.map((a) => ({
+      episode: a.episode,
+      title: a.title,
+      severity: a.severity,
+      status: a.status,
+      firing: a.firing,
+    })),
+    decisions: [...decisions].sort((a, b) => a.alert - b.alert),
+  };
+}
+
+export async function saveDeliveryRecord(kv: KVNamespace, record: DeliveryRecord): Promise<void> {
+  await kv.put(deliveryRecordKey(record.id), JSON.stringify(record), { expirationTtl: DELIVERY_RECORD_TTL_SECONDS });
+}
+
+export async function readDeliveryRecord(kv: KVNamespace, id: string): Promise<DeliveryRecord | null> {
+  return kv.get<DeliveryRecord>(deliveryRecordKey(id), "json");
+}

@@ -1,0 +1,28 @@
+import type { Decision } from "./decision";
+
+/**
+ * One JSON line per decision, for Workers Logs. Only identifiers and reasons: never a
+ * secret, a signature, a header or a payload.
+ */
+export function logDecision(deliveryId: string, source: string, decision: Decision): void {
+  console.log(
+    JSON.stringify({
+      event: "decision",
+      delivery_id: deliveryId,
+      source,
+      alert: decision.alert,
+      episode: decision.episode,
+      outcome: decision.outcome,
+      reason: decision.reason,
+      rule: decision.rule,
+      type: decision.type,
+      device_id: decision.device_id,
+      command_id: decision.command_id,
+    }),
+  );
+}
+
+/** A problem that stops a delivery or a batch, without the payload that caused it. */
+export function logProblem(event: string, details: Record<string, string | number | undefined>): void {
+  console.error(JSON.stringify({ event, ...details }));
+}
