@@ -1,9 +1,13 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { unstable_readConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 
+const wranglerConfig = unstable_readConfig({ config: "./wrangler.toml" });
+
 /**
- * Tests run inside workerd with the bindings of wrangler.toml, as in production.
- * Secrets and the DEX base are test values; every outbound call is mocked per test.
+ * Tests run inside workerd with the bindings of wrangler.toml, as in production. Every
+ * variable is set here explicitly, so a developer's `.dev.vars` (made for `npm start`)
+ * never changes what the tests see: the rules are the ones wrangler.toml ships.
  */
 export default defineConfig({
   plugins: [
@@ -11,6 +15,7 @@ export default defineConfig({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {
+          ...wranglerConfig.vars,
           CF_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
           DEX_API_BASE: "https://dex.test/client/v4",
           CF_API_TOKEN: "test-dex-token",

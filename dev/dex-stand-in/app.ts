@@ -1,0 +1,104 @@
+import { Hono } from "hono";
+import { requireBearer } from "./auth";
+import { CommandStore, createdView, viewAt } from "./commands";
+import { readCreateRequest } from "./create-request";
+import { deviceItem, physicalDeviceCount, searchDevices } from "./devices";
+import { ApiFailure, ERROR_CODES, failed, succeeded } from "./envelope";
+import type { StandInEnv } from "./env";
+import { paginate, readCommandFilters, readPaging } from "./list-query";
+import { rateLimit, RollingRateLimit } from "./rate-limit";
+
+/** Commands one account may create per day; the stand-in's own figure for `/quota`. */
+export const DAILY_COMMAND_QUOTA = 1000;
+
+export interface StandInOptions {
+  /** The clock; tests pass one they move to watch commands progress. */
+  now?: () => Date;
+}
+
+/**
+ * A local stand-in for the DEX remote-commands API: the endpoints the relay calls, with
+ * the API's envelope, validation, device rules and rate limit. Each call makes a fresh,
+ * empty instance; state is in memory only.
+ */
+export function createStandIn(options: StandInOptions = {}) {
+  const now = options.now ?? (() => new Date());
+  const store = new CommandStore();
+  const limiter = new RollingRateLimit();
+
+  const api = new Hono<{ Bindings: StandInEnv }>();
+  api.use(requireBearer(), rateLimit(limiter, now));
+
+  api.post("/", async (c) => {
+    const commands = readCreateRequest(await c.req.text());
+    const at = now();
+    const created = commands.map((command) => createdView(store.add(command, at), at));
+    return c.json(succeeded({ commands: created }));
+  });
+
+  api.get("/", (c) => {
+    const paging = readPaging((name) => c.req.query(name));
+    const passes = readCommandFilters((name) => c.req.query(name));
+    const at = now();
+    const matching = store.newestFirst().map((command) => viewAt(command, at)).filter(passes);
+    const { items, resultInfo } = paginate(matching, paging);
+    return c.json(succeeded({ commands: items }, resultInfo));
+  });
+
+  api.get("/devices", (c) => {
+    const paging = readPaging((name) => c.req.query(name));
+    const at = now();
+    const found = searchDevices(c.req.query("search") ?? "").map((device) => deviceItem(device, at));
+    const { items, resultInfo } = paginate(found, paging);
+    return c.json(succeeded({ devices: items }, resultInfo));
+  });
+
+  api.get("/quota", (c) => {
+    const at = now();
+    const dayStart = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+    const usage = store.newestFirst().filter((command) => Date.parse(command.created_date) >= dayStart).length;
+    return c.json(
+      succeeded({
+        quota: Math.max(0, DAILY_COMMAND_QUOTA - usage),
+        quota_usage: usage,
+        reset_time: new Date(dayStart + 86_400_000).toISOString(),
+      }),
+    );
+  });
+
+  const app = new Hono<{ Bindings: StandInEnv }>();
+
+  // What the relay has created so far, for a developer with curl; no token needed.
+  app.get("/", (c) => {
+    const at = now();
+    return c.json({
+      commands: store.newestFirst().map((command) => ({ ...viewAt(command, at), args: command.args ?? null })),
+      devices: physicalDeviceCount(),
+      note: "local DEX API stand-in; state resets on restart",
+    });
+  });
+
+  // Benchmarks start from a clean slate without restarting wrangler.
+  app.post("/__reset", (c) => {
+    store.clear();
+    limiter.reset();
+    return c.json({ reset: true });
+  });
+
+  app.route("/client/v4/accounts/:account/dex/commands", api);
+
+  app.notFound((c) =>
+    c.json(failed([{ code: ERROR_CODES.noRoute, message: `No route for ${c.req.method} ${c.req.path}` }]), 404),
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof ApiFailure) {
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+      return c.json(failed(error.errors), error.status);
+    }
+    console.error("dex stand-in failed:", error);
+    return c.json(failed([{ code: 10001, message: "Internal error in the DEX API stand-in" }]), 500);
+  });
+
+  return app;
+}

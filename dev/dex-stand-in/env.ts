@@ -1,0 +1,5 @@
+/** The stand-in's own bindings (not the relay's Env): see wrangler.toml beside this file. */
+export interface StandInEnv {
+  /** Requests per rolling five minutes before the lockout; the API's 1,200 when unset. */
+  STAND_IN_RATE_LIMIT?: string;
+}

@@ -1,0 +1,343 @@
+import { describe, expect, it } from "vitest";
+import {
+  CreateCommandsResponse,
+  FailureEnvelope,
+  ListCommandsResponse,
+  ListDevicesResponse,
+} from "../../src/dispatch/dex/schemas";
+import { createStandIn } from "./app";
+import standIn from "./index";
+import type { StandInEnv } from "./env";
+
+const COMMANDS_URL = "http://stand-in.test/client/v4/accounts/local-account/dex/commands";
+const AUTH = { authorization: "Bearer local-dev-dex-token" };
+const START = new Date("2026-11-20T10:00:00Z");
+
+const JANE = { device_id: "3f6c2a1e-7b4d-4e8a-9c1f-5d2b8e7a6c01", user_email: "jane.doe@example.com" };
+const SAM = { device_id: "8a1d5e3c-2f7b-4c9a-b6e4-0d3f9c2a7b02", user_email: "sam.lee@example.com" };
+const RAJ_OLD_WARP = { device_id: "2e7b9d4f-1c6a-4f3e-8b2d-9a5c7e1f4b04", user_email: "raj.patel@example.com" };
+const KIOSK = "5c9e1b7a-3d2f-4a8c-9e6b-4f1a2d3c5e03";
+const KIOSK_NIGHT_SHIFT = "d4f1a8c3-6e2b-4d9f-a7c5-3b2e1f4a6d32";
+
+/** A fresh stand-in on a clock the test moves. */
+function standInAt(start = START, env: StandInEnv = {}) {
+  let clock = start;
+  const app = createStandIn({ now: () => clock });
+  return {
+    app,
+    advance(ms: number) {
+      clock = new Date(clock.getTime() + ms);
+    },
+    request: (url: string, init: RequestInit = {}) =>
+      app.request(url, { ...init, headers: { ...AUTH, ...init.headers } }, env),
+    create: (commands: unknown[]) =>
+      app.request(COMMANDS_URL, { method: "POST", headers: { ...AUTH, "content-type": "application/json" }, body: JSON.stringify({ commands }) }, env),
+  };
+}
+
+async function errorsOf(res: Response) {
+  const body = FailureEnvelope.parse(await res.json());
+  expect(body.success).toBe(false);
+  return body.errors;
+}
+
+describe("authentication", () => {
+  it.each([
+    ["no Authorization header", {}],
+    ["an empty bearer token", { authorization: "Bearer " }],
+    ["a Basic credential", { authorization: "Basic dXNlcjpwYXNz" }],
+  ])("refuses %s with a 401 envelope", async (_, headers) => {
+    const { app } = standInAt();
+
+    const res = await app.request(`${COMMANDS_URL}/devices`, { headers });
+
+    expect(res.status).toBe(401);
+    expect(await errorsOf(res)).toEqual([{ code: 10000, message: "Authentication error" }]);
+  });
+});
+
+describe("POST /dex/commands", () => {
+  const warpDiag = { ...JANE, type: "warp-diag" };
+
+  it.each([
+    ["more than 10 commands", Array.from({ length: 11 }, () => warpDiag), "/commands"],
+    ["an unknown type", [warpDiag, warpDiag, { ...JANE, type: "traceroute" }], "/commands/2/type"],
+    ["pcap args on a warp-diag", [{ ...warpDiag, args: { "time-limit-min": 2 } }], "/commands/0/args"],
+    ["a speed-test interface that does not exist", [{ ...JANE, type: "speed-test", args: { interfaces: ["wifi"] } }], "/commands/0/args/interfaces/0"],
+    ["an unknown key", [{ ...warpDiag, command_type: "warp-diag" }], "/commands/0"],
+    ["a device that is not in the account", [{ ...warpDiag, device_id: "00000000-0000-4000-8000-000000000000" }], "/commands/0/device_id"],
+    ["a multi-user device without registration_id", [{ type: "pcap", device_id: KIOSK, user_email: "night.shift@example.com" }], "/commands/0/registration_id"],
+    ["a registration of another device", [{ ...warpDiag, registration_id: KIOSK_NIGHT_SHIFT }], "/commands/0/registration_id"],
+  ])("refuses %s with a 400 pointing at it", async (_, commands, pointer) => {
+    const { create, request } = standInAt();
+
+    const res = await create(commands);
+
+    expect(res.status).toBe(400);
+    const errors = await errorsOf(res);
+    expect(errors[0]?.source?.pointer).toBe(pointer);
+    expect(errors[0]?.code).toBeGreaterThan(0);
+    const listed = ListCommandsResponse.parse(await (await request(COMMANDS_URL)).json());
+    expect(listed.result?.commands).toEqual([]);
+  });
+
+  it("refuses a body that is not JSON", async () => {
+    const { request } = standInAt();
+
+    const res = await request(COMMANDS_URL, { method: "POST", body: "{commands:" });
+
+    expect(res.status).toBe(400);
+    expect((await errorsOf(res))[0]?.code).toBe(6007);
+  });
+
+  it("creates commands pending execution, naming the registration and echoing args as text", async () => {
+    const { create } = standInAt();
+
+    const res = await create([
+      { ...JANE, type: "pcap", args: { "time-limit-min": 2 } },
+      { type: "pcap", device_id: KIOSK, user_email: "night.shift@example.com", registration_id: KIOSK_NIGHT_SHIFT },
+    ]);
+
+    expect(res.status).toBe(200);
+    const body = CreateCommandsResponse.parse(await res.json());
+    expect(body.success).toBe(true);
+    const [jane, kiosk] = body.result?.commands ?? [];
+    expect(jane).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      args: { "time-limit-min": "2" },
+      device_id: JANE.device_id,
+      registration_id: "b7e4d2c1-9a3f-4b6e-8d5c-1f2a3b4c5d01",
+      status: "PENDING_EXEC",
+      type: "pcap",
+    });
+    expect(kiosk).toMatchObject({ device_id: KIOSK, registration_id: KIOSK_NIGHT_SHIFT });
+    expect(kiosk?.id).not.toBe(jane?.id);
+  });
+});
+
+describe("GET /dex/commands", () => {
+  async function withThreeCommands() {
+    const standIn = standInAt();
+    await standIn.create([{ ...JANE, type: "pcap" }]);
+    standIn.advance(1000);
+    await standIn.create([{ ...SAM, type: "speed-test", args: { interfaces: ["default", "tunnel"] } }]);
+    standIn.advance(1000);
+    await standIn.create([{ ...RAJ_OLD_WARP, type: "warp-diag" }]);
+    const list = async (query: string) => {
+      const res = await standIn.request(`${COMMANDS_URL}?${query}`);
+      expect(res.status).toBe(200);
+      return ListCommandsResponse.parse(await res.json());
+    };
+    return { ...standIn, list };
+  }
+
+  it("lists newest first with result_info", async () => {
+    const { list } = await withThreeCommands();
+
+    const body = await list("page=1&per_page=2");
+
+    expect(body.result?.commands.map((c) => c.user_email)).toEqual(["raj.patel@example.com", "sam.lee@example.com"]);
+    expect(body.result_info).toEqual({ count: 2, page: 1, per_page: 2, total_count: 3, total_pages: 2 });
+    expect(body.result?.commands[0]).toEqual({
+      id: expect.any(String),
+      completed_date: null,
+      created_date: "2026-11-20T10:00:02.000Z",
+      device_id: RAJ_OLD_WARP.device_id,
+      filename: null,
+      registration_id: "e9b3c6d2-7f4a-4c1e-b8d9-2a6f5e3c7b04",
+      status: "PENDING_EXEC",
+      type: "warp-diag",
+      user_email: "raj.patel@example.com",
+    });
+  });
+
+  it.each([
+    [`device_id=${JANE.device_id}`, ["jane.doe@example.com"]],
+    ["user_email=SAM.LEE@example.com", ["sam.lee@example.com"]],
+    ["command_type=warp-diag", ["raj.patel@example.com"]],
+    ["from=2026-11-20T10:00:01Z", ["raj.patel@example.com", "sam.lee@example.com"]],
+    ["to=2026-11-20T10:00:00.500Z", ["jane.doe@example.com"]],
+    ["status=PENDING_EXEC&command_type=pcap", ["jane.doe@example.com"]],
+  ])("filters by %s", async (query, emails) => {
+    const { list } = await withThreeCommands();
+
+    const body = await list(query);
+
+    expect(body.result?.commands.map((c) => c.user_email)).toEqual(emails);
+  });
+
+  it.each(["per_page=0", "per_page=51", "page=0", "from=yesterday", "status=DONE", "command_type=ping"])(
+    "refuses %s with a 400",
+    async (query) => {
+      const { request } = standInAt();
+
+      const res = await request(`${COMMANDS_URL}?${query}`);
+
+      expect(res.status).toBe(400);
+      expect((await errorsOf(res))[0]?.code).toBe(1005);
+    },
+  );
+
+  it("moves commands along as time passes: upload, then success with a file, or failure", async () => {
+    const { list, advance } = await withThreeCommands();
+    const byType = async (query = "") =>
+      Object.fromEntries((await list(query)).result?.commands.map((c) => [c.type, c]) ?? []);
+
+    advance(10_000);
+    expect((await byType())["pcap"]?.status).toBe("PENDING_UPLOAD");
+
+    advance(10_000);
+    const done = await byType();
+    expect(done["pcap"]).toMatchObject({
+      status: "SUCCESS",
+      filename: `pcap-${done["pcap"]?.id}.zip`,
+      completed_date: "2026-11-20T10:00:20.000Z",
+    });
+    expect(done["speed-test"]).toMatchObject({ status: "SUCCESS", filename: null });
+    // RAJ's WARP client is too old to run it.
+    expect(done["warp-diag"]).toMatchObject({ status: "FAILED", filename: null });
+    expect(Object.keys(await byType("status=SUCCESS")).sort()).toEqual(["pcap", "speed-test"]);
+  });
+});
+
+describe("GET /dex/commands/devices", () => {
+  async function search(query: string) {
+    const res = await standInAt().request(`${COMMANDS_URL}/devices?${query}`);
+    expect(res.status).toBe(200);
+    return ListDevicesResponse.parse(await res.json());
+  }
+
+  it("finds a user's devices by email, ignoring case, eligible or not", async () => {
+    const body = await search("search=JANE.DOE");
+
+    expect(body.result?.devices.map((d) => [d.deviceName, d.eligible])).toEqual([
+      ["JANE-MBP", true],
+      ["JANE-IPHONE", false],
+    ]);
+    expect(body.result?.devices[1]).toMatchObject({
+      platform: "ios",
+      ineligibleReason: "Remote captures are not supported on mobile devices",
+    });
+  });
+
+  it("lists a multi-user device once per registration", async () => {
+    const body = await search("search=lobby-kiosk");
+
+    const devices = body.result?.devices ?? [];
+    expect(devices.map((d) => [d.deviceId, d.personEmail])).toEqual([
+      [KIOSK, "front.desk@example.com"],
+      [KIOSK, "night.shift@example.com"],
+    ]);
+    expect(new Set(devices.map((d) => d.registrationId)).size).toBe(2);
+  });
+
+  it("says when a device was last seen, within the hour", async () => {
+    const body = await search("search=SAM-XPS13");
+
+    expect(body.result?.devices[0]).toMatchObject({
+      deviceId: SAM.device_id,
+      status: "connected",
+      timestamp: "2026-11-20T09:58:00.000Z",
+      version: "2025.9.558.0",
+    });
+  });
+
+  it("pages through everything when the search is empty", async () => {
+    const body = await search("search=&page=2&per_page=5");
+
+    expect(body.result?.devices).toHaveLength(2);
+    expect(body.result_info).toEqual({ count: 2, page: 2, per_page: 5, total_count: 7, total_pages: 2 });
+  });
+
+  it("refuses more than 50 per page", async () => {
+    const res = await standInAt().request(`${COMMANDS_URL}/devices?per_page=51`);
+
+    expect(res.status).toBe(400);
+  });
+});
+
+describe("GET /dex/commands/quota", () => {
+  it("counts today's commands against the quota", async () => {
+    const { create, request } = standInAt();
+    await create([{ ...JANE, type: "warp-diag" }, { ...SAM, type: "warp-diag" }]);
+
+    const res = await request(`${COMMANDS_URL}/quota`);
+
+    expect(await res.json()).toMatchObject({
+      success: true,
+      result: { quota: 998, quota_usage: 2, reset_time: "2026-11-21T00:00:00.000Z" },
+    });
+  });
+});
+
+describe("rate limit", () => {
+  it("locks every call out for five minutes once the limit is passed", async () => {
+    const { request, advance } = standInAt(START, { STAND_IN_RATE_LIMIT: "3" });
+    const devices = () => request(`${COMMANDS_URL}/devices`);
+    for (let i = 0; i < 3; i++) expect((await devices()).status).toBe(200);
+
+    const refused = await devices();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("300");
+    expect((await errorsOf(refused))[0]?.code).toBe(971);
+
+    advance(240_000);
+    const stillRefused = await devices();
+    expect(stillRefused.status).toBe(429);
+    expect(stillRefused.headers.get("retry-after")).toBe("60");
+
+    advance(60_000);
+    expect((await devices()).status).toBe(200);
+  });
+
+  it("counts requests in a rolling window", async () => {
+    const { request, advance } = standInAt(START, { STAND_IN_RATE_LIMIT: "2" });
+    const devices = () => request(`${COMMANDS_URL}/devices`);
+    expect((await devices()).status).toBe(200);
+    advance(200_000);
+    expect((await devices()).status).toBe(200);
+
+    advance(100_001); // the first request has left the five-minute window
+    expect((await devices()).status).toBe(200);
+  });
+
+  it("uses the API's limit of 1,200 when the variable is unset", async () => {
+    const { request } = standInAt(START, {});
+    for (let i = 0; i < 1200; i++) await request(`${COMMANDS_URL}/quota`);
+
+    expect((await request(`${COMMANDS_URL}/quota`)).status).toBe(429);
+  });
+});
+
+describe("developer endpoints", () => {
+  it("shows what was created, newest first, without a token, and resets on request", async () => {
+    const { app, create, advance } = standInAt(START, { STAND_IN_RATE_LIMIT: "1" });
+    await create([{ ...JANE, type: "pcap", args: { "time-limit-min": 2 } }]);
+    advance(1000);
+    expect((await create([{ ...SAM, type: "warp-diag" }])).status).toBe(429);
+
+    const summary = await (await app.request("/")).json<{ commands: { user_email: string; args: unknown }[]; devices: number; note: string }>();
+    expect(summary.commands.map((c) => [c.user_email, c.args])).toEqual([["jane.doe@example.com", { "time-limit-min": 2 }]]);
+    expect(summary.devices).toBe(6);
+    expect(summary.note).toBe("local DEX API stand-in; state resets on restart");
+
+    expect((await app.request("/__reset", { method: "POST" })).status).toBe(200);
+    const after = await (await app.request("/")).json<{ commands: unknown[] }>();
+    expect(after.commands).toEqual([]);
+    expect((await create([{ ...SAM, type: "warp-diag" }])).status).toBe(200);
+  });
+
+  it("answers unknown API paths with a 404 envelope", async () => {
+    const res = await standInAt().request("http://stand-in.test/client/v4/accounts/local-account/devices/physical-devices");
+
+    expect(res.status).toBe(404);
+    expect((await errorsOf(res))[0]?.code).toBe(7003);
+  });
+
+  it("serves the same API from its default export", async () => {
+    const res = await standIn.fetch(new Request(`${COMMANDS_URL}/devices?search=priya`, { headers: AUTH }), {});
+
+    const body = ListDevicesResponse.parse(await res.json());
+    expect(body.result?.devices.map((d) => d.deviceName)).toEqual(["BUILD-LINUX-07"]);
+  });
+});

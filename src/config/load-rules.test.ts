@@ -1,0 +1,96 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { loadRules } from "./load-rules";
+
+const SOURCES = ["pagerduty", "zapier"];
+
+const pcapRule = {
+  name: "vpn-pcap",
+  match: { source: "pagerduty", severity: ["critical"], title: "/packet loss for (?<user_email>\\S+@\\S+)/i" },
+  command: { type: "pcap", args: { "time-limit-min": 2 } },
+};
+
+function errorOf(raw: unknown): string {
+  const result = loadRules(raw, SOURCES);
+  if (result.ok) throw new Error("expected the rules to be refused");
+  return result.error;
+}
+
+describe("loadRules", () => {
+  it("accepts the array wrangler.toml produces and compiles its patterns", () => {
+    const result = loadRules([pcapRule], SOURCES);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const [rule] = result.rules;
+    expect(rule?.sources).toEqual(["pagerduty"]);
+    expect(rule?.title?.flags).toBe("i");
+    expect(rule?.max_devices).toBe(10);
+    expect(rule?.title?.exec("Packet loss for jane@example.com")?.groups?.user_email).toBe("jane@example.com");
+  });
+
+  it("accepts the same array as a JSON string, as .dev.vars carries it", () => {
+    const result = loadRules(JSON.stringify([pcapRule]), SOURCES);
+    expect(result.ok && result.rules.map((r) => r.name)).toEqual(["vpn-pcap"]);
+  });
+
+  it("accepts an empty list: every alert is then recorded as no-rule", () => {
+    expect(loadRules([], SOURCES)).toEqual({ ok: true, rules: [] });
+  });
+
+  it("loads the rules shipped in wrangler.toml", () => {
+    const result = loadRules(env.RULES, SOURCES);
+    expect(result).toMatchObject({ ok: true });
+  });
+
+  it("reports a missing or unparseable RULES", () => {
+    expect(errorOf(undefined)).toBe("RULES is not set");
+    expect(errorOf("[{")).toBe("RULES: not valid JSON");
+  });
+
+  it("names the path of an unknown command type", () => {
+    const rules = [pcapRule, pcapRule, { ...pcapRule, name: "third", command: { type: "traceroute" } }];
+    expect(errorOf(rules)).toMatch(/^RULES\[2\]\.command\.type: /);
+  });
+
+  it("refuses args that do not belong to the command type", () => {
+    const rule = { ...pcapRule, command: { type: "warp-diag", args: { "time-limit-min": 2 } } };
+    expect(errorOf([rule])).toMatch(/^RULES\[0\]\.command\.args: .*time-limit-min/);
+  });
+
+  it("refuses args outside the API's limits", () => {
+    const rule = { ...pcapRule, command: { type: "pcap", args: { "packet-size-bytes": 0 } } };
+    expect(errorOf([rule])).toMatch(/^RULES\[0\]\.command\.args\.packet-size-bytes: /);
+  });
+
+  it("refuses a title that is not a regular expression", () => {
+    expect(errorOf([{ ...pcapRule, match: { title: "(unclosed" } }])).toMatch(
+      /^RULES\[0\]\.match\.title: invalid regular expression/,
+    );
+  });
+
+  it("refuses a named group that fills no target field", () => {
+    expect(errorOf([{ ...pcapRule, match: { title: "(?<usr_email>\\S+)" } }])).toMatch(
+      /^RULES\[0\]\.match\.title: named group "usr_email"/,
+    );
+  });
+
+  it("refuses an invalid /pattern/ label value", () => {
+    expect(errorOf([{ ...pcapRule, match: { labels: { team: "/[a-/" } } }])).toMatch(
+      /^RULES\[0\]\.match\.labels\.team: invalid regular expression/,
+    );
+  });
+
+  it("refuses an unknown source and an unknown severity", () => {
+    expect(errorOf([{ ...pcapRule, match: { source: ["zapier", "nagios"] } }])).toBe(
+      'RULES[0].match.source[1]: unknown source "nagios" (known: pagerduty, zapier)',
+    );
+    expect(errorOf([{ ...pcapRule, match: { severity: ["urgent"] } }])).toMatch(/^RULES\[0\]\.match\.severity\[0\]: /);
+  });
+
+  it("refuses duplicate rule names, unknown keys and bad numbers", () => {
+    expect(errorOf([pcapRule, pcapRule])).toBe('RULES[1].name: duplicate rule name "vpn-pcap"');
+    expect(errorOf([{ ...pcapRule, when: {} }])).toMatch(/^RULES\[0\]: .*when/);
+    expect(errorOf([{ ...pcapRule, max_devices: 11 }])).toMatch(/^RULES\[0\]\.max_devices: /);
+    expect(errorOf({ name: "not-a-list" })).toMatch(/^RULES: /);
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { loadRules } from "../config/load-rules";
+import type { NormalizedAlert } from "../sources/alert";
+import { matchRules } from "./match-rules";
+
+function rules(raw: unknown[]) {
+  const result = loadRules(raw, ["pagerduty", "zapier"]);
+  if (!result.ok) throw new Error(result.error);
+  return result.rules;
+}
+
+const alert: NormalizedAlert = {
+  source: "pagerduty",
+  episode: "pagerduty:Q1",
+  title: "VPN packet loss for jane.doe@example.com on JANE-MBP",
+  severity: "critical",
+  firing: true,
+  status: "triggered",
+  labels: { service: "Corporate VPN", urgency: "high" },
+  target: {},
+};
+
+const command = { type: "warp-diag" };
+
+describe("matchRules", () => {
+  it("fires every rule that matches, in order", () => {
+    const matched = matchRules(alert, rules([
+      { name: "a", command },
+      { name: "b", match: { source: "zapier" }, command },
+      { name: "c", match: { source: ["zapier", "pagerduty"] }, command },
+    ]));
+    expect(matched.map((m) => m.rule.name)).toEqual(["a", "c"]);
+  });
+
+  it("needs the severity to be listed, and a severity to be known", () => {
+    const set = rules([{ name: "crit", match: { severity: ["critical", "error"] }, command }]);
+    expect(matchRules(alert, set)).toHaveLength(1);
+    expect(matchRules({ ...alert, severity: "warning" }, set)).toHaveLength(0);
+    expect(matchRules({ ...alert, severity: undefined }, set)).toHaveLength(0);
+  });
+
+  it("needs every label, equal or matching a /pattern/", () => {
+    const set = rules([{ name: "vpn", match: { labels: { service: "/vpn/i", urgency: "high" } }, command }]);
+    expect(matchRules(alert, set)).toHaveLength(1);
+    expect(matchRules({ ...alert, labels: { service: "Corporate VPN", urgency: "low" } }, set)).toHaveLength(0);
+    expect(matchRules({ ...alert, labels: { service: "Payroll", urgency: "high" } }, set)).toHaveLength(0);
+    expect(matchRules({ ...alert, labels: { service: "Corporate VPN" } }, set)).toHaveLength(0);
+  });
+
+  it("fills the target from the title's named groups", () => {
+    const [match] = matchRules(alert, rules([
+      { name: "t", match: { title: "/for (?<user_email>\\S+@\\S+) on (?<hostname>[\\w-]+)/i" }, command },
+    ]));
+    expect(match?.target).toEqual({ user_email: "jane.doe@example.com", hostname: "JANE-MBP" });
+  });
+
+  it("keeps what the alert itself says over what the title suggests", () => {
+    const [match] = matchRules({ ...alert, target: { user_email: "sam.lee@example.com" } }, rules([
+      { name: "t", match: { title: "for (?<user_email>\\S+@\\S+)" }, command },
+    ]));
+    expect(match?.target).toEqual({ user_email: "sam.lee@example.com" });
+  });
+
+  it("does not fire when the title does not match", () => {
+    expect(matchRules({ ...alert, title: "Disk full" }, rules([{ name: "t", match: { title: "packet loss" }, command }]))).toEqual([]);
+  });
+
+  it("passes the alert's own target through when the rule has no title pattern", () => {
+    const [match] = matchRules({ ...alert, target: { device_id: "d-1", user_email: "a@b.c" } }, rules([{ name: "a", command }]));
+    expect(match?.target).toEqual({ device_id: "d-1", user_email: "a@b.c" });
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import type { Device } from "../dispatch/dex/schemas";
+import type { DeviceDirectory } from "./device-directory";
+import { resolveTarget } from "./resolve-target";
+
+const devices: Device[] = [
+  { deviceId: "d-jane", deviceName: "JANE-MBP", personEmail: "jane.doe@example.com", eligible: true, registrationId: "r-jane" },
+  { deviceId: "d-jane-2", deviceName: "JANE-LINUX", personEmail: "jane.doe@example.com", eligible: true },
+  { deviceId: "d-old", deviceName: "OLD-PC", personEmail: "old@example.com", eligible: false, ineligibleReason: "WARP client too old" },
+  { deviceId: "d-kiosk", deviceName: "LOBBY-KIOSK-01", personEmail: "amy@example.com", registrationId: "r-amy", eligible: true, timestamp: "2026-11-25T10:00:00Z" },
+  { deviceId: "d-kiosk", deviceName: "LOBBY-KIOSK-01", personEmail: "bo@example.com", registrationId: "r-bo", eligible: true, timestamp: "2026-11-25T11:00:00Z" },
+];
+
+/** Searches like the API: a case-insensitive substring of the name or the email. */
+function directory(): DeviceDirectory & { terms: string[] } {
+  const terms: string[] = [];
+  return {
+    terms,
+    lookups: 0,
+    async search(term) {
+      terms.push(term);
+      const t = term.toLowerCase();
+      return devices.filter((d) => d.deviceName?.toLowerCase().includes(t) || d.personEmail?.toLowerCase().includes(t));
+    },
+  };
+}
+
+describe("resolveTarget", () => {
+  it("uses device_id with user_email as given, without a lookup", async () => {
+    const dir = directory();
+    const result = await resolveTarget({ device_id: "d-x", user_email: "x@example.com", registration_id: "r-x" }, dir);
+    expect(result.devices).toEqual([{ device_id: "d-x", user_email: "x@example.com", registration_id: "r-x" }]);
+    expect(dir.terms).toEqual([]);
+  });
+
+  it("finds every eligible device of a user by email", async () => {
+    const result = await resolveTarget({ user_email: "Jane.Doe@example.com" }, directory());
+    expect(result.devices.map((d) => d.device_id)).toEqual(["d-jane", "d-jane-2"]);
+    expect(result.devices[0]).toMatchObject({ user_email: "jane.doe@example.com", registration_id: "r-jane" });
+  });
+
+  it("narrows by host name when both email and host are known", async () => {
+    const result = await resolveTarget({ user_email: "jane.doe@example.com", hostname: "jane-mbp.corp.example.com" }, directory());
+    expect(result.devices.map((d) => d.device_id)).toEqual(["d-jane"]);
+  });
+
+  it("searches by the short host name", async () => {
+    const dir = directory();
+    const result = await resolveTarget({ hostname: "JANE-MBP.corp.example.com" }, dir);
+    expect(dir.terms).toEqual(["JANE-MBP"]);
+    expect(result.devices.map((d) => d.device_id)).toEqual(["d-jane"]);
+  });
+
+  it("gives a multi-user device the registration of the named user", async () => {
+    const result = await resolveTarget({ user_email: "amy@example.com" }, directory());
+    expect(result.devices).toEqual([{ device_id: "d-kiosk", user_email: "amy@example.com", registration_id: "r-amy", name: "LOBBY-KIOSK-01" }]);
+  });
+
+  it("targets a multi-user device once, by its latest registration, when only the host is known", async () => {
+    const result = await resolveTarget({ hostname: "lobby-kiosk-01" }, directory());
+    expect(result.devices).toEqual([{ device_id: "d-kiosk", user_email: "bo@example.com", registration_id: "r-bo", name: "LOBBY-KIOSK-01" }]);
+  });
+
+  it("skips an ineligible device with the API's reason", async () => {
+    const result = await resolveTarget({ user_email: "old@example.com" }, directory());
+    expect(result.devices).toEqual([]);
+    expect(result.skipped).toEqual([{ reason: "device-ineligible", device_id: "d-old", detail: "WARP client too old" }]);
+  });
+
+  it("reports an unknown device and a target that names none", async () => {
+    expect((await resolveTarget({ user_email: "nobody@example.com" }, directory())).skipped[0]).toMatchObject({
+      reason: "device-not-found",
+      detail: expect.stringContaining("user_email=nobody@example.com"),
+    });
+    expect((await resolveTarget({}, directory())).skipped[0]?.reason).toBe("device-not-found");
+    expect((await resolveTarget({ device_id: "d-x" }, directory())).skipped[0]?.detail).toMatch(/without user_email or hostname/);
+  });
+
+  it("does not take a substring match for the user", async () => {
+    const result = await resolveTarget({ user_email: "doe@example.com" }, directory());
+    expect(result.devices).toEqual([]);
+  });
+});

@@ -1,0 +1,97 @@
+import { readSecretList } from "../../config/secrets";
+import { badRequest, unauthorized } from "../../receive/errors";
+import { formatIssues } from "../../schema-issues";
+import type { ReceivedAlerts, SourceAdapter } from "../adapter";
+import { normalizeSeverity, type NormalizedAlert, type Severity } from "../alert";
+import { CAPTURING_EVENT_TYPES, PING_EVENT_TYPE, PagerDutyEnvelope, PagerDutyIncidentEvent } from "./schema";
+import { PAGERDUTY_SIGNATURE_HEADER, verifyPagerDutySignature } from "./signature";
+
+const SECRET_NAME = "PAGERDUTY_WEBHOOK_SECRET";
+
+/** Same on every retry of one delivery, so the relay can drop retries it already took. */
+const REDELIVERY_HEADER = "X-Webhook-Id";
+
+/** Used when the incident has no priority the rules understand. */
+const SEVERITY_BY_URGENCY: Record<string, Severity> = { high: "critical", low: "warning" };
+
+/**
+ * PagerDuty v3 webhooks. An incident that is triggered or reopened becomes one alert; the
+ * device is named in the incident title, where rules find it. Every other event is
+ * answered 2xx and ignored, because PagerDuty disables a subscription after three
+ * refused deliveries in a row.
+ * @see https://github.com/PagerDuty/developer-docs/blob/main/docs/webhooks/01-Overview.md
+ */
+export const pagerduty: SourceAdapter = {
+  name: "pagerduty",
+  contentTypes: ["application/json"],
+
+  async verify(delivery, env) {
+    const secrets = readSecretList(env, SECRET_NAME);
+    if (secrets.length === 0) throw unauthorized(`this source is disabled: ${SECRET_NAME} is not set`);
+    await verifyPagerDutySignature(delivery.body, delivery.headers.get(PAGERDUTY_SIGNATURE_HEADER), secrets);
+  },
+
+  async receive(delivery) {
+    const redeliveryKey = delivery.headers.get(REDELIVERY_HEADER) ?? undefined;
+    const json = parseJson(delivery.body);
+
+    const envelope = PagerDutyEnvelope.safeParse(json);
+    if (!envelope.success) throw badRequest(formatIssues(envelope.error));
+    const eventType = envelope.data.event.event_type;
+    if (!isCapturing(eventType)) {
+      const ignored =
+        eventType === PING_EVENT_TYPE
+          ? `${PING_EVENT_TYPE}: test delivery received`
+          : `${eventType} does not start a capture`;
+      return withKey({ alerts: [], ignored }, redeliveryKey);
+    }
+
+    const incident = PagerDutyIncidentEvent.safeParse(json);
+    if (!incident.success) throw badRequest(formatIssues(incident.error));
+    return withKey({ alerts: [toAlert(incident.data)] }, redeliveryKey);
+  },
+};
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw badRequest("body is not valid JSON");
+  }
+}
+
+function isCapturing(eventType: string): boolean {
+  return (CAPTURING_EVENT_TYPES as readonly string[]).includes(eventType);
+}
+
+function withKey(received: ReceivedAlerts, redeliveryKey: string | undefined): ReceivedAlerts {
+  return redeliveryKey ? { ...received, redeliveryKey } : received;
+}
+
+function toAlert({ event }: PagerDutyIncidentEvent): NormalizedAlert {
+  const incident = event.data;
+  const reopened = event.event_type === "incident.reopened";
+  const labels: Record<string, string> = {};
+  if (incident.service) labels.service = incident.service.summary;
+  if (incident.urgency) labels.urgency = incident.urgency;
+  if (incident.priority) labels.priority = incident.priority.summary;
+  if (incident.number !== undefined) labels.incident_number = String(incident.number);
+
+  const refs: Record<string, string> = { incident_id: incident.id };
+  if (incident.html_url) refs.incident_url = incident.html_url;
+
+  return {
+    source: "pagerduty",
+    // A reopened incident is a new episode of the same incident; retries of one reopen
+    // carry the same event id, so they still collapse into one.
+    episode: reopened ? `pagerduty:${incident.id}:reopened:${event.id}` : `pagerduty:${incident.id}`,
+    title: incident.title,
+    severity: normalizeSeverity(incident.priority?.summary) ?? SEVERITY_BY_URGENCY[incident.urgency?.toLowerCase() ?? ""],
+    firing: true,
+    status: reopened ? "reopened" : "triggered",
+    labels,
+    // Rules extract the device from the title: the webhook carries no alert details.
+    target: {},
+    refs,
+  };
+}

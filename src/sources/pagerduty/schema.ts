@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+/**
+ * Event types that start a capture. Everything else PagerDuty sends (acknowledged,
+ * resolved, escalated, priority_updated, annotated...) is answered 2xx and ignored.
+ */
+export const CAPTURING_EVENT_TYPES = ["incident.triggered", "incident.reopened"] as const;
+
+const MAX_EVENT_TYPE_LENGTH = 100;
+/** Event and incident ids become part of the stored episode key; PagerDuty's are ~26 characters. */
+const MAX_ID_LENGTH = 128;
+const Id = z.string().min(1).max(MAX_ID_LENGTH);
+
+/** PagerDuty's test delivery, sent when a subscription is created or "Send test event" is used. */
+export const PING_EVENT_TYPE = "pagey.ping";
+
+/**
+ * The part of every v3 webhook event the relay reads before it knows the event type.
+ * `data` is left unchecked here so that an event the relay ignores is never refused over
+ * a field it does not use: three refusals in a row disable the subscription.
+ * @see https://github.com/PagerDuty/developer-docs/blob/main/docs/webhooks/01-Overview.md
+ */
+export const PagerDutyEnvelope = z.object({
+  event: z.object({
+    id: Id,
+    // Echoed in the "ignored" reason, so bounded; real event types are a few words long.
+    event_type: z.string().min(1).max(MAX_EVENT_TYPE_LENGTH),
+    data: z.unknown(),
+  }),
+});
+
+/** A reference object (`service`, `priority`) of which only the display name is used. */
+const Summarized = z.object({ summary: z.string() });
+
+/**
+ * Drops a value of an unexpected shape instead of refusing the event: the fields below
+ * only become labels and severity hints, and an incident is worth acting on without them.
+ */
+function lenient<T extends z.ZodType>(schema: T) {
+  return schema.optional().catch(undefined);
+}
+
+/**
+ * An `incident.triggered` or `incident.reopened` event. Only the incident id and title are
+ * required: the id names the episode and the title is where rules find the device.
+ */
+export const PagerDutyIncidentEvent = z.object({
+  event: z.object({
+    id: Id,
+    event_type: z.enum(CAPTURING_EVENT_TYPES),
+    data: z.object({
+      id: Id,
+      title: z.string().min(1),
+      html_url: lenient(z.string()),
+      number: lenient(z.number()),
+      urgency: lenient(z.string()),
+      priority: lenient(Summarized.nullable()),
+      service: lenient(Summarized),
+    }),
+  }),
+});
+
+export type PagerDutyIncidentEvent = z.infer<typeof PagerDutyIncidentEvent>;

@@ -1,0 +1,134 @@
+import { sha256Hex } from "../../crypto/hmac";
+import { badRequest } from "../../receive/errors";
+import { formatIssues } from "../../schema-issues";
+import type { RawDelivery, SourceAdapter } from "../adapter";
+import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "../alert";
+import { verifyBearer } from "../bearer";
+import {
+  KNOWN_FIELDS,
+  MAX_ID_LENGTH,
+  MAX_LABEL_KEY_LENGTH,
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_LABELS,
+  NOT_FIRING_STATUSES,
+  ZapierAlertFields,
+} from "./schema";
+
+const FORM = "application/x-www-form-urlencoded";
+
+/** Lets a Zap name the episode itself, e.g. from the triggering ticket's id. */
+const IDEMPOTENCY_HEADER = "Idempotency-Key";
+
+const UNTITLED = "(untitled Zapier alert)";
+
+/**
+ * "Webhooks by Zapier" POST actions, authenticated with `Authorization: Bearer` set as a
+ * custom header in the Zap. The body is a flat JSON object or a form: `id`, `title`,
+ * `severity`, `status`, `device_id`, `user_email`, `registration_id` and `hostname` have
+ * a meaning, every other field becomes a label rules can match.
+ */
+export const zapier: SourceAdapter = {
+  name: "zapier",
+  contentTypes: ["application/json", FORM],
+
+  async verify(delivery, env) {
+    await verifyBearer(delivery.headers, env, "ZAPIER_TOKEN");
+  },
+
+  async receive(delivery) {
+    const { known, labels } = splitFields(readFields(delivery));
+    const parsed = ZapierAlertFields.safeParse(known);
+    if (!parsed.success) throw badRequest(formatIssues(parsed.error));
+    const fields = parsed.data;
+
+    const status = fields.status ?? "firing";
+    const alert: NormalizedAlert = {
+      source: "zapier",
+      episode: `zapier:${await episodeKey(delivery, fields.id)}`,
+      title: fields.title || UNTITLED,
+      severity: normalizeSeverity(fields.severity),
+      firing: !NOT_FIRING_STATUSES.includes(status.toLowerCase()),
+      status,
+      labels,
+      target: targetOf(fields),
+    };
+    return { alerts: [alert] };
+  },
+};
+
+/**
+ * The body as one record of fields, whichever of the two encodings Zapier used. A form
+ * field sent twice keeps its last value.
+ */
+function readFields(delivery: RawDelivery): Record<string, unknown> {
+  if (delivery.contentType === FORM) return Object.fromEntries(new URLSearchParams(delivery.body));
+  let json: unknown;
+  try {
+    json = JSON.parse(delivery.body);
+  } catch {
+    throw badRequest("body is not valid JSON");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw badRequest("body must be a JSON object");
+  return json as Record<string, unknown>;
+}
+
+/**
+ * Separates the known fields from the labels. Zapier sends an empty string for a mapped
+ * field the trigger left empty, so blank known fields count as absent. Labels keep
+ * strings, numbers and booleans; nested objects, arrays and nulls are skipped, since rules
+ * match flat text: a Zap that needs a nested value maps it to a top-level field.
+ */
+function splitFields(record: Record<string, unknown>) {
+  const known: Record<string, unknown> = {};
+  const labels: [string, string][] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if ((KNOWN_FIELDS as readonly string[]).includes(key)) {
+      const kept = typeof value === "string" ? value.trim() : value;
+      if (kept !== "" && kept !== null) known[key] = kept;
+      continue;
+    }
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") continue;
+    if (labels.length === MAX_LABELS) {
+      throw badRequest(`${fieldName(key)}: too many fields, at most ${MAX_LABELS} besides the known ones`);
+    }
+    if (key.length > MAX_LABEL_KEY_LENGTH) {
+      throw badRequest(`${fieldName(key)}: field name is longer than ${MAX_LABEL_KEY_LENGTH} characters`);
+    }
+    const text = String(value);
+    if (text.length > MAX_LABEL_VALUE_LENGTH) {
+      throw badRequest(`${fieldName(key)}: longer than ${MAX_LABEL_VALUE_LENGTH} characters`);
+    }
+    labels.push([key, text]);
+  }
+  // fromEntries keeps a field named like an Object.prototype member as a plain label.
+  return { known, labels: Object.fromEntries(labels) as Record<string, string> };
+}
+
+/** A field name short enough to quote in an error message. */
+function fieldName(key: string): string {
+  return key.length > 40 ? `${key.slice(0, 40)}…` : key;
+}
+
+/**
+ * What names the episode, most deliberate first: the Zap's Idempotency-Key header, the
+ * alert's own id, else the body itself, so that Zapier's replays of one run collapse.
+ */
+async function episodeKey(delivery: RawDelivery, id: string | undefined): Promise<string> {
+  const header = delivery.headers.get(IDEMPOTENCY_HEADER)?.trim();
+  if (header) {
+    if (header.length > MAX_ID_LENGTH) {
+      throw badRequest(`${IDEMPOTENCY_HEADER} header is longer than ${MAX_ID_LENGTH} characters`);
+    }
+    return header;
+  }
+  return id ?? (await sha256Hex(delivery.body));
+}
+
+function targetOf(fields: ZapierAlertFields): AlertTarget {
+  const target: AlertTarget = {};
+  if (fields.device_id) target.device_id = fields.device_id;
+  if (fields.user_email) target.user_email = fields.user_email;
+  if (fields.registration_id) target.registration_id = fields.registration_id;
+  if (fields.hostname) target.hostname = fields.hostname;
+  return target;
+}

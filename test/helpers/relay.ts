@@ -1,0 +1,70 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { vi } from "vitest";
+import type { DeliveryMessage } from "../../src/consume/delivery-message";
+import worker from "../../src/index";
+import { signPagerDuty } from "./sign";
+
+export const RELAY = "https://relay.test";
+export const ZAPIER_AUTH = { authorization: "Bearer zapier-test-token" };
+
+/**
+ * Posts to the relay through its real fetch handler. The queue's `send` is captured rather
+ * than delivered, so a test decides when, and in which batches, the consumer sees it.
+ */
+export async function post(path: string, init: RequestInit) {
+  const queued: DeliveryMessage[] = [];
+  const send = vi.spyOn(env.ALERT_QUEUE, "send").mockImplementation(async (body) => {
+    queued.push(body as DeliveryMessage);
+    return { metadata: { metrics: { backlogCount: queued.length, backlogBytes: 0 } } } as QueueSendResponse;
+  });
+  try {
+    const response = await exports.default.fetch(`${RELAY}${path}`, { method: "POST", ...init });
+    return { response, status: response.status, json: (await response.json()) as Record<string, any>, queued };
+  } finally {
+    send.mockRestore();
+  }
+}
+
+export function postZapier(body: Record<string, unknown>, headers: Record<string, string> = {}, query = "") {
+  return post(`/v1/alerts/zapier${query}`, {
+    headers: { ...ZAPIER_AUTH, "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+export async function postPagerDuty(body: unknown, headers: Record<string, string> = {}, query = "") {
+  const text = JSON.stringify(body);
+  return post(`/v1/alerts/pagerduty${query}`, {
+    headers: {
+      "content-type": "application/json",
+      "x-pagerduty-signature": await signPagerDuty(text, "pd-secret-current"),
+      ...headers,
+    },
+    body: text,
+  });
+}
+
+/** Runs the Worker's queue consumer on one batch, as the Queues runtime would, and returns the acks and retries. */
+export async function runConsumer(bodies: readonly unknown[], attempts = 1) {
+  const batch = createMessageBatch<unknown>(
+    "dex-alert-relay-alerts",
+    bodies.map((body, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts, body })),
+  );
+  // The test runtime's batch does not report retry delays: watch the calls instead.
+  const retryDelays: Record<string, number | undefined> = {};
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (options?: QueueRetryOptions) => {
+      retryDelays[message.id] = options?.delaySeconds;
+      retry(options);
+    };
+  }
+  const ctx = createExecutionContext();
+  await (worker as ExportedHandler<Env>).queue!(batch, env, ctx);
+  return { ...(await getQueueResult(batch, ctx)), retryDelays };
+}
+
+export async function deliveryRecord(id: string) {
+  return env.RELAY_KV.get<Record<string, any>>(`delivery:${id}`, "json");
+}
