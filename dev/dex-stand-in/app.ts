@@ -25,8 +25,15 @@ export function createStandIn(options: StandInOptions = {}) {
   const now = options.now ?? (() => new Date());
   const store = new CommandStore();
   const limiter = new RollingRateLimit();
+  // Calls per endpoint since start or reset: what benchmarks read to count API usage.
+  const calls = { create: 0, list: 0, devices: 0, quota: 0 };
 
   const api = new Hono<{ Bindings: StandInEnv }>();
+  api.use(async (c, next) => {
+    const route = c.req.method === "POST" ? "create" : (c.req.path.split("/").pop() as keyof typeof calls);
+    calls[route in calls ? route : "list"]++;
+    await next();
+  });
   api.use(requireBearer(), rateLimit(limiter, now));
 
   api.post("/", async (c) => {
@@ -74,6 +81,7 @@ export function createStandIn(options: StandInOptions = {}) {
     return c.json({
       commands: store.newestFirst().map((command) => ({ ...viewAt(command, at), args: command.args ?? null })),
       devices: physicalDeviceCount(),
+      calls,
       note: "local DEX API stand-in; state resets on restart",
     });
   });
@@ -82,6 +90,7 @@ export function createStandIn(options: StandInOptions = {}) {
   app.post("/__reset", (c) => {
     store.clear();
     limiter.reset();
+    for (const route of Object.keys(calls) as (keyof typeof calls)[]) calls[route] = 0;
     return c.json({ reset: true });
   });
 

@@ -316,14 +316,21 @@ describe("developer endpoints", () => {
     advance(1000);
     expect((await create([{ ...SAM, type: "warp-diag" }])).status).toBe(429);
 
-    const summary = await (await app.request("/")).json<{ commands: { user_email: string; args: unknown }[]; devices: number; note: string }>();
+    const summary = await (await app.request("/")).json<{
+      commands: { user_email: string; args: unknown }[];
+      devices: number;
+      calls: Record<string, number>;
+      note: string;
+    }>();
     expect(summary.commands.map((c) => [c.user_email, c.args])).toEqual([["jane.doe@example.com", { "time-limit-min": 2 }]]);
+    expect(summary.calls).toEqual({ create: 2, list: 0, devices: 0, quota: 0 });
     expect(summary.devices).toBe(6);
     expect(summary.note).toBe("local DEX API stand-in; state resets on restart");
 
     expect((await app.request("/__reset", { method: "POST" })).status).toBe(200);
-    const after = await (await app.request("/")).json<{ commands: unknown[] }>();
+    const after = await (await app.request("/")).json<{ commands: unknown[]; calls: Record<string, number> }>();
     expect(after.commands).toEqual([]);
+    expect(after.calls.create).toBe(0);
     expect((await create([{ ...SAM, type: "warp-diag" }])).status).toBe(200);
   });
 
