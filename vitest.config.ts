@@ -21,6 +21,7 @@ export default defineConfig({
           CF_API_TOKEN: "test-dex-token",
           PAGERDUTY_WEBHOOK_SECRET: "pd-secret-current",
           ZAPIER_TOKEN: "zapier-test-token",
+          ADMIN_TOKEN: "admin-test-token",
         },
       },
     }),

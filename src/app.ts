@@ -1,11 +1,13 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { logProblem } from "./record/log";
+import { deliveriesRoute } from "./admin/deliveries-route";
 import { alertsRoute } from "./receive/alerts-route";
 
 /** The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`. */
 export const app = new Hono<{ Bindings: Env }>()
   .route("/", alertsRoute)
+  .route("/", deliveriesRoute)
   .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}" }))
   .notFound((c) => c.json({ error: "not found" }, 404))
   .onError((error, c) => {

@@ -6,9 +6,14 @@ import { unauthorized } from "../receive/errors";
  * Verifies `Authorization: Bearer <token>` against the named secret. Refuses everything
  * while the secret is unset.
  */
-export async function verifyBearer(headers: Headers, env: Env, secretName: string): Promise<void> {
+export async function verifyBearer(
+  headers: Headers,
+  env: Env,
+  secretName: string,
+  disabled = "this source is disabled",
+): Promise<void> {
   const expected = readSecret(env, secretName);
-  if (!expected) throw unauthorized(`this source is disabled: ${secretName} is not set`);
+  if (!expected) throw unauthorized(`${disabled}: ${secretName} is not set`);
   const header = headers.get("authorization");
   if (!header) throw unauthorized("missing Authorization header");
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

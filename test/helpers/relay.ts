@@ -46,7 +46,7 @@ export async function postPagerDuty(body: unknown, headers: Record<string, strin
 }
 
 /** Runs the Worker's queue consumer on one batch, as the Queues runtime would, and returns the acks and retries. */
-export async function runConsumer(bodies: readonly unknown[], attempts = 1) {
+export async function runConsumer(bodies: readonly unknown[], attempts = 1, overrides: Partial<Record<keyof Env, unknown>> = {}) {
   const batch = createMessageBatch<unknown>(
     "dex-alert-relay-alerts",
     bodies.map((body, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts, body })),
@@ -61,7 +61,7 @@ export async function runConsumer(bodies: readonly unknown[], attempts = 1) {
     };
   }
   const ctx = createExecutionContext();
-  await (worker as ExportedHandler<Env>).queue!(batch, env, ctx);
+  await (worker as ExportedHandler<Env>).queue!(batch, { ...env, ...overrides } as Env, ctx);
   return { ...(await getQueueResult(batch, ctx)), retryDelays };
 }
 

@@ -1,0 +1,27 @@
+import { Hono } from "hono";
+import { loadConfig } from "../config/settings";
+import { DexClient } from "../dispatch/dex/client";
+import { readDeliveryRecord } from "../record/delivery-record";
+import { misconfigured, notFound } from "../receive/errors";
+import { verifyBearer } from "../sources/bearer";
+import { SOURCE_NAMES } from "../sources/registry";
+import { readCommandStatuses } from "./command-status";
+
+/**
+ * `GET /v1/deliveries/{id}`: the audit record of one delivery — each alert's episode and
+ * every decision with its reason — plus the current status of the commands it created.
+ * Needs `Authorization: Bearer <ADMIN_TOKEN>`; refuses everything while it is unset.
+ */
+export const deliveriesRoute = new Hono<{ Bindings: Env }>().get("/v1/deliveries/:id", async (c) => {
+  await verifyBearer(c.req.raw.headers, c.env, "ADMIN_TOKEN", "the admin API is disabled");
+  const record = await readDeliveryRecord(c.env.RELAY_KV, c.req.param("id"));
+  if (!record) {
+    throw notFound("no such delivery: deliveries are recorded once the queue consumer has processed them, and kept 7 days");
+  }
+  const loaded = loadConfig(c.env, SOURCE_NAMES);
+  if (!loaded.ok) throw misconfigured(`relay configuration is invalid: ${loaded.error}`);
+  const { dexApiBase, accountId, dexApiToken } = loaded.config;
+  const api = new DexClient({ baseUrl: dexApiBase, accountId, token: dexApiToken });
+  const commands = await readCommandStatuses(api, record.decisions, record.received_at);
+  return c.json({ ...record, commands });
+});

@@ -1,0 +1,89 @@
+import { createExecutionContext, reset } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
+import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";
+import { postZapier, RELAY, runConsumer } from "../helpers/relay";
+
+const ADMIN = { authorization: "Bearer admin-test-token" };
+
+function getDelivery(id: string, headers: Record<string, string> = ADMIN) {
+  return exports.default.fetch(`${RELAY}/v1/deliveries/${id}`, { headers });
+}
+
+beforeEach(() => {
+  vi.spyOn(console, "log").mockImplementation(() => undefined);
+  vi.spyOn(console, "error").mockImplementation(() => undefined);
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await reset();
+});
+
+describe("GET /v1/deliveries/{id}", () => {
+  it("returns the delivery's record with each decision and the commands' current status", async () => {
+    const api = mockDexApi();
+    const { json, queued } = await postZapier({ id: "audit-1", severity: "critical", title: "VPN packet loss", user_email: JANE.personEmail });
+    await runConsumer(queued);
+    api.commands[0]!.status = "SUCCESS";
+    api.commands[0]!.filename = "pcap-capture.zip";
+
+    const res = await getDelivery(json.delivery_id);
+    expect(res.status).toBe(200);
+    const body = await res.json<Record<string, any>>();
+    expect(body).toMatchObject({ id: json.delivery_id, source: "zapier", state: "done", attempts: 1 });
+    expect(body.alerts).toEqual([
+      { episode: "zapier:audit-1", title: "VPN packet loss", severity: "critical", status: "firing", firing: true },
+    ]);
+    expect(body.decisions.map((d: any) => [d.rule, d.outcome])).toEqual([
+      ["vpn-packet-loss-pcap", "created"],
+      ["warp-diag-on-critical", "created"],
+    ]);
+    expect(body.commands).toEqual([
+      expect.objectContaining({ command_id: api.commands[0]!.id, status: "SUCCESS", filename: "pcap-capture.zip", type: "pcap" }),
+      expect.objectContaining({ command_id: api.commands[1]!.id, status: "PENDING_EXEC", filename: null, type: "warp-diag" }),
+    ]);
+    expect(api.callsTo("list")).toHaveLength(1);
+  });
+
+  it("records why an alert did not become a command", async () => {
+    mockDexApi();
+    const { json, queued } = await postZapier({ id: "audit-2", severity: "info", title: "Printer offline", user_email: JANE.personEmail });
+    await runConsumer(queued);
+    const body = await (await getDelivery(json.delivery_id)).json<Record<string, any>>();
+    expect(body.decisions).toEqual([expect.objectContaining({ outcome: "no-rule", reason: "no rule matches this alert" })]);
+    expect(body.commands).toEqual([]);
+  });
+
+  it("still answers when the DEX API cannot say the status", async () => {
+    const api = mockDexApi();
+    const { json, queued } = await postZapier({ id: "audit-3", severity: "critical", title: "Disk latency", user_email: JANE.personEmail });
+    await runConsumer(queued);
+    api.failNext("list", apiError(503, "unavailable"));
+    const body = await (await getDelivery(json.delivery_id)).json<Record<string, any>>();
+    expect(body.commands).toEqual([expect.objectContaining({ error: expect.stringContaining("503") })]);
+  });
+
+  it("answers 404 for an unknown delivery", async () => {
+    mockDexApi();
+    const res = await getDelivery("00000000-0000-4000-8000-000000000000");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: expect.stringContaining("no such delivery") });
+  });
+
+  it("refuses without the admin token, with a wrong one, and with the token of a source", async () => {
+    mockDexApi();
+    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: "Bearer zapier-test-token" }, { authorization: "Basic YWRtaW46YWRtaW4=" }]) {
+      const res = await getDelivery("anything", headers);
+      expect(res.status).toBe(401);
+      expect(await res.text()).not.toContain("admin-test-token");
+    }
+  });
+
+  it("refuses everything while ADMIN_TOKEN is unset", async () => {
+    mockDexApi();
+    const res = await app.request(`${RELAY}/v1/deliveries/anything`, { headers: ADMIN }, { ...env, ADMIN_TOKEN: undefined }, createExecutionContext());
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: "the admin API is disabled: ADMIN_TOKEN is not set" });
+  });
+});
