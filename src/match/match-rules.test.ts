@@ -70,3 +70,27 @@ describe("matchRules", () => {
     expect(match?.target).toEqual({ device_id: "d-1", user_email: "a@b.c" });
   });
 });
+
+describe("matchRules, target shared across rules", () => {
+  it("gives a rule without a title pattern the target another matching rule found in the title", () => {
+    const matched = matchRules(alert, rules([
+      { name: "pcap", match: { title: "for (?<user_email>\\S+@\\S+)" }, command: { type: "pcap" } },
+      { name: "diag", match: { severity: ["critical"] }, command },
+    ]));
+    expect(matched.map((m) => [m.rule.name, m.target.user_email])).toEqual([
+      ["pcap", "jane.doe@example.com"],
+      ["diag", "jane.doe@example.com"],
+    ]);
+  });
+
+  it("keeps each rule's own groups first when two rules read different things", () => {
+    const matched = matchRules(alert, rules([
+      { name: "host", match: { title: "on (?<hostname>[\\w-]+)" }, command },
+      { name: "user", match: { title: "for (?<user_email>\\S+@\\S+)" }, command },
+    ]));
+    expect(matched.map((m) => m.target)).toEqual([
+      { hostname: "JANE-MBP", user_email: "jane.doe@example.com" },
+      { user_email: "jane.doe@example.com", hostname: "JANE-MBP" },
+    ]);
+  });
+});

@@ -10,14 +10,19 @@ export interface RuleMatch {
 /**
  * Every rule that matches the alert yields its command. A rule matches when each condition
  * it states holds: source, severity, labels (exact or /pattern/), and title pattern.
+ * Named groups in a matching rule's title fill in the alert's target, so a rule without a
+ * title pattern still reaches the device another matching rule found in the title.
  */
 export function matchRules(alert: NormalizedAlert, rules: readonly CompiledRule[]): RuleMatch[] {
   const matches: RuleMatch[] = [];
+  let target: AlertTarget = { ...alert.target };
   for (const rule of rules) {
-    const target = matchRule(alert, rule);
-    if (target) matches.push({ rule, target });
+    const found = matchRule(alert, rule);
+    if (!found) continue;
+    matches.push({ rule, target: found });
+    target = fillTarget(target, found);
   }
-  return matches;
+  return matches.map((match) => ({ ...match, target: fillTarget(match.target, target) }));
 }
 
 function matchRule(alert: NormalizedAlert, rule: CompiledRule): AlertTarget | undefined {
@@ -34,8 +39,8 @@ function matchRule(alert: NormalizedAlert, rule: CompiledRule): AlertTarget | un
   return fillTarget(alert.target, found.groups);
 }
 
-/** Named groups fill in what the alert itself did not say; what it did say wins. */
-function fillTarget(target: AlertTarget, groups: Record<string, string | undefined> | undefined): AlertTarget {
+/** Fills in what `target` does not say from `groups`; what it does say wins. */
+function fillTarget(target: AlertTarget, groups: Partial<Record<string, string | undefined>> | undefined): AlertTarget {
   const filled: AlertTarget = { ...target };
   for (const field of TARGET_FIELDS) {
     const value = groups?.[field]?.trim();

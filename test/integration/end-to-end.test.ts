@@ -1,0 +1,104 @@
+import { reset } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import pagerDutyTriggered from "../../src/sources/pagerduty/fixtures/incident.triggered.json?raw";
+import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
+import { RELAY, ZAPIER_AUTH } from "../helpers/relay";
+import { signPagerDuty } from "../helpers/sign";
+
+/**
+ * From HTTP request to outbound DEX calls through the real local Queue: the Worker's
+ * producer sends, the Queues runtime batches, the Worker's consumer runs.
+ */
+
+/** Waits, bounded, until the consumer has recorded every delivery. */
+async function settled(deliveryIds: string[], timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await Promise.all(deliveryIds.map((id) => env.RELAY_KV.get<Record<string, any>>(`delivery:${id}`, "json")));
+    if (records.every((r) => r?.state === "done")) return records as Record<string, any>[];
+    if (Date.now() > deadline) throw new Error(`deliveries not processed within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function send(path: string, headers: Record<string, string>, body: string) {
+  return exports.default.fetch(`${RELAY}${path}`, { method: "POST", headers, body });
+}
+
+beforeEach(() => {
+  vi.spyOn(console, "log").mockImplementation(() => undefined);
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await reset();
+});
+
+describe("end to end through the local queue", () => {
+  it("a signed PagerDuty incident becomes commands on the user's device, once, however often it is delivered", async () => {
+    const api = mockDexApi();
+    const headers = {
+      "content-type": "application/json",
+      "x-pagerduty-signature": await signPagerDuty(pagerDutyTriggered, "pd-secret-current"),
+      "x-webhook-id": "f7e1c2a4-5d5c-4a8e-9c55-0b7e4f3f2b11",
+    };
+    const first = await send("/v1/alerts/pagerduty", headers, pagerDutyTriggered);
+    expect(first.status).toBe(202);
+    const { delivery_id } = await first.json<{ delivery_id: string }>();
+    const [record] = await settled([delivery_id]);
+
+    expect(api.commands.map((c) => [c.type, c.device_id])).toEqual([
+      ["pcap", JANE.deviceId],
+      ["warp-diag", JANE.deviceId],
+    ]);
+    expect(record?.decisions.map((d: any) => d.outcome)).toEqual(["created", "created"]);
+
+    // PagerDuty's retry of the same webhook is dropped at the door.
+    const retry = await send("/v1/alerts/pagerduty", headers, pagerDutyTriggered);
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toMatchObject({ status: "duplicate", delivery_id });
+
+    // The same event under another webhook id (a second subscription) creates nothing either.
+    const again = await send("/v1/alerts/pagerduty", { ...headers, "x-webhook-id": "another" }, pagerDutyTriggered);
+    expect(again.status).toBe(202);
+    const [duplicate] = await settled([(await again.json<{ delivery_id: string }>()).delivery_id]);
+    expect(duplicate?.decisions.map((d: any) => d.outcome)).toEqual(["duplicate", "duplicate"]);
+    expect(api.callsTo("create")).toHaveLength(1);
+  });
+
+  it("a Zapier JSON body and a Zapier form body become commands", async () => {
+    const api = mockDexApi();
+    const json = await send(
+      "/v1/alerts/zapier",
+      { ...ZAPIER_AUTH, "content-type": "application/json" },
+      JSON.stringify({ id: "TCK-1042", title: "VPN dropping packets", severity: "error", user_email: SAM.personEmail }),
+    );
+    const form = await send(
+      "/v1/alerts/zapier",
+      { ...ZAPIER_AUTH, "content-type": "application/x-www-form-urlencoded" },
+      new URLSearchParams({ id: "TCK-1043", title: "Slow video calls", check: "bandwidth", user_email: JANE.personEmail }).toString(),
+    );
+    expect([json.status, form.status]).toEqual([202, 202]);
+    const ids = [(await json.json<{ delivery_id: string }>()).delivery_id, (await form.json<{ delivery_id: string }>()).delivery_id];
+    await settled(ids);
+    expect(api.commands.map((c) => `${c.type}@${c.device_id}`).sort()).toEqual(
+      [`pcap@${SAM.deviceId}`, `speed-test@${JANE.deviceId}`].sort(),
+    );
+  });
+
+  it("50 concurrent deliveries of the same alert end as one command", async () => {
+    const api = mockDexApi();
+    const body = JSON.stringify({ id: "HA-PAIR-1", title: "Disk latency", severity: "critical", user_email: SAM.personEmail });
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => send("/v1/alerts/zapier", { ...ZAPIER_AUTH, "content-type": "application/json" }, body)),
+    );
+    expect(responses.every((r) => r.status === 202)).toBe(true);
+    const ids = await Promise.all(responses.map(async (r) => (await r.json<{ delivery_id: string }>()).delivery_id));
+    const records = await settled(ids, 30_000);
+
+    expect(api.commands).toHaveLength(1);
+    const outcomes = records.flatMap((r) => r.decisions.map((d: any) => d.outcome));
+    expect(outcomes.filter((o) => o === "created")).toHaveLength(1);
+    expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(49);
+  }, 40_000);
+});
