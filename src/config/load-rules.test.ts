@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import devVarsExample from "../../.dev.vars.example?raw";
 import { loadRules } from "./load-rules";
 
 const SOURCES = ["pagerduty", "zapier"];
@@ -40,6 +41,14 @@ describe("loadRules", () => {
   it("loads the rules shipped in wrangler.toml", () => {
     const result = loadRules(env.RULES, SOURCES);
     expect(result).toMatchObject({ ok: true });
+  });
+
+  it("loads the rules .dev.vars.example gives `npm start`, which are wrangler.toml's", () => {
+    const line = devVarsExample.split("\n").find((l) => l.startsWith("RULES="));
+    const raw = line?.slice("RULES=".length).replace(/^'|'$/g, "");
+    const result = loadRules(raw, SOURCES);
+    expect(result).toMatchObject({ ok: true });
+    expect(JSON.parse(raw ?? "")).toEqual(env.RULES);
   });
 
   it("reports a missing or unparseable RULES", () => {

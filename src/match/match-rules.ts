@@ -40,7 +40,7 @@ function matchRule(alert: NormalizedAlert, rule: CompiledRule): AlertTarget | un
 }
 
 /** Fills in what `target` does not say from `groups`; what it does say wins. */
-function fillTarget(target: AlertTarget, groups: Partial<Record<string, string | undefined>> | undefined): AlertTarget {
+function fillTarget(target: AlertTarget, groups: { readonly [field: string]: string | undefined } | AlertTarget | undefined): AlertTarget {
   const filled: AlertTarget = { ...target };
   for (const field of TARGET_FIELDS) {
     const value = groups?.[field]?.trim();

@@ -73,7 +73,7 @@ describe("GET /v1/deliveries/{id}", () => {
 
   it("refuses without the admin token, with a wrong one, and with the token of a source", async () => {
     mockDexApi();
-    for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: "Bearer zapier-test-token" }, { authorization: "Basic YWRtaW46YWRtaW4=" }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: "Bearer nope" }, { authorization: "Bearer zapier-test-token" }, { authorization: "Basic YWRtaW46YWRtaW4=" }]) {
       const res = await getDelivery("anything", headers);
       expect(res.status).toBe(401);
       expect(await res.text()).not.toContain("admin-test-token");

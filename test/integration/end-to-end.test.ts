@@ -76,7 +76,7 @@ describe("end to end through the local queue", () => {
     const form = await send(
       "/v1/alerts/zapier",
       { ...ZAPIER_AUTH, "content-type": "application/x-www-form-urlencoded" },
-      new URLSearchParams({ id: "TCK-1043", title: "Slow video calls", check: "bandwidth", user_email: JANE.personEmail }).toString(),
+      new URLSearchParams({ id: "TCK-1043", title: "Slow video calls", check: "bandwidth", user_email: JANE.personEmail! }).toString(),
     );
     expect([json.status, form.status]).toEqual([202, 202]);
     const ids = [(await json.json<{ delivery_id: string }>()).delivery_id, (await form.json<{ delivery_id: string }>()).delivery_id];

@@ -62,7 +62,7 @@ describe("POST /v1/alerts/{source}", () => {
   });
 
   it("answers 401 for missing or wrong auth, and queues nothing", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong" }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: "Bearer wrong" }]) {
       const { status, queued } = await post("/v1/alerts/zapier", {
         headers: { "content-type": "application/json", ...headers },
         body: JSON.stringify({ title: "x" }),
