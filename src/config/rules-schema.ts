@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { SEVERITIES, TARGET_FIELDS } from "../sources/alert";
 import { PcapArgs, SpeedTestArgs, WarpDiagArgs } from "../dispatch/dex/schemas";
 import { isSlashedPattern, namedGroups, patternError } from "./pattern";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { formatIssues } from "../schema-issues";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";

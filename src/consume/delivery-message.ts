@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { SEVERITIES } from "../sources/alert";
 
 /** What ingest puts on the queue: one verified delivery, already normalized. */

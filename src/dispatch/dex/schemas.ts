@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The DEX remote-commands API, as far as the relay uses it. Requests are checked before

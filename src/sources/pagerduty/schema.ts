@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Event types that start a capture. Everything else PagerDuty sends (acknowledged,

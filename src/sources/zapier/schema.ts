@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Longest title kept; longer ones are refused rather than cut, so the Zap gets fixed. */
 export const MAX_TITLE_LENGTH = 1024;
