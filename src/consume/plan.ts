@@ -17,6 +17,11 @@ export interface PlanContext {
   store: ClaimStore;
   budget: BudgetState;
   maxCommandsPerMinute: number;
+  /**
+   * Deliveries the queue has already tried: their commands were admitted under the budget
+   * on the first attempt, so a retry is never capped.
+   */
+  isRetry?: (delivery: number) => boolean;
   /** Finds a target the alert itself does not carry (PagerDuty's REST API, say). */
   enrich?: (alert: NormalizedAlert) => Promise<AlertTarget | undefined>;
 }
@@ -90,11 +95,13 @@ export async function planDeliveries(deliveries: readonly DeliveryMessage[], ctx
       }
       seenCooldowns.add(candidate.cooldownKey);
     }
-    if (budgetLeft === 0) {
-      decide("capped", `MAX_COMMANDS_PER_MINUTE (${ctx.maxCommandsPerMinute}) reached for this minute`);
-      continue;
+    if (!ctx.isRetry?.(candidate.delivery)) {
+      if (budgetLeft === 0) {
+        decide("capped", `MAX_COMMANDS_PER_MINUTE (${ctx.maxCommandsPerMinute}) reached for this minute`);
+        continue;
+      }
+      budgetLeft--;
     }
-    budgetLeft--;
     const claim = known.claims.get(candidate.key);
     plan.intents.push({ ...candidate, claimedSince: claim ? new Date(claim.since) : undefined });
   }

@@ -93,3 +93,15 @@ describe("guardrails", () => {
     expect(api.commands).toHaveLength(30);
   });
 });
+
+describe("guardrails and retries", () => {
+  it("a retried delivery is not capped: its commands were admitted on the first attempt", async () => {
+    const api = mockDexApi();
+    const { queued } = await postZapier({ id: "retry-cap", severity: "critical", title: "Disk latency", device_id: "dev-r", user_email: "r@example.com" });
+    api.failNext("create", () => Response.json({ success: false, errors: [{ code: 1, message: "internal" }] }, { status: 500 }));
+    await runConsumer(queued, 1, { MAX_COMMANDS_PER_MINUTE: "1" });
+    await runConsumer(queued, 2, { MAX_COMMANDS_PER_MINUTE: "1" });
+    expect(api.commands).toHaveLength(1);
+    expect(await outcomes(queued[0]!.delivery_id)).toEqual(["created"]);
+  });
+});
