@@ -127,10 +127,10 @@ describe("KV failing", () => {
 describe("any schedule of API faults", () => {
   it("ends every alert as exactly one command or a recorded failure; none lost, none created twice", async () => {
     const fault = fc.constantFrom(
-      () => apiError(500, "internal error"),
-      () => apiError(502, "bad gateway"),
-      () => apiError(429, "rate limited", undefined, { "retry-after": "1" }),
-      () => apiError(400, "device is offline", "/commands/0/device_id"),
+      apiError(500, "internal error"),
+      apiError(502, "bad gateway"),
+      apiError(429, "rate limited", undefined, { "retry-after": "1" }),
+      apiError(400, "device is offline", "/commands/0/device_id"),
       "network" as const,
       "land-then-500" as const,
       "land-then-network" as const,
