@@ -5,6 +5,7 @@ import type { DeliveryMessage } from "../consume/delivery-message";
 import { logProblem } from "../record/log";
 import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
 import { dryRun } from "./dry-run";
+import { enqueueDelivery } from "./enqueue";
 import { misconfigured, notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "./errors";
 
 /** Larger than any alert a monitoring tool sends; anything bigger is refused unread. */
@@ -62,8 +63,9 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
       const first = await c.env.RELAY_KV.get(redeliveryKey);
       if (first) return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
     }
+    let deliveryIds: string[];
     try {
-      await c.env.ALERT_QUEUE.send(message, { contentType: "json" });
+      deliveryIds = await enqueueDelivery(c.env.ALERT_QUEUE, message);
     } catch (error) {
       logProblem("enqueue-failed", { source: source.name, error: error instanceof Error ? error.message : String(error) });
       throw unavailable("could not queue the delivery; retry later");
@@ -74,6 +76,15 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
         c.env.RELAY_KV.put(redeliveryKey, message.delivery_id, { expirationTtl: REDELIVERY_TTL_SECONDS }).catch(() => undefined),
       );
     }
-    return c.json({ status: "queued", delivery_id: message.delivery_id, alerts: received.alerts.length }, 202);
+    return c.json(
+      {
+        status: "queued",
+        delivery_id: message.delivery_id,
+        alerts: received.alerts.length,
+        // Only for a delivery too large for one queue message: the audit id of each part.
+        ...(deliveryIds.length > 1 ? { parts: deliveryIds } : {}),
+      },
+      202,
+    );
   },
 );
