@@ -26,12 +26,29 @@ export function loadRules(raw: unknown, knownSources: readonly string[]): RulesR
       return { ok: false, error: "RULES: not valid JSON" };
     }
   }
+  const forbidden = forbiddenLabel(value);
+  if (forbidden) return { ok: false, error: forbidden };
   const parsed = RulesSchema.safeParse(value);
   if (!parsed.success) return { ok: false, error: formatIssues(parsed.error, "RULES") };
 
   const unknown = unknownSources(parsed.data, knownSources);
   if (unknown) return { ok: false, error: unknown };
   return { ok: true, rules: parsed.data.map(compileRule) };
+}
+
+/**
+ * A label condition named `__proto__` would be dropped on parsing (it is no ordinary key),
+ * leaving a rule that matches more than it says: refuse it by name instead.
+ */
+function forbiddenLabel(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return undefined;
+  for (const [index, rule] of value.entries()) {
+    const labels: unknown = rule?.match?.labels;
+    if (labels && typeof labels === "object" && Object.hasOwn(labels, "__proto__")) {
+      return `RULES[${index}].match.labels.__proto__: a label named __proto__ is not allowed`;
+    }
+  }
+  return undefined;
 }
 
 function unknownSources(rules: Rule[], knownSources: readonly string[]): string | undefined {

@@ -3,6 +3,8 @@ import { RateBudget } from "../claim/rate-budget";
 import type { RelayConfig } from "../config/settings";
 import { DexClient } from "../dispatch/dex/client";
 import { createDeviceDirectory, type DeviceDirectory } from "../resolve/device-directory";
+import type { AlertTarget, NormalizedAlert } from "../sources/alert";
+import { pagerDutyEnricher } from "../sources/pagerduty/enrich";
 
 /** The collaborators one consumer batch (or one dry run) works with. */
 export interface Pipeline {
@@ -10,6 +12,8 @@ export interface Pipeline {
   directory: DeviceDirectory;
   store: ClaimStore;
   rateBudget: RateBudget;
+  /** Finds the target of an alert that names none, where its source can say more. */
+  enrich?: (alert: NormalizedAlert) => Promise<AlertTarget | undefined>;
 }
 
 export function createPipeline(env: Env, config: RelayConfig, now: () => Date, options: { readOnly?: boolean } = {}): Pipeline {
@@ -19,5 +23,17 @@ export function createPipeline(env: Env, config: RelayConfig, now: () => Date, o
     directory: createDeviceDirectory(api, env.RELAY_KV, config.accountId, options),
     store: new ClaimStore(env.RELAY_KV, config.idempotencyTtlSeconds),
     rateBudget: new RateBudget(env.RELAY_KV, now),
+    enrich: oncePerEpisode(pagerDutyEnricher(env)),
+  };
+}
+
+/** Several rules may need the same alert's target: ask its source once per batch. */
+function oncePerEpisode(enrich: Pipeline["enrich"]): Pipeline["enrich"] {
+  if (!enrich) return undefined;
+  const asked = new Map<string, Promise<AlertTarget | undefined>>();
+  return (alert) => {
+    let pending = asked.get(alert.episode);
+    if (!pending) asked.set(alert.episode, (pending = enrich(alert)));
+    return pending;
   };
 }

@@ -55,6 +55,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
       store: pipeline.store,
       budget,
       maxCommandsPerMinute: loaded.config.maxCommandsPerMinute,
+      enrich: pipeline.enrich,
       isRetry: (i) => messages[i]!.attempts > 1,
     });
     await executePlan(plan, deliveries, { api: pipeline.api, store: pipeline.store, rateBudget: pipeline.rateBudget, budget, now });

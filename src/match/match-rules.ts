@@ -29,7 +29,8 @@ function matchRule(alert: NormalizedAlert, rule: CompiledRule): AlertTarget | un
   if (rule.sources && !rule.sources.includes(alert.source)) return undefined;
   if (rule.match.severity && !(alert.severity && rule.match.severity.includes(alert.severity))) return undefined;
   for (const { key, value } of rule.labels) {
-    const actual = alert.labels[key];
+    // Own labels only: `constructor` or `toString` is not a label every alert has.
+    const actual = Object.hasOwn(alert.labels, key) ? alert.labels[key] : undefined;
     if (actual === undefined) return undefined;
     if (typeof value === "string" ? actual !== value : !value.test(actual)) return undefined;
   }

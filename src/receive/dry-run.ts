@@ -16,6 +16,7 @@ export async function dryRun(env: Env, config: RelayConfig, delivery: DeliveryMe
     store: pipeline.store,
     budget: await pipeline.rateBudget.read(),
     maxCommandsPerMinute: config.maxCommandsPerMinute,
+    enrich: pipeline.enrich,
   });
   const decisions = plan.decisions[0] ?? [];
   for (const intent of plan.intents) {

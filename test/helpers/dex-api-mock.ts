@@ -49,7 +49,12 @@ interface Call {
  * relay makes, lets a test script failures per route, and throws on any request it was
  * not built for, so an unexpected outbound call fails the test.
  */
-export function mockDexApi(devices: Device[] = [JANE, SAM, OLD_CLIENT]) {
+export function mockDexApi(
+  devices: Device[] = [JANE, SAM, OLD_CLIENT],
+  /** Other services the test expects calls to, by `METHOD origin/path`. */
+  others: Record<string, () => Response> = {},
+) {
+  const otherCalls: Request[] = [];
   const calls: Call[] = [];
   const commands: (ListedCommand & { args?: unknown })[] = [];
   const faults: Record<Route, Array<Fault | { landThenFail: Fault }>> = { create: [], list: [], devices: [] };
@@ -117,6 +122,11 @@ export function mockDexApi(devices: Device[] = [JANE, SAM, OLD_CLIENT]) {
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input, init);
     const url = new URL(request.url);
+    const other = others[`${request.method} ${url.origin}${url.pathname}`];
+    if (other) {
+      otherCalls.push(request);
+      return other();
+    }
     const kind = route(request.method, url);
     const body = request.method === "POST" ? await request.json() : undefined;
     calls.push({ route: kind, method: request.method, url, body });
@@ -130,6 +140,8 @@ export function mockDexApi(devices: Device[] = [JANE, SAM, OLD_CLIENT]) {
   return {
     spy,
     calls,
+    /** Requests made to the `others` services. */
+    otherCalls,
     /** Commands the API holds, as `GET /dex/commands` would list them. */
     commands,
     callsTo: (kind: Route) => calls.filter((c) => c.route === kind),

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The most alerts one notification may carry. Alertmanager's `max_alerts` (Grafana's "Max

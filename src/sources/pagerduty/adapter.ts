@@ -10,6 +10,8 @@ const SECRET_NAME = "PAGERDUTY_WEBHOOK_SECRET";
 
 /** Same on every retry of one delivery, so the relay can drop retries it already took. */
 const REDELIVERY_HEADER = "X-Webhook-Id";
+/** PagerDuty's ids are UUIDs; a longer value is ignored, as it would not fit in a KV key (512 bytes). */
+const MAX_REDELIVERY_KEY_LENGTH = 128;
 
 /** Used when the incident has no priority the rules understand. */
 const SEVERITY_BY_URGENCY: Record<string, Severity> = { high: "critical", low: "warning" };
@@ -32,7 +34,8 @@ export const pagerduty: SourceAdapter = {
   },
 
   async receive(delivery) {
-    const redeliveryKey = delivery.headers.get(REDELIVERY_HEADER) ?? undefined;
+    const webhookId = delivery.headers.get(REDELIVERY_HEADER)?.trim();
+    const redeliveryKey = webhookId && webhookId.length <= MAX_REDELIVERY_KEY_LENGTH ? webhookId : undefined;
     const json = parseJson(delivery.body);
 
     const envelope = PagerDutyEnvelope.safeParse(json);

@@ -1,0 +1,157 @@
+import { sha256Hex } from "../crypto/hmac";
+import { badRequest } from "../receive/errors";
+import { formatIssues } from "../schema-issues";
+import type { ReceivedAlerts } from "./adapter";
+import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "./alert";
+import { AlertGroupNotification, type GroupedAlert } from "./alertmanager/schema";
+
+/**
+ * Longest title kept. A title may come from a free-text description; it is cut rather than
+ * refused, because neither Alertmanager nor Grafana resends a refused notification.
+ */
+export const MAX_TITLE_LENGTH = 1024;
+
+const UNTITLED = "(untitled alert)";
+
+/**
+ * Bounds on what one alert carries on to the queue, so that it always fits in a message.
+ * Labels past them are dropped rather than cut (a cut value could match a rule it should
+ * not), and the group is never refused for them: neither sender resends a refused one.
+ */
+export const MAX_LABELS = 64;
+export const MAX_LABEL_KEY_LENGTH = 128;
+export const MAX_LABEL_VALUE_LENGTH = 1024;
+/** Longer device ids, emails or host names than this are not real ones. */
+const MAX_TARGET_LENGTH = 256;
+const MAX_REF_LENGTH = 2048;
+
+/**
+ * Turns an Alertmanager-style notification (Alertmanager's own, or Grafana's superset) into
+ * one normalized alert per alert of the group, firing and resolved alike. `source` names
+ * the alerts and prefixes their episodes.
+ * @see https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
+ */
+export async function receiveAlertGroup(body: string, source: string): Promise<ReceivedAlerts> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw badRequest("body is not valid JSON");
+  }
+  const parsed = AlertGroupNotification.safeParse(json);
+  if (!parsed.success) throw badRequest(formatIssues(parsed.error));
+
+  const { alerts, commonLabels } = parsed.data;
+  if (alerts.length === 0) return { alerts: [], ignored: "the notification carries no alerts" };
+  const common = strings(commonLabels);
+  return { alerts: await Promise.all(alerts.map((alert) => toAlert(alert, common, source))) };
+}
+
+async function toAlert(alert: GroupedAlert, commonLabels: Record<string, string>, source: string): Promise<NormalizedAlert> {
+  const own = strings(alert.labels);
+  // commonLabels only holds labels every alert of the group shares; the alert's own win.
+  const labels = { ...commonLabels, ...own };
+  const annotations = strings(alert.annotations);
+
+  const normalized: NormalizedAlert = {
+    source,
+    episode: `${source}:${await fingerprintOf(alert.fingerprint, own)}:${alert.startsAt}`,
+    title: titleOf(labels, annotations),
+    severity: normalizeSeverity(labels.severity),
+    firing: alert.status.toLowerCase() === "firing",
+    status: alert.status,
+    labels: bounded(labels),
+    target: targetOf(labels, annotations),
+  };
+  const generatorUrl = text(alert.generatorURL);
+  if (generatorUrl && generatorUrl.length <= MAX_REF_LENGTH) normalized.refs = { generator_url: generatorUrl };
+  return normalized;
+}
+
+/**
+ * Alertmanager's fingerprint, or a stable stand-in: the SHA-256 of the alert's own labels,
+ * sorted. `commonLabels` is left out because it changes as alerts join or leave the group.
+ */
+async function fingerprintOf(fingerprint: string | undefined, labels: Record<string, string>): Promise<string> {
+  if (fingerprint?.trim()) return fingerprint.trim();
+  const sorted = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return sha256Hex(JSON.stringify(sorted));
+}
+
+function titleOf(labels: Record<string, string>, annotations: Record<string, string>): string {
+  const title = text(annotations.summary) ?? text(annotations.description) ?? text(labels.alertname) ?? UNTITLED;
+  return title.length > MAX_TITLE_LENGTH ? `${title.slice(0, MAX_TITLE_LENGTH - 1)}…` : title;
+}
+
+/**
+ * Where the device hides in an alert: the alert's labels first, then its annotations. The
+ * host name may also be spelled `host`, and is taken from `instance` as a last resort.
+ */
+function targetOf(labels: Record<string, string>, annotations: Record<string, string>): AlertTarget {
+  const target: AlertTarget = {};
+  const deviceId = identity(labels.device_id) ?? identity(annotations.device_id);
+  const userEmail = identity(labels.user_email) ?? identity(annotations.user_email);
+  const registrationId = identity(labels.registration_id) ?? identity(annotations.registration_id);
+  const hostname =
+    identity(labels.hostname) ??
+    identity(labels.host) ??
+    identity(annotations.hostname) ??
+    identity(annotations.host) ??
+    identity(hostOfInstance(labels.instance));
+  if (deviceId) target.device_id = deviceId;
+  if (userEmail) target.user_email = userEmail;
+  if (registrationId) target.registration_id = registrationId;
+  if (hostname) target.hostname = hostname;
+  return target;
+}
+
+/**
+ * The host part of a Prometheus `instance` label: `host:9100` → `host`, `[::1]:9100` →
+ * `::1`, a bare host or IPv6 address as it is, and the host of a URL (a blackbox probe's
+ * target) rather than its scheme.
+ */
+export function hostOfInstance(instance: string | undefined): string | undefined {
+  const value = text(instance);
+  if (!value) return undefined;
+  if (value.includes("://")) {
+    try {
+      return text(new URL(value).hostname.replace(/^\[(.*)\]$/, "$1"));
+    } catch {
+      return undefined;
+    }
+  }
+  const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(value);
+  if (bracketed) return text(bracketed[1]);
+  const colon = value.indexOf(":");
+  // More than one colon without brackets can only be a bare IPv6 address, which has no port.
+  if (colon === -1 || colon !== value.lastIndexOf(":")) return value;
+  return text(value.slice(0, colon));
+}
+
+/** The labels within {@link MAX_LABELS} and the length bounds, in order. */
+function bounded(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(labels)
+      .filter(([key, value]) => key.length <= MAX_LABEL_KEY_LENGTH && value.length <= MAX_LABEL_VALUE_LENGTH)
+      .slice(0, MAX_LABELS),
+  );
+}
+
+/** A value fit to name a device: present, and no longer than any real one. */
+function identity(value: string | undefined): string | undefined {
+  const trimmed = text(value);
+  return trimmed && trimmed.length <= MAX_TARGET_LENGTH ? trimmed : undefined;
+}
+
+/** The string entries of a label or annotation set, in order. */
+function strings(map: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(map ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}
+
+/** A trimmed value, or undefined when there is none worth keeping. */
+function text(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}

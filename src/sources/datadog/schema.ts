@@ -1,0 +1,83 @@
+import * as z from "zod";
+
+/** Longest title kept; longer ones are refused, so the template gets fixed. */
+export const MAX_TITLE_LENGTH = 1024;
+/** Ids become part of the stored episode key, so they are bounded. */
+const MAX_ID_LENGTH = 128;
+const MAX_TEXT_LENGTH = 1024;
+/** Longer device ids, emails or host names than this are not real ones. */
+const MAX_TARGET_LENGTH = 256;
+const MAX_TRANSITION_LENGTH = 64;
+
+/**
+ * `$ALERT_TRANSITION` values that start (or continue) an alert, compared in lower case
+ * without punctuation, so `Re-Triggered` and `Retriggered` agree. Everything else
+ * (Recovered, Warn, Re-Warn, No Data, Renotify...) is recorded as not firing.
+ */
+export const FIRING_TRANSITIONS: readonly string[] = ["triggered", "retriggered"];
+
+/** A template variable left as written, which Datadog may do when it has no value for it. */
+const UNSUBSTITUTED = /^\$[A-Z][A-Z0-9_]*$/;
+
+/**
+ * Trims every string field and drops those Datadog could not fill in (left empty, or left
+ * as `$VARIABLE`), so a variable without a value reads as a field that is absent.
+ */
+function withoutBlanks(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const kept: [string, unknown][] = [];
+  for (const [key, field] of Object.entries(value)) {
+    if (typeof field !== "string") kept.push([key, field]);
+    else if (field.trim() !== "" && !UNSUBSTITUTED.test(field.trim())) kept.push([key, field.trim()]);
+  }
+  return Object.fromEntries(kept);
+}
+
+/** Datadog substitutes ids as text; a template that leaves them unquoted sends numbers. */
+const Id = z.union([z.string().max(MAX_ID_LENGTH), z.number().int().nonnegative().transform(String)]);
+const Text = z.string().max(MAX_TEXT_LENGTH);
+const Identity = z.string().max(MAX_TARGET_LENGTH);
+
+/**
+ * A Datadog webhook built from the relay's template (see ./template.ts). Only `alert_id`,
+ * `transition` and one of `cycle` or `id` are required: they name the episode and say
+ * whether it fires. The result's `cycle` is `$ALERT_CYCLE_KEY`, else the event's `$ID`.
+ * @see https://docs.datadoghq.com/integrations/webhooks/#usage
+ */
+export const DatadogNotification = z.preprocess(
+  withoutBlanks,
+  z
+    .object({
+      id: Id.optional(),
+      alert_id: Id,
+      cycle: Id.optional(),
+      transition: z.string().max(MAX_TRANSITION_LENGTH),
+      title: z.string().max(MAX_TITLE_LENGTH).optional(),
+      hostname: Identity.optional(),
+      scope: Text.optional(),
+      // `$TAGS`: a host can carry hundreds of tags, bounded only by the body limit.
+      tags: z.string().optional(),
+      // `$DATE`, milliseconds since the epoch: text in the template, a number if unquoted.
+      date: z.union([z.number(), z.string()]).optional(),
+      link: Text.optional(),
+      priority: Text.optional(),
+      severity: Text.optional(),
+      user_email: Identity.optional(),
+      device_id: Identity.optional(),
+      registration_id: Identity.optional(),
+    })
+    .transform((notification, ctx) => {
+      const cycle = notification.cycle ?? notification.id;
+      if (cycle === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["cycle"],
+          message: "required ($ALERT_CYCLE_KEY), or at least id ($ID)",
+        });
+        return z.NEVER;
+      }
+      return { ...notification, cycle };
+    }),
+);
+
+export type DatadogNotification = z.output<typeof DatadogNotification>;

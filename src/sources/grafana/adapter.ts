@@ -1,0 +1,54 @@
+import { readSecret } from "../../config/secrets";
+import { unauthorized } from "../../receive/errors";
+import type { SourceAdapter } from "../adapter";
+import { receiveAlertGroup } from "../alert-group";
+import { verifyBearer } from "../bearer";
+import { GRAFANA_SIGNATURE_HEADER, verifyGrafanaSignature } from "./signature";
+
+const SECRET_NAME = "GRAFANA_WEBHOOK_SECRET";
+const TOKEN_NAME = "GRAFANA_TOKEN";
+/** Names the header Grafana puts the signed timestamp in; unset when none is configured. */
+const TIMESTAMP_HEADER_NAME = "GRAFANA_TIMESTAMP_HEADER";
+
+/**
+ * Grafana unified alerting's "Webhook" contact point. Its body is Alertmanager's with extra
+ * fields, so alerts map exactly as Alertmanager's do, under episodes prefixed `grafana:`.
+ *
+ * Two ways to authenticate, each enabled by its own binding: an HMAC signature
+ * (`GRAFANA_WEBHOOK_SECRET`, Grafana 12+) or `Authorization: Bearer` (`GRAFANA_TOKEN`). A
+ * request that carries a signature is judged by it alone: a wrong signature means a changed
+ * body or a wrong secret, and no bearer token makes that right.
+ * @see https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/
+ */
+export const grafana: SourceAdapter = {
+  name: "grafana",
+  contentTypes: ["application/json"],
+
+  async verify(delivery, env, now) {
+    const secret = readSecret(env, SECRET_NAME);
+    const token = readSecret(env, TOKEN_NAME);
+    if (!secret && !token) {
+      throw unauthorized(`this source is disabled: neither ${SECRET_NAME} nor ${TOKEN_NAME} is set`);
+    }
+
+    if (delivery.headers.has(GRAFANA_SIGNATURE_HEADER)) {
+      if (!secret) throw unauthorized(`signed deliveries are disabled: ${SECRET_NAME} is not set`);
+      // A plain setting, not a secret; readSecret treats blank as unset like everywhere else.
+      const timestampHeader = readSecret(env, TIMESTAMP_HEADER_NAME);
+      await verifyGrafanaSignature(delivery.body, delivery.headers, secret, timestampHeader, now);
+      return;
+    }
+
+    if (!token) {
+      throw unauthorized(`missing ${GRAFANA_SIGNATURE_HEADER} header; bearer tokens are disabled: ${TOKEN_NAME} is not set`);
+    }
+    if (secret && !delivery.headers.has("authorization")) {
+      throw unauthorized(`missing ${GRAFANA_SIGNATURE_HEADER} or Authorization header`);
+    }
+    await verifyBearer(delivery.headers, env, TOKEN_NAME);
+  },
+
+  async receive(delivery) {
+    return receiveAlertGroup(delivery.body, "grafana");
+  },
+};
