@@ -1,6 +1,6 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, reset } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import type { DeliveryMessage } from "../../src/consume/delivery-message";
 import worker from "../../src/index";
 import { signPagerDuty } from "./sign";
@@ -67,4 +67,19 @@ export async function runConsumer(bodies: readonly unknown[], attempts = 1, over
 
 export async function deliveryRecord(id: string) {
   return env.RELAY_KV.get<Record<string, any>>(`delivery:${id}`, "json");
+}
+
+/**
+ * Each test starts from empty storage with its mocks undone, and the relay's one-line
+ * decision logs kept out of the test output.
+ */
+export function isolateEachTest() {
+  beforeEach(() => {
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await reset();
+  });
 }

@@ -1,9 +1,9 @@
-import { createExecutionContext, reset } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";
-import { postZapier, RELAY, runConsumer } from "../helpers/relay";
+import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
 
@@ -11,14 +11,7 @@ function getDelivery(id: string, headers: Record<string, string> = ADMIN) {
   return exports.default.fetch(`${RELAY}/v1/deliveries/${id}`, { headers });
 }
 
-beforeEach(() => {
-  vi.spyOn(console, "log").mockImplementation(() => undefined);
-  vi.spyOn(console, "error").mockImplementation(() => undefined);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await reset();
-});
+isolateEachTest();
 
 describe("GET /v1/deliveries/{id}", () => {
   it("returns the delivery's record with each decision and the commands' current status", async () => {

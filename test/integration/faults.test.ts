@@ -1,10 +1,10 @@
 import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/consume/queue-consumer";
 import { apiError, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { deliveryRecord, postZapier, runConsumer } from "../helpers/relay";
+import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
 
 /** Alerts whose device is given outright, so only create (and reconcile) calls reach the API. */
 async function queueAlerts(count: number, prefix: string) {
@@ -35,14 +35,7 @@ async function drain(messages: unknown[]) {
   }
 }
 
-beforeEach(() => {
-  vi.spyOn(console, "log").mockImplementation(() => undefined);
-  vi.spyOn(console, "error").mockImplementation(() => undefined);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await reset();
-});
+isolateEachTest();
 
 describe("the DEX API misbehaving", () => {
   it("500 several times in a row, then success: exactly one command", async () => {

@@ -1,7 +1,6 @@
-import { reset } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { deliveryRecord, postZapier, runConsumer } from "../helpers/relay";
+import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
 
 async function queueAlert(fields: Record<string, unknown>) {
   const { status, queued } = await postZapier({ severity: "warning", title: "Throughput below 5 Mbps", ...fields });
@@ -11,14 +10,7 @@ async function queueAlert(fields: Record<string, unknown>) {
 
 const outcomes = async (id: string) => ((await deliveryRecord(id))?.decisions ?? []).map((d: any) => d.outcome);
 
-beforeEach(() => {
-  vi.spyOn(console, "log").mockImplementation(() => undefined);
-  vi.spyOn(console, "error").mockImplementation(() => undefined);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await reset();
-});
+isolateEachTest();
 
 describe("guardrails", () => {
   it("cooldown: a second alert within cooldown_minutes sends no second command of that type to the device", async () => {

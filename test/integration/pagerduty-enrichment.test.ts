@@ -1,8 +1,7 @@
-import { reset } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import triggered from "../../src/sources/pagerduty/fixtures/incident.triggered.json";
 import { mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { deliveryRecord, postPagerDuty, runConsumer } from "../helpers/relay";
+import { deliveryRecord, isolateEachTest, postPagerDuty, runConsumer } from "../helpers/relay";
 
 /** The fixture's incident, with a title that names no one. */
 const incident = structuredClone(triggered);
@@ -23,14 +22,7 @@ const alertsResponse = () =>
     more: false,
   });
 
-beforeEach(() => {
-  vi.spyOn(console, "log").mockImplementation(() => undefined);
-  vi.spyOn(console, "error").mockImplementation(() => undefined);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await reset();
-});
+isolateEachTest();
 
 describe("PagerDuty incidents whose title names no device", () => {
   it("read the target from the incident's first alert when PAGERDUTY_API_TOKEN is set, asking once per incident", async () => {

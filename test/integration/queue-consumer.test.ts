@@ -1,8 +1,7 @@
-import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { apiError, JANE, mockDexApi, OLD_CLIENT, SAM } from "../helpers/dex-api-mock";
-import { deliveryRecord, postZapier, runConsumer } from "../helpers/relay";
+import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
 
 /** A Zapier alert about one user, queued through the real ingest. */
 async function queueAlert(fields: Record<string, unknown>) {
@@ -15,14 +14,7 @@ function decisionsOf(record: Record<string, any> | null) {
   return (record?.decisions ?? []).map((d: any) => `${d.rule ?? "-"}/${d.device_id ?? "-"}: ${d.outcome}`);
 }
 
-beforeEach(() => {
-  vi.spyOn(console, "log").mockImplementation(() => undefined);
-  vi.spyOn(console, "error").mockImplementation(() => undefined);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await reset();
-});
+isolateEachTest();
 
 describe("queue consumer", () => {
   it("creates one command per matching rule and device, and records the delivery", async () => {
