@@ -1,0 +1,152 @@
+// The machine a run happened on, and the Markdown report of the run.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism, totalmem } from "node:os";
+import { join } from "node:path";
+import { root } from "./servers.mjs";
+
+/** Workers KV list prices beyond the Workers Paid plan's included usage, in USD per million. */
+export const KV_PRICES = { read: 0.5, write: 5, delete: 5, list: 5 };
+/** Included in Workers Paid each month, before those prices apply. */
+const KV_INCLUDED = "10 M reads and 1 M writes, deletes and lists a month";
+
+export function describeMachine() {
+  let cpu = "unknown CPU";
+  try {
+    cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpu;
+  } catch {
+    // Not Linux: the core count and versions still say something.
+  }
+  const workerd = spawnSync(join(root, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8", timeout: 10_000 });
+  return {
+    cpu,
+    cores: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    wrangler: JSON.parse(readFileSync(join(root, "node_modules", "wrangler", "package.json"), "utf8")).version,
+    workerd: workerd.stdout?.trim().replace(/^workerd\s+/, "") || "unknown",
+  };
+}
+
+const integer = (n) => Math.round(n).toLocaleString("en-US");
+const fixed = (n, digits = 2) => n.toFixed(digits);
+const ms = (n) => (Number.isFinite(n) ? `${Number.isInteger(n) ? n : n.toFixed(1)} ms` : "n/a");
+const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+const dollars = (n) => `$${n.toFixed(2)}`;
+const verdict = (met) => (met ? "met" : "**missed**");
+
+/** What went wrong with requests, or "none". */
+function failures({ nonSuccess, statuses, connectionErrors, timeouts }) {
+  const parts = Object.entries(statuses).map(([code, count]) => `${count} × HTTP ${code}`);
+  if (connectionErrors - timeouts > 0) parts.push(`${connectionErrors - timeouts} connection errors`);
+  if (timeouts > 0) parts.push(`${timeouts} timeouts`);
+  return nonSuccess + connectionErrors === 0 ? "none" : parts.join(", ");
+}
+
+/** How long the relay stayed busy after its segments, and whether it ever failed to go quiet. */
+function drainRange(drains) {
+  if (drains.length === 0) return "n/a";
+  const seconds = drains.map((d) => d.seconds);
+  const stuck = drains.filter((d) => !d.quiet).length;
+  return `${fixed(Math.min(...seconds), 1)} – ${fixed(Math.max(...seconds), 1)} s over ${drains.length} segments${stuck ? `, ${stuck} still busy at the timeout` : ""}`;
+}
+
+const pacedCell = (t) => `${ms(t.p50)} / ${ms(t.p99)} (${ms(t.max)}), ${t.samples}`;
+
+const clean = (result) => result.nonSuccess + result.connectionErrors === 0;
+
+function stormFailures({ failures: byStatus }) {
+  const parts = Object.entries(byStatus).map(([status, count]) => `${count} × ${/^\d+$/.test(status) ? `HTTP ${status}` : status}`);
+  return parts.length === 0 ? "none" : parts.join(", ");
+}
+
+/** KV operations of one storm, per alert, and what they would cost per million alerts. */
+export function kvPerAlert(storm) {
+  const { singleGets, bulkGets, bulkGetKeys, puts, deletes, lists } = storm.kv;
+  const perAlert = (n) => n / storm.alerts;
+  const reads = perAlert(singleGets + bulkGetKeys);
+  const writes = perAlert(puts);
+  const dels = perAlert(deletes);
+  const listCalls = perAlert(lists);
+  const cost = reads * KV_PRICES.read + writes * KV_PRICES.write + dels * KV_PRICES.delete + listCalls * KV_PRICES.list;
+  const byKey = Object.entries(storm.kv.byPrefix ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([prefix, ops]) => {
+      const deleted = ops.deletes > 0 ? `, ${fixed(perAlert(ops.deletes))} deletes` : "";
+      return `${prefix}: ${fixed(perAlert(ops.reads))} / ${fixed(perAlert(ops.writes))}${deleted}`;
+    })
+    .join("; ");
+  return { reads, readCalls: perAlert(singleGets + bulkGets), writes, deletes: dels, lists: listCalls, cost, byKey };
+}
+
+/** The whole report, as Markdown. */
+export function renderReport({ machine, startedAt, totalSeconds, settings, bundle, direct, lookup, load, notes }) {
+  const ratio = load.relay.perSecond / load.bare.perSecond;
+  const ingestRatio = load.ingest.perSecond / load.bare.perSecond;
+  const targets = [load.relay, load.ingest, load.bare];
+  const { paced } = load;
+  const pacedTargets = [paced.relay, paced.ingest, paced.bare];
+  const createGoal = Math.ceil(direct.commands / 10);
+  const directKv = kvPerAlert(direct);
+  const lookupKv = kvPerAlert(lookup);
+  const rows = [
+    [`**Ingest capacity**: ${settings.connections} clients sending as fast as answered`, "", "", ""],
+    ["Relay: acknowledged alerts/s", integer(load.relay.perSecond), "", ""],
+    ["Relay without its queue consumer: acknowledged alerts/s", integer(load.ingest.perSecond), "", ""],
+    ["Bare Worker: acknowledged alerts/s", integer(load.bare.perSecond), "", ""],
+    ["Relay ÷ bare (each round's)", `${fixed(ratio)} (${load.roundRatios.map((r) => fixed(r.relay)).join(", ")})`, "≥ 0.70", verdict(ratio >= 0.7)],
+    ["Relay without consumer ÷ bare (each round's)", `${fixed(ingestRatio)} (${load.roundRatios.map((r) => fixed(r.ingest)).join(", ")})`, "≥ 0.70", verdict(ingestRatio >= 0.7)],
+    ["Latency at capacity, p50 / p99: relay; without consumer; bare", targets.map((t) => `${ms(t.p50)} / ${ms(t.p99)}`).join("; "), "", ""],
+    ["Errors: relay; without consumer; bare", targets.map(failures).join("; "), "none", verdict(targets.every(clean))],
+    [`**Latency to the 202** at ${paced.rate} alerts/s (half the slowest target's capacity)`, "", "", ""],
+    ["Relay: p50 / p99 (max), requests", pacedCell(paced.relay), "p99 < 50 ms", verdict(paced.relay.p99 < 50)],
+    ["Relay without its queue consumer: p50 / p99 (max), requests", pacedCell(paced.ingest), "p99 < 50 ms", verdict(paced.ingest.p99 < 50)],
+    ["Bare Worker: p50 / p99 (max), requests", pacedCell(paced.bare), "", ""],
+    ["Errors: relay; without consumer; bare", pacedTargets.map(failures).join("; "), "none", verdict(pacedTargets.every(clean))],
+    ["Relay's consumer busy after a relay segment: shortest – longest", drainRange(load.drains), "", ""],
+    ["Other work on the machine during load: CPU share (1-min load average before)", `${load.otherCpu === undefined ? "unknown" : `${integer(load.otherCpu * 100)} %`} (${fixed(load.loadAverage)})`, "≈ 0 %", load.otherCpu === undefined ? "" : load.otherCpu < 0.1 ? "quiet" : "**disturbed**"],
+    [`**DEX create calls**: ${direct.alerts} alerts naming their device, distinct episodes`, "", "", ""],
+    ["Alerts acknowledged / refused", `${direct.acknowledged} / ${stormFailures(direct)}`, "", ""],
+    ["Commands created", `${direct.commands}`, `${direct.alerts}`, verdict(direct.commands === direct.alerts)],
+    ["Create calls", `${direct.calls.create}`, `⌈${direct.commands}/10⌉ = ${createGoal}`, verdict(direct.calls.create <= createGoal)],
+    ["Create calls ÷ goal", fixed(direct.calls.create / Math.max(1, createGoal)), "1.00", ""],
+    ["Other DEX calls: list / devices / quota", `${direct.calls.list} / ${direct.calls.devices} / ${direct.calls.quota}`, "0 / 0 / 0", verdict(direct.calls.list + direct.calls.devices + direct.calls.quota === 0)],
+    ["First alert sent → last change seen", `${fixed(direct.lastChangeSeconds, 1)} s${direct.drained ? "" : " (timed out)"}`, "", ""],
+    [`**Device lookups**: ${lookup.alerts} alerts naming ${lookup.user} by email only`, "", "", ""],
+    ["Alerts acknowledged / refused", `${lookup.acknowledged} / ${stormFailures(lookup)}`, "", ""],
+    ["Device-search calls", `${lookup.calls.devices}`, "1 per user per minute", verdict(lookup.calls.devices <= 1)],
+    ["Commands created / create calls", `${lookup.commands} / ${lookup.calls.create}`, `${lookup.expectedCommands} / ${Math.ceil(lookup.expectedCommands / 10)}`, verdict(lookup.commands === lookup.expectedCommands)],
+    ["**KV operations per alert** (counted on the binding)", "", "", ""],
+    ["Device named: key reads (read calls) / writes / deletes", `${fixed(directKv.reads)} (${fixed(directKv.readCalls)}) / ${fixed(directKv.writes)} / ${fixed(directKv.deletes)}`, "", ""],
+    ["Device named: key reads / writes by key prefix", directKv.byKey, "", ""],
+    ["Device named: KV cost per million alerts", dollars(directKv.cost), "", ""],
+    ["By email: key reads (read calls) / writes / deletes", `${fixed(lookupKv.reads)} (${fixed(lookupKv.readCalls)}) / ${fixed(lookupKv.writes)} / ${fixed(lookupKv.deletes)}`, "", ""],
+    ["By email: key reads / writes by key prefix", lookupKv.byKey, "", ""],
+    ["By email: KV cost per million alerts", dollars(lookupKv.cost), "", ""],
+    [`**Bundle**: wrangler deploy --dry-run (minify ${bundle.minify ? "on" : "off"} in wrangler.toml)`, "", "", ""],
+    ["index.js / gzip -9", `${kib(bundle.bytes)} / ${kib(bundle.gzipBytes)}`, "≤ 64 KiB gzipped", verdict(bundle.gzipBytes <= 64 * 1024)],
+    ["Largest parts (minified, esbuild metafile)", bundle.parts.slice(0, 4).map((p) => `${p.name} ${kib(p.bytes)}`).join(", "), "", ""],
+  ];
+  const table = [
+    "| Measure | Result | Goal | |",
+    "| --- | --- | --- | --- |",
+    ...rows.map((cells) => `| ${cells.join(" | ")} |`),
+  ].join("\n");
+
+  return `# dex-alert-relay benchmark
+
+${startedAt.toISOString()} · ${machine.cpu} · ${machine.cores} cores · ${machine.memoryGiB} GiB · Node ${machine.node} · wrangler ${machine.wrangler} · workerd ${machine.workerd} · ${fixed(totalSeconds, 0)} s
+
+${table}
+
+How it was measured:
+- Every Worker runs locally in workerd under \`wrangler dev\`, from the bundle \`wrangler deploy --dry-run\` builds, with its own empty \`--persist-to\` state. Bindings come only from \`--var\`: \`.dev.vars\` is not read (\`--env-file\` points at an empty file) and the relay's binding names are removed from the environment wrangler sees.
+- Ingest: every request is a Zapier alert with its own id, for one of three users. Three targets: the relay as configured; the same bundle with wrangler.toml's [[queues.consumers]] left out, so that no consumer batch runs in its workerd (under wrangler dev the queue and its consumer share the workerd that receives alerts, and while a batch is worked the alerts arriving wait; in production the queue is a separate service); and the bare Worker. Capacity: autocannon in this process with ${settings.connections} connections, ${settings.warmupSeconds} s warm-up per target, then ${settings.rounds} rounds of ${settings.segmentSeconds} s segments in the order relay, without consumer, bare, bare, without consumer, relay; alerts/s counts 2xx answers over the measured seconds. Latency: one such round at the fixed rate shown, requests evenly spaced, each timed from when it left. Before each segment the relays are left to go quiet (the relay's consumer works off what the previous segment queued).
+- wrangler dev puts a proxy Worker in front of every Worker, and emulates Queues and KV locally; here they share two cores with the Workers and with the load generator, which production does not. Compare relay with bare from the same run, not with numbers from elsewhere.
+- The bare Worker (bench/bare-worker) is Hono answering 202 after reading the body, with the relay's compatibility date.
+- DEX calls and device lookups are the DEX stand-in's own per-endpoint counters, reset before each storm; a storm is over when neither they nor the KV counts change for 5 s.
+- KV operations are counted by bench/kv-counted, the relay's entry with RELAY_KV wrapped in a counter, driven by the two storms above. Reads are counted per key, a bulk get of k keys as k reads (the cautious reading of KV's per-key billing; read calls in parentheses). The counts include ingest, the consumer and the delivery record, and per-batch work shared by the storm's alerts.
+- KV prices: $${KV_PRICES.read.toFixed(2)} per million reads, $${KV_PRICES.write.toFixed(2)} per million writes, deletes and lists (Workers Paid list prices, beyond the ${KV_INCLUDED} included).
+${notes.map((note) => `- ${note}`).join("\n")}
+`;
+}

@@ -1,0 +1,333 @@
+// `npm run bench`: the relay's ingest throughput against a bare Worker, what an alert storm
+// costs in DEX API calls, device lookups and KV operations, and the bundle size. Prints a
+// Markdown report and writes it to bench/results/latest.md. Needs nothing but `npm ci`:
+// every Worker runs locally under `wrangler dev`, the DEX API is the stand-in in dev/.
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { unstable_readConfig } from "wrangler";
+import { measureBundle } from "./bundle.mjs";
+import { compareUnderLoad } from "./load.mjs";
+import { describeMachine, renderReport } from "./report.mjs";
+import {
+  childEnv,
+  cpuShare,
+  freePorts,
+  killAllNow,
+  leftovers,
+  root,
+  runWrangler,
+  startWrangler,
+  stopServers,
+} from "./servers.mjs";
+import { directTargetAlerts, eligibleRegistrations, measureStorm, sameUserAlerts } from "./storms.mjs";
+
+const SETTINGS = {
+  connections: 20,
+  warmupSeconds: 3,
+  segmentSeconds: 3,
+  /** Rounds of capacity segments (each target twice per round); latency takes one more round. */
+  rounds: 2,
+  directAlerts: 100,
+  lookupAlerts: 50,
+};
+
+/** One rule, one command per alert: alerts and commands can then be compared one to one. */
+const BENCH_RULES = [
+  { name: "bench-warp-diag", match: { severity: ["critical"] }, command: { type: "warp-diag", args: { "test-all-routes": true } } },
+];
+/**
+ * The highest value the relay's settings accept. The two storms create 150 commands, well
+ * within it; the load test runs into it, as a real storm would, and the rest is capped.
+ */
+const MAX_COMMANDS_PER_MINUTE = 240;
+/** The stand-in's rate limit is the API's 1,200 per 5 minutes; the load test would pass it. */
+const STAND_IN_RATE_LIMIT = 100_000;
+
+const relayConfig = unstable_readConfig({ config: join(root, "wrangler.toml") });
+const bareConfig = unstable_readConfig({ config: join(root, "bench", "bare-worker", "wrangler.toml") });
+
+const runDir = mkdtempSync(join(tmpdir(), "dex-alert-relay-bench-"));
+const emptyEnvFile = join(runDir, "empty.env");
+writeFileSync(emptyEnvFile, "");
+const runId = `bench-${Date.now().toString(36)}`;
+const secrets = {
+  CF_API_TOKEN: `bench-dex-token-${randomUUID()}`,
+  ZAPIER_TOKEN: `bench-zapier-token-${randomUUID()}`,
+  PAGERDUTY_WEBHOOK_SECRET: `bench-pagerduty-secret-${randomUUID()}`,
+};
+const bindingNames = [
+  ...Object.keys(relayConfig.vars ?? {}),
+  ...(relayConfig.secrets?.required ?? []),
+  ...documentedBindings(),
+  ...Object.keys(secrets),
+  "STAND_IN_RATE_LIMIT",
+];
+const env = childEnv(bindingNames, runDir);
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, async () => {
+    interrupted = true;
+    console.error(`\n${signal}: stopping every wrangler process of this run...`);
+    await stopServers();
+    rmSync(runDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+// Synchronous last resort: no wrangler group survives this process, however it ends.
+process.on("exit", killAllNow);
+
+try {
+  await main();
+} catch (error) {
+  if (!interrupted) {
+    console.error(`benchmark failed: ${error.stack ?? error}`);
+    console.error(`logs and state are kept in ${runDir}`);
+    process.exitCode = 1;
+  }
+} finally {
+  await stopServers();
+  const left = leftovers();
+  if (left.length > 0) console.error(`processes still alive after stopping: ${left.join(", ")}`);
+}
+
+async function main() {
+  if (Number(process.versions.node.split(".")[0]) < 22) {
+    throw new Error(`wrangler needs Node 22 or later; this is ${process.version}. Run \`npm run bench\`, which uses the project's Node.`);
+  }
+  const started = new Date();
+  const notes = [];
+  if (bareConfig.compatibility_date !== relayConfig.compatibility_date) {
+    notes.push(
+      `The bare Worker's compatibility date (${bareConfig.compatibility_date}) differs from the relay's (${relayConfig.compatibility_date}): update bench/bare-worker/wrangler.toml.`,
+    );
+  }
+  const machine = describeMachine();
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, wrangler ${machine.wrangler}, workerd ${machine.workerd}`);
+
+  log("building the Workers (wrangler deploy --dry-run)...");
+  const bundles = await buildAll();
+  const bundle = await measureBundle(bundles.relay, relayConfig.minify ?? false);
+
+  log("starting the DEX stand-in, the relay (also without its consumer, and KV-counted) and the bare Worker...");
+  const servers = await startAll(bundles);
+  for (const name of ["relay", "ingest", "kvRelay"]) {
+    const text = readFileSync(servers[name].logPath, "utf8");
+    if (/Using \w+ defined in \S*\.dev\.vars/.test(text)) throw new Error(`${name} read .dev.vars; its bindings are not the benchmark's`);
+  }
+
+  const registrations = await eligibleRegistrations(servers.standIn, secrets.CF_API_TOKEN);
+  const storm = { standIn: servers.standIn, relay: servers.kvRelay, token: secrets.ZAPIER_TOKEN };
+
+  log(`storm of ${SETTINGS.directAlerts} alerts naming their device...`);
+  const direct = await measureStorm({
+    ...storm,
+    alerts: directTargetAlerts(SETTINGS.directAlerts, registrations, runId),
+    expectedCommands: SETTINGS.directAlerts,
+  });
+
+  const user = registrations[0].personEmail;
+  const userRegistrations = registrations.filter((r) => r.personEmail === user).length;
+  log(`storm of ${SETTINGS.lookupAlerts} alerts naming ${user} by email...`);
+  const lookup = {
+    user,
+    expectedCommands: SETTINGS.lookupAlerts * userRegistrations,
+    ...(await measureStorm({
+      ...storm,
+      alerts: sameUserAlerts(SETTINGS.lookupAlerts, user, runId),
+      expectedCommands: SETTINGS.lookupAlerts * userRegistrations,
+    })),
+  };
+
+  const loadSeconds = 3 * SETTINGS.warmupSeconds + 6 * (SETTINGS.rounds + 1) * SETTINGS.segmentSeconds;
+  log(`load: relay, relay without consumer and bare Worker, about ${loadSeconds} s of load...`);
+  const loadAverage = loadavg()[0];
+  const load = await compareUnderLoad({
+    relay: servers.relay,
+    ingest: servers.ingest,
+    bare: servers.bare,
+    token: secrets.ZAPIER_TOKEN,
+    runId,
+    connections: SETTINGS.connections,
+    warmupSeconds: SETTINGS.warmupSeconds,
+    segmentSeconds: SETTINGS.segmentSeconds,
+    rounds: SETTINGS.rounds,
+    cpuShare,
+    log,
+  });
+
+  await stopServers();
+  const report = renderReport({
+    machine,
+    startedAt: started,
+    totalSeconds: (Date.now() - started.getTime()) / 1000,
+    settings: SETTINGS,
+    bundle,
+    direct,
+    lookup,
+    load: { ...load, loadAverage },
+    notes: [
+      `Relay settings for the run: RULES = one rule (${BENCH_RULES[0].name}: every critical alert → warp-diag), MAX_COMMANDS_PER_MINUTE = ${MAX_COMMANDS_PER_MINUTE}; the stand-in's STAND_IN_RATE_LIMIT = ${STAND_IN_RATE_LIMIT}.`,
+      ...notes,
+    ],
+  });
+  mkdirSync(join(root, "bench", "results"), { recursive: true });
+  writeFileSync(join(root, "bench", "results", "latest.md"), report);
+  console.log(`\n${report}`);
+  log("written to bench/results/latest.md");
+  rmSync(runDir, { recursive: true, force: true });
+}
+
+/** Names .dev.vars.example documents: the secrets a developer may have exported. */
+function documentedBindings() {
+  try {
+    const text = readFileSync(join(root, ".dev.vars.example"), "utf8");
+    return [...text.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*=/gm)].map((match) => match[1]);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * wrangler.toml without its queue consumers, for the ingest-only relay: what acknowledging
+ * an alert costs when no consumer batch runs in the same workerd. Under `wrangler dev` the
+ * queue, its consumer and the Worker receiving alerts share one workerd, and alerts that
+ * arrive while a batch is worked wait for it; in production the queue is a separate service.
+ */
+function writeIngestOnlyConfig() {
+  const lines = readFileSync(join(root, "wrangler.toml"), "utf8").split("\n");
+  const kept = [];
+  let skipping = false;
+  for (const line of lines) {
+    if (/^\s*\[/.test(line)) skipping = /^\s*\[\[\s*queues\.consumers\s*\]\]/.test(line);
+    if (!skipping) kept.push(line);
+  }
+  if (kept.length === lines.length) throw new Error("wrangler.toml has no [[queues.consumers]] table to leave out");
+  const path = join(runDir, "relay-ingest-only.toml");
+  writeFileSync(path, kept.join("\n"));
+  return path;
+}
+
+/**
+ * Bundles each Worker once, as `wrangler deploy` would, and returns the path of each
+ * bundle. `wrangler dev` then serves these files unbundled: an edit to the sources during
+ * the run cannot reload a Worker in the middle of a measurement.
+ */
+async function buildAll() {
+  const builds = {
+    relay: ["--config", "wrangler.toml"],
+    kvRelay: ["bench/kv-counted/relay-entry.ts", "--config", "wrangler.toml"],
+    standIn: ["--config", "dev/dex-stand-in/wrangler.toml"],
+    bare: ["--config", "bench/bare-worker/wrangler.toml"],
+  };
+  const paths = {};
+  await Promise.all(
+    Object.entries(builds).map(async ([name, args]) => {
+      const outdir = join(runDir, "build", name);
+      await runWrangler(["deploy", "--dry-run", ...args, "--outdir", outdir], env);
+      const file = readdirSync(outdir).find((f) => f.endsWith(".js"));
+      if (!file) throw new Error(`wrangler deploy --dry-run wrote no .js file to ${outdir}`);
+      paths[name] = join(outdir, file);
+    }),
+  );
+  return paths;
+}
+
+/** The five Workers, on free loopback ports, each with empty state of its own. */
+async function startAll(bundles) {
+  const [standInPort, relayPort, ingestPort, kvRelayPort, barePort, ...inspectorPorts] = await freePorts(10);
+  const standInUrl = `http://127.0.0.1:${standInPort}/`;
+  const relayVars = {
+    CF_ACCOUNT_ID: "bench-account",
+    DEX_API_BASE: `${standInUrl}client/v4`,
+    IDEMPOTENCY_TTL_HOURS: "24",
+    MAX_COMMANDS_PER_MINUTE: String(MAX_COMMANDS_PER_MINUTE),
+    RULES: JSON.stringify(BENCH_RULES),
+    ...secrets,
+  };
+  const dev = (name, { bundle, config, port, inspectorPort, vars = {}, workerName, logLevel = "info" }) =>
+    startWrangler({
+      label: name,
+      url: `http://127.0.0.1:${port}/`,
+      logPath: join(runDir, `${name}.log`),
+      env,
+      registryDir: join(runDir, "registry", name),
+      args: [
+        "dev",
+        bundle,
+        "--no-bundle",
+        "--config",
+        config,
+        "--name",
+        workerName,
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspectorPort),
+        "--persist-to",
+        join(runDir, "state", name),
+        // Given an env file, wrangler reads it instead of .dev.vars; this one is empty.
+        "--env-file",
+        emptyEnvFile,
+        "--show-interactive-dev-session=false",
+        "--log-level",
+        logLevel,
+        ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+      ],
+    });
+  const [standIn, relay, ingest, kvRelay, bare] = await Promise.all([
+    dev("stand-in", {
+      bundle: bundles.standIn,
+      config: "dev/dex-stand-in/wrangler.toml",
+      port: standInPort,
+      inspectorPort: inspectorPorts[0],
+      vars: { STAND_IN_RATE_LIMIT: String(STAND_IN_RATE_LIMIT) },
+      workerName: "dex-api-stand-in-bench",
+    }),
+    // The load targets log warnings only, so that wrangler does not print a line per
+    // request (and the relay one per decision) while the load runs.
+    dev("relay", {
+      bundle: bundles.relay,
+      config: "wrangler.toml",
+      port: relayPort,
+      inspectorPort: inspectorPorts[1],
+      vars: relayVars,
+      workerName: "dex-alert-relay-bench",
+      logLevel: "warn",
+    }),
+    dev("relay-ingest-only", {
+      bundle: bundles.relay,
+      config: writeIngestOnlyConfig(),
+      port: ingestPort,
+      inspectorPort: inspectorPorts[2],
+      vars: relayVars,
+      workerName: "dex-alert-relay-bench-ingest-only",
+      logLevel: "warn",
+    }),
+    dev("kv-relay", {
+      bundle: bundles.kvRelay,
+      config: "wrangler.toml",
+      port: kvRelayPort,
+      inspectorPort: inspectorPorts[3],
+      vars: relayVars,
+      workerName: "dex-alert-relay-bench-kv-counted",
+    }),
+    dev("bare", {
+      bundle: bundles.bare,
+      config: "bench/bare-worker/wrangler.toml",
+      port: barePort,
+      inspectorPort: inspectorPorts[4],
+      workerName: "dex-alert-relay-bench-bare",
+      logLevel: "warn",
+    }),
+  ]);
+  return { standIn, relay, ingest, kvRelay, bare };
+}
+
+function log(message) {
+  console.error(`[bench] ${message}`);
+}
