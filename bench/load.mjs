@@ -47,10 +47,11 @@ export async function sendStorm(baseUrl, token, bodies, { concurrency = 10 } = {
  * One round: each target twice, in mirrored order, so drift within the round (other work
  * on the machine, which comes and goes) weighs on every target alike.
  */
-const ROUND = ["relay", "ingest", "bare", "bare", "ingest", "relay"];
+const ROUND = ["relay", "ingest", "bareQueue", "bare", "bare", "bareQueue", "ingest", "relay"];
 
 /**
- * The relay, the relay without its queue consumer (`ingest`) and the bare Worker under
+ * The relay, the relay without its queue consumer (`ingest`), the bare Worker plus one
+ * queue.send per alert (`bareQueue`, also without a consumer) and the bare Worker under
  * identical load, in two phases.
  *
  * Capacity: `connections` autocannon clients send as fast as answers come, after a warm-up
@@ -60,10 +61,10 @@ const ROUND = ["relay", "ingest", "bare", "bare", "ingest", "relay"];
  * evenly over each second (autocannon's rate limit sends each second's requests in one
  * burst), so the figure is the time to the 202 rather than time in line.
  *
- * Before each segment the relays' processes must be quiet: the relay's queue consumer
+ * Before each segment the queue producers' processes must be quiet: the relay's queue consumer
  * works off what the last segment queued, and would otherwise take the CPU from the next.
  */
-export async function compareUnderLoad({ relay, ingest, bare, token, runId, connections, warmupSeconds, segmentSeconds, rounds, cpuShare, log }) {
+export async function compareUnderLoad({ relay, ingest, bare, bareQueue, token, runId, connections, warmupSeconds, segmentSeconds, rounds, cpuShare, log }) {
   let sequence = 0;
   const body = () => {
     const n = sequence++;
@@ -74,7 +75,7 @@ export async function compareUnderLoad({ relay, ingest, bare, token, runId, conn
       user_email: LOAD_USERS[n % LOAD_USERS.length],
     });
   };
-  const targets = { relay, ingest, bare };
+  const targets = { relay, ingest, bare, bareQueue };
   const saturate = (server, seconds) =>
     autocannon({
       url: server.url.replace(/\/$/, ""),
@@ -91,12 +92,12 @@ export async function compareUnderLoad({ relay, ingest, bare, token, runId, conn
         },
       ],
     });
-  const settle = () => Promise.all([waitUntilQuiet(relay), waitUntilQuiet(ingest)]);
+  const settle = () => Promise.all([waitUntilQuiet(relay), waitUntilQuiet(ingest), waitUntilQuiet(bareQueue)]);
   // How long the relay's consumer kept its processes busy after each measured relay segment.
   const drains = [];
   const cpu = cpuShare();
   const measure = async (phase, order, send) => {
-    const results = { relay: [], ingest: [], bare: [] };
+    const results = { relay: [], ingest: [], bare: [], bareQueue: [] };
     for (const name of order) {
       await settle();
       cpu.start();
@@ -109,7 +110,7 @@ export async function compareUnderLoad({ relay, ingest, bare, token, runId, conn
     return results;
   };
 
-  await measure("warm-up", ["relay", "ingest", "bare"], (server) => saturate(server, warmupSeconds));
+  await measure("warm-up", ["relay", "ingest", "bareQueue", "bare"], (server) => saturate(server, warmupSeconds));
   drains.length = 0;
   const capacityOrder = Array.from({ length: rounds }, () => ROUND).flat();
   const capacity = await measure("capacity", capacityOrder, (server) => saturate(server, segmentSeconds));
@@ -117,7 +118,11 @@ export async function compareUnderLoad({ relay, ingest, bare, token, runId, conn
   // Each round's own ratios: how much the estimate moves with the machine's other work.
   const roundRatios = Array.from({ length: rounds }, (_, k) => {
     const round = (name) => perSecond(capacity[name].slice(2 * k, 2 * k + 2));
-    return { relay: round("relay") / round("bare"), ingest: round("ingest") / round("bare") };
+    return {
+      relay: round("relay") / round("bare"),
+      ingest: round("ingest") / round("bare"),
+      ingestToBareQueue: round("ingest") / round("bareQueue"),
+    };
   });
   const saturated = Object.fromEntries(
     Object.entries(capacity).map(([name, results]) => [name, summarize(results, targets[name].url, connections)]),

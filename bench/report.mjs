@@ -83,6 +83,7 @@ export function kvPerAlert(storm) {
 export function renderReport({ machine, startedAt, totalSeconds, settings, bundle, direct, lookup, load, notes }) {
   const ratio = load.relay.perSecond / load.bare.perSecond;
   const ingestRatio = load.ingest.perSecond / load.bare.perSecond;
+  const ingestToBareQueue = load.ingest.perSecond / load.bareQueue.perSecond;
   const targets = [load.relay, load.ingest, load.bare];
   const { paced } = load;
   const pacedTargets = [paced.relay, paced.ingest, paced.bare];
@@ -94,15 +95,19 @@ export function renderReport({ machine, startedAt, totalSeconds, settings, bundl
     ["Relay: acknowledged alerts/s", integer(load.relay.perSecond), "", ""],
     ["Relay without its queue consumer: acknowledged alerts/s", integer(load.ingest.perSecond), "", ""],
     ["Bare Worker: acknowledged alerts/s", integer(load.bare.perSecond), "", ""],
+    ["Bare Worker + queue.send: acknowledged alerts/s", integer(load.bareQueue.perSecond), "", ""],
     ["Relay ÷ bare (each round's)", `${fixed(ratio)} (${load.roundRatios.map((r) => fixed(r.relay)).join(", ")})`, "≥ 0.70", verdict(ratio >= 0.7)],
     ["Relay without consumer ÷ bare (each round's)", `${fixed(ingestRatio)} (${load.roundRatios.map((r) => fixed(r.ingest)).join(", ")})`, "≥ 0.70", verdict(ingestRatio >= 0.7)],
     ["Latency at capacity, p50 / p99: relay; without consumer; bare", targets.map((t) => `${ms(t.p50)} / ${ms(t.p99)}`).join("; "), "", ""],
     ["Errors: relay; without consumer; bare", targets.map(failures).join("; "), "none", verdict(targets.every(clean))],
+    ["Relay without consumer ÷ bare + queue.send (each round's)", `${fixed(ingestToBareQueue)} (${load.roundRatios.map((r) => fixed(r.ingestToBareQueue)).join(", ")})`, "", ""],
+    ["Bare + queue.send at capacity: p50 / p99; errors", `${ms(load.bareQueue.p50)} / ${ms(load.bareQueue.p99)}; ${failures(load.bareQueue)}`, "none", verdict(clean(load.bareQueue))],
     [`**Latency to the 202** at ${paced.rate} alerts/s (half the slowest target's capacity)`, "", "", ""],
     ["Relay: p50 / p99 (max), requests", pacedCell(paced.relay), "p99 < 50 ms", verdict(paced.relay.p99 < 50)],
     ["Relay without its queue consumer: p50 / p99 (max), requests", pacedCell(paced.ingest), "p99 < 50 ms", verdict(paced.ingest.p99 < 50)],
     ["Bare Worker: p50 / p99 (max), requests", pacedCell(paced.bare), "", ""],
     ["Errors: relay; without consumer; bare", pacedTargets.map(failures).join("; "), "none", verdict(pacedTargets.every(clean))],
+    ["Bare Worker + queue.send: p50 / p99 (max), requests; errors", `${pacedCell(paced.bareQueue)}; ${failures(paced.bareQueue)}`, "none", verdict(clean(paced.bareQueue))],
     ["Relay's consumer busy after a relay segment: shortest – longest", drainRange(load.drains), "", ""],
     ["Other work on the machine during load: CPU share (1-min load average before)", `${load.otherCpu === undefined ? "unknown" : `${integer(load.otherCpu * 100)} %`} (${fixed(load.loadAverage)})`, "≈ 0 %", load.otherCpu === undefined ? "" : load.otherCpu < 0.1 ? "quiet" : "**disturbed**"],
     [`**DEX create calls**: ${direct.alerts} alerts naming their device, distinct episodes`, "", "", ""],
@@ -141,9 +146,10 @@ ${table}
 
 How it was measured:
 - Every Worker runs locally in workerd under \`wrangler dev\`, from the bundle \`wrangler deploy --dry-run\` builds, with its own empty \`--persist-to\` state. Bindings come only from \`--var\`: \`.dev.vars\` is not read (\`--env-file\` points at an empty file) and the relay's binding names are removed from the environment wrangler sees.
-- Ingest: every request is a Zapier alert with its own id, for one of three users. Three targets: the relay as configured; the same bundle with wrangler.toml's [[queues.consumers]] left out, so that no consumer batch runs in its workerd (under wrangler dev the queue and its consumer share the workerd that receives alerts, and while a batch is worked the alerts arriving wait; in production the queue is a separate service); and the bare Worker. Capacity: autocannon in this process with ${settings.connections} connections, ${settings.warmupSeconds} s warm-up per target, then ${settings.rounds} rounds of ${settings.segmentSeconds} s segments in the order relay, without consumer, bare, bare, without consumer, relay; alerts/s counts 2xx answers over the measured seconds. Latency: one such round at the fixed rate shown, requests evenly spaced, each timed from when it left. Before each segment the relays are left to go quiet (the relay's consumer works off what the previous segment queued).
+- Ingest: every request is a Zapier alert with its own id, for one of three users. Four targets: the relay as configured; the same bundle with wrangler.toml's [[queues.consumers]] left out, so that no consumer batch runs in its workerd (under wrangler dev the queue and its consumer share the workerd that receives alerts, and while a batch is worked the alerts arriving wait; in production the queue is a separate service); the bare Worker + queue.send; and the bare Worker. Capacity: autocannon in this process with ${settings.connections} connections, ${settings.warmupSeconds} s warm-up per target, then ${settings.rounds} rounds of ${settings.segmentSeconds} s segments in the order relay, without consumer, bare + queue.send, bare, bare, bare + queue.send, without consumer, relay; alerts/s counts 2xx answers over the measured seconds. Latency: one such round at the fixed rate shown, requests evenly spaced, each timed from when it left. Before each segment the relays and the bare + queue.send Worker are left to go quiet (the relay's consumer works off what the previous segment queued).
 - wrangler dev puts a proxy Worker in front of every Worker, and emulates Queues and KV locally; here they share two cores with the Workers and with the load generator, which production does not. Compare relay with bare from the same run, not with numbers from elsewhere.
 - The bare Worker (bench/bare-worker) is Hono answering 202 after reading the body, with the relay's compatibility date.
+- The bare Worker + queue.send (bench/bare-queue-worker) is the same plus one \`queue.send\` per alert (a delivery id, a timestamp and the body, as JSON) to a queue with no consumer, like the relay without its consumer. Relay without consumer ÷ bare = (bare + queue.send ÷ bare) × (relay without consumer ÷ bare + queue.send): the first factor is what the local Queue emulation costs, the second what the relay's own code costs.
 - DEX calls and device lookups are the DEX stand-in's own per-endpoint counters, reset before each storm; a storm is over when neither they nor the KV counts change for 5 s.
 - KV operations are counted by bench/kv-counted, the relay's entry with RELAY_KV wrapped in a counter, driven by the two storms above. Reads are counted per key, a bulk get of k keys as k reads (the cautious reading of KV's per-key billing; read calls in parentheses). The counts include ingest, the consumer and the delivery record, and per-batch work shared by the storm's alerts.
 - KV prices: $${KV_PRICES.read.toFixed(2)} per million reads, $${KV_PRICES.write.toFixed(2)} per million writes, deletes and lists (Workers Paid list prices, beyond the ${KV_INCLUDED} included).

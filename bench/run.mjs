@@ -47,6 +47,7 @@ const STAND_IN_RATE_LIMIT = 100_000;
 
 const relayConfig = unstable_readConfig({ config: join(root, "wrangler.toml") });
 const bareConfig = unstable_readConfig({ config: join(root, "bench", "bare-worker", "wrangler.toml") });
+const bareQueueConfig = unstable_readConfig({ config: join(root, "bench", "bare-queue-worker", "wrangler.toml") });
 
 const runDir = mkdtempSync(join(tmpdir(), "dex-alert-relay-bench-"));
 const emptyEnvFile = join(runDir, "empty.env");
@@ -104,6 +105,11 @@ async function main() {
       `The bare Worker's compatibility date (${bareConfig.compatibility_date}) differs from the relay's (${relayConfig.compatibility_date}): update bench/bare-worker/wrangler.toml.`,
     );
   }
+  if (bareQueueConfig.compatibility_date !== relayConfig.compatibility_date) {
+    notes.push(
+      `The bare + queue.send Worker's compatibility date (${bareQueueConfig.compatibility_date}) differs from the relay's (${relayConfig.compatibility_date}): update bench/bare-queue-worker/wrangler.toml.`,
+    );
+  }
   const machine = describeMachine();
   log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, wrangler ${machine.wrangler}, workerd ${machine.workerd}`);
 
@@ -111,7 +117,7 @@ async function main() {
   const bundles = await buildAll();
   const bundle = await measureBundle(bundles.relay, relayConfig.minify ?? false);
 
-  log("starting the DEX stand-in, the relay (also without its consumer, and KV-counted) and the bare Worker...");
+  log("starting the DEX stand-in, the relay (also without its consumer, and KV-counted), the bare Worker and the bare Worker + queue.send...");
   const servers = await startAll(bundles);
   for (const name of ["relay", "ingest", "kvRelay"]) {
     const text = readFileSync(servers[name].logPath, "utf8");
@@ -141,13 +147,14 @@ async function main() {
     })),
   };
 
-  const loadSeconds = 3 * SETTINGS.warmupSeconds + 6 * (SETTINGS.rounds + 1) * SETTINGS.segmentSeconds;
-  log(`load: relay, relay without consumer and bare Worker, about ${loadSeconds} s of load...`);
+  const loadSeconds = 4 * SETTINGS.warmupSeconds + 8 * (SETTINGS.rounds + 1) * SETTINGS.segmentSeconds;
+  log(`load: relay, relay without consumer, bare Worker + queue.send and bare Worker, about ${loadSeconds} s of load...`);
   const loadAverage = loadavg()[0];
   const load = await compareUnderLoad({
     relay: servers.relay,
     ingest: servers.ingest,
     bare: servers.bare,
+    bareQueue: servers.bareQueue,
     token: secrets.ZAPIER_TOKEN,
     runId,
     connections: SETTINGS.connections,
@@ -221,6 +228,7 @@ async function buildAll() {
     kvRelay: ["bench/kv-counted/relay-entry.ts", "--config", "wrangler.toml"],
     standIn: ["--config", "dev/dex-stand-in/wrangler.toml"],
     bare: ["--config", "bench/bare-worker/wrangler.toml"],
+    bareQueue: ["--config", "bench/bare-queue-worker/wrangler.toml"],
   };
   const paths = {};
   await Promise.all(
@@ -235,9 +243,9 @@ async function buildAll() {
   return paths;
 }
 
-/** The five Workers, on free loopback ports, each with empty state of its own. */
+/** The six Workers, on free loopback ports, each with empty state of its own. */
 async function startAll(bundles) {
-  const [standInPort, relayPort, ingestPort, kvRelayPort, barePort, ...inspectorPorts] = await freePorts(10);
+  const [standInPort, relayPort, ingestPort, kvRelayPort, barePort, bareQueuePort, ...inspectorPorts] = await freePorts(12);
   const standInUrl = `http://127.0.0.1:${standInPort}/`;
   const relayVars = {
     CF_ACCOUNT_ID: "bench-account",
@@ -279,7 +287,7 @@ async function startAll(bundles) {
         ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
       ],
     });
-  const [standIn, relay, ingest, kvRelay, bare] = await Promise.all([
+  const [standIn, relay, ingest, kvRelay, bare, bareQueue] = await Promise.all([
     dev("stand-in", {
       bundle: bundles.standIn,
       config: "dev/dex-stand-in/wrangler.toml",
@@ -324,8 +332,17 @@ async function startAll(bundles) {
       workerName: "dex-alert-relay-bench-bare",
       logLevel: "warn",
     }),
+    // A queue producer and no consumer, like the relay without its consumer.
+    dev("bare-queue", {
+      bundle: bundles.bareQueue,
+      config: "bench/bare-queue-worker/wrangler.toml",
+      port: bareQueuePort,
+      inspectorPort: inspectorPorts[5],
+      workerName: "dex-alert-relay-bench-bare-queue",
+      logLevel: "warn",
+    }),
   ]);
-  return { standIn, relay, ingest, kvRelay, bare };
+  return { standIn, relay, ingest, kvRelay, bare, bareQueue };
 }
 
 function log(message) {
