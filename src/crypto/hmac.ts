@@ -8,19 +8,27 @@ async function hmacKey(secret: string): Promise<CryptoKey> {
 }
 
 /** Lower-case hex of HMAC-SHA256(secret, message). Used by tests and senders' examples. */
-export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message));
+export async function hmacSha256Hex(secret: string, message: string | Uint8Array): Promise<string> {
+  const bytes = typeof message === "string" ? encoder.encode(message) : message;
+  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), bytes);
   return toHex(new Uint8Array(signature));
 }
 
 /**
  * True when `hexSignature` is HMAC-SHA256(secret, message). WebCrypto's verify compares in
  * constant time; a signature that is not well-formed hex of the right length is simply false.
+ * Give the message as the bytes received: text would be re-encoded, and bytes that are not
+ * valid UTF-8 would then no longer be the bytes the sender signed.
  */
-export async function verifyHmacSha256Hex(secret: string, message: string, hexSignature: string): Promise<boolean> {
+export async function verifyHmacSha256Hex(
+  secret: string,
+  message: string | Uint8Array,
+  hexSignature: string,
+): Promise<boolean> {
   const signature = fromHex(hexSignature);
   if (!signature || signature.length !== 32) return false;
-  return crypto.subtle.verify("HMAC", await hmacKey(secret), signature, encoder.encode(message));
+  const bytes = typeof message === "string" ? encoder.encode(message) : message;
+  return crypto.subtle.verify("HMAC", await hmacKey(secret), signature, bytes);
 }
 
 export async function sha256Hex(message: string): Promise<string> {

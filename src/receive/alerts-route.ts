@@ -5,7 +5,7 @@ import type { DeliveryMessage } from "../consume/delivery-message";
 import { logProblem } from "../record/log";
 import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
 import { dryRun } from "./dry-run";
-import { enqueueDelivery } from "./enqueue";
+import { enqueueParts, fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 import { misconfigured, notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "./errors";
 
 /** Larger than any alert a monitoring tool sends; anything bigger is refused unread. */
@@ -35,7 +35,8 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
       throw unsupportedMediaType(`Content-Type must be ${source.contentTypes.join(" or ")}`);
     }
 
-    const delivery = { body: await c.req.text(), headers: c.req.raw.headers, contentType };
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const delivery = { bytes, body: new TextDecoder().decode(bytes), headers: c.req.raw.headers, contentType };
     await source.verify(delivery, c.env, now);
     const loaded = loadConfig(c.env, SOURCE_NAMES);
     if (!loaded.ok) {
@@ -63,9 +64,12 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
       const first = await c.env.RELAY_KV.get(redeliveryKey);
       if (first) return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
     }
-    let deliveryIds: string[];
+    const parts = splitDelivery(message);
+    // Sources bound what they keep of an alert; this is the backstop, so that no sender
+    // retries for days a delivery the queue can never take.
+    if (!fitsTheQueue(parts)) throw payloadTooLarge(`an alert is larger than ${MAX_MESSAGE_BYTES} bytes once normalized`);
     try {
-      deliveryIds = await enqueueDelivery(c.env.ALERT_QUEUE, message);
+      await enqueueParts(c.env.ALERT_QUEUE, parts);
     } catch (error) {
       logProblem("enqueue-failed", { source: source.name, error: error instanceof Error ? error.message : String(error) });
       throw unavailable("could not queue the delivery; retry later");
@@ -82,7 +86,7 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
         delivery_id: message.delivery_id,
         alerts: received.alerts.length,
         // Only for a delivery too large for one queue message: the audit id of each part.
-        ...(deliveryIds.length > 1 ? { parts: deliveryIds } : {}),
+        ...(parts.length > 1 ? { parts: parts.map((part) => part.delivery_id) } : {}),
       },
       202,
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DeliveryMessage } from "../consume/delivery-message";
-import { MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
+import { fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 
 function delivery(alerts: number, labelBytes: number): DeliveryMessage {
   return {
@@ -32,5 +32,12 @@ describe("splitDelivery", () => {
     expect(parts.map((p) => p.delivery_id)).toEqual(["d-1", ...parts.slice(1).map((_, i) => `d-1.${i + 2}`)]);
     for (const part of parts) expect(new TextEncoder().encode(JSON.stringify(part)).length).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     expect(parts.flatMap((p) => p.alerts)).toEqual(message.alerts);
+    expect(fitsTheQueue(parts)).toBe(true);
+  });
+
+  it("says when one alert alone is too large for any message", () => {
+    const parts = splitDelivery(delivery(2, MAX_MESSAGE_BYTES));
+    expect(parts).toHaveLength(2);
+    expect(fitsTheQueue(parts)).toBe(false);
   });
 });

@@ -29,9 +29,12 @@ export function splitDelivery(message: DeliveryMessage): DeliveryMessage[] {
   return parts;
 }
 
+/** True when every part fits in a queue message: one alert alone may not, whatever the split. */
+export function fitsTheQueue(parts: readonly DeliveryMessage[]): boolean {
+  return parts.every((part) => sizeOf(part) <= MAX_MESSAGE_BYTES);
+}
+
 /** Sends every part; a failure part-way is safe to retry, since the consumer drops repeated episodes. */
-export async function enqueueDelivery(queue: Queue, message: DeliveryMessage): Promise<string[]> {
-  const parts = splitDelivery(message);
+export async function enqueueParts(queue: Queue, parts: readonly DeliveryMessage[]): Promise<void> {
   for (const part of parts) await queue.send(part, { contentType: "json" });
-  return parts.map((part) => part.delivery_id);
 }

@@ -1,7 +1,10 @@
 import type { NormalizedAlert } from "./alert";
 
-/** What a source receives: the raw bytes' text, read once, before anything parses it. */
+/** What a source receives: the body read once, before anything parses it. */
 export interface RawDelivery {
+  /** The body exactly as received: what signatures are computed over. */
+  bytes: Uint8Array;
+  /** The same body decoded as UTF-8: what parsers read. */
   body: string;
   headers: Headers;
   /** Media type without parameters, lower-cased (`application/json`). */

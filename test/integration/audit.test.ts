@@ -57,11 +57,13 @@ describe("GET /v1/deliveries/{id}", () => {
     expect(body.commands).toEqual([expect.objectContaining({ error: expect.stringContaining("503") })]);
   });
 
-  it("answers 404 for an unknown delivery", async () => {
+  it("answers 404 for an unknown delivery, and for anything that is not a delivery id", async () => {
     mockDexApi();
-    const res = await getDelivery("00000000-0000-4000-8000-000000000000");
-    expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: expect.stringContaining("no such delivery") });
+    for (const id of ["00000000-0000-4000-8000-000000000000", "x".repeat(600), "..%2F..%2Fclaim"]) {
+      const res = await getDelivery(id);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: expect.stringContaining("no such delivery") });
+    }
   });
 
   it("refuses without the admin token, with a wrong one, and with the token of a source", async () => {

@@ -2,6 +2,7 @@ import { createExecutionContext, reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
+import { hmacSha256Hex } from "../../src/crypto/hmac";
 import pagerDutyAcknowledged from "../../src/sources/pagerduty/fixtures/incident.acknowledged.json?raw";
 import pagerDutyPing from "../../src/sources/pagerduty/fixtures/pagey.ping.json?raw";
 import pagerDutyTriggered from "../../src/sources/pagerduty/fixtures/incident.triggered.json?raw";
@@ -73,6 +74,21 @@ describe("POST /v1/alerts/{source}", () => {
     const unsigned = await post("/v1/alerts/pagerduty", { headers: { "content-type": "application/json" }, body: pagerDutyTriggered });
     expect(unsigned.status).toBe(401);
     expect(unsigned.json.error).toBe("missing X-PagerDuty-Signature header");
+  });
+
+  it("verifies a signature over the bytes received, not over text decoded from them", async () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(pagerDutyTriggered)]);
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("pd-secret-current"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const hex = [...new Uint8Array(await crypto.subtle.sign("HMAC", key, bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expect(hex).not.toBe(await hmacSha256Hex("pd-secret-current", pagerDutyTriggered));
+    const { status, json, queued } = await post("/v1/alerts/pagerduty", {
+      headers: { "content-type": "application/json", "x-pagerduty-signature": `v1=${hex}` },
+      body: bytes,
+    });
+    // Signed over the bytes with their byte-order mark: authentic, and the mark is no obstacle to parsing.
+    expect(status).toBe(202);
+    expect(json.status).toBe("queued");
+    expect(queued).toHaveLength(1);
   });
 
   it("answers 400 naming the field when the body has the wrong shape", async () => {

@@ -111,7 +111,8 @@ export function describeSourceAdapter(spec: SourceAdapterSpec): void {
 
       it.runIf(spec.authCoversBody)("refuses a body changed after it was signed", async () => {
         const delivery = await deliver(sample);
-        const tampered = { ...delivery, body: delivery.body.replace(/[a-z]/, (c) => c.toUpperCase()) };
+        const body = delivery.body.replace(/[a-z]/, (c) => c.toUpperCase());
+        const tampered = { ...delivery, body, bytes: new TextEncoder().encode(body) };
         expect(tampered.body).not.toBe(delivery.body);
         await expectRefusal(adapter.verify(tampered, env, now()), 401);
       });
@@ -186,7 +187,7 @@ async function episodesOf(adapter: SourceAdapter, pair: DeliveryPair): Promise<[
 
 /** A delivery as the receive stage hands it to a source. */
 export function rawDelivery(body: string, headers: HeadersInit = {}, contentType = JSON_TYPE): RawDelivery {
-  return { body, headers: new Headers(headers), contentType };
+  return { bytes: new TextEncoder().encode(body), body, headers: new Headers(headers), contentType };
 }
 
 /** A copy of `delivery` with one header set, the original left as it was. */

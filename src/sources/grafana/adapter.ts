@@ -35,7 +35,7 @@ export const grafana: SourceAdapter = {
       if (!secret) throw unauthorized(`signed deliveries are disabled: ${SECRET_NAME} is not set`);
       // A plain setting, not a secret; readSecret treats blank as unset like everywhere else.
       const timestampHeader = readSecret(env, TIMESTAMP_HEADER_NAME);
-      await verifyGrafanaSignature(delivery.body, delivery.headers, secret, timestampHeader, now);
+      await verifyGrafanaSignature(delivery.bytes, delivery.headers, secret, timestampHeader, now);
       return;
     }
 

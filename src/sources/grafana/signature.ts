@@ -19,7 +19,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * @see https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/
  */
 export async function verifyGrafanaSignature(
-  body: string,
+  body: string | Uint8Array,
   headers: Headers,
   secret: string,
   timestampHeader: string | undefined,
@@ -27,15 +27,22 @@ export async function verifyGrafanaSignature(
 ): Promise<void> {
   const signature = headers.get(GRAFANA_SIGNATURE_HEADER);
   if (signature === null) throw unauthorized(`missing ${GRAFANA_SIGNATURE_HEADER} header`);
-  let signed = body;
+  let signed = typeof body === "string" ? new TextEncoder().encode(body) : body;
   if (timestampHeader) {
     if (!HEADER_NAME.test(timestampHeader)) throw misconfigured("GRAFANA_TIMESTAMP_HEADER is not a valid header name");
     const timestamp = headers.get(timestampHeader);
     if (timestamp === null) throw unauthorized(`missing ${timestampHeader} header`);
     checkTimestamp(timestamp, timestampHeader, now);
-    signed = `${timestamp}:${body}`;
+    signed = concat(new TextEncoder().encode(`${timestamp}:`), signed);
   }
   if (!(await verifyHmacSha256Hex(secret, signed, signature.trim()))) throw unauthorized("signature does not match");
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function checkTimestamp(timestamp: string, header: string, now: Date): void {

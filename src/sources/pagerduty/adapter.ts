@@ -3,7 +3,7 @@ import { badRequest, unauthorized } from "../../receive/errors";
 import { formatIssues } from "../../schema-issues";
 import type { ReceivedAlerts, SourceAdapter } from "../adapter";
 import { normalizeSeverity, type NormalizedAlert, type Severity } from "../alert";
-import { CAPTURING_EVENT_TYPES, PING_EVENT_TYPE, PagerDutyEnvelope, PagerDutyIncidentEvent } from "./schema";
+import { CAPTURING_EVENT_TYPES, MAX_TITLE_LENGTH, PING_EVENT_TYPE, PagerDutyEnvelope, PagerDutyIncidentEvent } from "./schema";
 import { PAGERDUTY_SIGNATURE_HEADER, verifyPagerDutySignature } from "./signature";
 
 const SECRET_NAME = "PAGERDUTY_WEBHOOK_SECRET";
@@ -30,7 +30,7 @@ export const pagerduty: SourceAdapter = {
   async verify(delivery, env) {
     const secrets = readSecretList(env, SECRET_NAME);
     if (secrets.length === 0) throw unauthorized(`this source is disabled: ${SECRET_NAME} is not set`);
-    await verifyPagerDutySignature(delivery.body, delivery.headers.get(PAGERDUTY_SIGNATURE_HEADER), secrets);
+    await verifyPagerDutySignature(delivery.bytes, delivery.headers.get(PAGERDUTY_SIGNATURE_HEADER), secrets);
   },
 
   async receive(delivery) {
@@ -88,7 +88,8 @@ function toAlert({ event }: PagerDutyIncidentEvent): NormalizedAlert {
     // A reopened incident is a new episode of the same incident; retries of one reopen
     // carry the same event id, so they still collapse into one.
     episode: reopened ? `pagerduty:${incident.id}:reopened:${event.id}` : `pagerduty:${incident.id}`,
-    title: incident.title,
+    // Cut, never refused: three refusals in a row disable the subscription.
+    title: incident.title.length > MAX_TITLE_LENGTH ? `${incident.title.slice(0, MAX_TITLE_LENGTH - 1)}…` : incident.title,
     severity: normalizeSeverity(incident.priority?.summary) ?? SEVERITY_BY_URGENCY[incident.urgency?.toLowerCase() ?? ""],
     firing: true,
     status: reopened ? "reopened" : "triggered",

@@ -29,8 +29,13 @@ export const PagerDutyEnvelope = z.object({
   }),
 });
 
+/** Longest value kept of the fields that only become labels; a longer one is dropped. */
+const MAX_LABEL_VALUE_LENGTH = 1024;
+/** Longest title kept whole; PagerDuty's own limit is 1,024 characters. */
+export const MAX_TITLE_LENGTH = 1024;
+
 /** A reference object (`service`, `priority`) of which only the display name is used. */
-const Summarized = z.object({ summary: z.string() });
+const Summarized = z.object({ summary: z.string().max(MAX_LABEL_VALUE_LENGTH) });
 
 /**
  * Drops a value of an unexpected shape instead of refusing the event: the fields below
@@ -51,9 +56,9 @@ export const PagerDutyIncidentEvent = z.object({
     data: z.object({
       id: Id,
       title: z.string().min(1),
-      html_url: lenient(z.string()),
+      html_url: lenient(z.string().max(2048)),
       number: lenient(z.number()),
-      urgency: lenient(z.string()),
+      urgency: lenient(z.string().max(64)),
       priority: lenient(Summarized.nullable()),
       service: lenient(Summarized),
     }),
