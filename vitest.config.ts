@@ -35,5 +35,10 @@ export default defineConfig({
   ],
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts", "dev/**/*.test.ts"],
+    // One runtime for all files instead of one each: the suite runs in a third of the time.
+    // Files stay apart because every spy is undone after each test, and tests that use
+    // storage empty it after themselves (test/helpers/relay.ts, isolateEachTest).
+    isolate: false,
+    restoreMocks: true,
   },
 });
