@@ -1,6 +1,6 @@
 import type { ClaimStore } from "../claim/claim-store";
 import type { BudgetState, RateBudget } from "../claim/rate-budget";
-import { isDexApiError } from "../dispatch/dex/errors";
+import { isDexApiError, type DexApiError } from "../dispatch/dex/errors";
 import { findLanded, type CommandLister } from "../dispatch/reconcile";
 import { sendCommands, type CommandCreator } from "../dispatch/send-commands";
 import type { Decision } from "../record/decision";
@@ -69,10 +69,22 @@ export async function executePlan(
     decide(intent, "created", reason, commandId);
   };
 
-  const toSend = await reconcile(plan.intents, ctx, stats, created, (intent, message) => {
-    decide(intent, "retrying", `could not check whether an earlier attempt created this command: ${message}`);
-    retryLater(intent, UNCERTAIN_RETRY_SECONDS);
+  let reconcileLockout: number | undefined;
+  const toSend = await reconcile(plan.intents, ctx, stats, created, (intent, error) => {
+    decide(intent, "retrying", `could not check whether an earlier attempt created this command: ${error.message}`);
+    const wait = error.kind === "rate-limited" ? (error.retryAfterSeconds ?? UNCERTAIN_RETRY_SECONDS) : UNCERTAIN_RETRY_SECONDS;
+    if (error.kind === "rate-limited") reconcileLockout = wait;
+    retryLater(intent, wait);
   });
+  // A 429 on the check locks the token out like one on a create: nothing more is sent now.
+  if (reconcileLockout !== undefined) {
+    await ctx.rateBudget.lockOut(reconcileLockout);
+    for (const intent of toSend) {
+      decide(intent, "retrying", `the DEX API answered 429; retrying after ${reconcileLockout} s`);
+      retryLater(intent, reconcileLockout);
+    }
+    return stats;
+  }
   if (toSend.length === 0) return stats;
 
   const since = ctx.now().toISOString();
@@ -124,7 +136,7 @@ async function reconcile(
   ctx: ExecuteContext,
   stats: ExecuteStats,
   created: (intent: Intent, commandId: string, reason: string) => Promise<void>,
-  unresolved: (intent: Intent, message: string) => void,
+  unresolved: (intent: Intent, error: DexApiError) => void,
 ): Promise<Intent[]> {
   const claimed = intents.filter((i) => i.claimedSince);
   const fresh = intents.filter((i) => !i.claimedSince);
@@ -143,7 +155,7 @@ async function reconcile(
     );
   } catch (error) {
     if (!isDexApiError(error)) throw error;
-    for (const intent of claimed) unresolved(intent, error.message);
+    for (const intent of claimed) unresolved(intent, error);
     return fresh;
   }
   const stillToSend: Intent[] = [];

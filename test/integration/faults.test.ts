@@ -165,3 +165,26 @@ describe("any schedule of API faults", () => {
     );
   }, 60_000);
 });
+
+describe("a 429 while checking an uncertain create", () => {
+  it("locks the token out and sends nothing until Retry-After, then finishes the job once", async () => {
+    const api = mockDexApi();
+    const messages = await queueAlerts(2, "reconcile-429");
+    // The first create lands but the answer is lost; the check on the next attempt is refused.
+    api.landThenFail("network");
+    await runConsumer(messages);
+    api.failNext("list", apiError(429, "rate limited", undefined, { "retry-after": "90" }));
+    const second = await runConsumer(messages, 2);
+    expect(second.retryDelays).toEqual({ "msg-0": 90, "msg-1": 90 });
+    expect(api.callsTo("create")).toHaveLength(1);
+    expect(await env.RELAY_KV.get("budget:lockout")).not.toBeNull();
+
+    await env.RELAY_KV.delete("budget:lockout");
+    await runConsumer(messages, 3);
+    expect(api.callsTo("create")).toHaveLength(1);
+    expect(api.commands).toHaveLength(2);
+    for (const message of messages) {
+      expect((await deliveryRecord(message.delivery_id))?.decisions[0]?.outcome).toBe("created");
+    }
+  });
+});
