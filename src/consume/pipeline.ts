@@ -1,10 +1,11 @@
 import { ClaimStore } from "../claim/claim-store";
-import { RateBudget } from "../claim/rate-budget";
+import { RateBudget, type BudgetState } from "../claim/rate-budget";
 import type { RelayConfig } from "../config/settings";
 import { DexClient } from "../dispatch/dex/client";
 import { createDeviceDirectory, type DeviceDirectory } from "../resolve/device-directory";
 import type { AlertTarget, NormalizedAlert } from "../sources/alert";
 import { pagerDutyEnricher } from "../sources/pagerduty/enrich";
+import type { PlanContext } from "./plan";
 
 /** The collaborators one consumer batch (or one dry run) works with. */
 export interface Pipeline {
@@ -24,6 +25,18 @@ export function createPipeline(env: Env, config: RelayConfig, now: () => Date, o
     store: new ClaimStore(env.RELAY_KV, config.idempotencyTtlSeconds),
     rateBudget: new RateBudget(env.RELAY_KV, now),
     enrich: oncePerEpisode(pagerDutyEnricher(env)),
+  };
+}
+
+/** What planning needs from the pipeline and the configuration, with the budget as read for this batch. */
+export function planContext(pipeline: Pipeline, config: RelayConfig, budget: BudgetState): PlanContext {
+  return {
+    rules: config.rules,
+    directory: pipeline.directory,
+    store: pipeline.store,
+    budget,
+    maxCommandsPerMinute: config.maxCommandsPerMinute,
+    enrich: pipeline.enrich,
   };
 }
 

@@ -6,7 +6,7 @@ import { SOURCE_NAMES } from "../sources/registry";
 import { DeliveryMessageSchema, type DeliveryMessage } from "./delivery-message";
 import { executePlan } from "./execute";
 import { planDeliveries } from "./plan";
-import { createPipeline } from "./pipeline";
+import { createPipeline, planContext } from "./pipeline";
 
 /** wrangler.toml's `max_retries` plus the first delivery: after this, the queue dead-letters. */
 export const MAX_DELIVERY_ATTEMPTS = 6;
@@ -50,12 +50,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   try {
     const budget = await pipeline.rateBudget.read();
     const plan = await planDeliveries(deliveries, {
-      rules: loaded.config.rules,
-      directory: pipeline.directory,
-      store: pipeline.store,
-      budget,
-      maxCommandsPerMinute: loaded.config.maxCommandsPerMinute,
-      enrich: pipeline.enrich,
+      ...planContext(pipeline, loaded.config, budget),
       isRetry: (i) => messages[i]!.attempts > 1,
     });
     await executePlan(plan, deliveries, { api: pipeline.api, store: pipeline.store, rateBudget: pipeline.rateBudget, budget, now });

@@ -9,8 +9,7 @@ async function hmacKey(secret: string): Promise<CryptoKey> {
 
 /** Lower-case hex of HMAC-SHA256(secret, message). Used by tests and senders' examples. */
 export async function hmacSha256Hex(secret: string, message: string | Uint8Array): Promise<string> {
-  const bytes = typeof message === "string" ? encoder.encode(message) : message;
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), bytes);
+  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), bytesOf(message));
   return toHex(new Uint8Array(signature));
 }
 
@@ -27,12 +26,15 @@ export async function verifyHmacSha256Hex(
 ): Promise<boolean> {
   const signature = fromHex(hexSignature);
   if (!signature || signature.length !== 32) return false;
-  const bytes = typeof message === "string" ? encoder.encode(message) : message;
-  return crypto.subtle.verify("HMAC", await hmacKey(secret), signature, bytes);
+  return crypto.subtle.verify("HMAC", await hmacKey(secret), signature, bytesOf(message));
 }
 
 export async function sha256Hex(message: string): Promise<string> {
   return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(message))));
+}
+
+function bytesOf(message: string | Uint8Array): Uint8Array {
+  return typeof message === "string" ? encoder.encode(message) : message;
 }
 
 function toHex(bytes: Uint8Array): string {

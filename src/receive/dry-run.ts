@@ -1,6 +1,6 @@
 import type { RelayConfig } from "../config/settings";
-import { planDeliveries } from "../consume/plan";
-import { createPipeline } from "../consume/pipeline";
+import { decisionFor, planDeliveries } from "../consume/plan";
+import { createPipeline, planContext } from "../consume/pipeline";
 import type { DeliveryMessage } from "../consume/delivery-message";
 import type { Decision } from "../record/decision";
 
@@ -10,30 +10,13 @@ import type { Decision } from "../record/decision";
  */
 export async function dryRun(env: Env, config: RelayConfig, delivery: DeliveryMessage, now: () => Date): Promise<Decision[]> {
   const pipeline = createPipeline(env, config, now, { readOnly: true });
-  const plan = await planDeliveries([delivery], {
-    rules: config.rules,
-    directory: pipeline.directory,
-    store: pipeline.store,
-    budget: await pipeline.rateBudget.read(),
-    maxCommandsPerMinute: config.maxCommandsPerMinute,
-    enrich: pipeline.enrich,
-  });
+  const plan = await planDeliveries([delivery], planContext(pipeline, config, await pipeline.rateBudget.read()));
   const decisions = plan.decisions[0] ?? [];
   for (const intent of plan.intents) {
-    decisions.push({
-      alert: intent.alert,
-      episode: intent.episode,
-      outcome: "would-create",
-      reason: intent.claimedSince
-        ? "an earlier attempt may have created it; the consumer would check before creating"
-        : "every check passed",
-      rule: intent.rule.name,
-      type: intent.command.type,
-      args: intent.command.args,
-      device_id: intent.device.device_id,
-      user_email: intent.device.user_email,
-      ...(intent.device.registration_id ? { registration_id: intent.device.registration_id } : {}),
-    });
+    const reason = intent.claimedSince
+      ? "an earlier attempt may have created it; the consumer would check before creating"
+      : "every check passed";
+    decisions.push(decisionFor(intent, "would-create", reason));
   }
   return decisions.sort((a, b) => a.alert - b.alert);
 }
