@@ -36,9 +36,12 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts", "dev/**/*.test.ts"],
     // One runtime for all files instead of one each: the suite runs in a third of the time.
-    // Files stay apart because every spy is undone after each test, and tests that use
-    // storage empty it after themselves (test/helpers/relay.ts, isolateEachTest).
+    // Files stay apart because every spy is undone after each test, tests that use storage
+    // empty it after themselves (test/helpers/relay.ts, isolateEachTest), and files run one
+    // after another: they share that storage, so one file's reset must not land mid-test
+    // in another.
     isolate: false,
+    fileParallelism: false,
     restoreMocks: true,
   },
 });
