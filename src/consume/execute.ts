@@ -70,12 +70,13 @@ export async function executePlan(
   };
 
   let reconcileLockout: number | undefined;
-  const toSend = await reconcile(plan.intents, ctx, stats, created, (intent, error) => {
-    decide(intent, "retrying", `could not check whether an earlier attempt created this command: ${error.message}`);
+  const uncheckable = (intent: Intent, error: DexApiError) => {
+    decide(intent, "retrying", `could not check whether the command was created: ${error.message}`);
     const wait = error.kind === "rate-limited" ? (error.retryAfterSeconds ?? UNCERTAIN_RETRY_SECONDS) : UNCERTAIN_RETRY_SECONDS;
     if (error.kind === "rate-limited") reconcileLockout = wait;
     retryLater(intent, wait);
-  });
+  };
+  const toSend = await reconcile(plan.intents, ctx, stats, created, uncheckable);
   // A 429 on the check locks the token out like one on a create: nothing more is sent now.
   if (reconcileLockout !== undefined) {
     await ctx.rateBudget.lockOut(reconcileLockout);
@@ -98,6 +99,8 @@ export async function executePlan(
   );
   stats.createCalls += calls;
 
+  const uncertain: Intent[] = [];
+  const createErrors = new Map<string, string>();
   await Promise.all(
     toSend.map(async (intent, i) => {
       const result = results[i]!;
@@ -117,11 +120,22 @@ export async function executePlan(
           decide(intent, "retrying", `the DEX API answered 429; retrying after ${result.retryAfterSeconds} s`);
           return retryLater(intent, result.retryAfterSeconds);
         case "uncertain":
-          decide(intent, "retrying", `${result.error}; the next attempt checks whether it landed before creating again`);
-          return retryLater(intent, UNCERTAIN_RETRY_SECONDS);
+          uncertain.push({ ...intent, claimedSince: new Date(since) });
+          createErrors.set(intent.key, result.error);
       }
     }),
   );
+  // Ask at once whether an uncertain create landed, so the outcome is known in this attempt
+  // whenever the API can say; only what it cannot confirm waits for the next attempt.
+  if (uncertain.length > 0) {
+    const notLanded = await reconcile(uncertain, ctx, stats, created, uncheckable);
+    for (const intent of notLanded) {
+      const error = createErrors.get(intent.key);
+      decide(intent, "retrying", `${error}; it did not land, and the next attempt checks again before creating it`);
+      retryLater(intent, UNCERTAIN_RETRY_SECONDS);
+    }
+  }
+  if (reconcileLockout !== undefined) await ctx.rateBudget.lockOut(reconcileLockout);
   const lockout = results.find((r) => r.state === "rate-limited");
   if (lockout?.state === "rate-limited") await ctx.rateBudget.lockOut(lockout.retryAfterSeconds);
   return stats;

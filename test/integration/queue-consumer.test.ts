@@ -153,10 +153,26 @@ describe("queue consumer", () => {
     expect((await deliveryRecord(message.delivery_id))?.state).toBe("done");
   });
 
-  it("after a 5xx whose create had landed, finds the commands instead of creating them again", async () => {
+  it("after a 5xx whose create had landed, finds the commands in the same attempt", async () => {
+    const api = mockDexApi();
+    const message = await queueAlert({ id: "INC-9a", user_email: JANE.personEmail });
+    api.landThenFail(apiError(502, "bad gateway"));
+
+    const result = await runConsumer([message]);
+    expect(result.explicitAcks).toEqual(["msg-0"]);
+    expect(api.callsTo("create")).toHaveLength(1);
+    expect(api.callsTo("list")).toHaveLength(1);
+    expect(api.commands).toHaveLength(2);
+    const record = await deliveryRecord(message.delivery_id);
+    expect(record?.decisions.map((d: any) => d.outcome)).toEqual(["created", "created"]);
+    expect(record?.decisions.map((d: any) => d.command_id).sort()).toEqual(api.commands.map((c) => c.id).sort());
+  });
+
+  it("after a 5xx whose create had landed and could not be checked at once, finds the commands instead of creating them again", async () => {
     const api = mockDexApi();
     const message = await queueAlert({ id: "INC-9", user_email: JANE.personEmail });
     api.landThenFail(apiError(502, "bad gateway"));
+    api.failNext("list", apiError(503, "unavailable"));
 
     const first = await runConsumer([message]);
     expect(first.retryDelays).toEqual({ "msg-0": 30 });
@@ -164,7 +180,7 @@ describe("queue consumer", () => {
 
     const second = await runConsumer([message], 2);
     expect(second.explicitAcks).toEqual(["msg-0"]);
-    expect(api.callsTo("list")).toHaveLength(1);
+    expect(api.callsTo("list")).toHaveLength(2);
     expect(api.callsTo("create")).toHaveLength(1);
     expect(api.commands).toHaveLength(2);
     const record = await deliveryRecord(message.delivery_id);
@@ -177,9 +193,11 @@ describe("queue consumer", () => {
     api.failNext("create", "network");
     await runConsumer([message]);
     expect(api.commands).toHaveLength(0);
-
-    await runConsumer([message], 2);
     expect(api.callsTo("list")).toHaveLength(1);
+
+    // Checked again before creating: the create might have landed late.
+    await runConsumer([message], 2);
+    expect(api.callsTo("list")).toHaveLength(2);
     expect(api.commands).toHaveLength(2);
     expect((await deliveryRecord(message.delivery_id))?.state).toBe("done");
   });
