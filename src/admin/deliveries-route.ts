@@ -1,17 +1,17 @@
 import { Hono } from "hono";
-import { loadConfig } from "../config/settings";
-import { DexClient } from "../dispatch/dex/client";
+import { loadDexSettings } from "../config/settings";
+import { commandLedger } from "../ledger/ledger-stub";
 import { readDeliveryRecord } from "../record/delivery-record";
 import { misconfigured, notFound } from "../receive/errors";
 import { verifyBearer } from "../sources/bearer";
-import { SOURCE_NAMES } from "../sources/registry";
-import { readCommandStatuses } from "./command-status";
+import { withLedger } from "./ledger-view";
 
 const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.\d{1,4})?$/;
 
 /**
  * `GET /v1/deliveries/{id}`: the audit record of one delivery — each alert's episode and
- * every decision with its reason — plus the current status of the commands it created.
+ * every decision with its reason — brought up to date from the command ledger, with each
+ * command's DEX status as the ledger last read it (no DEX API call per read).
  * Needs `Authorization: Bearer <ADMIN_TOKEN>`; refuses everything while it is unset.
  */
 export const deliveriesRoute = new Hono<{ Bindings: Env }>().get("/v1/deliveries/:id", async (c) => {
@@ -22,10 +22,9 @@ export const deliveriesRoute = new Hono<{ Bindings: Env }>().get("/v1/deliveries
   if (!record) {
     throw notFound("no such delivery: deliveries are recorded once the queue consumer has processed them, and kept 7 days");
   }
-  const loaded = loadConfig(c.env, SOURCE_NAMES);
-  if (!loaded.ok) throw misconfigured(`relay configuration is invalid: ${loaded.error}`);
-  const { dexApiBase, accountId, dexApiToken } = loaded.config;
-  const api = new DexClient({ baseUrl: dexApiBase, accountId, token: dexApiToken });
-  const commands = await readCommandStatuses(api, record.decisions, record.received_at);
-  return c.json({ ...record, commands });
+  const settings = loadDexSettings(c.env);
+  if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
+  const commandIds = record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []));
+  const entries = await commandLedger(c.env, settings.settings.accountId).describe(record.id, commandIds);
+  return c.json(withLedger(record, entries));
 });

@@ -7,9 +7,8 @@ export const DEFAULT_DEX_API_BASE = "https://api.cloudflare.com/client/v4";
 export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 24;
 export const DEFAULT_MAX_COMMANDS_PER_MINUTE = 30;
 
-/** Everything the pipeline needs from the environment, checked once. */
-export interface RelayConfig {
-  rules: CompiledRule[];
+/** What the command ledger needs: how to reach the DEX API and the limits on what it sends. */
+export interface DexSettings {
   accountId: string;
   dexApiBase: string;
   dexApiToken: string;
@@ -17,7 +16,13 @@ export interface RelayConfig {
   maxCommandsPerMinute: number;
 }
 
+/** Everything the pipeline needs from the environment, checked once. */
+export interface RelayConfig extends DexSettings {
+  rules: CompiledRule[];
+}
+
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; error: string };
+export type DexSettingsResult = { ok: true; settings: DexSettings } | { ok: false; error: string };
 
 const numberVar = (fallback: number, min: number, max: number) =>
   z.preprocess(
@@ -41,17 +46,23 @@ let cachedRules: { raw: unknown; result: ReturnType<typeof loadRules> } | undefi
  * 500 so that senders keep retrying until it is fixed.
  */
 export function loadConfig(env: Env, knownSources: readonly string[]): ConfigResult {
+  const dex = loadDexSettings(env);
+  if (!dex.ok) return dex;
+  if (cachedRules?.raw !== env.RULES) cachedRules = { raw: env.RULES, result: loadRules(env.RULES, knownSources) };
+  const rules = cachedRules.result;
+  if (!rules.ok) return rules;
+  return { ok: true, config: { ...dex.settings, rules: rules.rules } };
+}
+
+/** The DEX half of the configuration, without the rules: what the command ledger reads. */
+export function loadDexSettings(env: Env): DexSettingsResult {
   const vars = VarsSchema.safeParse(env);
   if (!vars.success) return { ok: false, error: formatIssues(vars.error) };
   const dexApiToken = readSecret(env, "CF_API_TOKEN");
   if (!dexApiToken) return { ok: false, error: "CF_API_TOKEN: is not set" };
-  if (cachedRules?.raw !== env.RULES) cachedRules = { raw: env.RULES, result: loadRules(env.RULES, knownSources) };
-  const rules = cachedRules.result;
-  if (!rules.ok) return rules;
   return {
     ok: true,
-    config: {
-      rules: rules.rules,
+    settings: {
       accountId: vars.data.CF_ACCOUNT_ID,
       dexApiBase: vars.data.DEX_API_BASE,
       dexApiToken,

@@ -1,47 +1,33 @@
-import { ClaimStore } from "../claim/claim-store";
-import { RateBudget, type BudgetState } from "../claim/rate-budget";
 import type { RelayConfig } from "../config/settings";
 import { DexClient } from "../dispatch/dex/client";
-import { createDeviceDirectory, type DeviceDirectory } from "../resolve/device-directory";
-import type { AlertTarget, NormalizedAlert } from "../sources/alert";
+import { commandLedger, ledgerGate, type LedgerStub } from "../ledger/ledger-stub";
+import { createDeviceDirectory } from "../resolve/device-directory";
+import type { AlertTarget } from "../sources/alert";
 import { pagerDutyEnricher } from "../sources/pagerduty/enrich";
 import type { PlanContext } from "./plan";
 
 /** The collaborators one consumer batch (or one dry run) works with. */
-export interface Pipeline {
-  api: DexClient;
-  directory: DeviceDirectory;
-  store: ClaimStore;
-  rateBudget: RateBudget;
-  /** Finds the target of an alert that names none, where its source can say more. */
-  enrich?: (alert: NormalizedAlert) => Promise<AlertTarget | undefined>;
+export interface Pipeline extends PlanContext {
+  ledger: LedgerStub;
 }
 
-export function createPipeline(env: Env, config: RelayConfig, now: () => Date, options: { readOnly?: boolean } = {}): Pipeline {
-  const api = new DexClient({ baseUrl: config.dexApiBase, accountId: config.accountId, token: config.dexApiToken });
+/**
+ * Device searches go through the same API budget as everything the ledger sends, and a 429
+ * on one of them stops every call; a dry run writes nothing, not even a cache entry.
+ */
+export function createPipeline(env: Env, config: RelayConfig, options: { readOnly?: boolean } = {}): Pipeline {
+  const ledger = commandLedger(env, config.accountId);
+  const api = new DexClient({ baseUrl: config.dexApiBase, accountId: config.accountId, token: config.dexApiToken, gate: ledgerGate(ledger) });
   return {
-    api,
+    rules: config.rules,
+    ledger,
     directory: createDeviceDirectory(api, env.RELAY_KV, config.accountId, options),
-    store: new ClaimStore(env.RELAY_KV, config.idempotencyTtlSeconds),
-    rateBudget: new RateBudget(env.RELAY_KV, now),
     enrich: oncePerEpisode(pagerDutyEnricher(env)),
   };
 }
 
-/** What planning needs from the pipeline and the configuration, with the budget as read for this batch. */
-export function planContext(pipeline: Pipeline, config: RelayConfig, budget: BudgetState): PlanContext {
-  return {
-    rules: config.rules,
-    directory: pipeline.directory,
-    store: pipeline.store,
-    budget,
-    maxCommandsPerMinute: config.maxCommandsPerMinute,
-    enrich: pipeline.enrich,
-  };
-}
-
 /** Several rules may need the same alert's target: ask its source once per batch. */
-function oncePerEpisode(enrich: Pipeline["enrich"]): Pipeline["enrich"] {
+function oncePerEpisode(enrich: PlanContext["enrich"]): PlanContext["enrich"] {
   if (!enrich) return undefined;
   const asked = new Map<string, Promise<AlertTarget | undefined>>();
   return (alert) => {

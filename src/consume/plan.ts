@@ -1,206 +1,132 @@
-import { cooldownKey, idempotencyKey } from "../claim/keys";
-import type { ClaimStore, KnownState } from "../claim/claim-store";
-import type { BudgetState } from "../claim/rate-budget";
 import type { CompiledRule } from "../config/load-rules";
 import { isDexApiError } from "../dispatch/dex/errors";
 import type { CommandInput } from "../dispatch/dex/schemas";
-import { matchRules } from "../match/match-rules";
+import { matchRules, type RuleMatch } from "../match/match-rules";
 import type { Decision } from "../record/decision";
+import { logProblem } from "../record/log";
 import type { DeviceDirectory } from "../resolve/device-directory";
 import { resolveTarget, type ResolvedDevice } from "../resolve/resolve-target";
 import type { AlertTarget, NormalizedAlert } from "../sources/alert";
-import type { DeliveryMessage } from "./delivery-message";
+import type { Delivery } from "./delivery";
 
 export interface PlanContext {
   rules: readonly CompiledRule[];
   directory: DeviceDirectory;
-  store: ClaimStore;
-  budget: BudgetState;
-  maxCommandsPerMinute: number;
-  /**
-   * Deliveries the queue has already tried: their commands were admitted under the budget
-   * on the first attempt, so a retry is never capped.
-   */
-  isRetry?: (delivery: number) => boolean;
   /** Finds a target the alert itself does not carry (PagerDuty's REST API, say). */
   enrich?: (alert: NormalizedAlert) => Promise<AlertTarget | undefined>;
 }
 
-/** A command that passed every check and is ready to send. */
-export interface Intent {
-  delivery: number;
+/** A command that passed matching and device resolution: the command ledger decides the rest. */
+export interface PlannedCommand {
+  delivery: Delivery;
+  /** Index of the alert in its delivery. */
   alert: number;
-  episode: string;
+  source: NormalizedAlert;
   rule: CompiledRule;
   device: ResolvedDevice;
   command: CommandInput;
-  key: string;
-  cooldownKey?: string;
-  /** Set when an earlier attempt claimed this command but recorded no outcome: reconcile first. */
-  claimedSince?: Date;
 }
 
-export interface Plan {
-  /** Decisions already final, per delivery. */
-  decisions: Decision[][];
-  intents: Intent[];
-  /** Deliveries that must be tried again, with the delay to wait. */
-  retry: Map<number, number>;
-}
-
-/** Delay before retrying a delivery whose device lookup failed for a passing reason. */
+/** Delay before the queue retries a delivery whose device lookup failed for a passing reason. */
 export const LOOKUP_RETRY_SECONDS = 30;
+/** Without `Retry-After`, the API's lockout lasts this long. */
+const DEFAULT_LOCKOUT_SECONDS = 300;
+/**
+ * Distinct device lookups one delivery may cause. A 1,000-alert group naming 1,000 hosts
+ * must not spend the account's API budget (and lock the token out) on its own.
+ */
+export const MAX_LOOKUPS_PER_DELIVERY = 20;
+
+/** Thrown by the bounded directory once a delivery has used its lookups. */
+class LookupLimitReached extends Error {}
 
 /**
- * Decides, for every alert of every delivery in a consumer batch, which commands to send:
- * match rules → resolve devices → drop duplicates, cooldowns and what is over a cap.
- * It reads KV and the device directory but writes nothing, so a dry run can use it as is.
+ * Decides, for every alert of a delivery, which commands it asks for: rules are matched and
+ * devices resolved; every alert that yields no command gets a decision saying why. One
+ * alert's failure is that alert's alone.
  */
-export async function planDeliveries(deliveries: readonly DeliveryMessage[], ctx: PlanContext): Promise<Plan> {
-  const plan: Plan = { decisions: deliveries.map(() => []), intents: [], retry: new Map() };
-  const candidates = (
-    await Promise.all(deliveries.flatMap((d, di) => d.alerts.map((alert, ai) => candidatesFor(di, ai, alert, ctx, plan))))
-  ).flat();
-  if (candidates.length === 0) return plan;
-
-  const known = await ctx.store.read(
-    candidates.map((c) => c.key),
-    candidates.flatMap((c) => (c.cooldownKey ? [c.cooldownKey] : [])),
-  );
-  const seenKeys = new Set<string>();
-  const seenCooldowns = new Set<string>();
-  let budgetLeft = Math.max(0, ctx.maxCommandsPerMinute - ctx.budget.usedThisMinute);
-
-  for (const candidate of candidates) {
-    const decide = (outcome: Decision["outcome"], reason: string, command_id?: string) =>
-      plan.decisions[candidate.delivery]!.push(decisionFor(candidate, outcome, reason, command_id));
-    const deliveryId = deliveries[candidate.delivery]!.delivery_id;
-    const earlier = earlierOutcome(candidate, known, deliveryId, seenKeys);
-    if (earlier) {
-      decide(earlier.outcome, earlier.reason, earlier.command_id);
-      continue;
-    }
-    seenKeys.add(candidate.key);
-    if (candidate.cooldownKey) {
-      const cooling = known.cooldowns.get(candidate.cooldownKey);
-      if (cooling || seenCooldowns.has(candidate.cooldownKey)) {
-        decide(
-          "cooldown",
-          cooling
-            ? `rule ${candidate.rule.name} sent ${candidate.command.type} to this device recently (command ${cooling.command_id}); cooldown until ${cooling.until}`
-            : `rule ${candidate.rule.name} sends ${candidate.command.type} to this device once per ${candidate.rule.cooldown_minutes} minutes; another alert in this batch already does`,
-          cooling?.command_id,
-        );
-        continue;
-      }
-      seenCooldowns.add(candidate.cooldownKey);
-    }
-    if (!ctx.isRetry?.(candidate.delivery)) {
-      if (budgetLeft === 0) {
-        decide("capped", `MAX_COMMANDS_PER_MINUTE (${ctx.maxCommandsPerMinute}) reached for this minute`);
-        continue;
-      }
-      budgetLeft--;
-    }
-    const claim = known.claims.get(candidate.key);
-    plan.intents.push({ ...candidate, claimedSince: claim ? new Date(claim.since) : undefined });
-  }
-  return plan;
+export async function planDelivery(delivery: Delivery, ctx: PlanContext): Promise<PlannedCommand[]> {
+  const bounded = { ...ctx, directory: boundedDirectory(ctx.directory, MAX_LOOKUPS_PER_DELIVERY) };
+  const planned = await Promise.all(delivery.body.alerts.map((alert, index) => planAlert(delivery, index, alert, bounded)));
+  return planned.flat();
 }
 
-/** The outcome already known for this command, if any: settled in KV or planned earlier in this batch. */
-function earlierOutcome(
-  candidate: Omit<Intent, "claimedSince">,
-  known: KnownState,
-  deliveryId: string,
-  seenKeys: Set<string>,
-): Pick<Decision, "outcome" | "reason" | "command_id"> | undefined {
-  if (seenKeys.has(candidate.key)) {
-    return { outcome: "duplicate", reason: "the same alert episode appears earlier in this batch" };
-  }
-  const settled = known.settled.get(candidate.key);
-  if (!settled) return undefined;
-  // This delivery's own earlier attempt: report what it did, not a duplicate of itself.
-  if (settled.delivery_id === deliveryId) {
-    return settled.state === "created"
-      ? { outcome: "created", reason: "created by an earlier attempt of this delivery", command_id: settled.command_id }
-      : { outcome: "failed", reason: settled.error };
-  }
-  return settled.state === "created"
-    ? {
-        outcome: "duplicate",
-        reason: `this alert episode already created command ${settled.command_id} (delivery ${settled.delivery_id})`,
-        command_id: settled.command_id,
-      }
-    : { outcome: "duplicate", reason: `this alert episode already failed (delivery ${settled.delivery_id}): ${settled.error}` };
-}
-
-async function candidatesFor(
-  delivery: number,
-  index: number,
-  alert: NormalizedAlert,
-  ctx: PlanContext,
-  plan: Plan,
-): Promise<Omit<Intent, "claimedSince">[]> {
-  const decide = (decision: Omit<Decision, "alert" | "episode">) =>
-    plan.decisions[delivery]!.push({ alert: index, episode: alert.episode, ...decision });
+async function planAlert(delivery: Delivery, index: number, alert: NormalizedAlert, ctx: PlanContext): Promise<PlannedCommand[]> {
+  const decide = (decision: Omit<Decision, "alert" | "episode">) => delivery.decide({ alert: index, episode: alert.episode, ...decision });
   if (!alert.firing) {
     decide({ outcome: "not-firing", reason: `status is ${alert.status}; only firing alerts start a capture` });
     return [];
   }
-  const matches = matchRules(alert, ctx.rules);
+  let matches: RuleMatch[];
+  try {
+    matches = matchRules(alert, ctx.rules);
+  } catch (error) {
+    logProblem("alert-failed", { delivery_id: delivery.id, alert: index, error: messageOf(error) });
+    decide({ outcome: "failed", reason: `could not match rules against this alert: ${messageOf(error)}` });
+    return [];
+  }
   if (matches.length === 0) {
     decide({ outcome: "no-rule", reason: "no rule matches this alert" });
     return [];
   }
-  const candidates: Omit<Intent, "claimedSince">[] = [];
-  for (const { rule, target: matched } of matches) {
-    const ruleDecision = { rule: rule.name, type: rule.command.type, args: rule.command.args };
+  const planned: PlannedCommand[] = [];
+  for (const { rule, target } of matches) {
+    const about = { rule: rule.name, type: rule.command.type, args: rule.command.args };
     let resolution;
     try {
-      const target = hasTarget(matched) ? matched : { ...matched, ...(await ctx.enrich?.(alert)) };
-      resolution = await resolveTarget(target, ctx.directory);
+      const full = hasTarget(target) ? target : { ...target, ...(await ctx.enrich?.(alert)) };
+      resolution = await resolveTarget(full, ctx.directory);
     } catch (error) {
-      if (!isDexApiError(error) || error.kind === "rejected") throw error;
-      const delay = error.kind === "rate-limited" ? (error.retryAfterSeconds ?? 300) : LOOKUP_RETRY_SECONDS;
-      plan.retry.set(delivery, Math.max(plan.retry.get(delivery) ?? 0, delay));
-      decide({ ...ruleDecision, outcome: "retrying", reason: `device lookup failed: ${error.message}` });
+      if (error instanceof LookupLimitReached) {
+        decide({ ...about, outcome: "capped", reason: error.message });
+        continue;
+      }
+      // The one path for "try again later": the API asked to wait, failed, or storage did.
+      const wait = isDexApiError(error) && error.kind === "rate-limited" ? (error.retryAfterSeconds ?? DEFAULT_LOCKOUT_SECONDS) : LOOKUP_RETRY_SECONDS;
+      if (!isDexApiError(error)) logProblem("lookup-failed", { delivery_id: delivery.id, alert: index, error: messageOf(error) });
+      delivery.retryLater(
+        { alert: index, episode: alert.episode, ...about, outcome: "retrying", reason: `device lookup failed: ${messageOf(error)}` },
+        wait,
+      );
       continue;
     }
     for (const skipped of resolution.skipped) {
-      decide({ ...ruleDecision, outcome: skipped.reason, reason: skipped.detail, device_id: skipped.device_id });
+      decide({ ...about, outcome: skipped.reason, reason: skipped.detail, device_id: skipped.device_id });
     }
-    const [kept, over] = [resolution.devices.slice(0, rule.max_devices), resolution.devices.slice(rule.max_devices)];
-    for (const device of over) {
-      decide({
-        ...ruleDecision,
-        ...deviceFields(device),
-        outcome: "capped",
-        reason: `rule ${rule.name} targets at most ${rule.max_devices} devices per alert`,
-      });
-    }
-    for (const device of kept) {
-      const identity = { rule: rule.name, device_id: device.device_id, registration_id: device.registration_id, type: rule.command.type };
-      candidates.push({
-        delivery,
-        alert: index,
-        episode: alert.episode,
-        rule,
-        device,
-        command: { ...rule.command, ...deviceFields(device) } as CommandInput,
-        key: await idempotencyKey({ ...identity, episode: alert.episode }),
-        cooldownKey: rule.cooldown_minutes ? await cooldownKey(identity) : undefined,
-      });
-    }
+    resolution.devices.forEach((device, i) => {
+      if (i >= rule.max_devices) {
+        decide({ ...about, ...deviceFields(device), outcome: "capped", reason: `rule ${rule.name} targets at most ${rule.max_devices} devices per alert` });
+        return;
+      }
+      planned.push({ delivery, alert: index, source: alert, rule, device, command: { ...rule.command, ...deviceFields(device) } as CommandInput });
+    });
   }
-  return candidates;
+  return planned;
+}
+
+/** A directory that refuses more than `max` distinct searches. */
+function boundedDirectory(directory: DeviceDirectory, max: number): DeviceDirectory {
+  const terms = new Set<string>();
+  return {
+    search(term) {
+      const normalized = term.trim().toLowerCase();
+      if (!terms.has(normalized) && terms.size >= max) {
+        return Promise.reject(new LookupLimitReached(`this delivery names more than ${max} different devices; the rest are not looked up`));
+      }
+      terms.add(normalized);
+      return directory.search(term);
+    },
+    get lookups() {
+      return directory.lookups;
+    },
+  };
 }
 
 function hasTarget(target: AlertTarget): boolean {
   return !!(target.device_id || target.user_email || target.hostname);
 }
 
-function deviceFields(device: ResolvedDevice) {
+export function deviceFields(device: ResolvedDevice) {
   return {
     device_id: device.device_id,
     user_email: device.user_email,
@@ -208,22 +134,6 @@ function deviceFields(device: ResolvedDevice) {
   };
 }
 
-/** The decision for a planned command, with the rule, device and command it concerns. */
-export function decisionFor(
-  intent: Pick<Intent, "alert" | "episode" | "rule" | "device" | "command">,
-  outcome: Decision["outcome"],
-  reason: string,
-  command_id?: string,
-): Decision {
-  return {
-    alert: intent.alert,
-    episode: intent.episode,
-    outcome,
-    reason,
-    rule: intent.rule.name,
-    type: intent.command.type,
-    args: intent.command.args,
-    ...deviceFields(intent.device),
-    ...(command_id ? { command_id } : {}),
-  };
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,12 +1,12 @@
 import { loadConfig } from "../config/settings";
-import type { Decision } from "../record/decision";
 import { buildDeliveryRecord, saveDeliveryRecord, type DeliveryState } from "../record/delivery-record";
 import { logDecision, logProblem } from "../record/log";
 import { SOURCE_NAMES } from "../sources/registry";
-import { DeliveryMessageSchema, type DeliveryMessage } from "./delivery-message";
-import { executePlan } from "./execute";
-import { planDeliveries } from "./plan";
-import { createPipeline, planContext } from "./pipeline";
+import { Delivery } from "./delivery";
+import { DeliveryMessageSchema } from "./delivery-message";
+import { submitPlanned } from "./execute";
+import { createPipeline } from "./pipeline";
+import { planDelivery } from "./plan";
 
 /** wrangler.toml's `max_retries` plus the first delivery: after this, the queue dead-letters. */
 export const MAX_DELIVERY_ATTEMPTS = 6;
@@ -18,10 +18,12 @@ const MAX_RETRY_SECONDS = 12 * 3600;
 const CONFIG_RETRY_SECONDS = 60;
 
 /**
- * The queue consumer: everything after the 202. Commands from all messages of the batch
- * are planned together and sent in as few create calls as the API allows. A message is
- * acknowledged only once every alert in it has a final decision; otherwise it is retried,
- * and after its last attempt the queue moves it to the dead-letter queue.
+ * The queue consumer: everything after the 202. Each delivery of the batch is planned
+ * (rules matched, devices resolved), then every planned command goes to the command ledger
+ * in one call, which sends them in as few creates as the API allows and retries on its own.
+ * A message is acknowledged once the ledger holds all its commands; it comes back only when
+ * planning must wait (a device lookup failed), and after its last attempt the queue moves
+ * it to the dead-letter queue.
  */
 export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, now: () => Date = () => new Date()) {
   const loaded = loadConfig(env, SOURCE_NAMES);
@@ -31,13 +33,11 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     return;
   }
 
-  const messages: Message<unknown>[] = [];
-  const deliveries: DeliveryMessage[] = [];
+  const deliveries: Delivery[] = [];
   for (const message of batch.messages) {
     const parsed = DeliveryMessageSchema.safeParse(message.body);
     if (parsed.success) {
-      messages.push(message);
-      deliveries.push(parsed.data);
+      deliveries.push(new Delivery(parsed.data, message));
     } else {
       // Not ours to guess at: let it run out of retries into the dead-letter queue, where it can be read.
       logProblem("message-malformed", { message_id: message.id, attempts: message.attempts });
@@ -46,52 +46,46 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   }
   if (deliveries.length === 0) return;
 
-  const pipeline = createPipeline(env, loaded.config, now);
+  const pipeline = createPipeline(env, loaded.config);
   try {
-    const budget = await pipeline.rateBudget.read();
-    const plan = await planDeliveries(deliveries, {
-      ...planContext(pipeline, loaded.config, budget),
-      isRetry: (i) => messages[i]!.attempts > 1,
-    });
-    await executePlan(plan, deliveries, { api: pipeline.api, store: pipeline.store, rateBudget: pipeline.rateBudget, budget, now });
-    await Promise.all(
-      messages.map((message, i) =>
-        settleMessage(message, deliveries[i]!, plan.decisions[i]!, plan.retry.get(i), env.RELAY_KV, now()),
-      ),
-    );
+    const planned = await Promise.all(deliveries.map((delivery) => planDelivery(delivery, pipeline)));
+    await submitPlanned(planned.flat(), pipeline.ledger, loaded.config);
   } catch (error) {
-    // KV or the API failed in a way the plan could not absorb: nothing was recorded as done,
-    // so the whole batch is tried again.
-    logProblem("batch-failed", { error: error instanceof Error ? error.message : String(error), messages: messages.length });
-    for (const message of messages) message.retry({ delaySeconds: retryDelay(message.attempts) });
+    // The command ledger could not be reached, or failed: nothing is recorded as decided,
+    // and every message comes back; the ledger answers for what it already holds.
+    logProblem("batch-failed", { error: error instanceof Error ? error.message : String(error), messages: deliveries.length });
+    for (const { message } of deliveries) message.retry({ delaySeconds: retryDelay(message.attempts) });
+    return;
   }
+  await Promise.all(
+    deliveries.map((delivery) =>
+      settle(delivery, env.RELAY_KV, now()).catch((error) => {
+        // The record could not be written: the retry finds every command in the ledger and writes it then.
+        logProblem("record-failed", { delivery_id: delivery.id, error: error instanceof Error ? error.message : String(error) });
+        delivery.message.retry({ delaySeconds: retryDelay(delivery.message.attempts) });
+      }),
+    ),
+  );
 }
 
-async function settleMessage(
-  message: Message<unknown>,
-  delivery: DeliveryMessage,
-  decisions: Decision[],
-  requestedDelay: number | undefined,
-  kv: KVNamespace,
-  now: Date,
-): Promise<void> {
-  let state: DeliveryState = "done";
-  if (requestedDelay !== undefined) {
-    if (message.attempts >= MAX_DELIVERY_ATTEMPTS) {
-      state = "dead-lettered";
-      for (const decision of decisions) {
-        if (decision.outcome !== "retrying") continue;
-        decision.outcome = "failed";
-        decision.reason = `gave up after ${message.attempts} attempts (last: ${decision.reason}); the delivery is in the dead-letter queue`;
-      }
-    } else {
-      state = "retrying";
-    }
-  }
-  for (const decision of decisions) logDecision(delivery.delivery_id, delivery.source, decision);
-  await saveDeliveryRecord(kv, buildDeliveryRecord(delivery, decisions, state, message.attempts, now));
-  if (state === "done") message.ack();
-  else message.retry({ delaySeconds: Math.max(requestedDelay ?? 0, retryDelay(message.attempts)) });
+/** Records the delivery's decisions, then acknowledges it or asks the queue to bring it back. */
+async function settle(delivery: Delivery, kv: KVNamespace, now: Date): Promise<void> {
+  const { message } = delivery;
+  const wait = delivery.retryAfterSeconds;
+  let state: DeliveryState;
+  if (wait === undefined) state = stillMoving(delivery) ? "in-progress" : "done";
+  else if (message.attempts >= MAX_DELIVERY_ATTEMPTS) state = "dead-lettered";
+  else state = "retrying";
+  if (state === "dead-lettered") delivery.giveUp();
+  for (const decision of delivery.decisions) logDecision(delivery.id, delivery.body.source, decision);
+  await saveDeliveryRecord(kv, buildDeliveryRecord(delivery.body, delivery.decisions, state, message.attempts, now));
+  if (state === "retrying" || state === "dead-lettered") message.retry({ delaySeconds: Math.max(wait ?? 0, retryDelay(message.attempts)) });
+  else message.ack();
+}
+
+/** Commands the ledger still works on: the delivery is acknowledged, its record not final. */
+function stillMoving(delivery: Delivery): boolean {
+  return delivery.decisions.some((d) => d.outcome === "retrying" || d.outcome === "waiting");
 }
 
 /** 30 s, 60 s, 120 s, ... capped at the queue's maximum. */

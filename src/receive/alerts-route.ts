@@ -55,7 +55,7 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
       alerts: received.alerts,
     };
     if (c.req.query("dry_run") === "true") {
-      const decisions = await dryRun(c.env, loaded.config, message, () => now);
+      const decisions = await dryRun(c.env, loaded.config, message);
       return c.json({ status: "dry-run", alerts: received.alerts.length, decisions }, 200);
     }
 

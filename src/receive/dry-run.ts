@@ -1,22 +1,22 @@
 import type { RelayConfig } from "../config/settings";
-import { decisionFor, planDeliveries } from "../consume/plan";
-import { createPipeline, planContext } from "../consume/pipeline";
+import { Delivery } from "../consume/delivery";
 import type { DeliveryMessage } from "../consume/delivery-message";
+import { previewPlanned } from "../consume/execute";
+import { createPipeline } from "../consume/pipeline";
+import { planDelivery } from "../consume/plan";
 import type { Decision } from "../record/decision";
+
+/** A dry run is never queued: its delivery answers no queue. */
+const NO_QUEUE = { id: "dry-run", attempts: 1, ack() {}, retry() {} };
 
 /**
  * What the relay would do with a delivery, without doing it: rules are matched and devices
- * looked up (reads only), duplicates and cooldowns checked; nothing is sent, queued or written.
+ * looked up (reads only, within the API budget), and the command ledger says what it would
+ * answer; nothing is sent, queued or written.
  */
-export async function dryRun(env: Env, config: RelayConfig, delivery: DeliveryMessage, now: () => Date): Promise<Decision[]> {
-  const pipeline = createPipeline(env, config, now, { readOnly: true });
-  const plan = await planDeliveries([delivery], planContext(pipeline, config, await pipeline.rateBudget.read()));
-  const decisions = plan.decisions[0] ?? [];
-  for (const intent of plan.intents) {
-    const reason = intent.claimedSince
-      ? "an earlier attempt may have created it; the consumer would check before creating"
-      : "every check passed";
-    decisions.push(decisionFor(intent, "would-create", reason));
-  }
-  return decisions.sort((a, b) => a.alert - b.alert);
+export async function dryRun(env: Env, config: RelayConfig, message: DeliveryMessage): Promise<Decision[]> {
+  const pipeline = createPipeline(env, config, { readOnly: true });
+  const delivery = new Delivery(message, NO_QUEUE);
+  await previewPlanned(await planDelivery(delivery, pipeline), pipeline.ledger);
+  return delivery.decisions.sort((a, b) => a.alert - b.alert);
 }

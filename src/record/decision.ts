@@ -16,6 +16,7 @@ export const OUTCOMES = [
   "device-ineligible",
   "failed",
   "retrying",
+  "waiting",
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

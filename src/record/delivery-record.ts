@@ -4,7 +4,12 @@ import type { Decision } from "./decision";
 /** How long the audit trail keeps a delivery. */
 export const DELIVERY_RECORD_TTL_SECONDS = 7 * 24 * 3600;
 
-export type DeliveryState = "done" | "retrying" | "dead-lettered";
+/**
+ * `done`: every alert has its final decision. `in-progress`: acknowledged, with commands the
+ * command ledger is still sending. `retrying`: the queue brings it back. `dead-lettered`:
+ * out of attempts.
+ */
+export type DeliveryState = "done" | "in-progress" | "retrying" | "dead-lettered";
 
 /** The audit record of one delivery: what came in, and what became of each alert. */
 export interface DeliveryRecord {

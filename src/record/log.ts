@@ -22,6 +22,11 @@ export function logDecision(deliveryId: string, source: string, decision: Decisi
   );
 }
 
+/** Something the relay did on its own (a retry, a status change), with ids and reasons only. */
+export function logEvent(event: string, details: Record<string, string | number | undefined>): void {
+  console.log(JSON.stringify({ event, ...details }));
+}
+
 /** A problem that stops a delivery or a batch, without the payload that caused it. */
 export function logProblem(event: string, details: Record<string, string | number | undefined>): void {
   console.error(JSON.stringify({ event, ...details }));

@@ -70,7 +70,8 @@ export async function deliveryRecord(id: string) {
 }
 
 /**
- * Each test starts from empty storage with its mocks undone, and the relay's one-line
+ * Each test starts from empty storage (KV and the command ledger) with its mocks and clock
+ * undone, and the relay's one-line
  * decision logs kept out of the test output.
  */
 export function isolateEachTest() {
@@ -80,6 +81,7 @@ export function isolateEachTest() {
   });
   afterEach(async () => {
     vi.restoreAllMocks();
+    vi.useRealTimers();
     await reset();
   });
 }

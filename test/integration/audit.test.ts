@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";
+import { advanceClock, runLedgerAlarm } from "../helpers/ledger";
 import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
@@ -20,6 +21,9 @@ describe("GET /v1/deliveries/{id}", () => {
     await runConsumer(queued);
     api.commands[0]!.status = "SUCCESS";
     api.commands[0]!.filename = "pcap-capture.zip";
+    // The ledger reads statuses on its own, a little after the create; reads of the record cost nothing.
+    await runLedgerAlarm();
+    await getDelivery(json.delivery_id);
 
     const res = await getDelivery(json.delivery_id);
     expect(res.status).toBe(200);
@@ -48,13 +52,20 @@ describe("GET /v1/deliveries/{id}", () => {
     expect(body.commands).toEqual([]);
   });
 
-  it("still answers when the DEX API cannot say the status", async () => {
+  it("keeps the last status it read when a status poll fails, and reads it again later", async () => {
     const api = mockDexApi();
     const { json, queued } = await postZapier({ id: "audit-3", severity: "critical", title: "Disk latency", user_email: JANE.personEmail });
     await runConsumer(queued);
     api.failNext("list", apiError(503, "unavailable"));
+    await runLedgerAlarm();
     const body = await (await getDelivery(json.delivery_id)).json<Record<string, any>>();
-    expect(body.commands).toEqual([expect.objectContaining({ error: expect.stringContaining("503") })]);
+    expect(body.commands).toEqual([expect.objectContaining({ command_id: api.commands[0]!.id, status: "PENDING_EXEC" })]);
+
+    api.commands[0]!.status = "FAILED";
+    advanceClock(20_000);
+    await runLedgerAlarm();
+    const later = await (await getDelivery(json.delivery_id)).json<Record<string, any>>();
+    expect(later.commands).toEqual([expect.objectContaining({ status: "FAILED" })]);
   });
 
   it("answers 404 for an unknown delivery, and for anything that is not a delivery id", async () => {

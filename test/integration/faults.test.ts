@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/consume/queue-consumer";
 import { apiError, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
+import { advanceClock, currentDelivery, ledger, runLedgerAlarm, settleLedger } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
 
 /** Alerts whose device is given outright, so only create (and reconcile) calls reach the API. */
@@ -23,29 +24,41 @@ async function queueAlerts(count: number, prefix: string) {
   return messages;
 }
 
-/** Runs the consumer the way the queue would: retried messages come back, up to the last attempt. */
+/**
+ * Runs the consumer the way the queue would (retried messages come back, up to the last
+ * attempt), and the command ledger's alarms the way the runtime would, until both are done.
+ */
 async function drain(messages: unknown[]) {
   let pending = messages.map((body) => ({ body, attempts: 1 }));
   for (let round = 0; round < MAX_DELIVERY_ATTEMPTS && pending.length > 0; round++) {
     const result = await runConsumer(pending.map((p) => p.body), round + 1);
     const retried = new Set(result.retryMessages.map((m) => m.msgId));
-    // The budget lockout is time-based; tests skip the wait rather than sleep through it.
-    await env.RELAY_KV.delete("budget:lockout");
     pending = pending.filter((_, i) => retried.has(`msg-${i}`)).map((p) => ({ ...p, attempts: p.attempts + 1 }));
   }
+  await settleLedger();
 }
 
 isolateEachTest();
 
 describe("the DEX API misbehaving", () => {
-  it("500 several times in a row, then success: exactly one command", async () => {
+  it("500 several times in a row, then success: exactly one command, retried by the ledger within seconds", async () => {
     const api = mockDexApi();
     const [message] = await queueAlerts(1, "five-hundreds");
     api.failNext("create", apiError(500, "internal error"), apiError(500, "internal error"));
-    await drain([message]);
+    const start = Date.now();
+    const result = await runConsumer([message]);
+    // The ledger holds the command now: the queue has nothing left to retry.
+    expect(result.explicitAcks).toEqual(["msg-0"]);
+    expect((await deliveryRecord(message!.delivery_id))?.decisions[0]).toMatchObject({ outcome: "retrying", reason: expect.stringContaining("retrying in 2 s") });
+
+    await settleLedger();
     expect(api.commands).toHaveLength(1);
     expect(api.callsTo("create")).toHaveLength(3);
-    expect((await deliveryRecord(message!.delivery_id))?.decisions[0]).toMatchObject({ outcome: "created", command_id: api.commands[0]!.id });
+    // 2 s, then 4 s: two transient 500s cost seconds, not the queue's minutes.
+    expect(Date.now() - start).toBeLessThanOrEqual(7_000);
+    const current = await currentDelivery(message!.delivery_id);
+    expect(current.decisions[0]).toMatchObject({ outcome: "created", command_id: api.commands[0]!.id });
+    expect(current.state).toBe("done");
   });
 
   it("a timeout: the create is treated as maybe-landed and checked before creating again", async () => {
@@ -58,7 +71,7 @@ describe("the DEX API misbehaving", () => {
     expect((await deliveryRecord(message!.delivery_id))?.decisions[0]).toMatchObject({ outcome: "retrying" });
 
     vi.mocked(AbortSignal.timeout).mockRestore();
-    await runConsumer([message], 2);
+    await runLedgerAlarm();
     // Checked once in the attempt that timed out, once more before the create that lands.
     expect(api.callsTo("list")).toHaveLength(2);
     expect(api.callsTo("create")).toHaveLength(2);
@@ -87,35 +100,38 @@ describe("the DEX API misbehaving", () => {
   });
 });
 
-describe("KV failing", () => {
-  it("a KV write that throws retries the whole batch, and the retry creates each command once", async () => {
+describe("storage failing", () => {
+  it("a delivery record that cannot be written retries that message, and the retry creates nothing new", async () => {
     const api = mockDexApi();
     const messages = await queueAlerts(3, "kv-put");
     const put = env.RELAY_KV.put.bind(env.RELAY_KV);
     let failures = 0;
     vi.spyOn(env.RELAY_KV, "put").mockImplementation(async (key, value, options) => {
-      // The outcome write fails once, after the create was sent: the worst moment.
-      if (String(key).startsWith("done:") && failures++ === 0) throw new Error("KV PUT failed: 500 Internal Server Error");
+      // The first record write fails, after the creates were sent: the worst moment.
+      if (String(key).startsWith("delivery:") && failures++ === 0) throw new Error("KV PUT failed: 500 Internal Server Error");
       return put(key, value, options);
     });
     const first = await runConsumer(messages);
-    expect(first.retryMessages).toHaveLength(3);
+    expect(first.retryMessages).toHaveLength(1);
+    expect(first.explicitAcks).toHaveLength(2);
     expect(api.commands).toHaveLength(3);
 
     await runConsumer(messages, 2);
-    expect(api.commands).toHaveLength(3);
+    expect(api.callsTo("create")).toHaveLength(1);
     for (const message of messages) {
       expect((await deliveryRecord(message.delivery_id))?.decisions[0]?.outcome).toBe("created");
     }
   });
 
-  it("a KV read that throws retries the batch and sends nothing", async () => {
+  it("a KV read that throws during a device lookup retries that delivery and sends nothing for it", async () => {
     const api = mockDexApi();
-    const messages = await queueAlerts(2, "kv-get");
+    const { queued } = await postZapier({ id: "kv-get", title: "Disk latency", severity: "critical", user_email: SAM.personEmail });
     vi.spyOn(env.RELAY_KV, "get").mockRejectedValue(new Error("KV GET failed: 503"));
-    const result = await runConsumer(messages);
-    expect(result.retryMessages).toHaveLength(2);
+    const result = await runConsumer(queued);
+    expect(result.retryMessages).toHaveLength(1);
     expect(api.calls).toHaveLength(0);
+    vi.mocked(env.RELAY_KV.get).mockRestore();
+    expect((await deliveryRecord(queued[0]!.delivery_id))?.decisions[0]).toMatchObject({ outcome: "retrying", reason: expect.stringContaining("KV GET failed") });
   });
 });
 
@@ -148,8 +164,7 @@ describe("any schedule of API faults", () => {
         expect([...perDevice.values()].every((n) => n === 1)).toBe(true);
 
         for (const message of messages) {
-          const record = await deliveryRecord(message.delivery_id);
-          const decision = record?.decisions[0];
+          const decision = (await currentDelivery(message.delivery_id)).decisions[0];
           const created = api.commands.find((c) => c.device_id === message.alerts[0]!.target.device_id);
           if (decision?.outcome === "created") {
             expect(created?.id).toBe(decision.command_id);
@@ -160,6 +175,7 @@ describe("any schedule of API faults", () => {
           }
         }
         vi.restoreAllMocks();
+        vi.useRealTimers();
         vi.spyOn(console, "log").mockImplementation(() => undefined);
         vi.spyOn(console, "error").mockImplementation(() => undefined);
       }),
@@ -176,20 +192,22 @@ describe("a 429 while checking an uncertain create", () => {
     api.landThenFail("network");
     api.failNext("list", apiError(429, "rate limited", undefined, { "retry-after": "90" }));
     const first = await runConsumer(messages);
-    expect(first.retryDelays).toEqual({ "msg-0": 90, "msg-1": 90 });
+    expect(first.explicitAcks).toHaveLength(2);
     expect(api.callsTo("create")).toHaveLength(1);
-    expect(await env.RELAY_KV.get("budget:lockout")).not.toBeNull();
+    expect(await ledger().takeApiCalls(1)).toBeGreaterThan(80);
 
-    // While locked out, nothing at all is sent.
-    await runConsumer(messages, 2);
+    // While locked out, nothing at all is sent: neither a new alert's create nor its device search.
+    advanceClock(30_000);
+    const { queued } = await postZapier({ id: "during-lockout", title: "Disk latency", severity: "critical", user_email: SAM.personEmail });
+    const during = await runConsumer(queued);
+    expect(during.retryDelays["msg-0"]).toBeGreaterThanOrEqual(60);
     expect(api.calls).toHaveLength(2);
 
-    await env.RELAY_KV.delete("budget:lockout");
-    await runConsumer(messages, 3);
+    await settleLedger();
     expect(api.callsTo("create")).toHaveLength(1);
     expect(api.commands).toHaveLength(2);
     for (const message of messages) {
-      expect((await deliveryRecord(message.delivery_id))?.decisions[0]?.outcome).toBe("created");
+      expect((await currentDelivery(message.delivery_id)).decisions[0]?.outcome).toBe("created");
     }
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
+import { advanceClock, currentDelivery, runLedgerAlarm, settleLedger } from "../helpers/ledger";
+import { deliveryRecord, isolateEachTest, post, postZapier, runConsumer } from "../helpers/relay";
 
 async function queueAlert(fields: Record<string, unknown>) {
   const { status, queued } = await postZapier({ severity: "warning", title: "Throughput below 5 Mbps", ...fields });
@@ -58,7 +59,7 @@ describe("guardrails", () => {
     expect(decisions.find((d: any) => d.outcome === "capped").reason).toMatch(/at most 2 devices/);
   });
 
-  it("MAX_COMMANDS_PER_MINUTE: commands over the account-wide budget are capped and recorded, across batches", async () => {
+  it("MAX_COMMANDS_PER_MINUTE: commands over the cap wait for the next minute instead of being dropped", async () => {
     const api = mockDexApi();
     const messages = [];
     for (let i = 0; i < 5; i++) {
@@ -69,9 +70,68 @@ describe("guardrails", () => {
 
     expect(api.commands).toHaveLength(3);
     const all = await Promise.all(messages.map((m) => outcomes(m.delivery_id)));
-    expect(all.flat().sort()).toEqual(["capped", "capped", "created", "created", "created"]);
-    const capped = (await deliveryRecord(messages[4]!.delivery_id))?.decisions[0];
-    expect(capped).toMatchObject({ outcome: "capped", reason: expect.stringContaining("MAX_COMMANDS_PER_MINUTE (3)") });
+    expect(all.flat().sort()).toEqual(["created", "created", "created", "waiting", "waiting"]);
+    const waiting = (await deliveryRecord(messages[4]!.delivery_id))?.decisions[0];
+    expect(waiting).toMatchObject({ outcome: "waiting", reason: expect.stringContaining("MAX_COMMANDS_PER_MINUTE (3)") });
+
+    // A minute later the cap has room again: the ledger sends them on its own.
+    await settleLedger();
+    expect(api.commands).toHaveLength(5);
+    expect((await currentDelivery(messages[4]!.delivery_id)).decisions[0]).toMatchObject({ outcome: "created", command_id: expect.any(String) });
+  });
+
+  it("MAX_COMMANDS_PER_MINUTE: a command the cap never has room for within 10 minutes is recorded as capped", async () => {
+    const api = mockDexApi();
+    const messages = [];
+    for (let i = 0; i < 12; i++) {
+      messages.push(await queueAlert({ id: `flood-${i}`, severity: "critical", title: "Disk latency", device_id: `dev-${i}`, user_email: `u${i}@example.com` }));
+    }
+    await runConsumer(messages, 1, { MAX_COMMANDS_PER_MINUTE: "1" });
+    expect(api.commands).toHaveLength(1);
+    await settleLedger();
+    // One a minute for ten minutes, and the one admitted as the tenth minute ends.
+    expect(api.commands).toHaveLength(11);
+    const last = await currentDelivery(messages[11]!.delivery_id);
+    expect(last.decisions[0]).toMatchObject({ outcome: "capped", reason: expect.stringContaining("within 10 minutes") });
+  });
+
+  it("MAX_COMMANDS_PER_MINUTE: one sender cannot use up the minute; the most severe alert goes first", async () => {
+    const api = mockDexApi();
+    const zaps = [];
+    for (let i = 0; i < 6; i++) {
+      zaps.push(await queueAlert({ id: `noisy-${i}`, severity: "critical", title: "Disk latency", device_id: `dev-${i}`, user_email: `u${i}@example.com` }));
+    }
+    await runConsumer(zaps, 1, { MAX_COMMANDS_PER_MINUTE: "4" });
+    // A quarter of the minute is kept for the other sources.
+    expect(api.commands).toHaveLength(3);
+
+    const page = {
+      version: "4",
+      status: "firing",
+      receiver: "dex-alert-relay",
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: "http://alertmanager.example.com",
+      alerts: [
+        {
+          status: "firing",
+          labels: { alertname: "WarpTunnelPacketLoss", severity: "critical", user_email: SAM.personEmail! },
+          annotations: { summary: "WARP tunnel packet loss on SAM-XPS13" },
+          startsAt: "2026-11-25T09:38:07.104Z",
+          endsAt: "0001-01-01T00:00:00Z",
+          fingerprint: "5a1b2c3d4e5f6071",
+        },
+      ],
+    };
+    const { status, queued } = await post("/v1/alerts/alertmanager", {
+      headers: { authorization: "Bearer alertmanager-test-token", "content-type": "application/json" },
+      body: JSON.stringify(page),
+    });
+    expect(status).toBe(202);
+    await runConsumer(queued, 1, { MAX_COMMANDS_PER_MINUTE: "4" });
+    expect(api.commands.map((c) => c.device_id)).toContain(SAM.deviceId);
+    expect(api.commands).toHaveLength(4);
   });
 
   it("an alert storm about one user costs one device lookup, across batches", async () => {
@@ -79,7 +139,7 @@ describe("guardrails", () => {
     for (let batch = 0; batch < 3; batch++) {
       const messages = [];
       for (let i = 0; i < 10; i++) messages.push(await queueAlert({ id: `storm-${batch}-${i}`, severity: "critical", user_email: JANE.personEmail }));
-      await runConsumer(messages);
+      await runConsumer(messages, 1, { MAX_COMMANDS_PER_MINUTE: "240" });
     }
     expect(api.callsTo("devices")).toHaveLength(1);
     expect(api.commands).toHaveLength(30);
@@ -87,13 +147,31 @@ describe("guardrails", () => {
 });
 
 describe("guardrails and retries", () => {
-  it("a retried delivery is not capped: its commands were admitted on the first attempt", async () => {
+  it("a command the cap admitted is never capped again when the ledger retries it", async () => {
     const api = mockDexApi();
-    const { queued } = await postZapier({ id: "retry-cap", severity: "critical", title: "Disk latency", device_id: "dev-r", user_email: "r@example.com" });
+    const { queued: first } = await postZapier({ id: "retry-cap", severity: "critical", title: "Disk latency", device_id: "dev-r", user_email: "r@example.com" });
     api.failNext("create", () => Response.json({ success: false, errors: [{ code: 1, message: "internal" }] }, { status: 500 }));
-    await runConsumer(queued, 1, { MAX_COMMANDS_PER_MINUTE: "1" });
-    await runConsumer(queued, 2, { MAX_COMMANDS_PER_MINUTE: "1" });
-    expect(api.commands).toHaveLength(1);
-    expect(await outcomes(queued[0]!.delivery_id)).toEqual(["created"]);
+    await runConsumer(first, 1, { MAX_COMMANDS_PER_MINUTE: "1" });
+    // The minute's one slot is taken by the command being retried: the next alert waits.
+    const { queued: second } = await postZapier({ id: "after-retry", severity: "critical", title: "Disk latency", device_id: "dev-s", user_email: "s@example.com" });
+    await runConsumer(second, 1, { MAX_COMMANDS_PER_MINUTE: "1" });
+    expect(await outcomes(second[0]!.delivery_id)).toEqual(["waiting"]);
+
+    await runLedgerAlarm();
+    expect(api.commands.map((c) => c.device_id)).toEqual(["dev-r"]);
+    expect((await currentDelivery(first[0]!.delivery_id)).decisions.map((d: any) => d.outcome)).toEqual(["created"]);
+    advanceClock(60_000);
+    await settleLedger();
+    expect(api.commands.map((c) => c.device_id)).toEqual(["dev-r", "dev-s"]);
+  });
+
+  it("cooldowns are keyed on the resolved device, however the alert named it", async () => {
+    const api = mockDexApi();
+    const byEmail = await queueAlert({ id: "bw-email", check: "bandwidth", user_email: SAM.personEmail });
+    const byId = await queueAlert({ id: "bw-id", check: "bandwidth", device_id: SAM.deviceId, user_email: SAM.personEmail });
+    await runConsumer([byEmail]);
+    await runConsumer([byId]);
+    expect(api.commands.map((c) => c.type)).toEqual(["speed-test"]);
+    expect(await outcomes(byId.delivery_id)).toEqual(["cooldown"]);
   });
 });

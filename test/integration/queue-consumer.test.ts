@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { apiError, JANE, mockDexApi, OLD_CLIENT, SAM } from "../helpers/dex-api-mock";
+import { currentDelivery, ledger, runLedgerAlarm } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
 
 /** A Zapier alert about one user, queued through the real ingest. */
@@ -130,27 +131,26 @@ describe("queue consumer", () => {
     expect(decisionsOf(await deliveryRecord(resolved.delivery_id))).toEqual(["-/-: not-firing"]);
   });
 
-  it("retries after Retry-After on a 429, then creates without reconciling", async () => {
+  it("a 429 on a create: the ledger waits for Retry-After, then creates without reconciling", async () => {
     const api = mockDexApi();
     const message = await queueAlert({ id: "INC-8", user_email: JANE.personEmail });
     api.failNext("create", apiError(429, "rate limited", undefined, { "retry-after": "120" }));
 
     const first = await runConsumer([message]);
-    expect(first.retryDelays).toEqual({ "msg-0": 120 });
-    expect((await deliveryRecord(message.delivery_id))?.state).toBe("retrying");
-    expect(await env.RELAY_KV.get("budget:lockout")).not.toBeNull();
+    expect(first.explicitAcks).toEqual(["msg-0"]);
+    const record = await deliveryRecord(message.delivery_id);
+    expect(record?.state).toBe("in-progress");
+    expect(record?.decisions.map((d: any) => d.outcome)).toEqual(["retrying", "retrying"]);
+    // The lockout is the ledger's, for every call the relay makes.
+    expect(await ledger().takeApiCalls(1)).toBeGreaterThan(110);
 
-    // While the API locks the token out, the consumer sends nothing at all.
-    const locked = await runConsumer([message], 2);
-    expect(locked.retryDelays["msg-0"]).toBeGreaterThanOrEqual(60);
-    expect(api.callsTo("create")).toHaveLength(1);
-
-    await env.RELAY_KV.delete("budget:lockout");
-    const second = await runConsumer([message], 3);
-    expect(second.explicitAcks).toEqual(["msg-0"]);
+    expect(await runLedgerAlarm()).toBe(true);
+    expect(api.callsTo("create")).toHaveLength(2);
     expect(api.callsTo("list")).toHaveLength(0);
     expect(api.commands).toHaveLength(2);
-    expect((await deliveryRecord(message.delivery_id))?.state).toBe("done");
+    const current = await currentDelivery(message.delivery_id);
+    expect(current.state).toBe("done");
+    expect(current.decisions.map((d: any) => d.outcome)).toEqual(["created", "created"]);
   });
 
   it("after a 5xx whose create had landed, finds the commands in the same attempt", async () => {
@@ -174,20 +174,18 @@ describe("queue consumer", () => {
     api.landThenFail(apiError(502, "bad gateway"));
     api.failNext("list", apiError(503, "unavailable"));
 
-    const first = await runConsumer([message]);
-    expect(first.retryDelays).toEqual({ "msg-0": 30 });
+    await runConsumer([message]);
     expect(api.commands).toHaveLength(2);
 
-    const second = await runConsumer([message], 2);
-    expect(second.explicitAcks).toEqual(["msg-0"]);
+    await runLedgerAlarm();
     expect(api.callsTo("list")).toHaveLength(2);
     expect(api.callsTo("create")).toHaveLength(1);
     expect(api.commands).toHaveLength(2);
-    const record = await deliveryRecord(message.delivery_id);
-    expect(record?.decisions.map((d: any) => d.command_id).sort()).toEqual(api.commands.map((c) => c.id).sort());
+    const current = await currentDelivery(message.delivery_id);
+    expect(current.decisions.map((d: any) => d.command_id).sort()).toEqual(api.commands.map((c) => c.id).sort());
   });
 
-  it("after a timeout whose create did not land, creates once on the next attempt", async () => {
+  it("after a lost connection whose create did not land, checks again and creates once, seconds later", async () => {
     const api = mockDexApi();
     const message = await queueAlert({ id: "INC-10", user_email: SAM.personEmail });
     api.failNext("create", "network");
@@ -196,10 +194,10 @@ describe("queue consumer", () => {
     expect(api.callsTo("list")).toHaveLength(1);
 
     // Checked again before creating: the create might have landed late.
-    await runConsumer([message], 2);
+    await runLedgerAlarm();
     expect(api.callsTo("list")).toHaveLength(2);
     expect(api.commands).toHaveLength(2);
-    expect((await deliveryRecord(message.delivery_id))?.state).toBe("done");
+    expect((await currentDelivery(message.delivery_id)).state).toBe("done");
   });
 
   it("records a refused command as failed, sends the others, and does not retry", async () => {
@@ -216,9 +214,10 @@ describe("queue consumer", () => {
   });
 
   it("gives up after the last attempt, records the failure, and lets the queue dead-letter it", async () => {
-    const api = mockDexApi();
+    mockDexApi();
     const message = await queueAlert({ id: "INC-12", user_email: JANE.personEmail });
-    api.failNext("create", apiError(503, "unavailable"));
+    const api = mockDexApi();
+    api.failNext("devices", apiError(503, "unavailable"));
     const result = await runConsumer([message], 6);
     expect(result.retryMessages).toHaveLength(1);
     const record = await deliveryRecord(message.delivery_id);

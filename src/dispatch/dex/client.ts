@@ -2,6 +2,7 @@ import type { z } from "zod";
 import {
   CLIENT_REFUSAL_CODE,
   DexApiError,
+  RATE_LIMIT_LOCKOUT_SECONDS,
   errorFromResponse,
   errorFromUnsuccessfulEnvelope,
   isDexApiError,
@@ -43,6 +44,19 @@ export interface DexClientOptions {
   timeoutMs?: number;
   /** The clock used to read an HTTP-date `Retry-After`; tests pass a fixed one. */
   now?: () => Date;
+  /** The relay's one budget of DEX API calls: asked before every call, told of every 429. */
+  gate?: ApiGate;
+}
+
+/**
+ * The relay's shared budget of DEX API calls (the command ledger holds it). Every call the
+ * relay makes, whatever it is for, asks first; a 429 on any of them stops all of them.
+ */
+export interface ApiGate {
+  /** 0 when `calls` may go out now (and are counted), else the seconds to wait. */
+  take(calls: number): number | Promise<number>;
+  /** The API answered 429: no call goes out for `seconds`. */
+  lockOut(seconds: number): void | Promise<void>;
 }
 
 /** Filters of `GET /dex/commands`, named as the API names them. */
@@ -82,6 +96,7 @@ export class DexClient {
   readonly #token: string;
   readonly #timeoutMs: number;
   readonly #now: () => Date;
+  readonly #gate: ApiGate | undefined;
 
   constructor(options: DexClientOptions) {
     const base = options.baseUrl.replace(/\/+$/, "");
@@ -89,6 +104,7 @@ export class DexClient {
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#now = options.now ?? (() => new Date());
+    this.#gate = options.gate;
   }
 
   /**
@@ -148,10 +164,19 @@ export class DexClient {
     url: string,
     init: RequestInit,
   ): Promise<z.infer<T>> {
+    // Held back by the relay's own budget: the same answer as the API's 429, minus the lockout.
+    const wait = (await this.#gate?.take(1)) ?? 0;
+    if (wait > 0) {
+      throw new DexApiError("rate-limited", `DEX API calls are held for ${wait} s to stay within the API's rate limit`, {
+        retryAfterSeconds: wait,
+      });
+    }
     try {
       return await this.#send(schema, url, init);
     } catch (e) {
-      throw isDexApiError(e) ? e.withoutSecret(this.#token) : e;
+      if (!isDexApiError(e)) throw e;
+      if (e.status === 429) await this.#gate?.lockOut(e.retryAfterSeconds ?? RATE_LIMIT_LOCKOUT_SECONDS);
+      throw e.withoutSecret(this.#token);
     }
   }
 

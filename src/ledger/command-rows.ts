@@ -1,0 +1,215 @@
+import type { CommandInput } from "../dispatch/dex/schemas";
+import type { LedgerCommand } from "./contract";
+
+/**
+ * Where a command stands in the ledger:
+ * - `waiting`: accepted; not sent yet (held by the cap, the API budget or a 429).
+ * - `sending`: claimed, its create in flight. Found so with nothing in flight (the object
+ *   restarted mid-create), it may have landed: reconcile before sending again.
+ * - `uncertain`: the create failed in a way that may have landed; reconcile, then retry.
+ * - `created`, `failed`: final. `expired`: waited for the cap until the capture stopped
+ *   being useful, never sent.
+ */
+export type RowState = "waiting" | "sending" | "uncertain" | "created" | "failed" | "expired";
+
+export interface CommandRow {
+  key: string;
+  delivery_id: string;
+  source: string;
+  alert: number;
+  episode: string;
+  rule: string;
+  severity_rank: number;
+  cooldown_key: string;
+  cooldown_until: number | null;
+  command: string;
+  device_name: string | null;
+  state: RowState;
+  reason: string | null;
+  attempts: number;
+  queued_at: number;
+  admitted_at: number | null;
+  first_sent_at: number | null;
+  last_sent_at: number | null;
+  next_at: number | null;
+  command_id: string | null;
+  created_at: number | null;
+  status: string | null;
+  filename: string | null;
+  completed_date: string | null;
+  expires_at: number;
+  [column: string]: SqlStorageValue;
+}
+
+export const COMMANDS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS commands (
+  key TEXT PRIMARY KEY,
+  delivery_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  alert INTEGER NOT NULL,
+  episode TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  severity_rank INTEGER NOT NULL,
+  cooldown_key TEXT NOT NULL,
+  cooldown_until INTEGER,
+  command TEXT NOT NULL,
+  device_name TEXT,
+  state TEXT NOT NULL,
+  reason TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  queued_at INTEGER NOT NULL,
+  admitted_at INTEGER,
+  first_sent_at INTEGER,
+  last_sent_at INTEGER,
+  next_at INTEGER,
+  command_id TEXT UNIQUE,
+  created_at INTEGER,
+  status TEXT,
+  filename TEXT,
+  completed_date TEXT,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS commands_by_state ON commands (state, next_at);
+CREATE INDEX IF NOT EXISTS commands_by_cooldown ON commands (cooldown_key, cooldown_until);
+CREATE INDEX IF NOT EXISTS commands_by_admission ON commands (admitted_at);
+CREATE INDEX IF NOT EXISTS commands_by_delivery ON commands (delivery_id);
+CREATE INDEX IF NOT EXISTS commands_by_status ON commands (status, created_at);`;
+
+/** Statuses after which DEX has nothing more to say about a command. */
+export const FINISHED_STATUSES = ["SUCCESS", "FAILED"] as const;
+
+/** Typed reads and writes of the `commands` table. Every method is synchronous: no other request interleaves. */
+export class CommandRows {
+  constructor(private readonly sql: SqlStorage) {}
+
+  get(key: string): CommandRow | undefined {
+    return this.sql.exec<CommandRow>("SELECT * FROM commands WHERE key = ?", key).toArray()[0];
+  }
+
+  many(keys: readonly string[]): CommandRow[] {
+    return keys.flatMap((key) => this.get(key) ?? []);
+  }
+
+  /** A command of this rule × device × type sent (or on its way) recently. */
+  coolingDown(cooldownKey: string, now: number): CommandRow | undefined {
+    return this.sql
+      .exec<CommandRow>(
+        "SELECT * FROM commands WHERE cooldown_key = ? AND cooldown_until > ? ORDER BY cooldown_until DESC LIMIT 1",
+        cooldownKey,
+        now,
+      )
+      .toArray()[0];
+  }
+
+  insert(command: LedgerCommand, now: number, keepMs: number): void {
+    this.sql.exec(
+      `INSERT INTO commands (key, delivery_id, source, alert, episode, rule, severity_rank, cooldown_key, cooldown_until,
+         command, device_name, state, queued_at, next_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)`,
+      command.key,
+      command.delivery_id,
+      command.source,
+      command.alert,
+      command.episode,
+      command.rule,
+      command.severity_rank,
+      command.cooldown_key,
+      command.cooldown_minutes > 0 ? now + command.cooldown_minutes * 60_000 : null,
+      JSON.stringify(command.command),
+      command.device_name ?? null,
+      now,
+      now,
+      now + keepMs,
+    );
+  }
+
+  update(key: string, changes: Partial<Omit<CommandRow, "key">>): void {
+    const columns = Object.keys(changes);
+    if (columns.length === 0) return;
+    this.sql.exec(
+      `UPDATE commands SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE key = ?`,
+      ...columns.map((c) => changes[c] ?? null),
+      key,
+    );
+  }
+
+  /** Waiting commands the cap has not admitted yet. */
+  notAdmitted(): CommandRow[] {
+    return this.sql.exec<CommandRow>("SELECT * FROM commands WHERE state = 'waiting' AND admitted_at IS NULL").toArray();
+  }
+
+  /** Sources of the commands admitted since `since`: what the sliding cap counts. */
+  admittedSince(since: number): string[] {
+    return this.sql
+      .exec<{ source: string }>("SELECT source FROM commands WHERE admitted_at > ?", since)
+      .toArray()
+      .map((row) => row.source);
+  }
+
+  /** The earliest admission still inside the window: when the cap frees a slot. */
+  firstAdmittedSince(since: number): number | undefined {
+    const row = this.sql.exec<{ at: number | null }>("SELECT MIN(admitted_at) AS at FROM commands WHERE admitted_at > ?", since).one();
+    return row.at ?? undefined;
+  }
+
+  /** Admitted commands due for a (re)send or a reconcile, and every `sending` one (the caller skips its own). */
+  due(now: number): CommandRow[] {
+    return this.sql
+      .exec<CommandRow>(
+        `SELECT * FROM commands WHERE (state IN ('waiting', 'uncertain') AND admitted_at IS NOT NULL AND next_at <= ?)
+           OR state = 'sending' ORDER BY severity_rank, queued_at`,
+        now,
+      )
+      .toArray();
+  }
+
+  /** Command ids the ledger has already attributed to a key. */
+  knownCommandIds(): Set<string> {
+    return new Set(
+      this.sql
+        .exec<{ command_id: string }>("SELECT command_id FROM commands WHERE command_id IS NOT NULL")
+        .toArray()
+        .map((row) => row.command_id),
+    );
+  }
+
+  /** Created commands whose DEX status may still change, created since `since`. */
+  unfinished(since: number): CommandRow[] {
+    return this.sql
+      .exec<CommandRow>(
+        `SELECT * FROM commands WHERE state = 'created' AND created_at > ?
+           AND (status IS NULL OR status NOT IN ('SUCCESS', 'FAILED')) ORDER BY created_at`,
+        since,
+      )
+      .toArray();
+  }
+
+  /** The earliest moment something waits for: a retry, a slot under the cap. */
+  nextDue(): number | undefined {
+    const row = this.sql
+      .exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM commands WHERE state IN ('waiting', 'uncertain')")
+      .one();
+    return row.at ?? undefined;
+  }
+
+  hasSending(): boolean {
+    return this.sql.exec("SELECT 1 FROM commands WHERE state = 'sending' LIMIT 1").toArray().length > 0;
+  }
+
+  byDelivery(deliveryId: string): CommandRow[] {
+    return this.sql.exec<CommandRow>("SELECT * FROM commands WHERE delivery_id = ? ORDER BY alert", deliveryId).toArray();
+  }
+
+  byCommandId(commandId: string): CommandRow | undefined {
+    return this.sql.exec<CommandRow>("SELECT * FROM commands WHERE command_id = ?", commandId).toArray()[0];
+  }
+
+  /** Forgets final commands past their time; what is still moving is kept. */
+  deleteExpired(now: number): void {
+    this.sql.exec("DELETE FROM commands WHERE expires_at < ? AND state IN ('created', 'failed', 'expired')", now);
+  }
+}
+
+export function commandOf(row: CommandRow): CommandInput {
+  return JSON.parse(row.command) as CommandInput;
+}

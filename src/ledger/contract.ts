@@ -1,0 +1,65 @@
+import type { CommandInput } from "../dispatch/dex/schemas";
+
+/**
+ * What the queue consumer and the audit API exchange with the command ledger. Everything
+ * here crosses a Durable Object RPC boundary, so it is plain data.
+ */
+
+/** A command the consumer asks the ledger to send, once. */
+export interface LedgerCommand {
+  /** Episode × rule × device × type (./keys.ts): the unit of exactly-once. */
+  key: string;
+  /** Rule × device × type: what a cooldown is about. */
+  cooldown_key: string;
+  cooldown_minutes: number;
+  delivery_id: string;
+  source: string;
+  /** Index of the alert in its delivery. */
+  alert: number;
+  episode: string;
+  rule: string;
+  /** 0 for critical … 4 for an alert without a severity: under the cap, the most severe go first. */
+  severity_rank: number;
+  command: CommandInput;
+  device_name?: string;
+}
+
+export type LedgerOutcome =
+  | "created"
+  | "failed"
+  /** The API failed or asked to wait; the ledger retries on its own within seconds. */
+  | "retrying"
+  /** Held by the per-minute command cap; sent as soon as it allows, or recorded as capped. */
+  | "waiting"
+  | "duplicate"
+  | "cooldown"
+  | "capped"
+  /** Dry runs only: every check passed. */
+  | "would-create";
+
+/** Where one command stands, as the ledger tells the one who asked. */
+export interface LedgerResult {
+  key: string;
+  outcome: LedgerOutcome;
+  reason: string;
+  command_id?: string;
+}
+
+/** What the ledger knows of one command it holds, for the audit trail. */
+export interface LedgerEntry extends LedgerResult {
+  delivery_id: string;
+  alert: number;
+  rule: string;
+  type: string;
+  device_id: string;
+  device_name?: string;
+  attempts: number;
+  /** The DEX status once created: PENDING_EXEC, PENDING_UPLOAD, SUCCESS or FAILED. */
+  status?: string;
+  filename?: string;
+  completed_date?: string;
+  created_at?: string;
+}
+
+/** A refusal by the relay's own API budget: 0 means go ahead. */
+export type WaitSeconds = number;
