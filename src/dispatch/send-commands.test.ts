@@ -37,6 +37,18 @@ describe("sendCommands", () => {
     expect(results).toEqual([0, 1, 2].map((i) => ({ state: "created", command_id: `cmd-d-${i}` })));
   });
 
+  it("pairs a created command that carries a registration the request did not send", async () => {
+    const api = creator((batch) => echo(batch).map((c) => ({ ...c, registration_id: `reg-${c.device_id}` })));
+    const { results } = await sendCommands(api, commands(2));
+    expect(results).toEqual([0, 1].map((i) => ({ state: "created", command_id: `cmd-d-${i}` })));
+  });
+
+  it("does not pair a created command registered to another user than the one sent", async () => {
+    const api = creator((batch) => echo(batch).map((c) => ({ ...c, registration_id: "someone-else" })));
+    const { results } = await sendCommands(api, [{ ...commands(1)[0]!, registration_id: "the-user" }]);
+    expect(results[0]?.state).toBe("uncertain");
+  });
+
   it("treats a command the API did not return as uncertain", async () => {
     const api = creator((batch) => echo(batch).slice(1));
     const { results } = await sendCommands(api, commands(2));

@@ -81,7 +81,8 @@ export async function sendCommands(
         (c) =>
           (c.device_id ?? sent.device_id) === sent.device_id &&
           (c.type ?? sent.type) === sent.type &&
-          (c.registration_id ?? sent.registration_id ?? null) === (sent.registration_id ?? null),
+          // The API fills in the registration of a single-user device: compare only what was sent.
+          (!sent.registration_id || !c.registration_id || c.registration_id === sent.registration_id),
       );
       const match = at >= 0 ? unclaimed.splice(at, 1)[0] : undefined;
       results[i] = match?.id
