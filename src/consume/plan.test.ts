@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { loadRules } from "../config/load-rules";
+import { DexApiError } from "../dispatch/dex/errors";
+import type { Device } from "../dispatch/dex/schemas";
+import type { DeviceDirectory } from "../resolve/device-directory";
+import type { NormalizedAlert } from "../sources/alert";
+import { Delivery } from "./delivery";
+import { MAX_LOOKUPS_PER_DELIVERY, planDelivery, type PlanContext } from "./plan";
+
+function rules(raw: unknown[]) {
+  const result = loadRules(raw, ["zapier", "alertmanager"]);
+  if (!result.ok) throw new Error(result.error);
+  return result.rules;
+}
+
+const JANE: Device = { deviceId: "d-jane", deviceName: "JANE-MBP", personEmail: "jane.doe@example.com", registrationId: "r-jane", eligible: true };
+
+function alert(overrides: Partial<NormalizedAlert> = {}): NormalizedAlert {
+  return {
+    source: "alertmanager",
+    episode: "alertmanager:fp1:2026-11-25T09:00:00Z",
+    title: "WARP tunnel packet loss",
+    severity: "critical",
+    firing: true,
+    status: "firing",
+    labels: {},
+    target: { user_email: JANE.personEmail! },
+    ...overrides,
+  };
+}
+
+function delivery(alerts: NormalizedAlert[]) {
+  const retries: Array<number | undefined> = [];
+  return new Delivery(
+    { delivery_id: "00000000-0000-4000-8000-0000000000aa", source: "alertmanager", received_at: "2026-11-25T09:00:01Z", alerts },
+    { id: "m-1", attempts: 1, ack() {}, retry: (options?: QueueRetryOptions) => retries.push(options?.delaySeconds) },
+  );
+}
+
+/** A directory that answers from a list, or fails as told, and remembers what it was asked. */
+function directory(devices: Device[], fail?: (term: string) => Error | undefined): DeviceDirectory & { terms: string[] } {
+  const terms: string[] = [];
+  return {
+    terms,
+    lookups: 0,
+    async search(term) {
+      terms.push(term);
+      const error = fail?.(term);
+      if (error) throw error;
+      return devices.filter((d) => d.personEmail === term || d.deviceName?.toLowerCase() === term.toLowerCase());
+    },
+  };
+}
+
+const warpDiag = { name: "warp-diag-on-critical", match: { severity: ["critical"] }, command: { type: "warp-diag" } };
+
+describe("planDelivery", () => {
+  it("plans one command per matching rule and resolved device, with the device's registration", async () => {
+    const work = delivery([alert()]);
+    const ctx: PlanContext = { rules: rules([warpDiag]), directory: directory([JANE]) };
+    const planned = await planDelivery(work, ctx);
+    expect(planned).toHaveLength(1);
+    expect(planned[0]).toMatchObject({ alert: 0, rule: { name: "warp-diag-on-critical" } });
+    expect(planned[0]!.command).toEqual({ type: "warp-diag", device_id: "d-jane", user_email: "jane.doe@example.com", registration_id: "r-jane" });
+    expect(work.decisions).toEqual([]);
+  });
+
+  it("decides at once for alerts that are not firing, match no rule, or name no device", async () => {
+    const work = delivery([alert({ firing: false, status: "resolved" }), alert({ severity: "info" }), alert({ target: { user_email: "nobody@example.com" } })]);
+    const planned = await planDelivery(work, { rules: rules([warpDiag]), directory: directory([JANE]) });
+    expect(planned).toEqual([]);
+    expect(work.decisions.map((d) => [d.alert, d.outcome])).toEqual([
+      [0, "not-firing"],
+      [1, "no-rule"],
+      [2, "device-not-found"],
+    ]);
+    expect(work.retryAfterSeconds).toBeUndefined();
+  });
+
+  it("asks the queue to come back after Retry-After when a lookup is rate limited, and only for that delivery's lookups", async () => {
+    const work = delivery([alert()]);
+    const limited = new DexApiError("rate-limited", "DEX API 429", { status: 429, retryAfterSeconds: 120 });
+    await planDelivery(work, { rules: rules([warpDiag]), directory: directory([JANE], () => limited) });
+    expect(work.retryAfterSeconds).toBe(120);
+    expect(work.decisions).toEqual([expect.objectContaining({ outcome: "retrying", reason: expect.stringContaining("device lookup failed") })]);
+    work.giveUp();
+    expect(work.decisions[0]).toMatchObject({ outcome: "failed", reason: expect.stringContaining("dead-letter queue") });
+  });
+
+  it("bounds the distinct device lookups of one delivery", async () => {
+    const alerts = Array.from({ length: MAX_LOOKUPS_PER_DELIVERY + 5 }, (_, i) => alert({ episode: `e-${i}`, target: { user_email: `user${i}@example.com` } }));
+    const dir = directory([]);
+    const work = delivery(alerts);
+    await planDelivery(work, { rules: rules([warpDiag]), directory: dir });
+    expect(new Set(dir.terms).size).toBe(MAX_LOOKUPS_PER_DELIVERY);
+    expect(work.decisions.filter((d) => d.outcome === "capped")).toHaveLength(5);
+    expect(work.decisions.find((d) => d.outcome === "capped")?.reason).toContain(`more than ${MAX_LOOKUPS_PER_DELIVERY} different devices`);
+  });
+
+  it("one alert's failure is that alert's alone", async () => {
+    const poisoned = alert({ episode: "poisoned" });
+    // A label getter that throws stands for anything unexpected while matching this one alert.
+    Object.defineProperty(poisoned, "labels", { get: () => { throw new Error("unreadable labels"); } });
+    const work = delivery([poisoned, alert({ episode: "healthy" })]);
+    const planned = await planDelivery(work, { rules: rules([{ ...warpDiag, name: "team-it", match: { labels: { team: "it" } } }, warpDiag]), directory: directory([JANE]) });
+    expect(work.decisions).toEqual([expect.objectContaining({ alert: 0, outcome: "failed", reason: expect.stringContaining("unreadable labels") })]);
+    expect(planned.map((p) => p.alert)).toEqual([1]);
+  });
+
+  it("caps devices beyond the rule's max_devices", async () => {
+    const laptops = [1, 2, 3].map((i) => ({ ...JANE, deviceId: `d-${i}`, registrationId: `r-${i}` }));
+    const work = delivery([alert()]);
+    const planned = await planDelivery(work, { rules: rules([{ ...warpDiag, max_devices: 2 }]), directory: directory(laptops) });
+    expect(planned.map((p) => p.device.device_id)).toEqual(["d-1", "d-2"]);
+    expect(work.decisions).toEqual([expect.objectContaining({ outcome: "capped", device_id: "d-3" })]);
+  });
+});
