@@ -79,18 +79,15 @@ export function kvPerAlert(storm) {
   return { reads, readCalls: perAlert(singleGets + bulkGets), writes, deletes: dels, lists: listCalls, cost, byKey };
 }
 
-/** The whole report, as Markdown. */
-export function renderReport({ machine, startedAt, totalSeconds, settings, bundle, direct, lookup, load, notes }) {
+/** Rows of the ingest section: capacity and the latency to the 202. */
+function ingestRows(load, settings) {
   const ratio = load.relay.perSecond / load.bare.perSecond;
   const ingestRatio = load.ingest.perSecond / load.bare.perSecond;
   const ingestToBareQueue = load.ingest.perSecond / load.bareQueue.perSecond;
   const targets = [load.relay, load.ingest, load.bare];
   const { paced } = load;
   const pacedTargets = [paced.relay, paced.ingest, paced.bare];
-  const createGoal = Math.ceil(direct.commands / 10);
-  const directKv = kvPerAlert(direct);
-  const lookupKv = kvPerAlert(lookup);
-  const rows = [
+  return [
     [`**Ingest capacity**: ${settings.connections} clients sending as fast as answered`, "", "", ""],
     ["Relay: acknowledged alerts/s", integer(load.relay.perSecond), "", ""],
     ["Relay without its queue consumer: acknowledged alerts/s", integer(load.ingest.perSecond), "", ""],
@@ -110,6 +107,15 @@ export function renderReport({ machine, startedAt, totalSeconds, settings, bundl
     ["Bare Worker + queue.send: p50 / p99 (max), requests; errors", `${pacedCell(paced.bareQueue)}; ${failures(paced.bareQueue)}`, "none", verdict(clean(paced.bareQueue))],
     ["Relay's consumer busy after a relay segment: shortest – longest", drainRange(load.drains), "", ""],
     ["Other work on the machine during load: CPU share (1-min load average before)", `${load.otherCpu === undefined ? "unknown" : `${integer(load.otherCpu * 100)} %`} (${fixed(load.loadAverage)})`, "≈ 0 %", load.otherCpu === undefined ? "" : load.otherCpu < 0.1 ? "quiet" : "**disturbed**"],
+  ];
+}
+
+/** Rows of the storm sections: DEX calls, device lookups and KV operations. */
+function stormRows(direct, lookup) {
+  const createGoal = Math.ceil(direct.commands / 10);
+  const directKv = kvPerAlert(direct);
+  const lookupKv = kvPerAlert(lookup);
+  return [
     [`**DEX create calls**: ${direct.alerts} alerts naming their device, distinct episodes`, "", "", ""],
     ["Alerts acknowledged / refused", `${direct.acknowledged} / ${stormFailures(direct)}`, "", ""],
     ["Commands created", `${direct.commands}`, `${direct.alerts}`, verdict(direct.commands === direct.alerts)],
@@ -128,9 +134,104 @@ export function renderReport({ machine, startedAt, totalSeconds, settings, bundl
     ["By email: key reads (read calls) / writes / deletes", `${fixed(lookupKv.reads)} (${fixed(lookupKv.readCalls)}) / ${fixed(lookupKv.writes)} / ${fixed(lookupKv.deletes)}`, "", ""],
     ["By email: key reads / writes by key prefix", lookupKv.byKey, "", ""],
     ["By email: KV cost per million alerts", dollars(lookupKv.cost), "", ""],
+  ];
+}
+
+function bundleRows(bundle) {
+  return [
     [`**Bundle**: wrangler deploy --dry-run (minify ${bundle.minify ? "on" : "off"} in wrangler.toml)`, "", "", ""],
     ["index.js / gzip -9", `${kib(bundle.bytes)} / ${kib(bundle.gzipBytes)}`, "≤ 64 KiB gzipped", verdict(bundle.gzipBytes <= 64 * 1024)],
     ["Largest parts (minified, esbuild metafile)", bundle.parts.slice(0, 4).map((p) => `${p.name} ${kib(p.bytes)}`).join(", "), "", ""],
+  ];
+}
+
+const seconds = (n) => (Number.isFinite(n) ? `${(n / 1000).toFixed(1)} s` : "n/a");
+const routeCalls = (calls) => `${calls.create} / ${calls.list} / ${calls.devices}`;
+
+/** How many of the planned alerts were measured, and what happened to the others. */
+function latencyCount(phase) {
+  const refused = Object.entries(phase.refused).map(([status, n]) => `${n} refused (${status})`);
+  const missed = phase.missed > 0 ? [`**${phase.missed} missed** (no command within the timeout)`] : [];
+  const notSent = phase.planned - phase.sent;
+  const unsent = notSent > 0 ? [`${notSent} not sent (${phase.stoppedBy})`] : [];
+  return [`${phase.times.length} of ${phase.planned}`, ...missed, ...refused, ...unsent].join(", ");
+}
+
+/** Rows of the alert-to-command section. */
+function latencyRows(latency, settings) {
+  const { clean, faulted, goalSeconds } = latency;
+  const goalMs = goalSeconds * 1000;
+  const allMeasured = faulted.times.length === faulted.planned;
+  const met = allMeasured && faulted.max <= goalMs;
+  const cell = (phase) => `${seconds(phase.p50)} / ${seconds(phase.p99)} (${seconds(phase.max)})`;
+  return [
+    [`**Alert to command**: alerts naming their device, one at a time; the stand-in's created_date − when the alert left`, "", "", ""],
+    ["DEX API answering at once: p50 / p99 (max)", cell(clean), "", ""],
+    ["DEX API answering at once: alerts measured", latencyCount(clean), "", ""],
+    [`Two transient 500s before each create (${JSON.stringify(latency.faults)} queued): p50 / p99 (max)`, cell(faulted), `≤ ${goalSeconds} s for every alert`, verdict(met)],
+    ["Two transient 500s: alerts measured", latencyCount(faulted), `${faulted.planned} of ${faulted.planned}`, verdict(allMeasured)],
+    ["Two transient 500s: DEX calls in the phase, create / list / devices; faults still queued when a command appeared", `${routeCalls(faulted.calls)}; ${faulted.faultsLeft}`, "", ""],
+    ["Phase durations: no faults; two 500s", `${fixed(clean.seconds, 0)} s; ${fixed(faulted.seconds, 0)} s (budget: no alert sent after ${settings.latencyBudgetSeconds} s)`, "", ""],
+  ];
+}
+
+/** Rows of the DEX-calls-per-command section. */
+function pollRows(polls) {
+  const n = Math.max(1, polls.commands);
+  const per = (k) => fixed(polls.calls[k] / n);
+  const all = (polls.calls.create + polls.calls.list + polls.calls.devices) / n;
+  const finished = polls.finished ? `all finished ${fixed(polls.finishedSeconds, 0)} s after the first alert` : "**not all finished within the timeout**";
+  return [
+    [`**DEX calls per command, status polls included**: ${polls.alerts} alerts naming ${polls.users} users by email, counted until ${polls.marginSeconds} s after every command finished`, "", "", ""],
+    ["Alerts acknowledged / refused", `${polls.acknowledged} / ${stormFailures(polls)}`, "", ""],
+    ["Commands created", `${polls.commands} (${finished})`, `${polls.expectedCommands}`, verdict(polls.commands === polls.expectedCommands)],
+    ["Calls: create / list / devices", routeCalls(polls.calls), "", ""],
+    ["Per command: create / list / devices", `${per("create")} / ${per("list")} / ${per("devices")}`, "", ""],
+    ["Per command: all three", fixed(all), "", ""],
+    [`Calls after the last command finished (the ${polls.marginSeconds} s margin): create / list / devices`, routeCalls(polls.callsAfterFinish), "", ""],
+  ];
+}
+
+/** The whole report, as Markdown. Sections that did not run (BENCH_ONLY) are left out. */
+export function renderReport({ machine, startedAt, totalSeconds, settings, bundle, direct, lookup, load, latency, polls, notes }) {
+  const rows = [
+    ...(load ? ingestRows(load, settings) : []),
+    ...(direct && lookup ? stormRows(direct, lookup) : []),
+    ...(latency ? latencyRows(latency, settings) : []),
+    ...(polls ? pollRows(polls) : []),
+    ...(bundle ? bundleRows(bundle) : []),
+  ];
+  const measured = [
+    `Every Worker runs locally in workerd under \`wrangler dev\`, from the bundle \`wrangler deploy --dry-run\` builds, with its own empty \`--persist-to\` state. Bindings come only from \`--var\`: \`.dev.vars\` is not read (\`--env-file\` points at an empty file) and the relay's binding names are removed from the environment wrangler sees.`,
+    ...(load
+      ? [
+          `Ingest: every request is a Zapier alert with its own id, for one of three users. Four targets: the relay as configured; the same bundle with wrangler.toml's [[queues.consumers]] left out, so that no consumer batch runs in its workerd (under wrangler dev the queue and its consumer share the workerd that receives alerts, and while a batch is worked the alerts arriving wait; in production the queue is a separate service); the bare Worker + queue.send; and the bare Worker. Capacity: autocannon in this process with ${settings.connections} connections, ${settings.warmupSeconds} s warm-up per target, then ${settings.rounds} rounds of ${settings.segmentSeconds} s segments in the order relay, without consumer, bare + queue.send, bare, bare, bare + queue.send, without consumer, relay; alerts/s counts 2xx answers over the measured seconds. Latency: one such round at the fixed rate shown, requests evenly spaced, each timed from when it left. Before each segment the relays and the bare + queue.send Worker are left to go quiet (the relay's consumer works off what the previous segment queued).`,
+        ]
+      : []),
+    `wrangler dev puts a proxy Worker in front of every Worker, and emulates Queues and KV locally; here they share two cores with the Workers and with the load generator, which production does not. Compare relay with bare from the same run, not with numbers from elsewhere.`,
+    ...(load
+      ? [
+          `The bare Worker (bench/bare-worker) is Hono answering 202 after reading the body, with the relay's compatibility date.`,
+          `The bare Worker + queue.send (bench/bare-queue-worker) is the same plus one \`queue.send\` per alert (a delivery id, a timestamp and the body, as JSON) to a queue with no consumer, like the relay without its consumer. Relay without consumer ÷ bare = (bare + queue.send ÷ bare) × (relay without consumer ÷ bare + queue.send): the first factor is what the local Queue emulation costs, the second what the relay's own code costs.`,
+        ]
+      : []),
+    ...(direct
+      ? [
+          `DEX calls and device lookups are the DEX stand-in's own per-endpoint counters, reset before each storm; a storm is over when neither they nor the KV counts change for 5 s.`,
+          `KV operations are counted by bench/kv-counted, the relay's entry with RELAY_KV wrapped in a counter, driven by the two storms above. Reads are counted per key, a bulk get of k keys as k reads (the cautious reading of KV's per-key billing; read calls in parentheses). The counts include ingest, the consumer and the delivery record, and per-batch work shared by the storm's alerts.`,
+          `KV prices: $${KV_PRICES.read.toFixed(2)} per million reads, $${KV_PRICES.write.toFixed(2)} per million writes, deletes and lists (Workers Paid list prices, beyond the ${KV_INCLUDED} included).`,
+        ]
+      : []),
+    ...(latency
+      ? [
+          `Alert to command: against the relay (not the KV-counted one). Each alert is a Zapier alert naming one eligible registration (in turn) and is sent only once the previous alert's command is on the stand-in (or its ${settings.latencyAlertTimeoutSeconds} s timeout passed: missed), 0.5 s later; the stand-in is polled every 0.1 s. The time is the command's created_date on the stand-in minus when the alert left this process, both on this machine's clock. The second phase clears the stand-in's faults and queues ${JSON.stringify(latency.faults)} on its fault switch (POST /__faults) before each alert: the first two create calls answer HTTP 500 and create nothing. An alert is missed if no command appears within the timeout, and its device is not used again in that phase (its late command must not be taken for another alert's). No alert is sent once a phase has run ${settings.latencyBudgetSeconds} s. Percentiles are nearest-rank over the alerts measured; the first sighting trailed created_date by at most ${fixed(Math.max(latency.clean.maxSeenLag, latency.faulted.maxSeenLag) / 1000, 1)} s.`,
+        ]
+      : []),
+    ...(polls
+      ? [
+          `DEX calls per command: against the relay. One storm of ${polls.alerts} Zapier alerts naming users by email only (so the relay looks their devices up), from a reset stand-in; then the stand-in is read until it holds every expected command (or none has appeared for 15 s) and lists each as finished (it completes a command 20 s after creating it), then ${polls.marginSeconds} s more for the relay's last status polls, all within ${settings.pollTimeoutSeconds} s. The calls are the stand-in's own counters per endpoint (create = POST /dex/commands, list = GET /dex/commands, devices = GET /dex/commands/devices), divided by the commands created.`,
+        ]
+      : []),
   ];
   const table = [
     "| Measure | Result | Goal | |",
@@ -145,14 +246,7 @@ ${startedAt.toISOString()} · ${machine.cpu} · ${machine.cores} cores · ${mach
 ${table}
 
 How it was measured:
-- Every Worker runs locally in workerd under \`wrangler dev\`, from the bundle \`wrangler deploy --dry-run\` builds, with its own empty \`--persist-to\` state. Bindings come only from \`--var\`: \`.dev.vars\` is not read (\`--env-file\` points at an empty file) and the relay's binding names are removed from the environment wrangler sees.
-- Ingest: every request is a Zapier alert with its own id, for one of three users. Four targets: the relay as configured; the same bundle with wrangler.toml's [[queues.consumers]] left out, so that no consumer batch runs in its workerd (under wrangler dev the queue and its consumer share the workerd that receives alerts, and while a batch is worked the alerts arriving wait; in production the queue is a separate service); the bare Worker + queue.send; and the bare Worker. Capacity: autocannon in this process with ${settings.connections} connections, ${settings.warmupSeconds} s warm-up per target, then ${settings.rounds} rounds of ${settings.segmentSeconds} s segments in the order relay, without consumer, bare + queue.send, bare, bare, bare + queue.send, without consumer, relay; alerts/s counts 2xx answers over the measured seconds. Latency: one such round at the fixed rate shown, requests evenly spaced, each timed from when it left. Before each segment the relays and the bare + queue.send Worker are left to go quiet (the relay's consumer works off what the previous segment queued).
-- wrangler dev puts a proxy Worker in front of every Worker, and emulates Queues and KV locally; here they share two cores with the Workers and with the load generator, which production does not. Compare relay with bare from the same run, not with numbers from elsewhere.
-- The bare Worker (bench/bare-worker) is Hono answering 202 after reading the body, with the relay's compatibility date.
-- The bare Worker + queue.send (bench/bare-queue-worker) is the same plus one \`queue.send\` per alert (a delivery id, a timestamp and the body, as JSON) to a queue with no consumer, like the relay without its consumer. Relay without consumer ÷ bare = (bare + queue.send ÷ bare) × (relay without consumer ÷ bare + queue.send): the first factor is what the local Queue emulation costs, the second what the relay's own code costs.
-- DEX calls and device lookups are the DEX stand-in's own per-endpoint counters, reset before each storm; a storm is over when neither they nor the KV counts change for 5 s.
-- KV operations are counted by bench/kv-counted, the relay's entry with RELAY_KV wrapped in a counter, driven by the two storms above. Reads are counted per key, a bulk get of k keys as k reads (the cautious reading of KV's per-key billing; read calls in parentheses). The counts include ingest, the consumer and the delivery record, and per-batch work shared by the storm's alerts.
-- KV prices: $${KV_PRICES.read.toFixed(2)} per million reads, $${KV_PRICES.write.toFixed(2)} per million writes, deletes and lists (Workers Paid list prices, beyond the ${KV_INCLUDED} included).
+${measured.map((line) => `- ${line}`).join("\n")}
 ${notes.map((note) => `- ${note}`).join("\n")}
 `;
 }

@@ -1,14 +1,19 @@
 // `npm run bench`: the relay's ingest throughput against a bare Worker, what an alert storm
-// costs in DEX API calls, device lookups and KV operations, and the bundle size. Prints a
-// Markdown report and writes it to bench/results/latest.md. Needs nothing but `npm ci`:
-// every Worker runs locally under `wrangler dev`, the DEX API is the stand-in in dev/.
+// costs in DEX API calls, device lookups and KV operations, the time from an alert to its
+// command (with and without transient API failures), DEX calls per command including status
+// polls, and the bundle size. Prints a Markdown report and writes it to
+// bench/results/latest.md. Needs nothing but `npm ci`: every Worker runs locally under
+// `wrangler dev`, the DEX API is the stand-in in dev/. `BENCH_ONLY=latency,polls` runs only
+// the sections named (see README.md beside this file).
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_readConfig } from "wrangler";
 import { measureBundle } from "./bundle.mjs";
+import { measureAlertToCommand } from "./latency.mjs";
 import { compareUnderLoad } from "./load.mjs";
+import { measureCallsPerCommand } from "./polls.mjs";
 import { describeMachine, renderReport } from "./report.mjs";
 import {
   childEnv,
@@ -23,6 +28,10 @@ import {
 } from "./servers.mjs";
 import { directTargetAlerts, eligibleRegistrations, measureStorm, sameUserAlerts } from "./storms.mjs";
 
+/** The report's sections, in the order they run; `BENCH_ONLY` picks some. */
+const SECTIONS = ["storms", "latency", "polls", "ingest", "bundle"];
+const only = sectionsToRun(process.env.BENCH_ONLY);
+
 const SETTINGS = {
   connections: 20,
   warmupSeconds: 3,
@@ -31,6 +40,19 @@ const SETTINGS = {
   rounds: 2,
   directAlerts: 100,
   lookupAlerts: 50,
+  /** Alerts per alert-to-command phase (no faults; two 500s before each create). */
+  latencyAlerts: positiveIntegerFrom("BENCH_LATENCY_ALERTS", 20),
+  /** An alert whose command has not appeared by then is missed. */
+  latencyAlertTimeoutSeconds: 120,
+  /** No new alert is sent once a phase has run this long (one more may take the timeout). */
+  latencyBudgetSeconds: positiveIntegerFrom("BENCH_LATENCY_BUDGET_S", 300),
+  /** What is queued on the stand-in's create endpoint before each alert of the second phase. */
+  latencyFaults: { create: [500, 500] },
+  latencyGoalSeconds: 15,
+  pollAlerts: positiveIntegerFrom("BENCH_POLL_ALERTS", 30),
+  /** Waited after the stand-in calls every command finished, for the relay's last polls. */
+  pollMarginSeconds: 30,
+  pollTimeoutSeconds: 180,
 };
 
 /** One rule, one command per alert: alerts and commands can then be compared one to one. */
@@ -112,58 +134,112 @@ async function main() {
   }
   const machine = describeMachine();
   log(`machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, wrangler ${machine.wrangler}, workerd ${machine.workerd}`);
+  if (only.size < SECTIONS.length) log(`sections: ${[...only].join(", ")} (BENCH_ONLY)`);
+  const needed = serversFor(only);
 
   log("building the Workers (wrangler deploy --dry-run)...");
-  const bundles = await buildAll();
-  const bundle = await measureBundle(bundles.relay, relayConfig.minify ?? false);
+  const bundles = await buildAll(needed);
+  const bundle = only.has("bundle") ? await measureBundle(bundles.relay, relayConfig.minify ?? false) : undefined;
 
-  log("starting the DEX stand-in, the relay (also without its consumer, and KV-counted), the bare Worker and the bare Worker + queue.send...");
-  const servers = await startAll(bundles);
-  for (const name of ["relay", "ingest", "kvRelay"]) {
+  const servers = {};
+  if (needed.size > 0) {
+    log(`starting ${[...needed].join(", ")}...`);
+    Object.assign(servers, await startAll(bundles, needed));
+  }
+  for (const name of ["relay", "ingest", "kvRelay"].filter((n) => servers[n])) {
     const text = readFileSync(servers[name].logPath, "utf8");
     if (/Using \w+ defined in \S*\.dev\.vars/.test(text)) throw new Error(`${name} read .dev.vars; its bindings are not the benchmark's`);
   }
+  const registrations = servers.standIn ? await eligibleRegistrations(servers.standIn, secrets.CF_API_TOKEN) : [];
 
-  const registrations = await eligibleRegistrations(servers.standIn, secrets.CF_API_TOKEN);
-  const storm = { standIn: servers.standIn, relay: servers.kvRelay, token: secrets.ZAPIER_TOKEN };
-
-  log(`storm of ${SETTINGS.directAlerts} alerts naming their device...`);
-  const direct = await measureStorm({
-    ...storm,
-    alerts: directTargetAlerts(SETTINGS.directAlerts, registrations, runId),
-    expectedCommands: SETTINGS.directAlerts,
-  });
-
-  const user = registrations[0].personEmail;
-  const userRegistrations = registrations.filter((r) => r.personEmail === user).length;
-  log(`storm of ${SETTINGS.lookupAlerts} alerts naming ${user} by email...`);
-  const lookup = {
-    user,
-    expectedCommands: SETTINGS.lookupAlerts * userRegistrations,
-    ...(await measureStorm({
+  let direct;
+  let lookup;
+  if (only.has("storms")) {
+    const storm = { standIn: servers.standIn, relay: servers.kvRelay, token: secrets.ZAPIER_TOKEN };
+    log(`storm of ${SETTINGS.directAlerts} alerts naming their device...`);
+    direct = await measureStorm({
       ...storm,
-      alerts: sameUserAlerts(SETTINGS.lookupAlerts, user, runId),
-      expectedCommands: SETTINGS.lookupAlerts * userRegistrations,
-    })),
-  };
+      alerts: directTargetAlerts(SETTINGS.directAlerts, registrations, runId),
+      expectedCommands: SETTINGS.directAlerts,
+    });
 
-  const loadSeconds = 4 * SETTINGS.warmupSeconds + 8 * (SETTINGS.rounds + 1) * SETTINGS.segmentSeconds;
-  log(`load: relay, relay without consumer, bare Worker + queue.send and bare Worker, about ${loadSeconds} s of load...`);
-  const loadAverage = loadavg()[0];
-  const load = await compareUnderLoad({
-    relay: servers.relay,
-    ingest: servers.ingest,
-    bare: servers.bare,
-    bareQueue: servers.bareQueue,
-    token: secrets.ZAPIER_TOKEN,
-    runId,
-    connections: SETTINGS.connections,
-    warmupSeconds: SETTINGS.warmupSeconds,
-    segmentSeconds: SETTINGS.segmentSeconds,
-    rounds: SETTINGS.rounds,
-    cpuShare,
-    log,
-  });
+    const user = registrations[0].personEmail;
+    const userRegistrations = registrations.filter((r) => r.personEmail === user).length;
+    log(`storm of ${SETTINGS.lookupAlerts} alerts naming ${user} by email...`);
+    lookup = {
+      user,
+      expectedCommands: SETTINGS.lookupAlerts * userRegistrations,
+      ...(await measureStorm({
+        ...storm,
+        alerts: sameUserAlerts(SETTINGS.lookupAlerts, user, runId),
+        expectedCommands: SETTINGS.lookupAlerts * userRegistrations,
+      })),
+    };
+  }
+
+  // Both on the relay itself, before the load: the load spends the relay's per-minute command
+  // budget and leaves its consumer a backlog, either of which would delay these commands.
+  let latency;
+  if (only.has("latency")) {
+    const phase = (label, faults) =>
+      measureAlertToCommand({
+        standIn: servers.standIn,
+        relay: servers.relay,
+        token: secrets.ZAPIER_TOKEN,
+        registrations,
+        runId,
+        label,
+        count: SETTINGS.latencyAlerts,
+        faults,
+        alertTimeoutMs: SETTINGS.latencyAlertTimeoutSeconds * 1000,
+        budgetMs: SETTINGS.latencyBudgetSeconds * 1000,
+        log,
+      });
+    log(`alert to command: ${SETTINGS.latencyAlerts} alerts one at a time, no faults...`);
+    const clean = await phase("no-faults", undefined);
+    log(`alert to command: ${SETTINGS.latencyAlerts} alerts, ${JSON.stringify(SETTINGS.latencyFaults)} queued before each (at most ${SETTINGS.latencyBudgetSeconds} s of sending)...`);
+    const faulted = await phase("two-500s", SETTINGS.latencyFaults);
+    latency = { clean, faulted, faults: SETTINGS.latencyFaults, goalSeconds: SETTINGS.latencyGoalSeconds };
+  }
+
+  let polls;
+  if (only.has("polls")) {
+    log(`DEX calls per command: storm of ${SETTINGS.pollAlerts} alerts by email, then until every command has finished + ${SETTINGS.pollMarginSeconds} s...`);
+    polls = await measureCallsPerCommand({
+      standIn: servers.standIn,
+      relay: servers.relay,
+      token: secrets.ZAPIER_TOKEN,
+      registrations,
+      runId,
+      count: SETTINGS.pollAlerts,
+      marginMs: SETTINGS.pollMarginSeconds * 1000,
+      timeoutMs: SETTINGS.pollTimeoutSeconds * 1000,
+    });
+  }
+
+  let load;
+  if (only.has("ingest")) {
+    const loadSeconds = 4 * SETTINGS.warmupSeconds + 8 * (SETTINGS.rounds + 1) * SETTINGS.segmentSeconds;
+    log(`load: relay, relay without consumer, bare Worker + queue.send and bare Worker, about ${loadSeconds} s of load...`);
+    const loadAverage = loadavg()[0];
+    load = {
+      loadAverage,
+      ...(await compareUnderLoad({
+        relay: servers.relay,
+        ingest: servers.ingest,
+        bare: servers.bare,
+        bareQueue: servers.bareQueue,
+        token: secrets.ZAPIER_TOKEN,
+        runId,
+        connections: SETTINGS.connections,
+        warmupSeconds: SETTINGS.warmupSeconds,
+        segmentSeconds: SETTINGS.segmentSeconds,
+        rounds: SETTINGS.rounds,
+        cpuShare,
+        log,
+      })),
+    };
+  }
 
   await stopServers();
   const report = renderReport({
@@ -174,9 +250,12 @@ async function main() {
     bundle,
     direct,
     lookup,
-    load: { ...load, loadAverage },
+    load,
+    latency,
+    polls,
     notes: [
       `Relay settings for the run: RULES = one rule (${BENCH_RULES[0].name}: every critical alert → warp-diag), MAX_COMMANDS_PER_MINUTE = ${MAX_COMMANDS_PER_MINUTE}; the stand-in's STAND_IN_RATE_LIMIT = ${STAND_IN_RATE_LIMIT}.`,
+      ...(only.size < SECTIONS.length ? [`Sections run (BENCH_ONLY): ${[...only].join(", ")}.`] : []),
       ...notes,
     ],
   });
@@ -185,6 +264,40 @@ async function main() {
   console.log(`\n${report}`);
   log("written to bench/results/latest.md");
   rmSync(runDir, { recursive: true, force: true });
+}
+
+/** The sections `BENCH_ONLY` names (comma-separated), or all of them. */
+function sectionsToRun(value) {
+  if (!value?.trim()) return new Set(SECTIONS);
+  const named = value.split(",").map((name) => name.trim()).filter(Boolean);
+  const unknown = named.filter((name) => !SECTIONS.includes(name));
+  if (unknown.length > 0) {
+    console.error(`BENCH_ONLY names unknown sections: ${unknown.join(", ")}; the sections are ${SECTIONS.join(", ")}`);
+    process.exit(2);
+  }
+  return new Set(SECTIONS.filter((name) => named.includes(name)));
+}
+
+/** A positive integer from the environment, or the default when unset. */
+function positiveIntegerFrom(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+/** The Workers each section talks to. */
+function serversFor(sections) {
+  const needed = new Set();
+  const add = (...names) => names.forEach((name) => needed.add(name));
+  if (sections.has("storms")) add("standIn", "kvRelay");
+  if (sections.has("latency") || sections.has("polls")) add("standIn", "relay");
+  if (sections.has("ingest")) add("standIn", "relay", "ingest", "bare", "bareQueue");
+  return needed;
 }
 
 /** Names .dev.vars.example documents: the secrets a developer may have exported. */
@@ -222,14 +335,16 @@ function writeIngestOnlyConfig() {
  * bundle. `wrangler dev` then serves these files unbundled: an edit to the sources during
  * the run cannot reload a Worker in the middle of a measurement.
  */
-async function buildAll() {
-  const builds = {
+async function buildAll(servers) {
+  const all = {
     relay: ["--config", "wrangler.toml"],
     kvRelay: ["bench/kv-counted/relay-entry.ts", "--config", "wrangler.toml"],
     standIn: ["--config", "dev/dex-stand-in/wrangler.toml"],
     bare: ["--config", "bench/bare-worker/wrangler.toml"],
     bareQueue: ["--config", "bench/bare-queue-worker/wrangler.toml"],
   };
+  // The relay's bundle is always built: the bundle section measures it, the ingest-only relay runs it.
+  const builds = Object.fromEntries(Object.entries(all).filter(([name]) => name === "relay" || servers.has(name)));
   const paths = {};
   await Promise.all(
     Object.entries(builds).map(async ([name, args]) => {
@@ -243,8 +358,8 @@ async function buildAll() {
   return paths;
 }
 
-/** The six Workers, on free loopback ports, each with empty state of its own. */
-async function startAll(bundles) {
+/** The Workers in `needed`, on free loopback ports, each with empty state of its own. */
+async function startAll(bundles, needed) {
   const [standInPort, relayPort, ingestPort, kvRelayPort, barePort, bareQueuePort, ...inspectorPorts] = await freePorts(12);
   const standInUrl = `http://127.0.0.1:${standInPort}/`;
   const relayVars = {
@@ -287,8 +402,8 @@ async function startAll(bundles) {
         ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
       ],
     });
-  const [standIn, relay, ingest, kvRelay, bare, bareQueue] = await Promise.all([
-    dev("stand-in", {
+  const specs = {
+    standIn: () => dev("stand-in", {
       bundle: bundles.standIn,
       config: "dev/dex-stand-in/wrangler.toml",
       port: standInPort,
@@ -298,7 +413,7 @@ async function startAll(bundles) {
     }),
     // The load targets log warnings only, so that wrangler does not print a line per
     // request (and the relay one per decision) while the load runs.
-    dev("relay", {
+    relay: () => dev("relay", {
       bundle: bundles.relay,
       config: "wrangler.toml",
       port: relayPort,
@@ -307,7 +422,7 @@ async function startAll(bundles) {
       workerName: "dex-alert-relay-bench",
       logLevel: "warn",
     }),
-    dev("relay-ingest-only", {
+    ingest: () => dev("relay-ingest-only", {
       bundle: bundles.relay,
       config: writeIngestOnlyConfig(),
       port: ingestPort,
@@ -316,7 +431,7 @@ async function startAll(bundles) {
       workerName: "dex-alert-relay-bench-ingest-only",
       logLevel: "warn",
     }),
-    dev("kv-relay", {
+    kvRelay: () => dev("kv-relay", {
       bundle: bundles.kvRelay,
       config: "wrangler.toml",
       port: kvRelayPort,
@@ -324,7 +439,7 @@ async function startAll(bundles) {
       vars: relayVars,
       workerName: "dex-alert-relay-bench-kv-counted",
     }),
-    dev("bare", {
+    bare: () => dev("bare", {
       bundle: bundles.bare,
       config: "bench/bare-worker/wrangler.toml",
       port: barePort,
@@ -333,7 +448,7 @@ async function startAll(bundles) {
       logLevel: "warn",
     }),
     // A queue producer and no consumer, like the relay without its consumer.
-    dev("bare-queue", {
+    bareQueue: () => dev("bare-queue", {
       bundle: bundles.bareQueue,
       config: "bench/bare-queue-worker/wrangler.toml",
       port: bareQueuePort,
@@ -341,8 +456,9 @@ async function startAll(bundles) {
       workerName: "dex-alert-relay-bench-bare-queue",
       logLevel: "warn",
     }),
-  ]);
-  return { standIn, relay, ingest, kvRelay, bare, bareQueue };
+  };
+  const started = await Promise.all([...needed].map(async (name) => [name, await specs[name]()]));
+  return Object.fromEntries(started);
 }
 
 function log(message) {

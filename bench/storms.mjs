@@ -87,14 +87,17 @@ async function waitForConsumer(standIn, relay, started, expectedCommands) {
   return { ...last, drained: false, lastChangeSeconds: (lastChange - started) / 1000 };
 }
 
-async function getJson(url) {
+/** GET a bench or stand-in endpoint as JSON; anything but a 2xx is an error. */
+export async function getJson(url) {
   const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
   return res.json();
 }
 
-async function post(url) {
-  const res = await fetch(url, { method: "POST", signal: AbortSignal.timeout(5_000) });
-  if (!res.ok) throw new Error(`POST ${url} answered ${res.status}`);
-  await res.arrayBuffer();
+/** POST (or another method) to a bench or stand-in endpoint, with an optional JSON body. */
+export async function post(url, body, method = "POST") {
+  const json = body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  const res = await fetch(url, { method, ...json, signal: AbortSignal.timeout(5_000) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 300)}`);
 }

@@ -3,8 +3,9 @@ import { requireBearer } from "./auth";
 import { CommandStore, createdView, viewAt } from "./commands";
 import { readCreateRequest } from "./create-request";
 import { deviceItem, physicalDeviceCount, searchDevices } from "./devices";
-import { ApiFailure, ERROR_CODES, failed, succeeded } from "./envelope";
+import { ApiFailure, ERROR_CODES, failed, issueToError, readJson, succeeded } from "./envelope";
 import type { StandInEnv } from "./env";
+import { FaultQueue, FaultsRequest, injectFaults, ROUTES, type Route } from "./faults";
 import { paginate, readCommandFilters, readPaging } from "./list-query";
 import { rateLimit, RollingRateLimit } from "./rate-limit";
 
@@ -14,6 +15,15 @@ export const DAILY_COMMAND_QUOTA = 1000;
 export interface StandInOptions {
   /** The clock; tests pass one they move to watch commands progress. */
   now?: () => Date;
+  /** How a fault's `delay_ms` is waited out; tests pass one that records it. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Which counted call a request to the commands API is. */
+function routeOf(method: string, path: string): Route {
+  if (method === "POST") return "create";
+  const last = path.split("/").pop();
+  return last === "devices" || last === "quota" ? last : "list";
 }
 
 /**
@@ -23,18 +33,19 @@ export interface StandInOptions {
  */
 export function createStandIn(options: StandInOptions = {}) {
   const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const store = new CommandStore();
   const limiter = new RollingRateLimit();
+  const faults = new FaultQueue();
   // Calls per endpoint since start or reset: what benchmarks read to count API usage.
-  const calls = { create: 0, list: 0, devices: 0, quota: 0 };
+  const calls: Record<Route, number> = { create: 0, list: 0, devices: 0, quota: 0 };
 
   const api = new Hono<{ Bindings: StandInEnv }>();
   api.use(async (c, next) => {
-    const route = c.req.method === "POST" ? "create" : (c.req.path.split("/").pop() as keyof typeof calls);
-    calls[route in calls ? route : "list"]++;
+    calls[routeOf(c.req.method, c.req.path)]++;
     await next();
   });
-  api.use(requireBearer(), rateLimit(limiter, now));
+  api.use(requireBearer(), rateLimit(limiter, now), injectFaults(faults, routeOf, sleep));
 
   api.post("/", async (c) => {
     const commands = readCreateRequest(await c.req.text());
@@ -82,6 +93,7 @@ export function createStandIn(options: StandInOptions = {}) {
       commands: store.newestFirst().map((command) => ({ ...viewAt(command, at), args: command.args ?? null })),
       devices: physicalDeviceCount(),
       calls,
+      faults: faults.pending(),
       note: "local DEX API stand-in; state resets on restart",
     });
   });
@@ -90,8 +102,22 @@ export function createStandIn(options: StandInOptions = {}) {
   app.post("/__reset", (c) => {
     store.clear();
     limiter.reset();
-    for (const route of Object.keys(calls) as (keyof typeof calls)[]) calls[route] = 0;
+    faults.clear();
+    for (const route of ROUTES) calls[route] = 0;
     return c.json({ reset: true });
+  });
+
+  // Failures on demand, to watch the relay retry and reconcile: see README.md beside this file.
+  app.post("/__faults", async (c) => {
+    const parsed = FaultsRequest.safeParse(readJson(await c.req.text()));
+    if (!parsed.success) throw new ApiFailure(400, parsed.error.issues.map(issueToError));
+    faults.add(parsed.data);
+    return c.json({ faults: faults.pending() });
+  });
+
+  app.delete("/__faults", (c) => {
+    faults.clear();
+    return c.json({ faults: faults.pending() });
   });
 
   app.route("/client/v4/accounts/:account/dex/commands", api);
@@ -106,7 +132,7 @@ export function createStandIn(options: StandInOptions = {}) {
       return c.json(failed(error.errors), error.status);
     }
     console.error("dex stand-in failed:", error);
-    return c.json(failed([{ code: 10001, message: "Internal error in the DEX API stand-in" }]), 500);
+    return c.json(failed([{ code: ERROR_CODES.internal, message: "Internal error in the DEX API stand-in" }]), 500);
   });
 
   return app;

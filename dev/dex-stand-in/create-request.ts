@@ -1,7 +1,6 @@
-import type { z } from "zod";
 import { CreateCommandsRequest, type ApiMessage, type CommandInput } from "../../src/dispatch/dex/schemas";
 import { registrationsOf, type SeededDevice } from "./devices";
-import { ApiFailure, ERROR_CODES, refuse } from "./envelope";
+import { ApiFailure, ERROR_CODES, issueToError, readJson } from "./envelope";
 
 /** A command the API would accept, with the registration it lands on. */
 export interface TargetedCommand {
@@ -16,14 +15,7 @@ export interface TargetedCommand {
  * reported at once, each with a `source.pointer` into the body.
  */
 export function readCreateRequest(text: string): TargetedCommand[] {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw refuse(400, ERROR_CODES.malformedJson, "Malformed JSON in request body");
-  }
-
-  const parsed = CreateCommandsRequest.safeParse(body);
+  const parsed = CreateCommandsRequest.safeParse(readJson(text));
   if (!parsed.success) throw new ApiFailure(400, parsed.error.issues.map(issueToError));
 
   const errors: ApiMessage[] = [];
@@ -61,11 +53,6 @@ function findRegistration(
       `${pointer}/registration_id`,
     ),
   };
-}
-
-function issueToError(issue: z.core.$ZodIssue): ApiMessage {
-  const pointer = issue.path.map((part) => `/${String(part)}`).join("");
-  return problem(ERROR_CODES.invalidRequest, issue.message, pointer || "/");
 }
 
 function problem(code: number, message: string, pointer: string): ApiMessage {

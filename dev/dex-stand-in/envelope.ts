@@ -1,12 +1,14 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
 import type { ApiMessage, ResultInfo } from "../../src/dispatch/dex/schemas";
 
 /**
- * Error codes the stand-in answers with. The first three are the API's own; the
- * validation codes are the stand-in's, since the API does not document its.
+ * Error codes the stand-in answers with. Authentication, rate limit and unknown route are
+ * the API's own; the others are the stand-in's, since the API does not document its.
  */
 export const ERROR_CODES = {
   authentication: 10000,
+  internal: 10001,
   rateLimited: 971,
   noRoute: 7003,
   malformedJson: 6007,
@@ -41,4 +43,19 @@ export function succeeded(result: unknown, resultInfo?: ResultInfo) {
 /** The Cloudflare envelope of a failure: `result` is null. */
 export function failed(errors: ApiMessage[]) {
   return { success: false, errors, messages: [], result: null };
+}
+
+/** A request body parsed as JSON, or the API's 400 for malformed JSON. */
+export function readJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw refuse(400, ERROR_CODES.malformedJson, "Malformed JSON in request body");
+  }
+}
+
+/** A schema's complaint as an API error, pointing into the body. */
+export function issueToError(issue: z.core.$ZodIssue): ApiMessage {
+  const pointer = issue.path.map((part) => `/${String(part)}`).join("");
+  return { code: ERROR_CODES.invalidRequest, message: issue.message, source: { pointer: pointer || "/" } };
 }

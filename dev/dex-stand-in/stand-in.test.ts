@@ -19,12 +19,19 @@ const RAJ_OLD_WARP = { device_id: "2e7b9d4f-1c6a-4f3e-8b2d-9a5c7e1f4b04", user_e
 const KIOSK = "5c9e1b7a-3d2f-4a8c-9e6b-4f1a2d3c5e03";
 const KIOSK_NIGHT_SHIFT = "d4f1a8c3-6e2b-4d9f-a7c5-3b2e1f4a6d32";
 
-/** A fresh stand-in on a clock the test moves. */
+/** A fresh stand-in on a clock the test moves; fault delays are recorded, not waited. */
 function standInAt(start = START, env: StandInEnv = {}) {
   let clock = start;
-  const app = createStandIn({ now: () => clock });
+  const slept: number[] = [];
+  const app = createStandIn({
+    now: () => clock,
+    sleep: async (ms) => {
+      slept.push(ms);
+    },
+  });
   return {
     app,
+    slept,
     advance(ms: number) {
       clock = new Date(clock.getTime() + ms);
     },
@@ -317,12 +324,14 @@ describe("developer endpoints", () => {
     expect((await create([{ ...SAM, type: "warp-diag" }])).status).toBe(429);
 
     const summary = await (await app.request("/")).json<{
-      commands: { user_email: string; args: unknown }[];
+      commands: { user_email: string; args: unknown; created_date: string }[];
       devices: number;
       calls: Record<string, number>;
       note: string;
     }>();
-    expect(summary.commands.map((c) => [c.user_email, c.args])).toEqual([["jane.doe@example.com", { "time-limit-min": 2 }]]);
+    expect(summary.commands.map((c) => [c.user_email, c.args, c.created_date])).toEqual([
+      ["jane.doe@example.com", { "time-limit-min": 2 }, START.toISOString()],
+    ]);
     expect(summary.calls).toEqual({ create: 2, list: 0, devices: 0, quota: 0 });
     expect(summary.devices).toBe(6);
     expect(summary.note).toBe("local DEX API stand-in; state resets on restart");
@@ -346,5 +355,138 @@ describe("developer endpoints", () => {
 
     const body = ListDevicesResponse.parse(await res.json());
     expect(body.result?.devices.map((d) => d.deviceName)).toEqual(["BUILD-LINUX-07"]);
+  });
+});
+
+describe("fault switch", () => {
+  type Summary = {
+    commands: { id: string }[];
+    calls: Record<string, number>;
+    faults: Record<"create" | "list" | "devices" | "quota", { status: number }[]>;
+  };
+
+  async function withFaults(faults: unknown) {
+    const standIn = standInAt();
+    const res = await standIn.app.request("/__faults", { method: "POST", body: JSON.stringify(faults) });
+    expect(res.status).toBe(200);
+    const summary = async () => (await standIn.app.request("/")).json<Summary>();
+    const list = async () => ListCommandsResponse.parse(await (await standIn.request(COMMANDS_URL)).json()).result?.commands ?? [];
+    return { ...standIn, summary, list };
+  }
+
+  it("fails the next creates in order, one fault per call, then creates again", async () => {
+    const { create, summary, list } = await withFaults({ create: [500, 502] });
+    expect((await summary()).faults.create).toHaveLength(2);
+
+    const first = await create([{ ...JANE, type: "warp-diag" }]);
+    expect(first.status).toBe(500);
+    expect(await errorsOf(first)).toEqual([{ code: 10001, message: "Internal server error" }]);
+    expect((await summary()).faults.create).toEqual([{ status: 502, land: false, retry_after: null, delay_ms: 0 }]);
+
+    const second = await create([{ ...JANE, type: "warp-diag" }]);
+    expect(second.status).toBe(502);
+    expect(await list()).toEqual([]);
+
+    expect((await create([{ ...JANE, type: "warp-diag" }])).status).toBe(200);
+    expect(await list()).toHaveLength(1);
+    const after = await summary();
+    expect(after.faults.create).toEqual([]);
+    expect(after.calls.create).toBe(3);
+  });
+
+  it("creates the commands of a landing fault while the caller sees the failure", async () => {
+    const { create, list } = await withFaults({ create: [{ status: 503, land: true }] });
+
+    const res = await create([{ ...JANE, type: "pcap" }, { ...SAM, type: "warp-diag" }]);
+
+    expect(res.status).toBe(503);
+    expect((await errorsOf(res))[0]?.message).toBe("Service unavailable");
+    expect((await list()).map((c) => c.user_email).sort()).toEqual(["jane.doe@example.com", "sam.lee@example.com"]);
+  });
+
+  it("keeps the API's refusal of a bad create that was to land, and uses the fault up", async () => {
+    const { create, summary } = await withFaults({ create: [{ status: 500, land: true }] });
+
+    expect((await create([{ ...JANE, type: "traceroute" }])).status).toBe(400);
+    expect((await summary()).faults.create).toEqual([]);
+  });
+
+  it("answers a queued 429 with Retry-After, without the rate limit's lockout", async () => {
+    const { create } = await withFaults({ create: [{ status: 429, retry_after: 3 }, 429] });
+
+    const first = await create([{ ...JANE, type: "warp-diag" }]);
+    expect(first.status).toBe(429);
+    expect(first.headers.get("retry-after")).toBe("3");
+    expect((await errorsOf(first))[0]?.code).toBe(971);
+    expect((await create([{ ...JANE, type: "warp-diag" }])).headers.get("retry-after")).toBe("10");
+    expect((await create([{ ...JANE, type: "warp-diag" }])).status).toBe(200);
+  });
+
+  it("fails only the route it was queued for", async () => {
+    const { create, request, summary } = await withFaults({ list: [503], devices: [500] });
+
+    expect((await create([{ ...JANE, type: "warp-diag" }])).status).toBe(200);
+    expect((await request(`${COMMANDS_URL}/quota`)).status).toBe(200);
+    expect((await request(`${COMMANDS_URL}/devices?search=jane`)).status).toBe(500);
+    expect((await request(`${COMMANDS_URL}/devices?search=jane`)).status).toBe(200);
+    expect((await request(`${COMMANDS_URL}?per_page=5`)).status).toBe(503);
+    expect((await request(COMMANDS_URL)).status).toBe(200);
+    expect((await summary()).calls).toEqual({ create: 1, list: 2, devices: 2, quota: 1 });
+  });
+
+  it("waits delay_ms before answering, so the caller can time out", async () => {
+    const { create, slept, list } = await withFaults({ create: [{ status: 504, land: true, delay_ms: 12_000 }] });
+
+    expect((await create([{ ...JANE, type: "warp-diag" }])).status).toBe(504);
+    expect(slept).toEqual([12_000]);
+    expect(await list()).toHaveLength(1);
+  });
+
+  it("leaves faults alone for calls refused before they reach the API", async () => {
+    const { app, summary } = await withFaults({ devices: [500] });
+
+    expect((await app.request(`${COMMANDS_URL}/devices`)).status).toBe(401);
+    expect((await summary()).faults.devices).toHaveLength(1);
+  });
+
+  it("adds to what is queued, and clears faults on DELETE or reset", async () => {
+    const { app, create, summary, list } = await withFaults({ create: [500] });
+    await app.request("/__faults", { method: "POST", body: JSON.stringify({ create: [502], list: [500] }) });
+    expect((await summary()).faults.create.map((f) => f.status)).toEqual([500, 502]);
+    expect((await create([{ ...JANE, type: "warp-diag" }])).status).toBe(500);
+
+    expect((await app.request("/__faults", { method: "DELETE" })).status).toBe(200);
+    expect((await summary()).faults).toEqual({ create: [], list: [], devices: [], quota: [] });
+    expect(await list()).toEqual([]);
+
+    await app.request("/__faults", { method: "POST", body: JSON.stringify({ create: [500] }) });
+    await app.request("/__reset", { method: "POST" });
+    expect((await summary()).faults.create).toEqual([]);
+  });
+
+  it.each([
+    ["a status that is no server failure", { create: [404] }, "/create/0"],
+    ["landing on a list", { list: [{ status: 500, land: true }] }, "/list/0/land"],
+    ["a 429 that lands", { create: [{ status: 429, land: true }] }, "/create/0/land"],
+    ["retry_after on a 500", { create: [{ status: 500, retry_after: 5 }] }, "/create/0/retry_after"],
+    ["a delay past a minute", { create: [{ status: 500, delay_ms: 60_001 }] }, "/create/0/delay_ms"],
+    ["an unknown route", { quotas: [500] }, "/"],
+    ["an unknown key", { create: [{ status: 500, lands: true }] }, "/create/0"],
+  ])("refuses %s with a 400 pointing at it, queueing nothing", async (_, faults, pointer) => {
+    const { app } = standInAt();
+
+    const res = await app.request("/__faults", { method: "POST", body: JSON.stringify(faults) });
+
+    expect(res.status).toBe(400);
+    expect((await errorsOf(res)).map((e) => e.source?.pointer)).toContain(pointer);
+    const { faults: pending } = await (await app.request("/")).json<Summary>();
+    expect(pending).toEqual({ create: [], list: [], devices: [], quota: [] });
+  });
+
+  it("refuses a body that is not JSON", async () => {
+    const res = await standInAt().app.request("/__faults", { method: "POST", body: "{create:" });
+
+    expect(res.status).toBe(400);
+    expect((await errorsOf(res))[0]?.code).toBe(6007);
   });
 });
