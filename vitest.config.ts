@@ -9,39 +9,68 @@ const wranglerConfig = unstable_readConfig({ config: "./wrangler.toml" });
  * variable is set here explicitly, so a developer's `.dev.vars` (made for `npm start`)
  * never changes what the tests see: the rules are the ones wrangler.toml ships.
  */
+const bindings = {
+  ...wranglerConfig.vars,
+  CF_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
+  DEX_API_BASE: "https://dex.test/client/v4",
+  CF_API_TOKEN: "test-dex-token",
+  PAGERDUTY_WEBHOOK_SECRET: "pd-secret-current",
+  ZAPIER_TOKEN: "zapier-test-token",
+  ALERTMANAGER_TOKEN: "alertmanager-test-token",
+  GRAFANA_WEBHOOK_SECRET: "grafana-test-secret",
+  GRAFANA_TOKEN: "grafana-test-token",
+  DATADOG_TOKEN: "datadog-test-token",
+  ADMIN_TOKEN: "admin-test-token",
+  // Off unless a test turns them on with an env copy.
+  PAGERDUTY_API_TOKEN: "",
+  GRAFANA_TIMESTAMP_HEADER: "",
+  // Reports are off here; the `reports` project below turns every channel on.
+  SLACK_WEBHOOK_URL: "",
+  RESULT_WEBHOOK_SECRET: "",
+  RELAY_PUBLIC_URL: "https://relay.test",
+};
+
+/**
+ * Every report channel on, as test/reports expects. The command ledger reads its channels
+ * from its own bindings, which a test cannot swap, hence a project of their own.
+ */
+const reporting = {
+  PAGERDUTY_API_TOKEN: "pd-rest-test-token",
+  PAGERDUTY_API_BASE: "https://pagerduty.test",
+  PAGERDUTY_FROM_EMAIL: "dex-relay@example.com",
+  SLACK_WEBHOOK_URL: "https://hooks.slack.test/services/T000/B000/test-hook",
+  RESULT_WEBHOOK_URL: "https://results.test/dex-relay",
+  // "test-result-webhook-secret" in base64.
+  RESULT_WEBHOOK_SECRET: "whsec_dGVzdC1yZXN1bHQtd2ViaG9vay1zZWNyZXQ=",
+};
+
+const shared = {
+  // One runtime for all files of a project instead of one each: the suite runs in a third of
+  // the time. Files stay apart because every spy is undone after each test, tests that use
+  // storage empty it after themselves (test/helpers/relay.ts, isolateEachTest), and files run
+  // one after another: they share that storage, so one file's reset must not land mid-test
+  // in another.
+  isolate: false,
+  fileParallelism: false,
+  restoreMocks: true,
+};
+
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          ...wranglerConfig.vars,
-          CF_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
-          DEX_API_BASE: "https://dex.test/client/v4",
-          CF_API_TOKEN: "test-dex-token",
-          PAGERDUTY_WEBHOOK_SECRET: "pd-secret-current",
-          ZAPIER_TOKEN: "zapier-test-token",
-          ALERTMANAGER_TOKEN: "alertmanager-test-token",
-          GRAFANA_WEBHOOK_SECRET: "grafana-test-secret",
-          GRAFANA_TOKEN: "grafana-test-token",
-          DATADOG_TOKEN: "datadog-test-token",
-          ADMIN_TOKEN: "admin-test-token",
-          // Off unless a test turns them on with an env copy.
-          PAGERDUTY_API_TOKEN: "",
-          GRAFANA_TIMESTAMP_HEADER: "",
+  test: {
+    projects: [
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } })],
+        test: {
+          name: "relay",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts", "dev/**/*.test.ts"],
+          exclude: ["test/reports/**"],
+          ...shared,
         },
       },
-    }),
-  ],
-  test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "dev/**/*.test.ts"],
-    // One runtime for all files instead of one each: the suite runs in a third of the time.
-    // Files stay apart because every spy is undone after each test, tests that use storage
-    // empty it after themselves (test/helpers/relay.ts, isolateEachTest), and files run one
-    // after another: they share that storage, so one file's reset must not land mid-test
-    // in another.
-    isolate: false,
-    fileParallelism: false,
-    restoreMocks: true,
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ...bindings, ...reporting } } })],
+        test: { name: "reports", include: ["test/reports/**/*.test.ts"], ...shared },
+      },
+    ],
   },
 });

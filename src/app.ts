@@ -2,16 +2,18 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { logProblem } from "./record/log";
 import { deliveriesRoute } from "./admin/deliveries-route";
+import { downloadRoute } from "./admin/download-route";
 import { alertsRoute } from "./receive/alerts-route";
 
 /** The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`. */
 export const app = new Hono<{ Bindings: Env }>()
   .route("/", alertsRoute)
   .route("/", deliveriesRoute)
+  .route("/", downloadRoute)
   .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}" }))
   .notFound((c) => c.json({ error: "not found" }, 404))
   .onError((error, c) => {
-    if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
+    if (error instanceof HTTPException) return error.res ?? c.json({ error: error.message }, error.status);
     logProblem("unhandled-error", { path: c.req.path, error: error.message });
     return c.json({ error: "internal error; retry later" }, 500);
   });

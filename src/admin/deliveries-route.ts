@@ -25,6 +25,6 @@ export const deliveriesRoute = new Hono<{ Bindings: Env }>().get("/v1/deliveries
   const settings = loadDexSettings(c.env);
   if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
   const commandIds = record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []));
-  const entries = await commandLedger(c.env, settings.settings.accountId).describe(record.id, commandIds);
-  return c.json(withLedger(record, entries));
+  const view = await commandLedger(c.env, settings.settings.accountId).describe(record.id, commandIds);
+  return c.json(withLedger(record, view));
 });

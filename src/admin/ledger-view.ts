@@ -1,4 +1,4 @@
-import type { LedgerEntry } from "../ledger/contract";
+import type { DeliveryView, LedgerEntry, ReportEntry } from "../ledger/contract";
 import type { Decision } from "../record/decision";
 import type { DeliveryRecord, DeliveryState } from "../record/delivery-record";
 
@@ -18,9 +18,13 @@ export interface CommandView {
  * The delivery record as it stands now. The record was written when the consumer handed
  * the commands to the command ledger; what the ledger did since (a retry that created the
  * command, a capped command that got its slot) replaces the decisions it owns, and every
- * command the delivery created or found comes with its current DEX status.
+ * command the delivery created or found comes with its current DEX status, and every
+ * report back about them with whether it was delivered.
  */
-export function withLedger(record: DeliveryRecord, entries: readonly LedgerEntry[]): DeliveryRecord & { commands: CommandView[] } {
+export function withLedger(
+  record: DeliveryRecord,
+  { commands: entries, reports }: DeliveryView,
+): DeliveryRecord & { commands: CommandView[]; reports: ReportEntry[] } {
   const owned = entries.filter((entry) => entry.delivery_id === record.id);
   const decisions = record.decisions.map((decision) => {
     const entry = owned.find((e) => sameCommand(e, decision));
@@ -41,7 +45,7 @@ export function withLedger(record: DeliveryRecord, entries: readonly LedgerEntry
       filename: entry.filename ?? null,
       completed_date: entry.completed_date ?? null,
     }));
-  return { ...record, state: stateOf(record.state, decisions), decisions, commands };
+  return { ...record, state: stateOf(record.state, decisions), decisions, commands, reports };
 }
 
 function sameCommand(entry: LedgerEntry, decision: Decision): boolean {

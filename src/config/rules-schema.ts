@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { SEVERITIES, TARGET_FIELDS } from "../sources/alert";
 import { PcapArgs, SpeedTestArgs, WarpDiagArgs } from "../dispatch/dex/schemas";
+import { CHANNELS } from "../report/channels";
 import { isSlashedPattern, namedGroups, patternError } from "./pattern";
 
 /** The most devices one rule may target for one alert, whatever `max_devices` says. */
@@ -77,6 +78,11 @@ export const RuleSchema = z.strictObject({
     .max(MAX_DEVICES_PER_ALERT)
     .default(MAX_DEVICES_PER_ALERT)
     .describe("At most this many devices per alert; the rest are recorded as capped."),
+  notify: z
+    .array(z.enum(CHANNELS))
+    .max(CHANNELS.length)
+    .optional()
+    .describe("Where to report the commands this rule starts and how they end; every configured channel when unset, none when empty."),
 });
 
 export const RulesSchema = z

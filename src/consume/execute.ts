@@ -48,6 +48,11 @@ async function ledgerCommand(planned: PlannedCommand): Promise<LedgerCommand> {
     severity_rank: rank,
     command: planned.command,
     ...(device.name ? { device_name: device.name } : {}),
+    report: {
+      title: source.title,
+      ...(source.refs?.incident_id ? { incident_id: source.refs.incident_id } : {}),
+      ...(rule.notify ? { notify: rule.notify } : {}),
+    },
   };
 }
 

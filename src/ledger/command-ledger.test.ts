@@ -23,6 +23,7 @@ function command(overrides: Partial<LedgerCommand> = {}, device = JANE): LedgerC
     severity_rank: 0,
     command: { type: "warp-diag", device_id: device.deviceId, user_email: device.personEmail!, registration_id: device.registrationId! },
     device_name: device.deviceName!,
+    report: { title: "Video calls keep freezing" },
     ...overrides,
   };
 }
@@ -244,7 +245,7 @@ describe("command ledger: statuses", () => {
     await runLedgerAlarm();
     expect(Date.now() - before).toBeGreaterThanOrEqual(20_000);
     expect(lists()).toBe(2);
-    const [entry] = await ledger().describe("00000000-0000-4000-8000-000000000001", []);
+    const [entry] = (await ledger().describe("00000000-0000-4000-8000-000000000001", [])).commands;
     expect(entry).toMatchObject({ status: "SUCCESS", filename: "warp-diag.zip" });
     // Nothing left to follow: no alarm, no more calls.
     expect(await alarmAt()).toBeNull();

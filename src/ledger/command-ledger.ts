@@ -5,12 +5,17 @@ import { isDexApiError, type DexApiError } from "../dispatch/dex/errors";
 import { listCommandsSince } from "../dispatch/list-since";
 import { sendCommands } from "../dispatch/send-commands";
 import { logEvent, logProblem } from "../record/log";
+import { readChannels, type ChannelSettings } from "../report/channels";
+import { finishedReports, startedReports, type ReportedCommand } from "../report/compose";
+import { reportRetrySeconds, REPORT_HORIZON_MS } from "../report/retry-schedule";
+import { sendReport, type SendOutcome } from "../report/send-report";
 import { admit, CAP_WINDOW_MS, USEFUL_WAIT_MS } from "./admission";
 import { API_BUDGET_SCHEMA, ApiBudget } from "./api-budget";
 import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
-import { CommandRows, COMMANDS_SCHEMA, commandOf, type CommandRow } from "./command-rows";
-import type { LedgerCommand, LedgerEntry, LedgerResult, WaitSeconds } from "./contract";
+import { CommandRows, COMMANDS_SCHEMA, commandOf, reportOf, type CommandRow } from "./command-rows";
+import type { DeliveryView, LedgerCommand, LedgerEntry, LedgerResult, WaitSeconds } from "./contract";
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
+import { REPORTS_SCHEMA, ReportRows, type ReportRow } from "./report-rows";
 import { retryDelaySeconds, RETRY_HORIZON_MS } from "./retry-schedule";
 
 const LIMITS_SCHEMA = "CREATE TABLE IF NOT EXISTS limits (name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
@@ -32,6 +37,8 @@ const FIRST_POLL_AFTER_MS = 10_000;
 const STATUS_HORIZON_MS = 2 * 3600_000;
 /** Pages of 50 read per reconcile or status poll, at most. */
 const MAX_LIST_PAGES = 5;
+/** Reports sent in one pass, at most; the rest go in the next. */
+const MAX_REPORTS_PER_PASS = 25;
 
 /**
  * The command ledger: one Durable Object per account, the one authority for every command
@@ -46,15 +53,21 @@ const MAX_LIST_PAGES = 5;
 export class CommandLedger extends DurableObject<Env> {
   readonly #rows: CommandRows;
   readonly #budget: ApiBudget;
+  readonly #reports: ReportRows;
   /** Keys this instance is working on now. A `sending` row outside it was left by a restart. */
   readonly #inFlight = new Set<string>();
+  /** Reports this instance is sending now. */
+  readonly #reportsInFlight = new Set<string>();
   #lastPollAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(COMMANDS_SCHEMA + API_BUDGET_SCHEMA + LIMITS_SCHEMA);
+    ctx.storage.sql.exec(COMMANDS_SCHEMA + API_BUDGET_SCHEMA + LIMITS_SCHEMA + REPORTS_SCHEMA);
     this.#rows = new CommandRows(ctx.storage.sql);
     this.#budget = new ApiBudget(ctx.storage.sql);
+    this.#reports = new ReportRows(ctx.storage.sql);
+    // Said once as the ledger starts, so an operator sees which reports will not be sent.
+    for (const { channel, reason } of readChannels(env).off) logEvent("report-channel-off", { channel, reason });
   }
 
   /**
@@ -114,19 +127,33 @@ export class CommandLedger extends DurableObject<Env> {
     this.#budget.lockOut(seconds, Date.now());
   }
 
-  /** The commands a delivery owns, and those it found already sent (by command id), for the audit trail. */
-  describe(deliveryId: string, commandIds: readonly string[]): LedgerEntry[] {
+  /**
+   * The commands a delivery owns, those it found already sent (by command id), and the
+   * reports about them, for the audit trail.
+   */
+  describe(deliveryId: string, commandIds: readonly string[]): DeliveryView {
     const rows = new Map(this.#rows.byDelivery(deliveryId).map((row) => [row.key, row]));
     for (const id of commandIds) {
       const row = this.#rows.byCommandId(id);
       if (row) rows.set(row.key, row);
     }
-    return [...rows.values()].map(entryOf);
+    return { commands: [...rows.values()].map(entryOf), reports: this.#reports.byDelivery(deliveryId) };
   }
 
-  /** Retries what is due, sends what the cap now admits, finds creates a restart cut off, and polls statuses. */
+  /** The file a finished command left, for the download route: undefined until there is one. */
+  fileOf(commandId: string): { filename: string; type: string } | undefined {
+    const row = this.#rows.byCommandId(commandId);
+    return row?.filename ? { filename: row.filename, type: commandOf(row).type } : undefined;
+  }
+
+  /**
+   * Retries what is due, sends what the cap now admits, finds creates a restart cut off and
+   * polls statuses; then sends due reports in the background, so that a slow receiver never
+   * holds up the next alarm, and with it a capture's retry.
+   */
   override async alarm(): Promise<void> {
     await this.#work(this.#settings(), { poll: true });
+    this.ctx.waitUntil(this.#sendReports());
   }
 
   #settings(): DexSettings {
@@ -165,6 +192,7 @@ export class CommandLedger extends DurableObject<Env> {
     const api = this.#api(settings);
     const now = Date.now();
     this.#rows.deleteExpired(now);
+    this.#reports.deleteOld(now);
     this.#admit(settings, now);
     const due = this.#rows.due(now + DUE_TOGETHER_MS).filter((row) => !this.#inFlight.has(row.key));
     for (const row of due) this.#inFlight.add(row.key);
@@ -173,8 +201,95 @@ export class CommandLedger extends DurableObject<Env> {
       if (options.poll) await this.#pollStatuses(api);
     } finally {
       for (const row of due) this.#inFlight.delete(row.key);
+      this.#queueReports();
       await this.#scheduleAlarm();
     }
+  }
+
+  /**
+   * Writes the reports owed: one "started" set per alert for commands just created, one
+   * "finished" set per command that reached SUCCESS or FAILED. Each command is marked in the
+   * same synchronous step, so no report is ever written twice.
+   */
+  #queueReports(): void {
+    const { settings } = readChannels(this.env);
+    const now = Date.now();
+    this.#rows.closeReporting();
+    const byAlert = new Map<string, CommandRow[]>();
+    for (const row of this.#rows.unreportedStarts()) {
+      const alert = `${row.delivery_id}\n${row.alert}`;
+      byAlert.set(alert, [...(byAlert.get(alert) ?? []), row]);
+    }
+    for (const rows of byAlert.values()) {
+      for (const report of startedReports(rows.map((row) => reported(row, now)), settings)) this.#reports.insert(report, rows[0]!.delivery_id, now);
+      for (const row of rows) this.#rows.update(row.key, { started_reported: 1 });
+    }
+    for (const row of this.#rows.unreportedFinishes()) {
+      for (const report of finishedReports(reported(row, now), settings)) this.#reports.insert(report, row.delivery_id, now);
+      this.#rows.update(row.key, { finished_reported: 1 });
+    }
+  }
+
+  /**
+   * Sends due reports: each channel's in order, the channels side by side. A channel that
+   * fails in a pass is left alone for the rest of it. A report is marked sent once its
+   * receiver said 2xx, and never written again, so it goes out once (a restart in the
+   * middle of a send resends that one message; webhook receivers drop it by its id).
+   */
+  async #sendReports(): Promise<void> {
+    const now = Date.now();
+    const due = this.#reports.due(now + DUE_TOGETHER_MS, MAX_REPORTS_PER_PASS).filter((row) => !this.#reportsInFlight.has(row.id));
+    if (due.length === 0) return;
+    for (const row of due) {
+      this.#reportsInFlight.add(row.id);
+      this.#reports.update(row.id, { state: "sending", attempts: row.attempts + 1 });
+    }
+    const { settings } = readChannels(this.env);
+    const byChannel = new Map<string, ReportRow[]>();
+    for (const row of due) byChannel.set(row.channel, [...(byChannel.get(row.channel) ?? []), row]);
+    try {
+      await Promise.all([...byChannel.values()].map((rows) => this.#sendChannel(rows, settings)));
+    } finally {
+      for (const row of due) this.#reportsInFlight.delete(row.id);
+      await this.#scheduleAlarm();
+    }
+  }
+
+  async #sendChannel(rows: ReportRow[], settings: ChannelSettings): Promise<void> {
+    let held: string | undefined;
+    for (const row of rows) {
+      if (held) {
+        // Not tried: this pass's failure on the channel says nothing about this report.
+        this.#reports.update(row.id, { state: "pending", attempts: row.attempts, next_at: Date.now() + 1000 * reportRetrySeconds(1), reason: held });
+        continue;
+      }
+      let outcome: SendOutcome;
+      try {
+        outcome = await sendReport({ id: row.id, channel: row.channel, event: row.event, body: row.body, incident_id: row.incident_id ?? undefined }, settings, new Date());
+      } catch (error) {
+        outcome = { state: "retry", error: error instanceof Error ? error.message : String(error) };
+      }
+      this.#settleReport(row, outcome);
+      if (outcome.state === "retry") held = `waiting for ${row.channel}: ${outcome.error}`;
+    }
+  }
+
+  #settleReport(row: ReportRow, outcome: SendOutcome): void {
+    const attempts = row.attempts + 1;
+    const details = { delivery_id: row.delivery_id, report: row.id, channel: row.channel, report_event: row.event, attempts };
+    if (outcome.state === "sent") {
+      this.#reports.update(row.id, { state: "sent", next_at: null, reason: null });
+      return logEvent("report-sent", details);
+    }
+    if (outcome.state === "failed" || Date.now() - row.created_at >= REPORT_HORIZON_MS) {
+      const reason = outcome.state === "failed" ? outcome.error : `gave up after ${attempts} attempts over 24 hours (last: ${outcome.error})`;
+      this.#reports.update(row.id, { state: "failed", next_at: null, reason });
+      return logProblem("report-failed", { ...details, reason });
+    }
+    const delay = Math.max(outcome.afterSeconds ?? 0, reportRetrySeconds(attempts));
+    const reason = `${outcome.error}; retrying in ${delay} s`;
+    this.#reports.update(row.id, { state: "pending", next_at: Date.now() + delay * 1000, reason });
+    logEvent("report-retry-scheduled", { ...details, reason });
   }
 
   /** Lets waiting commands past the per-minute cap; expires the ones that waited too long to be useful. */
@@ -352,7 +467,8 @@ export class CommandLedger extends DurableObject<Env> {
   /** Sets the alarm for the earliest thing waiting: a retry, a free slot, a status poll, a create in flight. */
   async #scheduleAlarm(): Promise<void> {
     const now = Date.now();
-    const times = [this.#rows.nextDue(), this.#nextPollAt(now), this.#rows.hasSending() ? now + WATCHDOG_MS : undefined];
+    const inFlight = this.#rows.hasSending() || this.#reports.hasSending() ? now + WATCHDOG_MS : undefined;
+    const times = [this.#rows.nextDue(), this.#reports.nextDue(), this.#nextPollAt(now), inFlight];
     const due = times.filter((t): t is number => t !== undefined);
     const at = due.length > 0 ? Math.max(now, Math.min(...due)) : null;
     if ((await this.ctx.storage.getAlarm()) === at) return;
@@ -370,6 +486,29 @@ export class CommandLedger extends DurableObject<Env> {
   #log(event: string, row: CommandRow, details: Record<string, string | number | undefined>): void {
     logEvent(`ledger-${event}`, { delivery_id: row.delivery_id, alert: row.alert, rule: row.rule, type: commandOf(row).type, ...details });
   }
+}
+
+/** A created command as the reports speak of it. */
+function reported(row: CommandRow, now: number): ReportedCommand {
+  const command = commandOf(row);
+  const report = reportOf(row);
+  return {
+    command_id: row.command_id!,
+    type: command.type,
+    status: row.status ?? "PENDING_EXEC",
+    device_id: command.device_id,
+    ...(row.device_name ? { device_name: row.device_name } : {}),
+    user_email: command.user_email,
+    rule: row.rule,
+    delivery_id: row.delivery_id,
+    source: row.source,
+    alert_title: report.title,
+    ...(report.incident_id ? { incident_id: report.incident_id } : {}),
+    ...(report.notify ? { notify: report.notify } : {}),
+    ...(row.completed_date ? { completed_date: row.completed_date } : {}),
+    ...(row.filename ? { filename: row.filename } : {}),
+    at: new Date(now).toISOString(),
+  };
 }
 
 function entryOf(row: CommandRow): LedgerEntry {

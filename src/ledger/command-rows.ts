@@ -37,6 +37,9 @@ export interface CommandRow {
   status: string | null;
   filename: string | null;
   completed_date: string | null;
+  report: string;
+  started_reported: number;
+  finished_reported: number;
   expires_at: number;
   [column: string]: SqlStorageValue;
 }
@@ -67,13 +70,17 @@ CREATE TABLE IF NOT EXISTS commands (
   status TEXT,
   filename TEXT,
   completed_date TEXT,
+  report TEXT NOT NULL,
+  started_reported INTEGER NOT NULL DEFAULT 0,
+  finished_reported INTEGER NOT NULL DEFAULT 0,
   expires_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS commands_by_state ON commands (state, next_at);
 CREATE INDEX IF NOT EXISTS commands_by_cooldown ON commands (cooldown_key, cooldown_until);
 CREATE INDEX IF NOT EXISTS commands_by_admission ON commands (admitted_at);
 CREATE INDEX IF NOT EXISTS commands_by_delivery ON commands (delivery_id);
-CREATE INDEX IF NOT EXISTS commands_by_status ON commands (status, created_at);`;
+CREATE INDEX IF NOT EXISTS commands_by_status ON commands (status, created_at);
+CREATE INDEX IF NOT EXISTS commands_to_report ON commands (started_reported, finished_reported, state);`;
 
 /** Statuses after which DEX has nothing more to say about a command. */
 export const FINISHED_STATUSES = ["SUCCESS", "FAILED"] as const;
@@ -104,8 +111,8 @@ export class CommandRows {
   insert(command: LedgerCommand, now: number, keepMs: number): void {
     this.sql.exec(
       `INSERT INTO commands (key, delivery_id, source, alert, episode, rule, severity_rank, cooldown_key, cooldown_until,
-         command, device_name, state, queued_at, next_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)`,
+         command, device_name, report, state, queued_at, next_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)`,
       command.key,
       command.delivery_id,
       command.source,
@@ -117,6 +124,7 @@ export class CommandRows {
       command.cooldown_minutes > 0 ? now + command.cooldown_minutes * 60_000 : null,
       JSON.stringify(command.command),
       command.device_name ?? null,
+      JSON.stringify(command.report),
       now,
       now,
       now + keepMs,
@@ -196,6 +204,23 @@ export class CommandRows {
     return this.sql.exec("SELECT 1 FROM commands WHERE state = 'sending' LIMIT 1").toArray().length > 0;
   }
 
+  /** Created commands whose start has not been reported yet. */
+  unreportedStarts(): CommandRow[] {
+    return this.sql.exec<CommandRow>("SELECT * FROM commands WHERE started_reported = 0 AND state = 'created' ORDER BY delivery_id, alert").toArray();
+  }
+
+  /** Finished commands whose end has not been reported yet. */
+  unreportedFinishes(): CommandRow[] {
+    return this.sql
+      .exec<CommandRow>("SELECT * FROM commands WHERE finished_reported = 0 AND state = 'created' AND status IN ('SUCCESS', 'FAILED')")
+      .toArray();
+  }
+
+  /** Commands that will never be reported on: nothing to scan for again. */
+  closeReporting(): void {
+    this.sql.exec("UPDATE commands SET started_reported = 1, finished_reported = 1 WHERE state IN ('failed', 'expired') AND started_reported = 0");
+  }
+
   byDelivery(deliveryId: string): CommandRow[] {
     return this.sql.exec<CommandRow>("SELECT * FROM commands WHERE delivery_id = ? ORDER BY alert", deliveryId).toArray();
   }
@@ -212,4 +237,8 @@ export class CommandRows {
 
 export function commandOf(row: CommandRow): CommandInput {
   return JSON.parse(row.command) as CommandInput;
+}
+
+export function reportOf(row: CommandRow): LedgerCommand["report"] {
+  return JSON.parse(row.report) as LedgerCommand["report"];
 }

@@ -1,4 +1,5 @@
 import type { CommandInput } from "../dispatch/dex/schemas";
+import type { Channel } from "../report/channels";
 
 /**
  * What the queue consumer and the audit API exchange with the command ledger. Everything
@@ -22,6 +23,14 @@ export interface LedgerCommand {
   severity_rank: number;
   command: CommandInput;
   device_name?: string;
+  /** What the reports back to the incident say about the alert. */
+  report: {
+    title: string;
+    /** The PagerDuty incident the alert came from. */
+    incident_id?: string;
+    /** The rule's `notify`; every configured channel when unset. */
+    notify?: Channel[];
+  };
 }
 
 export type LedgerOutcome =
@@ -59,6 +68,22 @@ export interface LedgerEntry extends LedgerResult {
   filename?: string;
   completed_date?: string;
   created_at?: string;
+}
+
+/** One report back about a delivery's commands, for the audit trail. */
+export interface ReportEntry {
+  id: string;
+  channel: Channel;
+  event: string;
+  state: "pending" | "sending" | "sent" | "failed";
+  attempts: number;
+  reason?: string;
+}
+
+/** What the ledger knows of one delivery. */
+export interface DeliveryView {
+  commands: LedgerEntry[];
+  reports: ReportEntry[];
 }
 
 /** A refusal by the relay's own API budget: 0 means go ahead. */

@@ -34,6 +34,15 @@ export const OLD_CLIENT: Device = {
 };
 
 type Route = "create" | "list" | "devices";
+
+/** A request to one of the `others` services, its body already read. */
+export interface OtherCall {
+  method: string;
+  url: string;
+  headers: Headers;
+  text(): Promise<string>;
+  json<T = any>(): Promise<T>;
+}
 /** A failure to answer with: a factory, because a Response must be built inside the request that reads it. */
 type Fault = (() => Response) | "timeout" | "network";
 
@@ -52,9 +61,9 @@ interface Call {
 export function mockDexApi(
   devices: Device[] = [JANE, SAM, OLD_CLIENT],
   /** Other services the test expects calls to, by `METHOD origin/path`. */
-  others: Record<string, () => Response> = {},
+  others: Record<string, () => Response | Promise<Response>> = {},
 ) {
-  const otherCalls: Request[] = [];
+  const otherCalls: OtherCall[] = [];
   const calls: Call[] = [];
   const commands: (ListedCommand & { args?: unknown })[] = [];
   const faults: Record<Route, Array<Fault | { landThenFail: Fault }>> = { create: [], list: [], devices: [] };
@@ -124,7 +133,9 @@ export function mockDexApi(
     const url = new URL(request.url);
     const other = others[`${request.method} ${url.origin}${url.pathname}`];
     if (other) {
-      otherCalls.push(request);
+      // Read here, in the context that made the request: a test cannot read a body a Durable Object made.
+      const body = await request.text();
+      otherCalls.push({ method: request.method, url: request.url, headers: request.headers, text: async () => body, json: async () => JSON.parse(body) });
       return other();
     }
     const kind = route(request.method, url);

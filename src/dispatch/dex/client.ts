@@ -158,6 +158,35 @@ export class DexClient {
     return withResultInfo({ devices: body.result?.devices ?? [] }, body.result_info);
   }
 
+  /**
+   * `GET /accounts/{id}/dex/commands/{command_id}/downloads/{filename}`: a finished
+   * command's file, streamed as it arrives. The timeout covers the wait for the answer, not
+   * the transfer of a 50 MB capture.
+   */
+  async download(commandId: string, filename: string): Promise<Response> {
+    const wait = (await this.#gate?.take(1)) ?? 0;
+    if (wait > 0) {
+      throw new DexApiError("rate-limited", `DEX API calls are held for ${wait} s to stay within the API's rate limit`, { retryAfterSeconds: wait });
+    }
+    const url = `${this.#commandsUrl}/${encodeURIComponent(commandId)}/downloads/${encodeURIComponent(filename)}`;
+    const answered = new AbortController();
+    const timer = setTimeout(() => answered.abort(), this.#timeoutMs);
+    try {
+      const res = await fetch(url, { headers: { authorization: `Bearer ${this.#token}` }, signal: answered.signal });
+      if (!res.ok) {
+        const error = await errorFromResponse(res, this.#now());
+        if (error.status === 429) await this.#gate?.lockOut(error.retryAfterSeconds ?? RATE_LIMIT_LOCKOUT_SECONDS);
+        throw error.withoutSecret(this.#token);
+      }
+      return res;
+    } catch (e) {
+      if (isDexApiError(e)) throw e;
+      throw new DexApiError("ambiguous", answered.signal.aborted ? `DEX API did not answer within ${this.#timeoutMs} ms` : `DEX API unreachable: ${describe(e)}`, { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Sends one request and returns its parsed, successful envelope, or throws a DexApiError. */
   async #call<T extends z.ZodType<Envelope>>(
     schema: T,

@@ -3,7 +3,7 @@ import { readSecret } from "../../config/secrets";
 import { logProblem } from "../../record/log";
 import type { AlertTarget, NormalizedAlert } from "../alert";
 
-/** PagerDuty's REST API. */
+/** PagerDuty's REST API, unless `PAGERDUTY_API_BASE` names another (a local stand-in). */
 export const PAGERDUTY_API_BASE = "https://api.pagerduty.com";
 
 /** The lookup runs in the queue consumer; past this, the alert goes on without it. */
@@ -36,10 +36,11 @@ const IncidentAlerts = z.object({
 export function pagerDutyEnricher(env: Env): ((alert: NormalizedAlert) => Promise<AlertTarget | undefined>) | undefined {
   const token = readSecret(env, TOKEN_NAME);
   if (!token) return undefined;
+  const apiBase = (env.PAGERDUTY_API_BASE?.trim() || PAGERDUTY_API_BASE).replace(/\/+$/, "");
   return async function enrichFromPagerDuty(alert) {
     const incidentId = alert.source === "pagerduty" ? alert.refs?.incident_id : undefined;
     if (!incidentId) return undefined;
-    const outcome = await fetchFirstAlert(incidentId, token);
+    const outcome = await fetchFirstAlert(apiBase, incidentId, token);
     if ("failed" in outcome) {
       logProblem("pagerduty-enrich-failed", { incident_id: incidentId, status: outcome.failed });
       return undefined;
@@ -51,10 +52,10 @@ export function pagerDutyEnricher(env: Env): ((alert: NormalizedAlert) => Promis
 type Outcome = { body: z.infer<typeof AlertBody> | null | undefined } | { failed: number | string };
 
 /** The body of the incident's first alert, or why it could not be read (an HTTP status, or a word). */
-async function fetchFirstAlert(incidentId: string, token: string): Promise<Outcome> {
+async function fetchFirstAlert(apiBase: string, incidentId: string, token: string): Promise<Outcome> {
   let response: Response;
   try {
-    response = await fetch(`${PAGERDUTY_API_BASE}/incidents/${encodeURIComponent(incidentId)}/alerts?limit=1`, {
+    response = await fetch(`${apiBase}/incidents/${encodeURIComponent(incidentId)}/alerts?limit=1`, {
       headers: { Authorization: `Token token=${token}`, Accept: "application/json" },
       signal: AbortSignal.timeout(ENRICH_TIMEOUT_MS),
     });

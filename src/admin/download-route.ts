@@ -1,0 +1,62 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { loadDexSettings } from "../config/settings";
+import { DexClient } from "../dispatch/dex/client";
+import { isDexApiError } from "../dispatch/dex/errors";
+import { commandLedger, ledgerGate } from "../ledger/ledger-stub";
+import { logProblem } from "../record/log";
+import { misconfigured, notFound } from "../receive/errors";
+import { verifyBearer } from "../sources/bearer";
+
+/** DEX command ids are UUIDs; nothing else is looked up. */
+const COMMAND_ID = /^[0-9a-fA-F-]{8,64}$/;
+
+/**
+ * `GET /v1/commands/{command_id}/download`: the file a finished command left (a pcap, a
+ * warp-diag), streamed from the DEX downloads endpoint with the relay's token. Operators
+ * only: packet captures hold private traffic, so nothing here is cached, logged or public.
+ */
+export const downloadRoute = new Hono<{ Bindings: Env }>().get("/v1/commands/:id/download", async (c) => {
+  await verifyBearer(c.req.raw.headers, c.env, "ADMIN_TOKEN", "the admin API is disabled");
+  const commandId = c.req.param("id");
+  const settings = loadDexSettings(c.env);
+  if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
+  const ledger = commandLedger(c.env, settings.settings.accountId);
+  const file = COMMAND_ID.test(commandId) ? await ledger.fileOf(commandId) : undefined;
+  if (!file) throw notFound("no file for this command: it is not one the relay created, or it has not finished");
+
+  const { dexApiBase, accountId, dexApiToken } = settings.settings;
+  const api = new DexClient({ baseUrl: dexApiBase, accountId, token: dexApiToken, gate: ledgerGate(ledger) });
+  let upstream: Response;
+  try {
+    upstream = await api.download(commandId, file.filename);
+  } catch (error) {
+    if (!isDexApiError(error)) throw error;
+    logProblem("download-failed", { command_id: commandId, status: error.status, error: error.message });
+    if (error.kind === "rate-limited") {
+      throw new HTTPException(503, { message: "the DEX API is rate limiting the relay; retry later", res: retryAfter(error.retryAfterSeconds) });
+    }
+    throw new HTTPException(502, { message: "the DEX API did not give the file; retry later" });
+  }
+  return new Response(upstream.body, {
+    headers: {
+      "content-type": upstream.headers.get("content-type") ?? "application/zip",
+      "content-disposition": upstream.headers.get("content-disposition") ?? `attachment; filename="${safeName(file.filename)}"`,
+      "cache-control": "private, no-store",
+      "x-content-type-options": "nosniff",
+      ...(upstream.headers.get("content-length") ? { "content-length": upstream.headers.get("content-length")! } : {}),
+    },
+  });
+});
+
+/** A file name safe inside a quoted header value. */
+function safeName(name: string): string {
+  return name.replace(/[^\w.-]/g, "_").slice(0, 200) || "artifact.zip";
+}
+
+function retryAfter(seconds: number | undefined): Response {
+  return Response.json(
+    { error: "the DEX API is rate limiting the relay; retry later" },
+    { status: 503, headers: seconds ? { "retry-after": String(seconds) } : {} },
+  );
+}

@@ -1,0 +1,76 @@
+import { readSecret } from "../config/secrets";
+
+/** Where the relay reports what it started and how it ended. */
+export const CHANNELS = ["incident", "slack", "webhook"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const DEFAULT_PAGERDUTY_API_BASE = "https://api.pagerduty.com";
+
+/** The settings of each channel that is on; a channel whose settings are unset is off. */
+export interface ChannelSettings {
+  incident?: { apiBase: string; token: string; from: string };
+  slack?: { url: string };
+  webhook?: { url: string; key: Uint8Array };
+  /** The relay's public base URL, for download links; no link without it. */
+  publicUrl?: string;
+}
+
+export interface ChannelsResult {
+  settings: ChannelSettings;
+  /** Each channel that is off, and why: said once at start, and by the health check. */
+  off: Array<{ channel: Channel; reason: string }>;
+}
+
+/**
+ * Reads the channels' settings. Nothing here fails the relay: a channel that is not fully
+ * configured is off, and a result webhook whose secret is not a valid `whsec_` key is off
+ * rather than sent unsigned.
+ */
+export function readChannels(env: Env): ChannelsResult {
+  const settings: ChannelsResult["settings"] = {};
+  const off: ChannelsResult["off"] = [];
+  const token = readSecret(env, "PAGERDUTY_API_TOKEN");
+  const from = env.PAGERDUTY_FROM_EMAIL?.trim();
+  if (token && from) {
+    settings.incident = { apiBase: trimSlash(httpUrl(env.PAGERDUTY_API_BASE) ?? DEFAULT_PAGERDUTY_API_BASE), token, from };
+  } else {
+    off.push({ channel: "incident", reason: token ? "PAGERDUTY_FROM_EMAIL is not set" : "PAGERDUTY_API_TOKEN is not set" });
+  }
+  const slack = httpUrl(readSecret(env, "SLACK_WEBHOOK_URL"));
+  if (slack) settings.slack = { url: slack };
+  else off.push({ channel: "slack", reason: "SLACK_WEBHOOK_URL is not set to an http(s) URL" });
+  const webhookUrl = httpUrl(env.RESULT_WEBHOOK_URL);
+  const key = webhookKey(readSecret(env, "RESULT_WEBHOOK_SECRET"));
+  if (webhookUrl && key) settings.webhook = { url: webhookUrl, key };
+  else off.push({ channel: "webhook", reason: webhookUrl ? "RESULT_WEBHOOK_SECRET is not a whsec_ secret" : "RESULT_WEBHOOK_URL is not set" });
+  const publicUrl = httpUrl(env.RELAY_PUBLIC_URL);
+  if (publicUrl) settings.publicUrl = trimSlash(publicUrl);
+  return { settings, off };
+}
+
+/** `whsec_` followed by base64: the Standard Webhooks form of a signing key. */
+function webhookKey(secret: string | undefined): Uint8Array | undefined {
+  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret ?? "");
+  if (!match) return undefined;
+  try {
+    const key = Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0));
+    return key.length >= 16 ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function httpUrl(value: string | undefined): string | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:" ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
