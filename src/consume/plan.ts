@@ -4,7 +4,7 @@ import type { BudgetState } from "../claim/rate-budget";
 import type { CompiledRule } from "../config/load-rules";
 import { isDexApiError } from "../dispatch/dex/errors";
 import type { CommandInput } from "../dispatch/dex/schemas";
-import { matchRules } from "../match/match-rules";
+import { matchRules, trustedAlertFields } from "../match/match-rules";
 import type { Decision } from "../record/decision";
 import type { DeviceDirectory } from "../resolve/device-directory";
 import { resolveTarget, type ResolvedDevice } from "../resolve/resolve-target";
@@ -81,7 +81,8 @@ export async function planDeliveries(deliveries: readonly DeliveryMessage[], ctx
       continue;
     }
     seenKeys.add(candidate.key);
-    if (candidate.cooldownKey) {
+    // A command an earlier attempt claimed is reconciled, not cooled down by its own cooldown.
+    if (candidate.cooldownKey && !known.claims.has(candidate.key)) {
       const cooling = known.cooldowns.get(candidate.cooldownKey);
       if (cooling || seenCooldowns.has(candidate.cooldownKey)) {
         decide(
@@ -158,8 +159,8 @@ async function candidatesFor(
     const ruleDecision = { rule: rule.name, type: rule.command.type, args: rule.command.args };
     let resolution;
     try {
-      const target = hasTarget(matched) ? matched : { ...matched, ...(await ctx.enrich?.(alert)) };
-      resolution = await resolveTarget(target, ctx.directory);
+      const target = hasTarget(matched) ? matched : { ...matched, ...trustedAlertFields(rule, alert.source, (await ctx.enrich?.(alert)) ?? {}) };
+      resolution = await resolveTarget(target, ctx.directory, rule);
     } catch (error) {
       if (!isDexApiError(error) || error.kind === "rejected") throw error;
       const delay = error.kind === "rate-limited" ? (error.retryAfterSeconds ?? 300) : LOOKUP_RETRY_SECONDS;

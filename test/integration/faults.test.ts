@@ -3,7 +3,10 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/consume/queue-consumer";
-import { apiError, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
+import { apiError, enrol, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
+
+/** A device the DEX API lists as connected, for the alert about it. */
+const enrolled = (deviceId: string, email: string) => (enrol(deviceId, email), deviceId);
 import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
 
 /** Alerts whose device is given outright, so only create (and reconcile) calls reach the API. */
@@ -14,7 +17,7 @@ async function queueAlerts(count: number, prefix: string) {
       id: `${prefix}-${i}`,
       title: "Disk latency",
       severity: "critical",
-      device_id: `device-${prefix}-${i}`,
+      device_id: enrolled(`device-${prefix}-${i}`, `user${i}@example.com`),
       user_email: `user${i}@example.com`,
     });
     expect(status).toBe(202);
@@ -180,9 +183,10 @@ describe("a 429 while checking an uncertain create", () => {
     expect(api.callsTo("create")).toHaveLength(1);
     expect(await env.RELAY_KV.get("budget:lockout")).not.toBeNull();
 
-    // While locked out, nothing at all is sent.
+    // While locked out, nothing at all is sent: the calls are the first attempt's two
+    // device lookups, its create and its check.
     await runConsumer(messages, 2);
-    expect(api.calls).toHaveLength(2);
+    expect(api.calls).toHaveLength(4);
 
     await env.RELAY_KV.delete("budget:lockout");
     await runConsumer(messages, 3);
