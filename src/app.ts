@@ -4,8 +4,13 @@ import { logProblem } from "./record/log";
 import { deliveriesRoute } from "./admin/deliveries-route";
 import { downloadRoute } from "./admin/download-route";
 import { alertsRoute } from "./receive/alerts-route";
+import { UNAUTHORIZED } from "./receive/errors";
 
-/** The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`. */
+/**
+ * The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`, except an
+ * authentication refusal: every 401 says only `unauthorized`, so that a caller without
+ * credentials learns nothing (not even which sources are enabled); the reason is logged.
+ */
 export const app = new Hono<{ Bindings: Env }>()
   .route("/", alertsRoute)
   .route("/", deliveriesRoute)
@@ -13,6 +18,10 @@ export const app = new Hono<{ Bindings: Env }>()
   .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}" }))
   .notFound((c) => c.json({ error: "not found" }, 404))
   .onError((error, c) => {
+    if (error instanceof HTTPException && error.status === 401) {
+      logProblem("unauthorized", { path: c.req.path, reason: error.message });
+      return c.json({ error: UNAUTHORIZED }, 401);
+    }
     if (error instanceof HTTPException) return error.res ?? c.json({ error: error.message }, error.status);
     logProblem("unhandled-error", { path: c.req.path, error: error.message });
     return c.json({ error: "internal error; retry later" }, 500);

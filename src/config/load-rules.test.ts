@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import devVarsExample from "../../.dev.vars.example?raw";
+import { SOURCE_NAMES } from "../sources/registry";
 import { loadRules } from "./load-rules";
 
 const SOURCES = ["pagerduty", "zapier"];
@@ -39,14 +40,14 @@ describe("loadRules", () => {
   });
 
   it("loads the rules shipped in wrangler.toml", () => {
-    const result = loadRules(env.RULES, SOURCES);
+    const result = loadRules(env.RULES, SOURCE_NAMES);
     expect(result).toMatchObject({ ok: true });
   });
 
   it("loads the rules .dev.vars.example gives `npm start`, which are wrangler.toml's", () => {
     const line = devVarsExample.split("\n").find((l) => l.startsWith("RULES="));
     const raw = line?.slice("RULES=".length).replace(/^'|'$/g, "");
-    const result = loadRules(raw, SOURCES);
+    const result = loadRules(raw, SOURCE_NAMES);
     expect(result).toMatchObject({ ok: true });
     expect(JSON.parse(raw ?? "")).toEqual(env.RULES);
   });

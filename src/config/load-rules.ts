@@ -1,6 +1,6 @@
 import { formatIssues } from "../schema-issues";
 import { compilePattern, isSlashedPattern } from "./pattern";
-import { RulesSchema, type Rule } from "./rules-schema";
+import { ANY_SOURCE, RulesSchema, type Rule } from "./rules-schema";
 
 /** A rule with its patterns compiled once, when the configuration is loaded. */
 export interface CompiledRule extends Rule {
@@ -37,8 +37,8 @@ export function loadRules(raw: unknown, knownSources: readonly string[]): RulesR
 }
 
 /**
- * A label condition named `__proto__` would be dropped on parsing (it is no ordinary key),
- * leaving a rule that matches more than it says: refuse it by name instead.
+ * A label condition or a trust entry named `__proto__` would be dropped on parsing (it is no
+ * ordinary key), leaving a rule that says something else than it reads: refuse it by name.
  */
 function forbiddenLabel(value: unknown): string | undefined {
   if (!Array.isArray(value)) return undefined;
@@ -46,6 +46,10 @@ function forbiddenLabel(value: unknown): string | undefined {
     const labels: unknown = rule?.match?.labels;
     if (labels && typeof labels === "object" && Object.hasOwn(labels, "__proto__")) {
       return `RULES[${index}].match.labels.__proto__: a label named __proto__ is not allowed`;
+    }
+    const trust: unknown = rule?.trust;
+    if (trust && typeof trust === "object" && Object.hasOwn(trust, "__proto__")) {
+      return `RULES[${index}].trust.__proto__: __proto__ is not a source`;
     }
   }
   return undefined;
@@ -58,6 +62,11 @@ function unknownSources(rules: Rule[], knownSources: readonly string[]): string 
       if (!knownSources.includes(source)) {
         const path = Array.isArray(rule.match.source) ? `.source[${i}]` : ".source";
         return `RULES[${index}].match${path}: unknown source "${source}" (known: ${knownSources.join(", ")})`;
+      }
+    }
+    for (const source of Object.keys(rule.trust ?? {})) {
+      if (source !== ANY_SOURCE && !knownSources.includes(source)) {
+        return `RULES[${index}].trust.${source}: unknown source (known: ${knownSources.join(", ")}, or "${ANY_SOURCE}" for the others)`;
       }
     }
   }

@@ -1,3 +1,5 @@
+import { backtrackingRisk } from "./backtracking";
+
 /**
  * Patterns in rules are written either as a bare regular expression (`packet loss`) or,
  * to pass flags, as `/packet loss/i`.
@@ -16,14 +18,19 @@ export function isSlashedPattern(value: string): boolean {
   return SLASHED.test(value);
 }
 
-/** The error a pattern would throw, or undefined when it compiles. */
+/**
+ * What is wrong with a pattern, or undefined when it compiles and passes the backtracking
+ * check: a rule must not be able to pin the consumer on a crafted title.
+ */
 export function patternError(source: string): string | undefined {
+  let compiled: RegExp;
   try {
-    compilePattern(source);
-    return undefined;
+    compiled = compilePattern(source);
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return `invalid regular expression: ${e instanceof Error ? e.message : String(e)}`;
   }
+  const risk = backtrackingRisk(compiled.source, compiled.flags);
+  return risk ? `pattern may backtrack catastrophically: ${risk}` : undefined;
 }
 
 /** Named capture groups a pattern declares, in order. */

@@ -6,10 +6,21 @@ import { isSlashedPattern, namedGroups, patternError } from "./pattern";
 
 /** The most devices one rule may target for one alert, whatever `max_devices` says. */
 export const MAX_DEVICES_PER_ALERT = 10;
+/**
+ * A rule that says nothing sends its command to a device at most once in this many minutes,
+ * however many alerts (or variants of one alert) name it. `cooldown_minutes = 0` turns it off.
+ */
+export const DEFAULT_COOLDOWN_MINUTES = 30;
+
+/** `user_email` trusts the alert's own field; `title.user_email` a named group in a title. */
+export const TRUST_ENTRIES = [...TARGET_FIELDS, ...TARGET_FIELDS.map((field) => `title.${field}` as const)] as const;
+export type TrustEntry = (typeof TRUST_ENTRIES)[number];
+/** The key of `trust` that stands for every source the rule does not list. */
+export const ANY_SOURCE = "*";
 
 const RulePattern = z.string().min(1).superRefine((source, ctx) => {
   const error = patternError(source);
-  if (error) ctx.addIssue({ code: "custom", message: `invalid regular expression: ${error}` });
+  if (error) ctx.addIssue({ code: "custom", message: error });
 });
 
 const TitlePattern = RulePattern.superRefine((source, ctx) => {
@@ -27,7 +38,7 @@ const TitlePattern = RulePattern.superRefine((source, ctx) => {
 const LabelValue = z.string().superRefine((value, ctx) => {
   if (!isSlashedPattern(value)) return;
   const error = patternError(value);
-  if (error) ctx.addIssue({ code: "custom", message: `invalid regular expression: ${error}` });
+  if (error) ctx.addIssue({ code: "custom", message: error });
 });
 
 export const RuleMatchSchema = z
@@ -67,10 +78,22 @@ export const RuleSchema = z.strictObject({
   cooldown_minutes: z
     .number()
     .int()
-    .min(1)
+    .min(0)
     .max(10080)
+    .default(DEFAULT_COOLDOWN_MINUTES)
+    .describe(`No second command of this type on the same device within this many minutes; default ${DEFAULT_COOLDOWN_MINUTES}, 0 for none.`),
+  hostname_match: z
+    .enum(["exact", "short-name"])
+    .default("exact")
+    .describe(
+      "How a host name from the alert is compared with device names: exact (case-insensitive, the default), or short-name, where only the first label counts (build-07.corp.example.com = BUILD-07).",
+    ),
+  trust: z
+    .record(z.string().min(1), z.array(z.enum(TRUST_ENTRIES)))
     .optional()
-    .describe("No second command of this type on the same device within this many minutes."),
+    .describe(
+      'Which target fields the rule takes from which source: { zapier = ["user_email"], pagerduty = ["title.user_email"], "*" = [...] }. A plain field comes from the alert itself, title.<field> from a named group in this rule\'s title (or, for a rule without one, in the titles of the other rules that match). A source not listed (and no "*") names no target. Without trust: every field of the alert, and this rule\'s own title groups.',
+    ),
   max_devices: z
     .number()
     .int()

@@ -4,7 +4,7 @@ import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
 
 export const DEFAULT_DEX_API_BASE = "https://api.cloudflare.com/client/v4";
-export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 24;
+export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 48;
 export const DEFAULT_MAX_COMMANDS_PER_MINUTE = 30;
 
 /** What the command ledger needs: how to reach the DEX API and the limits on what it sends. */

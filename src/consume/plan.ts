@@ -1,7 +1,7 @@
 import type { CompiledRule } from "../config/load-rules";
 import { isDexApiError } from "../dispatch/dex/errors";
 import type { CommandInput } from "../dispatch/dex/schemas";
-import { matchRules, type RuleMatch } from "../match/match-rules";
+import { matchRules, trustedAlertFields, type RuleMatch } from "../match/match-rules";
 import type { Decision } from "../record/decision";
 import { logProblem } from "../record/log";
 import type { DeviceDirectory } from "../resolve/device-directory";
@@ -74,8 +74,9 @@ async function planAlert(delivery: Delivery, index: number, alert: NormalizedAle
     const about = { rule: rule.name, type: rule.command.type, args: rule.command.args };
     let resolution;
     try {
-      const full = hasTarget(target) ? target : { ...target, ...(await ctx.enrich?.(alert)) };
-      resolution = await resolveTarget(full, ctx.directory);
+      // What the source says beyond the alert counts only as far as the rule trusts that source.
+      const full = hasTarget(target) ? target : { ...target, ...trustedAlertFields(rule, alert.source, (await ctx.enrich?.(alert)) ?? {}) };
+      resolution = await resolveTarget(full, ctx.directory, rule);
     } catch (error) {
       if (error instanceof LookupLimitReached) {
         decide({ ...about, outcome: "capped", reason: error.message });

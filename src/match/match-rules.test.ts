@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadRules } from "../config/load-rules";
 import type { NormalizedAlert } from "../sources/alert";
-import { matchRules } from "./match-rules";
+import { matchRules, MAX_MATCH_TEXT_LENGTH } from "./match-rules";
 
 function rules(raw: unknown[]) {
   const result = loadRules(raw, ["pagerduty", "zapier"]);
@@ -71,26 +71,47 @@ describe("matchRules", () => {
   });
 });
 
-describe("matchRules, target shared across rules", () => {
-  it("gives a rule without a title pattern the target another matching rule found in the title", () => {
-    const matched = matchRules(alert, rules([
-      { name: "pcap", match: { title: "for (?<user_email>\\S+@\\S+)" }, command: { type: "pcap" } },
-      { name: "diag", match: { severity: ["critical"] }, command },
-    ]));
+describe("matchRules, what a rule trusts", () => {
+  const pcapByTitle = { name: "pcap", match: { title: "for (?<user_email>\\S+@\\S+)" }, command: { type: "pcap" } };
+
+  it("does not give a rule without a title pattern what another rule found in the title, unless its trust says so", () => {
+    const matched = matchRules(alert, rules([pcapByTitle, { name: "diag", match: { severity: ["critical"] }, command }]));
     expect(matched.map((m) => [m.rule.name, m.target.user_email])).toEqual([
       ["pcap", "jane.doe@example.com"],
-      ["diag", "jane.doe@example.com"],
+      ["diag", undefined],
     ]);
+    const trusting = matchRules(alert, rules([
+      pcapByTitle,
+      { name: "diag", match: { severity: ["critical"] }, trust: { pagerduty: ["title.user_email"] }, command },
+    ]));
+    expect(trusting.map((m) => m.target.user_email)).toEqual(["jane.doe@example.com", "jane.doe@example.com"]);
   });
 
-  it("keeps each rule's own groups first when two rules read different things", () => {
+  it("keeps to each rule's own title groups when two rules read different things", () => {
     const matched = matchRules(alert, rules([
       { name: "host", match: { title: "on (?<hostname>[\\w-]+)" }, command },
       { name: "user", match: { title: "for (?<user_email>\\S+@\\S+)" }, command },
     ]));
-    expect(matched.map((m) => m.target)).toEqual([
-      { hostname: "JANE-MBP", user_email: "jane.doe@example.com" },
-      { user_email: "jane.doe@example.com", hostname: "JANE-MBP" },
-    ]);
+    expect(matched.map((m) => m.target)).toEqual([{ hostname: "JANE-MBP" }, { user_email: "jane.doe@example.com" }]);
+  });
+
+  it("takes only the fields its trust lists for the alert's source: a title naming someone is no target where titles are not trusted", () => {
+    const zapierAlert: NormalizedAlert = { ...alert, source: "zapier", target: { hostname: "SAM-XPS13", device_id: "d-sam" } };
+    const set = rules([{ ...pcapByTitle, trust: { pagerduty: ["title.user_email"], zapier: ["hostname"] } }]);
+    expect(matchRules(zapierAlert, set)[0]?.target).toEqual({ hostname: "SAM-XPS13" });
+    expect(matchRules(alert, set)[0]?.target).toEqual({ user_email: "jane.doe@example.com" });
+    const nothingFromZapier = rules([{ ...pcapByTitle, trust: { pagerduty: ["title.user_email"] } }]);
+    expect(matchRules(zapierAlert, nothingFromZapier)[0]?.target).toEqual({});
+  });
+
+  it("uses \"*\" for the sources trust does not name", () => {
+    const set = rules([{ name: "a", trust: { "*": ["user_email"] }, command }]);
+    expect(matchRules({ ...alert, source: "zapier", target: { user_email: "a@b.c", device_id: "d-1" } }, set)[0]?.target).toEqual({ user_email: "a@b.c" });
+  });
+
+  it("matches a pattern against at most MAX_MATCH_TEXT_LENGTH characters of the title", () => {
+    const set = rules([{ name: "tail", match: { title: "needle$" }, command }]);
+    expect(matchRules({ ...alert, title: `${"x".repeat(MAX_MATCH_TEXT_LENGTH - 6)}needle` }, set)).toHaveLength(1);
+    expect(matchRules({ ...alert, title: `${"x".repeat(MAX_MATCH_TEXT_LENGTH)}needle` }, set)).toHaveLength(0);
   });
 });

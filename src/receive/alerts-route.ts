@@ -5,6 +5,7 @@ import type { DeliveryMessage } from "../consume/delivery-message";
 import { logProblem } from "../record/log";
 import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
 import { dryRun } from "./dry-run";
+import { verifyOperator } from "./operator";
 import { enqueueParts, fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 import { misconfigured, notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "./errors";
 
@@ -38,12 +39,17 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const delivery = { bytes, body: new TextDecoder().decode(bytes), headers: c.req.raw.headers, contentType };
     await source.verify(delivery, c.env, now);
+    // What a dry run shows (devices, emails, who was online, earlier commands) is for
+    // operators: a sender's credentials alone are not enough.
+    const dryRunAsked = c.req.query("dry_run") === "true";
+    if (dryRunAsked) await verifyOperator(c.req.raw.headers, c.env);
     const loaded = loadConfig(c.env, SOURCE_NAMES);
     if (!loaded.ok) {
       logProblem("config-invalid", { error: loaded.error });
       throw misconfigured(`relay configuration is invalid: ${loaded.error}`);
     }
-    const received = await source.receive(delivery);
+    const received = await source.receive(delivery, now);
+    if (received.refused) logProblem("delivery-refused", { source: source.name, reason: received.ignored });
     if (received.alerts.length === 0) {
       return c.json({ status: "ignored", reason: received.ignored ?? "the delivery carries no alerts" }, 200);
     }
@@ -54,7 +60,7 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
       received_at: now.toISOString(),
       alerts: received.alerts,
     };
-    if (c.req.query("dry_run") === "true") {
+    if (dryRunAsked) {
       const decisions = await dryRun(c.env, loaded.config, message);
       return c.json({ status: "dry-run", alerts: received.alerts.length, decisions }, 200);
     }

@@ -11,7 +11,13 @@ function refusal(status: ContentfulStatusCode) {
 }
 
 export const badRequest = refusal(400);
+/**
+ * The message says why, for the log and for tests; callers only ever see
+ * {@link UNAUTHORIZED}, whatever the reason (see `app.onError`).
+ */
 export const unauthorized = refusal(401);
+/** The whole body of every 401, so that a refusal tells an unauthenticated caller nothing. */
+export const UNAUTHORIZED = "unauthorized";
 export const notFound = refusal(404);
 export const payloadTooLarge = refusal(413);
 export const unsupportedMediaType = refusal(415);

@@ -14,6 +14,7 @@ export const OUTCOMES = [
   "not-firing",
   "device-not-found",
   "device-ineligible",
+  "device-ambiguous",
   "failed",
   "retrying",
   "waiting",

@@ -9,6 +9,9 @@ const devices: Device[] = [
   { deviceId: "d-old", deviceName: "OLD-PC", personEmail: "old@example.com", eligible: false, ineligibleReason: "WARP client too old" },
   { deviceId: "d-kiosk", deviceName: "LOBBY-KIOSK-01", personEmail: "amy@example.com", registrationId: "r-amy", eligible: true, timestamp: "2026-11-25T10:00:00Z" },
   { deviceId: "d-kiosk", deviceName: "LOBBY-KIOSK-01", personEmail: "bo@example.com", registrationId: "r-bo", eligible: true, timestamp: "2026-11-25T11:00:00Z" },
+  { deviceId: "d-build", deviceName: "BUILD-LINUX-07", personEmail: "ci@example.com", registrationId: "r-build", eligible: true },
+  { deviceId: "d-mbp-1", deviceName: "MacBook-Pro", personEmail: "ann@example.com", eligible: true },
+  { deviceId: "d-mbp-2", deviceName: "MacBook-Pro", personEmail: "ben@example.com", eligible: true },
 ];
 
 /** Searches like the API: a case-insensitive substring of the name or the email. */
@@ -26,11 +29,45 @@ function directory(): DeviceDirectory & { terms: string[] } {
 }
 
 describe("resolveTarget", () => {
-  it("uses device_id with user_email as given, without a lookup", async () => {
+  it("looks up device_id with user_email too, and takes it only when the API lists that device for that user", async () => {
     const dir = directory();
-    const result = await resolveTarget({ device_id: "d-x", user_email: "x@example.com", registration_id: "r-x" }, dir);
-    expect(result.devices).toEqual([{ device_id: "d-x", user_email: "x@example.com", registration_id: "r-x" }]);
-    expect(dir.terms).toEqual([]);
+    const result = await resolveTarget({ device_id: "d-jane", user_email: "jane.doe@example.com" }, dir);
+    expect(result.devices).toEqual([{ device_id: "d-jane", user_email: "jane.doe@example.com", registration_id: "r-jane", name: "JANE-MBP" }]);
+    expect(dir.terms).toEqual(["jane.doe@example.com"]);
+    // Someone else's email with Jane's device, or a device nobody lists: nothing.
+    for (const target of [
+      { device_id: "d-jane", user_email: "attacker@evil.example" },
+      { device_id: "d-jane", user_email: "sam@example.com" },
+      { device_id: "d-x", user_email: "jane.doe@example.com" },
+    ]) {
+      expect(await resolveTarget(target, directory())).toMatchObject({ devices: [], skipped: [{ reason: "device-not-found" }] });
+    }
+  });
+
+  it("refuses a registration that does not belong to the named user", async () => {
+    const result = await resolveTarget({ device_id: "d-kiosk", user_email: "amy@example.com", registration_id: "r-bo" }, directory());
+    expect(result).toMatchObject({ devices: [], skipped: [{ reason: "device-not-found" }] });
+    const own = await resolveTarget({ device_id: "d-kiosk", user_email: "amy@example.com", registration_id: "r-amy" }, directory());
+    expect(own.devices).toEqual([{ device_id: "d-kiosk", user_email: "amy@example.com", registration_id: "r-amy", name: "LOBBY-KIOSK-01" }]);
+  });
+
+  it("reports an ineligible device named directly as device-ineligible", async () => {
+    const result = await resolveTarget({ device_id: "d-old", user_email: "old@example.com" }, directory());
+    expect(result).toEqual({ devices: [], skipped: [{ reason: "device-ineligible", device_id: "d-old", detail: "WARP client too old" }] });
+  });
+
+  it("matches host names exactly (case aside) unless the rule says short-name", async () => {
+    const server = { hostname: "build-linux-07.prod.internal" };
+    expect(await resolveTarget(server, directory())).toMatchObject({ devices: [], skipped: [{ reason: "device-not-found" }] });
+    expect((await resolveTarget({ hostname: "build-linux-07" }, directory())).devices.map((d) => d.device_id)).toEqual(["d-build"]);
+    const short = await resolveTarget(server, directory(), { hostname_match: "short-name" });
+    expect(short.devices.map((d) => d.device_id)).toEqual(["d-build"]);
+  });
+
+  it("refuses a host name that names more than one device, rather than fanning out", async () => {
+    const result = await resolveTarget({ hostname: "MacBook-Pro" }, directory());
+    expect(result.devices).toEqual([]);
+    expect(result.skipped).toEqual([{ reason: "device-ambiguous", detail: expect.stringMatching(/^host name MacBook-Pro matches 2 devices/) }]);
   });
 
   it("finds every eligible device of a user by email", async () => {
@@ -40,14 +77,14 @@ describe("resolveTarget", () => {
   });
 
   it("narrows by host name when both email and host are known", async () => {
-    const result = await resolveTarget({ user_email: "jane.doe@example.com", hostname: "jane-mbp.corp.example.com" }, directory());
+    const result = await resolveTarget({ user_email: "jane.doe@example.com", hostname: "jane-mbp" }, directory());
     expect(result.devices.map((d) => d.device_id)).toEqual(["d-jane"]);
   });
 
-  it("searches by the short host name", async () => {
+  it("searches by the short host name when the rule says short-name", async () => {
     const dir = directory();
-    const result = await resolveTarget({ hostname: "JANE-MBP.corp.example.com" }, dir);
-    expect(dir.terms).toEqual(["JANE-MBP"]);
+    const result = await resolveTarget({ hostname: "JANE-MBP.corp.example.com" }, dir, { hostname_match: "short-name" });
+    expect(dir.terms).toEqual(["jane-mbp"]);
     expect(result.devices.map((d) => d.device_id)).toEqual(["d-jane"]);
   });
 
@@ -74,6 +111,7 @@ describe("resolveTarget", () => {
     });
     expect((await resolveTarget({}, directory())).skipped[0]?.reason).toBe("device-not-found");
     expect((await resolveTarget({ device_id: "d-x" }, directory())).skipped[0]?.detail).toMatch(/without user_email or hostname/);
+    expect((await resolveTarget({ registration_id: "r-amy" }, directory())).skipped[0]?.detail).toMatch(/without user_email or hostname/);
   });
 
   it("does not take a substring match for the user", async () => {

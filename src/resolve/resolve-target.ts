@@ -12,7 +12,7 @@ export interface ResolvedDevice {
 
 /** Why a target did not become a device. */
 export interface SkippedTarget {
-  reason: "device-not-found" | "device-ineligible";
+  reason: "device-not-found" | "device-ineligible" | "device-ambiguous";
   detail: string;
   device_id?: string;
 }
@@ -22,41 +22,64 @@ export interface Resolution {
   skipped: SkippedTarget[];
 }
 
+/** How a host name from an alert is compared with a device's name (a rule's `hostname_match`). */
+export type HostnameMatch = "exact" | "short-name";
+
+export interface ResolveOptions {
+  /** `exact` (case-insensitive) unless the rule says `short-name`. A rule can be passed as is. */
+  hostname_match?: HostnameMatch;
+}
+
 /**
- * Turns what an alert says about its target into devices. `device_id` with `user_email`
- * is used as given; otherwise the device is looked up by email, else by host name
- * (narrowed by both when both are known). Only devices connected in the last hour and
- * eligible for remote captures come back; the others are reported with the API's reason.
+ * Turns what an alert says about its target into devices, always through the DEX devices
+ * API: nothing the sender says is used as given. The device is searched by email, else by
+ * host name (the API cannot search by id), and every field the alert gives must agree with
+ * what the API lists: the device id, the email, the registration (which must be that
+ * user's), and the host name. Only devices connected in the last hour and eligible for
+ * remote captures come back; the others are reported with the API's reason. A host name
+ * alone that names more than one device is refused, never fanned out.
  */
-export async function resolveTarget(target: AlertTarget, directory: DeviceDirectory): Promise<Resolution> {
-  if (target.device_id && target.user_email) {
-    return {
-      devices: [{ device_id: target.device_id, user_email: target.user_email, registration_id: target.registration_id }],
-      skipped: [],
-    };
-  }
-  // Search by the short host name: the API matches substrings of the device's name, which
-  // is rarely the fully qualified one.
-  const term = target.user_email ?? target.hostname?.split(".")[0];
+export async function resolveTarget(
+  target: AlertTarget,
+  directory: DeviceDirectory,
+  options: ResolveOptions = {},
+): Promise<Resolution> {
+  const hostnameMatch = options.hostname_match ?? "exact";
+  const hostname = target.hostname?.trim();
+  const term = target.user_email?.trim() || (hostname && (hostnameMatch === "short-name" ? shortName(hostname) : hostname));
   if (!term) {
     return notFound(
-      target.device_id
-        ? "the alert gives device_id without user_email or hostname; add one of them"
+      target.device_id || target.registration_id
+        ? "the alert gives a device or registration id without user_email or hostname, and the devices API searches by those only; add one of them"
         : "the alert names no device: no device_id, user_email or hostname",
     );
   }
-  const candidates = (await directory.search(term)).filter((device) => matchesTarget(device, target));
+  const candidates = (await directory.search(term)).filter((device) => matchesTarget(device, target, hostnameMatch));
   if (candidates.length === 0) {
     return notFound(`no device connected in the last hour matches ${describe(target)}`);
+  }
+  if (!target.user_email && !target.device_id) {
+    const ids = [...new Set(candidates.map((d) => d.deviceId))];
+    if (ids.length > 1) {
+      return {
+        devices: [],
+        skipped: [
+          {
+            reason: "device-ambiguous",
+            detail: `host name ${hostname} matches ${ids.length} devices (${names(candidates)}); name the device by user_email or device_id, or make the host name exact`,
+          },
+        ],
+      };
+    }
   }
   return partition(onePerDevice(candidates, target));
 }
 
-function matchesTarget(device: Device, target: AlertTarget): boolean {
+function matchesTarget(device: Device, target: AlertTarget, hostnameMatch: HostnameMatch): boolean {
   if (target.user_email && !sameText(device.personEmail, target.user_email)) return false;
-  if (target.hostname && !sameHost(device.deviceName, target.hostname)) return false;
-  if (target.device_id && device.deviceId !== target.device_id) return false;
-  if (target.registration_id && device.registrationId !== target.registration_id) return false;
+  if (target.hostname && !sameHost(device.deviceName, target.hostname, hostnameMatch)) return false;
+  if (target.device_id && device.deviceId !== target.device_id.trim()) return false;
+  if (target.registration_id && device.registrationId !== target.registration_id.trim()) return false;
   return true;
 }
 
@@ -66,7 +89,7 @@ function matchesTarget(device: Device, target: AlertTarget): boolean {
  * the most recently seen registration is the session to capture.
  */
 function onePerDevice(devices: Device[], target: AlertTarget): Device[] {
-  if (target.user_email) return devices;
+  if (target.user_email || target.registration_id) return devices;
   const latest = new Map<string, Device>();
   for (const device of devices) {
     const seen = latest.get(device.deviceId);
@@ -82,7 +105,7 @@ function partition(devices: Device[]): Resolution {
     const key = `${device.deviceId}\n${device.registrationId ?? ""}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (device.eligible === false || !device.personEmail) {
+    if (device.eligible !== true || !device.personEmail) {
       resolution.skipped.push({
         reason: "device-ineligible",
         device_id: device.deviceId,
@@ -108,11 +131,25 @@ function sameText(a: string | null | undefined, b: string): boolean {
   return !!a && a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
-/** `jane-mbp`, `JANE-MBP` and `jane-mbp.corp.example.com` name the same machine. */
-function sameHost(deviceName: string | null | undefined, hostname: string): boolean {
+function shortName(name: string): string {
+  return name.trim().toLowerCase().split(".")[0] ?? "";
+}
+
+/**
+ * `JANE-MBP` and `jane-mbp` name the same machine. Only with `short-name` does
+ * `jane-mbp.corp.example.com` too: a server `build-07.prod.internal` is not the laptop
+ * `BUILD-07` unless a rule says its alerts use that convention.
+ */
+function sameHost(deviceName: string | null | undefined, hostname: string, hostnameMatch: HostnameMatch): boolean {
   if (!deviceName) return false;
-  const short = (name: string) => name.trim().toLowerCase().split(".")[0];
-  return sameText(deviceName, hostname) || short(deviceName) === short(hostname);
+  if (sameText(deviceName, hostname)) return true;
+  return hostnameMatch === "short-name" && shortName(deviceName) === shortName(hostname);
+}
+
+/** Up to three device names, for a reason that stays short. */
+function names(devices: Device[]): string {
+  const all = [...new Set(devices.map((d) => d.deviceName ?? d.deviceId))];
+  return all.length > 3 ? `${all.slice(0, 3).join(", ")}, …` : all.join(", ");
 }
 
 function describe(target: AlertTarget): string {

@@ -19,6 +19,12 @@ export interface ReceivedAlerts {
    * acknowledgement): answered 2xx, nothing queued.
    */
   ignored?: string;
+  /**
+   * Set, with `ignored`, when an authentic delivery must not act because it is not what its
+   * sender would send now (a replay of an old event): answered 2xx like any ignored
+   * delivery, so the sender does not retry, and logged.
+   */
+  refused?: boolean;
   /** A sender-assigned id that is the same on every retry of this delivery (PagerDuty's X-Webhook-Id). */
   redeliveryKey?: string;
 }
@@ -35,6 +41,9 @@ export interface SourceAdapter {
   readonly contentTypes: readonly string[];
   /** Throws an HTTPException(401) unless the request is authentic. */
   verify(delivery: RawDelivery, env: Env, now: Date): Promise<void>;
-  /** Throws an HTTPException(400) naming the field when the body is not what the source sends. */
-  receive(delivery: RawDelivery): Promise<ReceivedAlerts>;
+  /**
+   * Throws an HTTPException(400) naming the field when the body is not what the source sends.
+   * `now` is the relay's clock, for sources whose bodies carry a signed time.
+   */
+  receive(delivery: RawDelivery, now?: Date): Promise<ReceivedAlerts>;
 }

@@ -3,6 +3,7 @@ import { badRequest } from "../receive/errors";
 import { formatIssues } from "../schema-issues";
 import type { ReceivedAlerts } from "./adapter";
 import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "./alert";
+import { normalizeId } from "./ids";
 import { AlertGroupNotification, type GroupedAlert } from "./alertmanager/schema";
 
 /**
@@ -55,7 +56,7 @@ async function toAlert(alert: GroupedAlert, commonLabels: Record<string, string>
 
   const normalized: NormalizedAlert = {
     source,
-    episode: `${source}:${await fingerprintOf(alert.fingerprint, own)}:${alert.startsAt}`,
+    episode: `${source}:${normalizeId(await fingerprintOf(alert.fingerprint, own))}:${alert.startsAt}`,
     title: titleOf(labels, annotations),
     severity: normalizeSeverity(labels.severity),
     firing: alert.status.toLowerCase() === "firing",

@@ -33,6 +33,18 @@ export const OLD_CLIENT: Device = {
   ineligibleReason: "WARP client version 2024.6.415.0 does not support remote captures",
 };
 
+/**
+ * Devices connected besides those a mock is built with, for tests that make up one device
+ * per alert: the relay looks every target up, so a device the API does not list gets no
+ * command. Emptied after each test (test/helpers/relay.ts, isolateEachTest).
+ */
+export const enrolled: Device[] = [];
+
+/** A connected, eligible device for `user_email` with id `device_id`, listed by every mock from now on. */
+export function enrol(device_id: string, user_email: string): void {
+  enrolled.push({ ...JANE, deviceId: device_id, deviceName: device_id.toUpperCase(), personEmail: user_email, registrationId: `reg-${device_id}` });
+}
+
 type Route = "create" | "list" | "devices";
 
 /** A request to one of the `others` services, its body already read. */
@@ -111,7 +123,7 @@ export function mockDexApi(
 
   function searchDevices(url: URL): Response {
     const term = (url.searchParams.get("search") ?? "").toLowerCase();
-    const found = devices.filter(
+    const found = [...devices, ...enrolled].filter(
       (d) => d.deviceName?.toLowerCase().includes(term) || d.personEmail?.toLowerCase().includes(term),
     );
     return envelope({ devices: found }, { page: 1, per_page: 50, count: found.length, total_pages: 1 });

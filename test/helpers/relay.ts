@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, vi } from "vitest";
 import type { DeliveryMessage } from "../../src/consume/delivery-message";
 import worker from "../../src/index";
+import { enrolled } from "./dex-api-mock";
 import { signPagerDuty } from "./sign";
 
 export const RELAY = "https://relay.test";
@@ -14,16 +15,45 @@ export const ZAPIER_AUTH = { authorization: "Bearer zapier-test-token" };
  */
 export async function post(path: string, init: RequestInit) {
   const queued: DeliveryMessage[] = [];
+  const refusals = watchRefusals();
   const send = vi.spyOn(env.ALERT_QUEUE, "send").mockImplementation(async (body) => {
     queued.push(body as DeliveryMessage);
     return { metadata: { metrics: { backlogCount: queued.length, backlogBytes: 0 } } } as QueueSendResponse;
   });
   try {
     const response = await exports.default.fetch(`${RELAY}${path}`, { method: "POST", ...init });
-    return { response, status: response.status, json: (await response.json()) as Record<string, any>, queued };
+    const json = (await response.json()) as Record<string, any>;
+    return { response, status: response.status, json, queued, reason: refusals.reason() };
   } finally {
     send.mockRestore();
+    refusals.stop();
   }
+}
+
+/**
+ * Watches the relay's problem log for authentication refusals. Every 401 says only
+ * `unauthorized`; the reason is logged, and this is where tests read it.
+ */
+export function watchRefusals() {
+  const reasons: string[] = [];
+  const original = console.error;
+  const watcher = (...args: unknown[]) => {
+    try {
+      const line = JSON.parse(String(args[0]));
+      if (line?.event === "unauthorized") reasons.push(String(line.reason));
+    } catch {
+      // Not one of the relay's JSON lines.
+    }
+    original.apply(console, args);
+  };
+  console.error = watcher;
+  return {
+    /** The reason of the last refusal, if there was one. */
+    reason: () => reasons.at(-1),
+    stop: () => {
+      if (console.error === watcher) console.error = original;
+    },
+  };
 }
 
 export function postZapier(body: Record<string, unknown>, headers: Record<string, string> = {}, query = "") {
@@ -80,6 +110,7 @@ export function isolateEachTest() {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
   });
   afterEach(async () => {
+    enrolled.length = 0;
     vi.restoreAllMocks();
     vi.useRealTimers();
     await reset();

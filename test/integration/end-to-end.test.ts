@@ -1,10 +1,14 @@
 import { reset } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import pagerDutyTriggered from "../../src/sources/pagerduty/fixtures/incident.triggered.json?raw";
+import triggeredFixture from "../../src/sources/pagerduty/fixtures/incident.triggered.json?raw";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { RELAY, ZAPIER_AUTH } from "../helpers/relay";
 import { signPagerDuty } from "../helpers/sign";
+import { freshPagerDuty } from "../helpers/source-fixtures";
+
+/** Dated now: the relay refuses PagerDuty events older than PagerDuty retries. */
+const pagerDutyTriggered = freshPagerDuty(triggeredFixture);
 
 /**
  * From HTTP request to outbound DEX calls through the real local Queue: the Worker's

@@ -5,9 +5,13 @@ import { app } from "../../src/app";
 import { hmacSha256Hex } from "../../src/crypto/hmac";
 import pagerDutyAcknowledged from "../../src/sources/pagerduty/fixtures/incident.acknowledged.json?raw";
 import pagerDutyPing from "../../src/sources/pagerduty/fixtures/pagey.ping.json?raw";
-import pagerDutyTriggered from "../../src/sources/pagerduty/fixtures/incident.triggered.json?raw";
+import triggeredFixture from "../../src/sources/pagerduty/fixtures/incident.triggered.json?raw";
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { post, postPagerDuty, postZapier, RELAY, ZAPIER_AUTH } from "../helpers/relay";
+import { freshPagerDuty } from "../helpers/source-fixtures";
+
+/** Dated now: the relay refuses PagerDuty events older than PagerDuty retries. */
+const pagerDutyTriggered = freshPagerDuty(triggeredFixture);
 
 /** Every outbound call fails the test: ingest itself talks to nobody (dry runs aside). */
 let dex: ReturnType<typeof mockDexApi>;
@@ -32,7 +36,7 @@ describe("POST /v1/alerts/{source}", () => {
         delivery_id: json.delivery_id,
         source: "zapier",
         received_at: expect.any(String),
-        alerts: [expect.objectContaining({ episode: "zapier:A-1", firing: true, target: { user_email: JANE.personEmail } })],
+        alerts: [expect.objectContaining({ episode: "zapier:a-1", firing: true, target: { user_email: JANE.personEmail } })],
       },
     ]);
   });
@@ -73,7 +77,8 @@ describe("POST /v1/alerts/{source}", () => {
     }
     const unsigned = await post("/v1/alerts/pagerduty", { headers: { "content-type": "application/json" }, body: pagerDutyTriggered });
     expect(unsigned.status).toBe(401);
-    expect(unsigned.json.error).toBe("missing X-PagerDuty-Signature header");
+    expect(unsigned.json).toEqual({ error: "unauthorized" });
+    expect(unsigned.reason).toBe("missing X-PagerDuty-Signature header");
   });
 
   it("verifies a signature over the bytes received, not over text decoded from them", async () => {
@@ -158,11 +163,13 @@ describe("POST /v1/alerts/{source}", () => {
 });
 
 describe("POST /v1/alerts/{source}?dry_run=true", () => {
+  const OPERATOR = { "x-relay-admin-token": "admin-test-token" };
+
   it("answers 200 with the decisions, and sends, queues and records nothing", async () => {
     dex.calls.length = 0;
     const { status, json, queued } = await postZapier(
       { id: "DRY-1", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail },
-      {},
+      OPERATOR,
       "?dry_run=true",
     );
     expect(status).toBe(200);
@@ -179,7 +186,7 @@ describe("POST /v1/alerts/{source}?dry_run=true", () => {
   });
 
   it("says why an alert would not become a command", async () => {
-    const { json } = await postZapier({ id: "DRY-2", title: "Printer jam", severity: "info" }, {}, "?dry_run=true");
+    const { json } = await postZapier({ id: "DRY-2", title: "Printer jam", severity: "info" }, OPERATOR, "?dry_run=true");
     expect(json.decisions).toEqual([expect.objectContaining({ outcome: "no-rule", reason: "no rule matches this alert" })]);
   });
 });

@@ -6,6 +6,8 @@ import { deliveryRecord, isolateEachTest, postPagerDuty, runConsumer } from "../
 /** The fixture's incident, with a title that names no one. */
 const incident = structuredClone(triggered);
 incident.event.data.title = "Corporate VPN: packet loss above 8% in Berlin office";
+// Dated now: the relay refuses PagerDuty events older than PagerDuty retries.
+incident.event.occurred_at = new Date().toISOString();
 const incidentId = incident.event.data.id;
 const ALERTS_URL = `GET https://api.pagerduty.com/incidents/${incidentId}/alerts`;
 

@@ -117,7 +117,8 @@ describe("queue consumer", () => {
     for (let i = 0; i < 5; i++) messages.push(await queueAlert({ id: `same-user-${i}`, user_email: SAM.personEmail }));
     await runConsumer(messages);
     expect(api.callsTo("devices")).toHaveLength(1);
-    expect(api.commands).toHaveLength(10);
+    // The shipped rules' cooldown lets one command of each type through per device.
+    expect(api.commands).toHaveLength(2);
   });
 
   it("records alerts that match no rule or are not firing, and creates nothing", async () => {

@@ -7,7 +7,7 @@ import type { DeliveryMessage } from "../../src/consume/delivery-message";
 import { hmacSha256Hex } from "../../src/crypto/hmac";
 import { MAX_SIGNATURES_EXAMINED } from "../../src/sources/pagerduty/signature";
 import { SOURCE_NAMES } from "../../src/sources/registry";
-import { post, RELAY } from "../helpers/relay";
+import { post, RELAY, watchRefusals } from "../helpers/relay";
 import { authOf, bindingValue } from "../helpers/source-auth";
 import { fixturesOf } from "../helpers/source-fixtures";
 
@@ -38,6 +38,7 @@ function postTo(source: string, body: string, headers: Record<string, string>) {
 /** Posts through `app.request` with some bindings changed, the queue captured. */
 async function postWithEnv(source: string, body: string, headers: Record<string, string>, bindings: Record<string, unknown>) {
   const send = vi.spyOn(env.ALERT_QUEUE, "send").mockResolvedValue({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as QueueSendResponse);
+  const refusals = watchRefusals();
   const ctx = createExecutionContext();
   const response = await app.request(
     `${RELAY}/v1/alerts/${source}`,
@@ -49,7 +50,9 @@ async function postWithEnv(source: string, body: string, headers: Record<string,
   const json = await response.json<Record<string, any>>();
   const queued = send.mock.calls.map(([message]) => message as DeliveryMessage);
   send.mockRestore();
-  return { status: response.status, json, queued };
+  refusals.stop();
+  if (response.status === 401) expect(json).toEqual({ error: "unauthorized" });
+  return { status: response.status, json, queued, reason: refusals.reason() };
 }
 
 function fixture(source: string, name?: string): string {
@@ -66,9 +69,10 @@ describe("PagerDuty signatures (X-PagerDuty-Signature)", () => {
   const postSigned = (signature: string, text = body) => postTo("pagerduty", text, { "x-pagerduty-signature": signature });
 
   async function expectRefused(signature: string, message: RegExp, text = body) {
-    const { status, json, queued } = await postSigned(signature, text);
+    const { status, json, queued, reason } = await postSigned(signature, text);
     expect(status).toBe(401);
-    expect(json.error).toMatch(message);
+    expect(reason).toMatch(message);
+    expect(json).toEqual({ error: "unauthorized" });
     expect(queued).toEqual([]);
   }
 
@@ -117,7 +121,7 @@ describe("PagerDuty signatures (X-PagerDuty-Signature)", () => {
     await expectRefused("", /^missing X-PagerDuty-Signature header$/);
     const unsigned = await postTo("pagerduty", body, {});
     expect(unsigned.status).toBe(401);
-    expect(unsigned.json.error).toBe("missing X-PagerDuty-Signature header");
+    expect(unsigned.reason).toBe("missing X-PagerDuty-Signature header");
     await expectRefused("v1=", /^X-PagerDuty-Signature has no v1 signature$/);
     await expectRefused(" , ,", /^X-PagerDuty-Signature has no v1 signature$/);
   });
@@ -186,9 +190,9 @@ describe("PagerDuty signatures (X-PagerDuty-Signature)", () => {
 
     it.each([undefined, "", "  ", ",", " , "])("refuses everything while the secret is %j, even what the old secret signed", async (value) => {
       for (const secret of [SECRET, "undefined", ","]) {
-        const { status, json, queued } = await postWithEnv("pagerduty", body, { "x-pagerduty-signature": `v1=${await sign(body, secret)}` }, { PAGERDUTY_WEBHOOK_SECRET: value });
+        const { status, json, queued, reason } = await postWithEnv("pagerduty", body, { "x-pagerduty-signature": `v1=${await sign(body, secret)}` }, { PAGERDUTY_WEBHOOK_SECRET: value });
         expect(status).toBe(401);
-        expect(json.error).toMatch(/PAGERDUTY_WEBHOOK_SECRET is not set/);
+        expect(reason).toMatch(/PAGERDUTY_WEBHOOK_SECRET is not set/);
         expect(queued).toEqual([]);
       }
     });
@@ -203,10 +207,11 @@ describe.each(SOURCE_NAMES.filter((s) => authOf(s).kind === "bearer"))("%s beare
   const token = () => bindingValue(binding);
 
   async function expectRefused(authorization: string | undefined, message: RegExp) {
-    const { status, json, queued } = await postWith(authorization);
+    const { status, json, queued, reason } = await postWith(authorization);
     expect(status, `Authorization: ${authorization}`).toBe(401);
-    expect(json.error).toMatch(message);
-    expect(json.error).not.toContain(token());
+    expect(reason).toMatch(message);
+    expect(json).toEqual({ error: "unauthorized" });
+    expect(reason).not.toContain(token());
     expect(queued).toEqual([]);
   }
 
@@ -263,9 +268,9 @@ describe.each(SOURCE_NAMES.filter((s) => authOf(s).kind === "bearer"))("%s beare
 
   it.each([undefined, "", "   "])(`refuses everything while ${binding} is %j, the old token and an empty one alike`, async (value) => {
     for (const header of [`Bearer ${token()}`, "Bearer ", "Bearer undefined", undefined]) {
-      const { status, json, queued } = await postWithEnv(source, body, header === undefined ? {} : { authorization: header }, { [binding]: value });
+      const { status, json, queued, reason } = await postWithEnv(source, body, header === undefined ? {} : { authorization: header }, { [binding]: value });
       expect(status, `Authorization: ${header}`).toBe(401);
-      expect(json.error).toMatch(new RegExp(`${binding} is not set`));
+      expect(reason).toMatch(new RegExp(`${binding} is not set`));
       expect(queued).toEqual([]);
     }
   });
@@ -325,25 +330,25 @@ describe.runIf(SOURCE_NAMES.includes("grafana"))("Grafana signatures (X-Grafana-
 
   it("refuses a stale timestamp, however well signed: a captured request cannot be replayed later", async () => {
     for (const age of [301, 3600, 86_400 * 365]) {
-      const { status, json, queued } = await postWithEnv("grafana", body, await signed(nowSeconds() - age), withTimestamps);
+      const { status, json, queued, reason } = await postWithEnv("grafana", body, await signed(nowSeconds() - age), withTimestamps);
       expect(status).toBe(401);
-      expect(json.error).toBe("timestamp is too old");
+      expect(reason).toBe("timestamp is too old");
       expect(queued).toEqual([]);
     }
   });
 
   it("refuses a timestamp from the future", async () => {
-    const { status, json } = await postWithEnv("grafana", body, await signed(nowSeconds() + 301), withTimestamps);
+    const { status, json, reason } = await postWithEnv("grafana", body, await signed(nowSeconds() + 301), withTimestamps);
     expect(status).toBe(401);
-    expect(json.error).toBe("timestamp is too new");
+    expect(reason).toBe("timestamp is too new");
   });
 
   it("refuses a replay whose timestamp was moved forward, since the signature covers it", async () => {
     const captured = await signed(nowSeconds() - 3600);
     const replay = { ...captured, [TIMESTAMP_HEADER]: String(nowSeconds()) };
-    const { status, json } = await postWithEnv("grafana", body, replay, withTimestamps);
+    const { status, json, reason } = await postWithEnv("grafana", body, replay, withTimestamps);
     expect(status).toBe(401);
-    expect(json.error).toBe("signature does not match");
+    expect(reason).toBe("signature does not match");
   });
 
   it("refuses a signature over the body alone once timestamps are configured", async () => {
@@ -353,7 +358,7 @@ describe.runIf(SOURCE_NAMES.includes("grafana"))("Grafana signatures (X-Grafana-
 
   it("refuses a missing or malformed timestamp", async () => {
     const missing = { "x-grafana-alerting-signature": await hmacSha256Hex(SECRET, body) };
-    expect(await postWithEnv("grafana", body, missing, withTimestamps)).toMatchObject({ status: 401, json: { error: `missing ${TIMESTAMP_HEADER} header` } });
+    expect(await postWithEnv("grafana", body, missing, withTimestamps)).toMatchObject({ status: 401, reason: `missing ${TIMESTAMP_HEADER} header` });
     for (const timestamp of [`${Date.now()}`, "1.5e9", "-1", "", " 1773312488", "0x6a0b"]) {
       const { status } = await postWithEnv("grafana", body, await signed(timestamp), withTimestamps);
       expect(status, JSON.stringify(timestamp)).toBe(401);
@@ -376,6 +381,6 @@ describe.runIf(SOURCE_NAMES.includes("grafana"))("Grafana signatures (X-Grafana-
     expect(await postWithEnv("grafana", body, headers, { GRAFANA_WEBHOOK_SECRET: " " })).toMatchObject({ status: 401, queued: [] });
     const none = await postWithEnv("grafana", body, headers, { GRAFANA_WEBHOOK_SECRET: undefined, GRAFANA_TOKEN: "" });
     expect(none).toMatchObject({ status: 401, queued: [] });
-    expect(none.json.error).toMatch(/GRAFANA_WEBHOOK_SECRET nor GRAFANA_TOKEN is set/);
+    expect(none.reason).toMatch(/GRAFANA_WEBHOOK_SECRET nor GRAFANA_TOKEN is set/);
   });
 });

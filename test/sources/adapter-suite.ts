@@ -79,7 +79,7 @@ export function describeSourceAdapter(spec: SourceAdapterSpec): void {
   const now = () => spec.now?.() ?? new Date();
   const all: FixtureBody[] = [...spec.firing, ...spec.notFiring];
   const deliver = (fixture: FixtureBody) => spec.deliver(fixture.body, fixture.contentType ?? JSON_TYPE);
-  const receive = async (fixture: FixtureBody) => adapter.receive(await deliver(fixture));
+  const receive = async (fixture: FixtureBody) => adapter.receive(await deliver(fixture), now());
   const sample = spec.firing[0]!;
 
   describe(`${adapter.name} source`, () => {
@@ -168,13 +168,13 @@ export function describeSourceAdapter(spec: SourceAdapterSpec): void {
       });
 
       it.each((spec.sameEpisode ?? []).map((p) => [p.name, p] as const))("keeps one episode: %s", async (_, pair) => {
-        const [first, again] = await episodesOf(adapter, pair);
+        const [first, again] = await episodesOf(adapter, pair, now());
         expect(first.length).toBeGreaterThan(0);
         expect(again).toEqual(first);
       });
 
       it.each((spec.newEpisode ?? []).map((p) => [p.name, p] as const))("starts a new episode: %s", async (_, pair) => {
-        const [first, again] = await episodesOf(adapter, pair);
+        const [first, again] = await episodesOf(adapter, pair, now());
         expect(first.length).toBeGreaterThan(0);
         for (const episode of again) expect(first).not.toContain(episode);
       });
@@ -182,9 +182,9 @@ export function describeSourceAdapter(spec: SourceAdapterSpec): void {
   });
 }
 
-async function episodesOf(adapter: SourceAdapter, pair: DeliveryPair): Promise<[string[], string[]]> {
-  const first = await adapter.receive(await pair.first());
-  const again = await adapter.receive(await pair.again());
+async function episodesOf(adapter: SourceAdapter, pair: DeliveryPair, now: Date): Promise<[string[], string[]]> {
+  const first = await adapter.receive(await pair.first(), now);
+  const again = await adapter.receive(await pair.again(), now);
   return [first.alerts.map((a) => a.episode), again.alerts.map((a) => a.episode)];
 }
 

@@ -36,6 +36,8 @@ function triggeredWith(field: string, value: unknown): string {
 
 describeSourceAdapter({
   adapter: pagerduty,
+  // The fixtures' events occurred on 2026-03-12 and 13: within PagerDuty's retry window of this clock.
+  now: () => new Date("2026-03-13T10:00:00Z"),
   secretBindings: ["PAGERDUTY_WEBHOOK_SECRET"],
   deliver,
   withWrongAuth: async (delivery) => withHeader(delivery, SIGNATURE, await signPagerDuty(delivery.body, "pd-secret-revoked")),

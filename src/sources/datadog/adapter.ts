@@ -3,6 +3,7 @@ import { formatIssues } from "../../schema-issues";
 import type { SourceAdapter } from "../adapter";
 import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "../alert";
 import { verifyBearer } from "../bearer";
+import { normalizeId } from "../ids";
 import { DatadogNotification, FIRING_TRANSITIONS } from "./schema";
 import { firstTag, parseTags, tagLabels, type Tags } from "./tags";
 
@@ -49,7 +50,7 @@ function toAlert(notification: DatadogNotification): NormalizedAlert {
 
   const alert: NormalizedAlert = {
     source: "datadog",
-    episode: `datadog:${notification.alert_id}:${notification.cycle}`,
+    episode: `datadog:${normalizeId(notification.alert_id)}:${normalizeId(notification.cycle)}`,
     title: notification.title ?? UNTITLED,
     severity:
       normalizeSeverity(notification.severity) ??

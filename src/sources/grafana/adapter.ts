@@ -7,8 +7,13 @@ import { GRAFANA_SIGNATURE_HEADER, verifyGrafanaSignature } from "./signature";
 
 const SECRET_NAME = "GRAFANA_WEBHOOK_SECRET";
 const TOKEN_NAME = "GRAFANA_TOKEN";
-/** Names the header Grafana puts the signed timestamp in; unset when none is configured. */
+/** Names the header Grafana puts the signed timestamp in. */
 const TIMESTAMP_HEADER_NAME = "GRAFANA_TIMESTAMP_HEADER";
+/**
+ * `true` accepts HMAC signatures without a timestamp. A signature without one never
+ * expires, so a captured delivery could be replayed for ever: it is the operator's choice.
+ */
+const UNTIMESTAMPED_OPT_OUT = "GRAFANA_HMAC_WITHOUT_TIMESTAMP";
 
 /**
  * Grafana unified alerting's "Webhook" contact point. Its body is Alertmanager's with extra
@@ -35,6 +40,11 @@ export const grafana: SourceAdapter = {
       if (!secret) throw unauthorized(`signed deliveries are disabled: ${SECRET_NAME} is not set`);
       // A plain setting, not a secret; readSecret treats blank as unset like everywhere else.
       const timestampHeader = readSecret(env, TIMESTAMP_HEADER_NAME);
+      if (!timestampHeader && readSecret(env, UNTIMESTAMPED_OPT_OUT)?.toLowerCase() !== "true") {
+        throw unauthorized(
+          `signed deliveries need a timestamp: set ${TIMESTAMP_HEADER_NAME} to the contact point's timestamp header, or ${UNTIMESTAMPED_OPT_OUT}=true`,
+        );
+      }
       await verifyGrafanaSignature(delivery.bytes, delivery.headers, secret, timestampHeader, now);
       return;
     }

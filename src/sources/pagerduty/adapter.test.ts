@@ -9,6 +9,8 @@ import reopened from "./fixtures/incident.reopened.json?raw";
 import triggered from "./fixtures/incident.triggered.json?raw";
 
 const WEBHOOK_ID = "5ac64822-4adc-4fda-ade0-410becf0de4f";
+/** A clock shortly after the fixtures' events (2026-03-12), within PagerDuty's retry window. */
+const FIXTURE_NOW = new Date("2026-03-12T15:00:00Z");
 
 async function signed(body: string, secret: string = env.PAGERDUTY_WEBHOOK_SECRET, webhookId?: string) {
   const headers: Record<string, string> = { "X-PagerDuty-Signature": await signPagerDuty(body, secret) };
@@ -42,12 +44,12 @@ describe("pagerduty.verify", () => {
 
 describe("pagerduty.receive", () => {
   it("turns a triggered incident into one firing alert named after the incident", async () => {
-    const received = await pagerduty.receive(await signed(triggered, undefined, WEBHOOK_ID));
+    const received = await pagerduty.receive(await signed(triggered, undefined, WEBHOOK_ID), FIXTURE_NOW);
     expect(received).toEqual({
       alerts: [
         {
           source: "pagerduty",
-          episode: "pagerduty:Q2Y4RWZ6E8TJ1K",
+          episode: "pagerduty:q2y4rwz6e8tj1k",
           title: "VPN packet loss above 8% for jane.doe@example.com",
           severity: "critical",
           firing: true,
@@ -62,9 +64,9 @@ describe("pagerduty.receive", () => {
   });
 
   it("gives a reopened incident an episode of its own, from the reopen event's id", async () => {
-    const [alert] = (await pagerduty.receive(await signed(reopened))).alerts;
+    const [alert] = (await pagerduty.receive(await signed(reopened), FIXTURE_NOW)).alerts;
     expect(alert).toMatchObject({
-      episode: "pagerduty:Q3LS7CB1VNXK0P:reopened:01DEN5TQ2ZC0D9F0W3XRM8K4NP",
+      episode: "pagerduty:q3ls7cb1vnxk0p:reopened:01den5tq2zc0d9f0w3xrm8k4np",
       status: "reopened",
       labels: { service: "Endpoint Health", urgency: "low", incident_number: "4790" },
     });
@@ -83,7 +85,7 @@ describe("pagerduty.receive", () => {
       event.data.priority = priority === null ? null : { id: "PSO75BM", summary: priority, type: "priority_reference" };
       event.data.urgency = urgency;
     });
-    const [alert] = (await pagerduty.receive(await signed(body))).alerts;
+    const [alert] = (await pagerduty.receive(await signed(body), FIXTURE_NOW)).alerts;
     expect(alert?.severity).toBe(severity);
   });
 
@@ -92,7 +94,7 @@ describe("pagerduty.receive", () => {
       event.data.priority = null;
       delete event.data.urgency;
     });
-    const [alert] = (await pagerduty.receive(await signed(body))).alerts;
+    const [alert] = (await pagerduty.receive(await signed(body), FIXTURE_NOW)).alerts;
     expect(alert?.severity).toBeUndefined();
   });
 
@@ -102,17 +104,17 @@ describe("pagerduty.receive", () => {
       const body = edited(acknowledged, (event) => {
         event.event_type = eventType;
       });
-      expect(await pagerduty.receive(await signed(body))).toEqual({ alerts: [], ignored: `${eventType} does not start a capture` });
+      expect(await pagerduty.receive(await signed(body), FIXTURE_NOW)).toEqual({ alerts: [], ignored: `${eventType} does not start a capture` });
     },
   );
 
   it("keeps the redelivery key of an ignored event so its retries are dropped too", async () => {
-    const received = await pagerduty.receive(await signed(acknowledged, undefined, WEBHOOK_ID));
+    const received = await pagerduty.receive(await signed(acknowledged, undefined, WEBHOOK_ID), FIXTURE_NOW);
     expect(received.redeliveryKey).toBe(WEBHOOK_ID);
   });
 
   it("has no redelivery key when PagerDuty sent no X-Webhook-Id", async () => {
-    expect(await pagerduty.receive(await signed(triggered))).not.toHaveProperty("redeliveryKey");
+    expect(await pagerduty.receive(await signed(triggered), FIXTURE_NOW)).not.toHaveProperty("redeliveryKey");
   });
 
   it("never refuses an event it ignores over fields it does not read", async () => {
@@ -120,7 +122,7 @@ describe("pagerduty.receive", () => {
       event.data.assignees = "Priya Raman";
       event.data.title = { text: "not a string" };
     });
-    expect((await pagerduty.receive(await signed(body))).ignored).toBe("incident.acknowledged does not start a capture");
+    expect((await pagerduty.receive(await signed(body), FIXTURE_NOW)).ignored).toBe("incident.acknowledged does not start a capture");
   });
 
   it("drops label fields of an unexpected shape instead of refusing the incident", async () => {
@@ -130,8 +132,8 @@ describe("pagerduty.receive", () => {
       event.data.number = "4812";
       event.data.assignees = null;
     });
-    const [alert] = (await pagerduty.receive(await signed(body))).alerts;
-    expect(alert).toMatchObject({ episode: "pagerduty:Q2Y4RWZ6E8TJ1K", severity: "critical", labels: { urgency: "high" } });
+    const [alert] = (await pagerduty.receive(await signed(body), FIXTURE_NOW)).alerts;
+    expect(alert).toMatchObject({ episode: "pagerduty:q2y4rwz6e8tj1k", severity: "critical", labels: { urgency: "high" } });
     expect(Object.keys(alert?.labels ?? {})).toEqual(["urgency"]);
   });
 
@@ -139,14 +141,14 @@ describe("pagerduty.receive", () => {
     const body = edited(triggered, (event) => {
       delete (event as Partial<typeof event>).event_type;
     });
-    await expectRefusal(pagerduty.receive(await signed(body)), 400, /^event\.event_type: /);
+    await expectRefusal(pagerduty.receive(await signed(body), FIXTURE_NOW), 400, /^event\.event_type: /);
   });
 
   it("does not repeat the offending value in its message", async () => {
     const body = edited(triggered, (event) => {
       event.data.title = ["VPN packet loss above 8% for jane.doe@example.com"];
     });
-    const refusal = await expectRefusal(pagerduty.receive(await signed(body)), 400, /^event\.data\.title: /);
+    const refusal = await expectRefusal(pagerduty.receive(await signed(body), FIXTURE_NOW), 400, /^event\.data\.title: /);
     expect(refusal.message).not.toContain("jane.doe");
   });
 });

@@ -3,6 +3,7 @@ import { badRequest, unauthorized } from "../../receive/errors";
 import { formatIssues } from "../../schema-issues";
 import type { ReceivedAlerts, SourceAdapter } from "../adapter";
 import { normalizeSeverity, type NormalizedAlert, type Severity } from "../alert";
+import { normalizeId } from "../ids";
 import { CAPTURING_EVENT_TYPES, MAX_TITLE_LENGTH, PING_EVENT_TYPE, PagerDutyEnvelope, PagerDutyIncidentEvent } from "./schema";
 import { PAGERDUTY_SIGNATURE_HEADER, verifyPagerDutySignature } from "./signature";
 
@@ -12,6 +13,15 @@ const SECRET_NAME = "PAGERDUTY_WEBHOOK_SECRET";
 const REDELIVERY_HEADER = "X-Webhook-Id";
 /** PagerDuty's ids are UUIDs; a longer value is ignored, as it would not fit in a KV key (512 bytes). */
 const MAX_REDELIVERY_KEY_LENGTH = 128;
+
+/**
+ * PagerDuty retries a delivery for 48 hours and no longer. Its signature carries no time,
+ * so the signed `occurred_at` is what dates a delivery: an event older than this (plus a few
+ * minutes of clock difference) can only be a replay of a captured delivery, and the keys
+ * that would recognize it as one may have expired. It is answered 2xx and starts nothing.
+ */
+export const PAGERDUTY_RETRY_WINDOW_SECONDS = 48 * 3600;
+const CLOCK_SKEW_SECONDS = 300;
 
 /** Used when the incident has no priority the rules understand. */
 const SEVERITY_BY_URGENCY: Record<string, Severity> = { high: "critical", low: "warning" };
@@ -33,8 +43,8 @@ export const pagerduty: SourceAdapter = {
     await verifyPagerDutySignature(delivery.bytes, delivery.headers.get(PAGERDUTY_SIGNATURE_HEADER), secrets);
   },
 
-  async receive(delivery) {
-    const webhookId = delivery.headers.get(REDELIVERY_HEADER)?.trim();
+  async receive(delivery, now = new Date()) {
+    const webhookId = normalizeId(delivery.headers.get(REDELIVERY_HEADER) ?? "");
     const redeliveryKey = webhookId && webhookId.length <= MAX_REDELIVERY_KEY_LENGTH ? webhookId : undefined;
     const json = parseJson(delivery.body);
 
@@ -49,6 +59,9 @@ export const pagerduty: SourceAdapter = {
       return withKey({ alerts: [], ignored }, redeliveryKey);
     }
 
+    const stale = staleness(envelope.data.event.occurred_at, now);
+    if (stale) return withKey({ alerts: [], ignored: stale, refused: true }, redeliveryKey);
+
     const incident = PagerDutyIncidentEvent.safeParse(json);
     if (!incident.success) throw badRequest(formatIssues(incident.error));
     return withKey({ alerts: [toAlert(incident.data)] }, redeliveryKey);
@@ -61,6 +74,16 @@ function parseJson(body: string): unknown {
   } catch {
     throw badRequest("body is not valid JSON");
   }
+}
+
+/** Why an event is too old to act on, or undefined when it is within PagerDuty's retry window. */
+function staleness(occurredAt: string | undefined, now: Date): string | undefined {
+  const time = occurredAt === undefined ? NaN : Date.parse(occurredAt);
+  if (Number.isNaN(time)) return "the event has no occurred_at time: it cannot be told from a replay";
+  if (now.getTime() - time > (PAGERDUTY_RETRY_WINDOW_SECONDS + CLOCK_SKEW_SECONDS) * 1000) {
+    return `the event occurred more than ${PAGERDUTY_RETRY_WINDOW_SECONDS / 3600} hours ago, longer than PagerDuty retries: a replay starts nothing`;
+  }
+  return undefined;
 }
 
 function isCapturing(eventType: string): boolean {
@@ -87,7 +110,9 @@ function toAlert({ event }: PagerDutyIncidentEvent): NormalizedAlert {
     source: "pagerduty",
     // A reopened incident is a new episode of the same incident; retries of one reopen
     // carry the same event id, so they still collapse into one.
-    episode: reopened ? `pagerduty:${incident.id}:reopened:${event.id}` : `pagerduty:${incident.id}`,
+    episode: reopened
+      ? `pagerduty:${normalizeId(incident.id)}:reopened:${normalizeId(event.id)}`
+      : `pagerduty:${normalizeId(incident.id)}`,
     // Cut, never refused: three refusals in a row disable the subscription.
     title: incident.title.length > MAX_TITLE_LENGTH ? `${incident.title.slice(0, MAX_TITLE_LENGTH - 1)}…` : incident.title,
     severity: normalizeSeverity(incident.priority?.summary) ?? SEVERITY_BY_URGENCY[incident.urgency?.toLowerCase() ?? ""],

@@ -25,6 +25,8 @@ export const PagerDutyEnvelope = z.object({
     id: Id,
     // Echoed in the "ignored" reason, so bounded; real event types are a few words long.
     event_type: z.string().min(1).max(MAX_EVENT_TYPE_LENGTH),
+    // Read only for events that start a capture, where a missing one counts as too old.
+    occurred_at: z.string().max(64).optional().catch(undefined),
     data: z.unknown(),
   }),
 });

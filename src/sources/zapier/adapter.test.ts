@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expectRefusal, rawDelivery } from "../../../test/sources/adapter-suite";
-import { sha256Hex } from "../../crypto/hmac";
+import { canonicalHash } from "../ids";
 import { zapier } from "./adapter";
 import helpdeskTicket from "./fixtures/helpdesk-ticket.json?raw";
 import selfServiceForm from "./fixtures/self-service-form.txt?raw";
@@ -40,7 +40,7 @@ describe("zapier.receive", () => {
       alerts: [
         {
           source: "zapier",
-          episode: "zapier:ZD-88213",
+          episode: "zapier:zd-88213",
           title: "VPN keeps dropping packets for alex.kim@example.com",
           severity: "critical",
           firing: true,
@@ -58,14 +58,25 @@ describe("zapier.receive", () => {
     });
   });
 
-  it("names the episode after the body itself when there is neither Idempotency-Key nor id", async () => {
+  it("names the episode after the body's fields in a canonical form when there is neither Idempotency-Key nor id", async () => {
     const alert = await alertOf(form(selfServiceForm));
-    expect(alert.episode).toBe(`zapier:${await sha256Hex(selfServiceForm)}`);
+    expect(alert.episode).toBe(`zapier:${await canonicalHash(Object.fromEntries(new URLSearchParams(selfServiceForm)))}`);
   });
 
-  it("prefers the Idempotency-Key header to the id", async () => {
+  it("names the episode after the id, whatever Idempotency-Key says: a second key cannot split one alert", async () => {
     const alert = await alertOf(json({ id: "ZD-88213", title: "VPN down" }, { "Idempotency-Key": "zap-run-7f3a" }));
+    expect(alert.episode).toBe("zapier:zd-88213");
+  });
+
+  it("names the episode after the Idempotency-Key when the body has no id", async () => {
+    const alert = await alertOf(json({ title: "VPN down" }, { "Idempotency-Key": "Zap-Run-7F3A " }));
     expect(alert.episode).toBe("zapier:zap-run-7f3a");
+  });
+
+  it("refuses an Idempotency-Key sent twice", async () => {
+    const headers = new Headers({ "Idempotency-Key": "run-1" });
+    headers.append("Idempotency-Key", "run-2");
+    await expectRefusal(zapier.receive({ ...json({ title: "VPN down" }), headers }), 400, /^Idempotency-Key header must be sent once/);
   });
 
   it("accepts a numeric id", async () => {

@@ -1,9 +1,9 @@
-import { sha256Hex } from "../../crypto/hmac";
 import { badRequest } from "../../receive/errors";
 import { formatIssues } from "../../schema-issues";
 import type { RawDelivery, SourceAdapter } from "../adapter";
 import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "../alert";
 import { verifyBearer } from "../bearer";
+import { canonicalHash, normalizeId } from "../ids";
 import {
   KNOWN_FIELDS,
   MAX_ID_LENGTH,
@@ -36,7 +36,8 @@ export const zapier: SourceAdapter = {
   },
 
   async receive(delivery) {
-    const { known, labels } = splitFields(readFields(delivery));
+    const record = readFields(delivery);
+    const { known, labels } = splitFields(record);
     const parsed = ZapierAlertFields.safeParse(known);
     if (!parsed.success) throw badRequest(formatIssues(parsed.error));
     const fields = parsed.data;
@@ -44,7 +45,7 @@ export const zapier: SourceAdapter = {
     const status = fields.status ?? "firing";
     const alert: NormalizedAlert = {
       source: "zapier",
-      episode: `zapier:${await episodeKey(delivery, fields.id)}`,
+      episode: `zapier:${await episodeKey(delivery, fields.id, record)}`,
       title: fields.title || UNTITLED,
       severity: normalizeSeverity(fields.severity),
       firing: !NOT_FIRING_STATUSES.includes(status.toLowerCase()),
@@ -110,18 +111,25 @@ function fieldName(key: string): string {
 }
 
 /**
- * What names the episode, most deliberate first: the Zap's Idempotency-Key header, the
- * alert's own id, else the body itself, so that Zapier's replays of one run collapse.
+ * What names the episode: the alert's own `id`, else the Zap's Idempotency-Key header, else
+ * a hash of the fields in a canonical form, so that Zapier's replays of one run collapse.
+ * Every one is normalized (see normalizeId): a variant spelling is the same episode. The id
+ * wins over the header, so a second or different key cannot split one alert into several;
+ * a header sent twice (which arrives comma-joined) is refused rather than guessed at.
  */
-async function episodeKey(delivery: RawDelivery, id: string | undefined): Promise<string> {
-  const header = delivery.headers.get(IDEMPOTENCY_HEADER)?.trim();
-  if (header) {
-    if (header.length > MAX_ID_LENGTH) {
+async function episodeKey(delivery: RawDelivery, id: string | undefined, record: Record<string, unknown>): Promise<string> {
+  const ownId = id === undefined ? "" : normalizeId(id);
+  if (ownId) return ownId;
+  const header = delivery.headers.get(IDEMPOTENCY_HEADER);
+  if (header !== null && header.trim() !== "") {
+    if (header.includes(",")) throw badRequest(`${IDEMPOTENCY_HEADER} header must be sent once, with one value`);
+    const key = normalizeId(header);
+    if (key.length > MAX_ID_LENGTH) {
       throw badRequest(`${IDEMPOTENCY_HEADER} header is longer than ${MAX_ID_LENGTH} characters`);
     }
-    return header;
+    if (key) return key;
   }
-  return id ?? (await sha256Hex(delivery.body));
+  return canonicalHash(record);
 }
 
 function targetOf(fields: ZapierAlertFields): AlertTarget {
