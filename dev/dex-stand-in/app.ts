@@ -8,6 +8,8 @@ import type { StandInEnv } from "./env";
 import { FaultQueue, FaultsRequest, injectFaults, ROUTES, type Route } from "./faults";
 import { paginate, readCommandFilters, readPaging } from "./list-query";
 import { rateLimit, RollingRateLimit } from "./rate-limit";
+import { artifactZip } from "./artifact";
+import { createReceivers, type ReceivedReport } from "./receivers";
 
 /** Commands one account may create per day; the stand-in's own figure for `/quota`. */
 export const DAILY_COMMAND_QUOTA = 1000;
@@ -37,6 +39,7 @@ export function createStandIn(options: StandInOptions = {}) {
   const store = new CommandStore();
   const limiter = new RollingRateLimit();
   const faults = new FaultQueue();
+  const reports: ReceivedReport[] = [];
   // Calls per endpoint since start or reset: what benchmarks read to count API usage.
   const calls: Record<Route, number> = { create: 0, list: 0, devices: 0, quota: 0 };
 
@@ -94,6 +97,7 @@ export function createStandIn(options: StandInOptions = {}) {
       devices: physicalDeviceCount(),
       calls,
       faults: faults.pending(),
+      reports,
       note: "local DEX API stand-in; state resets on restart",
     });
   });
@@ -103,6 +107,7 @@ export function createStandIn(options: StandInOptions = {}) {
     store.clear();
     limiter.reset();
     faults.clear();
+    reports.length = 0;
     for (const route of ROUTES) calls[route] = 0;
     return c.json({ reset: true });
   });
@@ -120,7 +125,23 @@ export function createStandIn(options: StandInOptions = {}) {
     return c.json({ faults: faults.pending() });
   });
 
+  // A finished command's file, as `GET …/dex/commands/{id}/downloads/{filename}` serves it.
+  app.get("/client/v4/accounts/:account/dex/commands/:id/downloads/:filename", requireBearer(), (c) => {
+    const at = now();
+    const command = store.newestFirst().find((stored) => stored.id === c.req.param("id"));
+    const view = command ? viewAt(command, at) : undefined;
+    if (!command || !view?.filename || view.filename !== c.req.param("filename")) {
+      throw new ApiFailure(404, [{ code: ERROR_CODES.noRoute, message: "No file for this command" }]);
+    }
+    return c.body(artifactZip(command.id, command.type, command.created_date), 200, {
+      "content-type": "application/zip",
+      "content-disposition": `attachment; filename="${view.filename}"`,
+    });
+  });
+
   app.route("/client/v4/accounts/:account/dex/commands", api);
+  // Where the relay reports back: PagerDuty notes, Slack, the result webhook.
+  app.route("/", createReceivers(reports, now));
 
   app.notFound((c) =>
     c.json(failed([{ code: ERROR_CODES.noRoute, message: `No route for ${c.req.method} ${c.req.path}` }]), 404),

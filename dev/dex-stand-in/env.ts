@@ -2,4 +2,6 @@
 export interface StandInEnv {
   /** Requests per rolling five minutes before the lockout; the API's 1,200 when unset. */
   STAND_IN_RATE_LIMIT?: string;
+  /** The result webhook's signing secret, to check the relay's signatures (the relay's RESULT_WEBHOOK_SECRET). */
+  STAND_IN_RESULT_WEBHOOK_SECRET?: string;
 }

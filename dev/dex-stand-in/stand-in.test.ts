@@ -490,3 +490,61 @@ describe("fault switch", () => {
     expect((await errorsOf(res))[0]?.code).toBe(6007);
   });
 });
+
+describe("stand-in: downloads", () => {
+  it("serves a finished command's file as a real zip, to a caller with a token", async () => {
+    const s = standInAt();
+    const [created] = CreateCommandsResponse.parse(await (await s.create([{ ...JANE, type: "pcap" }])).json()).result!.commands;
+    s.advance(25_000);
+    const listed = ListCommandsResponse.parse(await (await s.request(COMMANDS_URL)).json()).result!.commands[0]!;
+    expect(listed.filename).toBe(`pcap-${created!.id}.zip`);
+    const url = `${COMMANDS_URL}/${created!.id}/downloads/${listed.filename}`;
+
+    const file = await s.request(url);
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-type")).toBe("application/zip");
+    expect(file.headers.get("content-disposition")).toBe(`attachment; filename="${listed.filename}"`);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    // Local file header first, end-of-central-directory record last.
+    expect([...bytes.slice(0, 4)]).toEqual([0x50, 0x4b, 0x03, 0x04]);
+    expect([...bytes.slice(-22, -18)]).toEqual([0x50, 0x4b, 0x05, 0x06]);
+
+    expect((await s.app.request(url)).status).toBe(401);
+    expect((await s.request(`${COMMANDS_URL}/${created!.id}/downloads/other.zip`)).status).toBe(404);
+  });
+
+  it("has no file before the command finishes", async () => {
+    const s = standInAt();
+    const [created] = CreateCommandsResponse.parse(await (await s.create([{ ...JANE, type: "warp-diag" }])).json()).result!.commands;
+    expect((await s.request(`${COMMANDS_URL}/${created!.id}/downloads/warp-diag-${created!.id}.zip`)).status).toBe(404);
+  });
+});
+
+describe("stand-in: report receivers", () => {
+  const SECRET = "whsec_bG9jYWwtcmVzdWx0LXdlYmhvb2stc2VjcmV0";
+
+  it("takes a PagerDuty note only with a REST key and a From address, and shows it", async () => {
+    const s = standInAt();
+    const note = (headers: Record<string, string>) =>
+      s.app.request("http://stand-in.test/pagerduty/incidents/Q1DEMO/notes", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ note: { content: "pcap started" } }) });
+    expect((await note({ from: "relay@example.com" })).status).toBe(401);
+    expect((await note({ authorization: "Token token=local" })).status).toBe(400);
+    expect((await note({ authorization: "Token token=local", from: "relay@example.com" })).status).toBe(201);
+    const shown = await (await s.app.request("http://stand-in.test/")).json<Record<string, any>>();
+    expect(shown.reports).toEqual([expect.objectContaining({ channel: "pagerduty-note", incident_id: "Q1DEMO", body: { note: { content: "pcap started" } } })]);
+  });
+
+  it("checks a result webhook's Standard Webhooks signature against the local secret", async () => {
+    const s = standInAt(START, { STAND_IN_RESULT_WEBHOOK_SECRET: SECRET });
+    const body = JSON.stringify({ type: "command.created", data: {} });
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("local-result-webhook-secret"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`msg_1.1700000000.${body}`));
+    const signature = `v1,${btoa(String.fromCharCode(...new Uint8Array(mac)))}`;
+    const send = (sig: string) =>
+      s.app.request("http://stand-in.test/result-webhook", { method: "POST", headers: { "webhook-id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": sig }, body }, { STAND_IN_RESULT_WEBHOOK_SECRET: SECRET });
+    expect((await send(signature)).status).toBe(204);
+    expect((await send("v1,AAAA")).status).toBe(204);
+    const shown = await (await s.app.request("http://stand-in.test/")).json<Record<string, any>>();
+    expect(shown.reports.map((r: any) => r.signature_valid)).toEqual([false, true]);
+  });
+});
