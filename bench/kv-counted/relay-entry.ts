@@ -1,5 +1,8 @@
 import relay from "../../src/index";
 
+// The relay's Durable Object, exported from this entry as wrangler.toml's binding expects.
+export { CommandLedger } from "../../src/index";
+
 /**
  * The relay, unchanged, with every call it makes on RELAY_KV counted: the benchmark runs
  * this entry (bundled by `wrangler deploy --dry-run bench/kv-counted/relay-entry.ts` with
@@ -17,7 +20,7 @@ interface KvCounts {
   puts: number;
   deletes: number;
   lists: number;
-  /** Key reads, writes and deletes by the key's prefix (`claim`, `done`, `delivery`...). */
+  /** Key reads, writes and deletes by the key's prefix (`devices`, `redelivery`, `delivery`...). */
   byPrefix: Record<string, { reads: number; writes: number; deletes: number }>;
 }
 

@@ -43,7 +43,7 @@ describe("GET /v1/commands/{id}/download", () => {
   it("refuses anyone without the admin token, and everyone while it is unset", async () => {
     const { command, downloads } = await finishedCommand(zip);
     const url = `${RELAY}/v1/commands/${command.id}/download`;
-    for (const headers of [{}, { authorization: "Bearer zapier-test-token" }, { authorization: "Bearer nope" }]) {
+    for (const headers of [{}, { authorization: "Bearer zapier-test-token" }, { authorization: "Bearer nope" }] as Record<string, string>[]) {
       const res = await exports.default.fetch(url, { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: "unauthorized" });
