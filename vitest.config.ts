@@ -25,6 +25,9 @@ export default defineConfig({
           GRAFANA_WEBHOOK_SECRET: "grafana-test-secret",
           GRAFANA_TOKEN: "grafana-test-token",
           DATADOG_TOKEN: "datadog-test-token",
+          WEBHOOK_SECRET: "whsec_ZGV4LWFsZXJ0LXJlbGF5IHRlc3Qgd2ViaG9vayBrZXk=",
+          WEBHOOK_TOKEN: "webhook-test-token",
+          CLOUDFLARE_NOTIFICATIONS_SECRET: "cloudflare-test-secret",
           ADMIN_TOKEN: "admin-test-token",
           // Off unless a test turns them on with an env copy.
           PAGERDUTY_API_TOKEN: "",
