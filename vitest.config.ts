@@ -20,6 +20,9 @@ const bindings = {
   GRAFANA_WEBHOOK_SECRET: "grafana-test-secret",
   GRAFANA_TOKEN: "grafana-test-token",
   DATADOG_TOKEN: "datadog-test-token",
+  WEBHOOK_SECRET: "whsec_ZGV4LWFsZXJ0LXJlbGF5IHRlc3Qgd2ViaG9vayBrZXk=",
+  WEBHOOK_TOKEN: "webhook-test-token",
+  CLOUDFLARE_NOTIFICATIONS_SECRET: "cloudflare-test-secret",
   ADMIN_TOKEN: "admin-test-token",
   // Off unless a test turns them on with an env copy.
   PAGERDUTY_API_TOKEN: "",
@@ -66,9 +69,14 @@ export default defineConfig({
         test: {
           name: "relay",
           include: ["src/**/*.test.ts", "test/**/*.test.ts", "dev/**/*.test.ts"],
-          exclude: ["test/reports/**"],
+          exclude: ["test/reports/**", "test/properties/**"],
           ...shared,
         },
+      },
+      {
+        // The property tests build thousands of large payloads: a runtime (and heap) of their own.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } })],
+        test: { name: "properties", include: ["test/properties/**/*.test.ts"], ...shared },
       },
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ...bindings, ...reporting } } })],

@@ -52,6 +52,26 @@ describe("loadRules", () => {
     expect(JSON.parse(raw ?? "")).toEqual(env.RULES);
   });
 
+  it("accepts fixed targets in each of their three forms", () => {
+    const targets = [
+      { hostname: "NOC-PROBE-01" },
+      { user_email: "noc.probe@example.com" },
+      { device_id: "5c9e1b7a-3d2f-4a8c-9e6b-4f1a2d3c5e03", user_email: "night.shift@example.com", registration_id: "d4f1a8c3" },
+    ];
+    const result = loadRules([{ ...pcapRule, targets }], SOURCES);
+    expect(result.ok && result.rules[0]?.targets).toEqual(targets);
+  });
+
+  it("refuses a target of another shape, and more than 50", () => {
+    for (const target of [{ device_id: "d-1" }, { hostname: "A", user_email: "a@example.com" }, { host: "A" }, {}]) {
+      expect(errorOf([{ ...pcapRule, targets: [{ hostname: "OK" }, target] }])).toMatch(/^RULES\[0\]\.targets\[1\]: a target is \{ hostname \}, \{ user_email \} or \{ device_id, user_email \}/);
+    }
+    expect(errorOf([{ ...pcapRule, targets: [{ user_email: "not an email" }] }])).toMatch(/^RULES\[0\]\.targets\[0\]\.user_email: /);
+    const many = Array.from({ length: 51 }, (_, i) => ({ hostname: `PROBE-${i}` }));
+    expect(errorOf([{ ...pcapRule, targets: many }])).toMatch(/^RULES\[0\]\.targets: /);
+    expect(errorOf([{ ...pcapRule, targets: [] }])).toMatch(/^RULES\[0\]\.targets: /);
+  });
+
   it("reports a missing or unparseable RULES", () => {
     expect(errorOf(undefined)).toBe("RULES is not set");
     expect(errorOf("[{")).toBe("RULES: not valid JSON");

@@ -18,6 +18,9 @@ export type TrustEntry = (typeof TRUST_ENTRIES)[number];
 /** The key of `trust` that stands for every source the rule does not list. */
 export const ANY_SOURCE = "*";
 
+/** The most fixed targets one rule may list; these are not capped by `max_devices`. */
+export const MAX_RULE_TARGETS = 50;
+
 const RulePattern = z.string().min(1).superRefine((source, ctx) => {
   const error = patternError(source);
   if (error) ctx.addIssue({ code: "custom", message: error });
@@ -68,6 +71,22 @@ export const RuleCommandSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("speed-test"), args: SpeedTestArgs.optional() }),
 ]);
 
+const TargetIdentity = z.string().trim().min(1).max(256);
+
+/**
+ * A device a rule always targets, named the ways an alert can name one: a host name or a
+ * user (looked up, eligible devices only), or a device id with its user (used as given;
+ * add the registration for a multi-user device).
+ */
+export const RuleTargetSchema = z.union(
+  [
+    z.strictObject({ hostname: TargetIdentity }),
+    z.strictObject({ user_email: z.email() }),
+    z.strictObject({ device_id: TargetIdentity, user_email: z.email(), registration_id: TargetIdentity.optional() }),
+  ],
+  { error: "a target is { hostname }, { user_email } or { device_id, user_email } (with registration_id for a multi-user device)" },
+);
+
 export const RuleSchema = z.strictObject({
   name: z
     .string()
@@ -100,7 +119,15 @@ export const RuleSchema = z.strictObject({
     .min(1)
     .max(MAX_DEVICES_PER_ALERT)
     .default(MAX_DEVICES_PER_ALERT)
-    .describe("At most this many devices per alert; the rest are recorded as capped."),
+    .describe("At most this many devices per alert, of those the alert names; the rest are recorded as capped. Fixed targets are not capped."),
+  targets: z
+    .array(RuleTargetSchema)
+    .min(1)
+    .max(MAX_RULE_TARGETS)
+    .optional()
+    .describe(
+      "Fixed targets: the command goes to these devices, whatever the alert names (for alerts that name no device, such as Cloudflare's DEX notifications). Cooldowns and the command cap apply per device.",
+    ),
   notify: z
     .array(z.enum(CHANNELS))
     .max(CHANNELS.length)
@@ -123,3 +150,4 @@ export const RulesSchema = z
 
 export type Rule = z.infer<typeof RuleSchema>;
 export type RuleCommand = z.infer<typeof RuleCommandSchema>;
+export type RuleTarget = z.infer<typeof RuleTargetSchema>;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { loadRules } from "../config/load-rules";
 import { DexApiError } from "../dispatch/dex/errors";
 import type { Device } from "../dispatch/dex/schemas";
@@ -113,5 +113,72 @@ describe("planDelivery", () => {
     const planned = await planDelivery(work, { rules: rules([{ ...warpDiag, max_devices: 2 }]), directory: directory(laptops) });
     expect(planned.map((p) => p.device.device_id)).toEqual(["d-1", "d-2"]);
     expect(work.decisions).toEqual([expect.objectContaining({ outcome: "capped", device_id: "d-3" })]);
+  });
+
+  describe("a rule with fixed targets", () => {
+    const SAM: Device = { ...JANE, deviceId: "d-sam", deviceName: "SAM-XPS13", personEmail: "sam.lee@example.com", registrationId: "r-sam" };
+    const KIOSK_DAY: Device = { ...JANE, deviceId: "d-kiosk", deviceName: "LOBBY-KIOSK-01", personEmail: "front.desk@example.com", registrationId: "r-day" };
+    const KIOSK_NIGHT: Device = { ...KIOSK_DAY, personEmail: "night.shift@example.com", registrationId: "r-night" };
+    const PROBE: Device = { ...JANE, deviceId: "d-fixed", deviceName: "NOC-PROBE-1", personEmail: "probe@example.com", registrationId: "r-fixed" };
+    const probes = {
+      name: "probe-warp-diag",
+      max_devices: 1,
+      match: { labels: { alert_type: "synthetic_test_low_availability_alert" } },
+      command: { type: "warp-diag" },
+      targets: [
+        { hostname: "JANE-MBP" },
+        { user_email: "night.shift@example.com" },
+        { device_id: "d-fixed", user_email: "probe@example.com", registration_id: "r-fixed" },
+      ],
+    };
+    const dexAlert = () => alert({ source: "zapier", severity: undefined, labels: { alert_type: "synthetic_test_low_availability_alert" }, target: {} });
+
+    it("sends the command to every target, whatever the alert names, and max_devices does not cut them", async () => {
+      const work = delivery([dexAlert()]);
+      const planned = await planDelivery(work, { rules: rules([probes]), directory: directory([JANE, SAM, KIOSK_DAY, KIOSK_NIGHT, PROBE]) });
+      expect(planned.map((p) => p.command)).toEqual([
+        { type: "warp-diag", device_id: "d-jane", user_email: "jane.doe@example.com", registration_id: "r-jane" },
+        { type: "warp-diag", device_id: "d-kiosk", user_email: "night.shift@example.com", registration_id: "r-night" },
+        { type: "warp-diag", device_id: "d-fixed", user_email: "probe@example.com", registration_id: "r-fixed" },
+      ]);
+      expect(work.decisions).toEqual([]);
+    });
+
+    it("targets the listed devices instead of the one the alert names, without asking enrich", async () => {
+      const enrich = vi.fn(async () => ({ user_email: SAM.personEmail! }));
+      const work = delivery([{ ...dexAlert(), target: { user_email: SAM.personEmail! } }]);
+      const planned = await planDelivery(work, { rules: rules([{ ...probes, targets: [{ hostname: "JANE-MBP" }] }]), directory: directory([JANE, SAM]), enrich });
+      expect(planned.map((p) => p.device.device_id)).toEqual(["d-jane"]);
+      expect(enrich).not.toHaveBeenCalled();
+    });
+
+    it("records a target that reaches no device, and plans a device two targets reach once", async () => {
+      const work = delivery([dexAlert()]);
+      const targets = [{ hostname: "JANE-MBP" }, { user_email: "jane.doe@example.com" }, { hostname: "GONE-LAPTOP" }];
+      const planned = await planDelivery(work, { rules: rules([{ ...probes, targets }]), directory: directory([JANE]) });
+      expect(planned.map((p) => p.device.device_id)).toEqual(["d-jane"]);
+      expect(work.decisions).toEqual([
+        expect.objectContaining({ rule: "probe-warp-diag", outcome: "device-not-found", reason: expect.stringContaining("hostname=GONE-LAPTOP") }),
+      ]);
+    });
+
+    it("looks its targets up outside the per-delivery bound, which is for what senders name", async () => {
+      const many = Array.from({ length: MAX_LOOKUPS_PER_DELIVERY + 5 }, (_, i) => ({ ...JANE, deviceId: `d-${i}`, deviceName: `PROBE-${i}` }));
+      const dir = directory(many);
+      const work = delivery([dexAlert()]);
+      const planned = await planDelivery(work, { rules: rules([{ ...probes, targets: many.map((d) => ({ hostname: d.deviceName! })) }]), directory: dir });
+      expect(planned).toHaveLength(many.length);
+      expect(new Set(dir.terms).size).toBe(many.length);
+      expect(work.decisions.filter((d) => d.outcome === "capped")).toEqual([]);
+    });
+
+    it("leaves rules without targets to the alert's own target", async () => {
+      const work = delivery([alert()]);
+      const planned = await planDelivery(work, { rules: rules([warpDiag, { ...probes, match: { severity: ["critical"] }, targets: [{ hostname: "SAM-XPS13" }] }]), directory: directory([JANE, SAM]) });
+      expect(planned.map((p) => [p.rule.name, p.device.device_id])).toEqual([
+        ["warp-diag-on-critical", "d-jane"],
+        ["probe-warp-diag", "d-sam"],
+      ]);
+    });
   });
 });

@@ -5,7 +5,8 @@ import { matchRules, trustedAlertFields, type RuleMatch } from "../match/match-r
 import type { Decision } from "../record/decision";
 import { logProblem } from "../record/log";
 import type { DeviceDirectory } from "../resolve/device-directory";
-import { resolveTarget, type ResolvedDevice } from "../resolve/resolve-target";
+import type { ResolvedDevice } from "../resolve/resolve-target";
+import { resolveTargets, targetsFor } from "../resolve/rule-targets";
 import type { AlertTarget, NormalizedAlert } from "../sources/alert";
 import type { Delivery } from "./delivery";
 
@@ -46,12 +47,18 @@ class LookupLimitReached extends Error {}
  * alert's failure is that alert's alone.
  */
 export async function planDelivery(delivery: Delivery, ctx: PlanContext): Promise<PlannedCommand[]> {
-  const bounded = { ...ctx, directory: boundedDirectory(ctx.directory, MAX_LOOKUPS_PER_DELIVERY) };
+  const bounded = { ...ctx, directory: boundedDirectory(ctx.directory, MAX_LOOKUPS_PER_DELIVERY), configured: ctx.directory };
   const planned = await Promise.all(delivery.body.alerts.map((alert, index) => planAlert(delivery, index, alert, bounded)));
   return planned.flat();
 }
 
-async function planAlert(delivery: Delivery, index: number, alert: NormalizedAlert, ctx: PlanContext): Promise<PlannedCommand[]> {
+/**
+ * Within one delivery: lookups of what the sender names are bounded; those of rules' fixed
+ * targets are bounded by the configuration (50 a rule) and use `configured`.
+ */
+type DeliveryPlanContext = PlanContext & { configured: DeviceDirectory };
+
+async function planAlert(delivery: Delivery, index: number, alert: NormalizedAlert, ctx: DeliveryPlanContext): Promise<PlannedCommand[]> {
   const decide = (decision: Omit<Decision, "alert" | "episode">) => delivery.decide({ alert: index, episode: alert.episode, ...decision });
   if (!alert.firing) {
     decide({ outcome: "not-firing", reason: `status is ${alert.status}; only firing alerts start a capture` });
@@ -74,9 +81,11 @@ async function planAlert(delivery: Delivery, index: number, alert: NormalizedAle
     const about = { rule: rule.name, type: rule.command.type, args: rule.command.args };
     let resolution;
     try {
-      // What the source says beyond the alert counts only as far as the rule trusts that source.
-      const full = hasTarget(target) ? target : { ...target, ...trustedAlertFields(rule, alert.source, (await ctx.enrich?.(alert)) ?? {}) };
-      resolution = await resolveTarget(full, ctx.directory, rule);
+      // Fixed targets replace the alert's own: nothing to enrich, and max_devices does not cut
+      // them. What a source says beyond the alert counts only as far as the rule trusts it.
+      const fixed = rule.targets !== undefined;
+      const full = fixed || hasTarget(target) ? target : { ...target, ...trustedAlertFields(rule, alert.source, (await ctx.enrich?.(alert)) ?? {}) };
+      resolution = await resolveTargets(targetsFor(rule, full), fixed ? ctx.configured : ctx.directory, rule);
     } catch (error) {
       if (error instanceof LookupLimitReached) {
         decide({ ...about, outcome: "capped", reason: error.message });
@@ -95,7 +104,7 @@ async function planAlert(delivery: Delivery, index: number, alert: NormalizedAle
       decide({ ...about, outcome: skipped.reason, reason: skipped.detail, device_id: skipped.device_id });
     }
     resolution.devices.forEach((device, i) => {
-      if (i >= rule.max_devices) {
+      if (!rule.targets && i >= rule.max_devices) {
         decide({ ...about, ...deviceFields(device), outcome: "capped", reason: `rule ${rule.name} targets at most ${rule.max_devices} devices per alert` });
         return;
       }

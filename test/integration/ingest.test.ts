@@ -44,7 +44,7 @@ describe("POST /v1/alerts/{source}", () => {
   it("answers 404 for an unknown source, naming the known ones", async () => {
     const { status, json, queued } = await post("/v1/alerts/nagios", { headers: { "content-type": "application/json" }, body: "{}" });
     expect(status).toBe(404);
-    expect(json.error).toMatch(/pagerduty, zapier/);
+    expect(json.error).toMatch(/pagerduty, webhook, zapier/);
     expect(queued).toEqual([]);
   });
 

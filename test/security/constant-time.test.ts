@@ -92,7 +92,9 @@ describe.each(SOURCE_NAMES)("%s over HTTP", (source) => {
   const fixture = fixturesOf(source).find((f) => f.contentType === "application/json");
   const body = fixture?.body ?? "{}";
   const kind = authOf(source).kind;
-  const primitive = kind === "bearer" ? "timingSafeEqual" : "verify";
+  // A token or a shared secret is compared; a signature is verified.
+  const compared = kind === "bearer" || kind === "shared-secret";
+  const primitive = compared ? "timingSafeEqual" : "verify";
 
   beforeEach(() => {
     vi.spyOn(env.ALERT_QUEUE, "send").mockResolvedValue({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as QueueSendResponse);
@@ -112,7 +114,7 @@ describe.each(SOURCE_NAMES)("%s over HTTP", (source) => {
 
   it(`decides valid credentials with crypto.subtle.${primitive}`, async () => {
     expect(await postWith(await validAuthHeaders(source, body))).toBeLessThan(300);
-    expect(kind === "bearer" ? timingSafeEqual : verify).toHaveBeenCalled();
+    expect(compared ? timingSafeEqual : verify).toHaveBeenCalled();
     expect(sign).not.toHaveBeenCalled();
   });
 
@@ -120,7 +122,7 @@ describe.each(SOURCE_NAMES)("%s over HTTP", (source) => {
     const variants = await invalidAuthVariants(source, body);
     const nearMiss = variants.find((v) => v.name === "one character changed" || v.name === "one hex digit changed")!;
     expect(await postWith(nearMiss.headers)).toBe(401);
-    expect(kind === "bearer" ? timingSafeEqual : verify).toHaveBeenCalled();
+    expect(compared ? timingSafeEqual : verify).toHaveBeenCalled();
     expect(sign).not.toHaveBeenCalled();
   });
 });

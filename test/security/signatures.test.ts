@@ -9,6 +9,7 @@ import { MAX_SIGNATURES_EXAMINED } from "../../src/sources/pagerduty/signature";
 import { SOURCE_NAMES } from "../../src/sources/registry";
 import { post, RELAY, watchRefusals } from "../helpers/relay";
 import { authOf, bindingValue } from "../helpers/source-auth";
+import { signStandardWebhook, standardWebhookHeaders } from "../helpers/sign";
 import { fixturesOf } from "../helpers/source-fixtures";
 
 /**
@@ -382,5 +383,200 @@ describe.runIf(SOURCE_NAMES.includes("grafana"))("Grafana signatures (X-Grafana-
     const none = await postWithEnv("grafana", body, headers, { GRAFANA_WEBHOOK_SECRET: undefined, GRAFANA_TOKEN: "" });
     expect(none).toMatchObject({ status: 401, queued: [] });
     expect(none.reason).toMatch(/GRAFANA_WEBHOOK_SECRET nor GRAFANA_TOKEN is set/);
+  });
+});
+
+describe.runIf(SOURCE_NAMES.includes("webhook"))("Standard Webhooks signatures (webhook-id, webhook-timestamp, webhook-signature)", () => {
+  const SECRET = bindingValue("WEBHOOK_SECRET");
+  const body = SOURCE_NAMES.includes("webhook") ? fixture("webhook", "vpn-packet-loss.firing.json") : "";
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const signed = (options: { id?: string; timestamp?: number | string } = {}, text = body, secrets = [SECRET]) =>
+    standardWebhookHeaders(text, secrets, options);
+
+  async function expectRefused(headers: Record<string, string>, message: RegExp, text = body, bindings: Record<string, unknown> = {}) {
+    const { status, json, queued, reason } = await postWithEnv("webhook", text, headers, bindings);
+    expect(status, JSON.stringify(headers)).toBe(401);
+    expect(reason).toMatch(message);
+    expect(reason).not.toContain(SECRET);
+    expect(json).toEqual({ error: "unauthorized" });
+    expect(queued).toEqual([]);
+  }
+
+  it("accepts the body signed over id.timestamp.body, and keys redeliveries on webhook-id", async () => {
+    const headers = await signed({ id: "msg_2ZxSecurity1" });
+    const first = await postTo("webhook", body, headers);
+    expect(first.status).toBe(202);
+    expect(first.queued).toHaveLength(1);
+    const retry = await postTo("webhook", body, headers);
+    expect(retry.status).toBe(200);
+    expect(retry.json).toMatchObject({ status: "duplicate", delivery_id: first.json.delivery_id });
+  });
+
+  it("refuses a body changed by one byte, or with a byte appended, after signing", async () => {
+    const headers = await signed();
+    const tampered = body.replace("11%", "12%");
+    expect(tampered).not.toBe(body);
+    await expectRefused(headers, /^signature does not match$/, tampered);
+    await expectRefused(headers, /^signature does not match$/, `${body} `);
+  });
+
+  it("refuses a signature moved to another webhook-id or timestamp, since both are signed", async () => {
+    const headers = await signed({ id: "msg_original" });
+    await expectRefused({ ...headers, "webhook-id": "msg_replayed" }, /^signature does not match$/);
+    await expectRefused({ ...headers, "webhook-timestamp": String(nowSeconds() - 1) }, /^signature does not match$/);
+  });
+
+  it("refuses a stale or future timestamp, however well signed: a captured request cannot be replayed later", async () => {
+    for (const skew of [-301, -3600, -86_400 * 365]) await expectRefused(await signed({ timestamp: nowSeconds() + skew }), /^timestamp is too old$/);
+    for (const skew of [301, 3600]) await expectRefused(await signed({ timestamp: nowSeconds() + skew }), /^timestamp is too new$/);
+    for (const skew of [-290, 290]) expect((await postTo("webhook", body, await signed({ timestamp: nowSeconds() + skew }))).status).toBe(202);
+  });
+
+  it("refuses a malformed timestamp", async () => {
+    for (const timestamp of [`${Date.now()}`, "1.5e9", "-1", "0x6a0b", "now"]) {
+      const { status } = await postTo("webhook", body, await signed({ timestamp }));
+      expect(status, timestamp).toBe(401);
+    }
+  });
+
+  it("refuses a missing header of the three, naming it", async () => {
+    const headers = await signed();
+    for (const name of ["webhook-id", "webhook-timestamp"]) {
+      const without = Object.fromEntries(Object.entries(headers).filter(([key]) => key !== name));
+      await expectRefused(without, new RegExp(`^missing ${name} header$`));
+    }
+    await expectRefused({ ...headers, "webhook-signature": "" }, /^missing webhook-signature header$/);
+  });
+
+  it.each(["v1a,", "v2,", "V1,", "v1=", "sha256=", "v1, "])("refuses the right HMAC under the scheme %j", async (scheme) => {
+    const headers = await signed();
+    await expectRefused({ ...headers, "webhook-signature": headers["webhook-signature"]!.replace("v1,", scheme) }, /^webhook-signature has no v1 signature$/);
+  });
+
+  it("refuses an HMAC under another secret, or the secret itself", async () => {
+    const headers = await signed({}, body, [`whsec_${btoa("a revoked webhook signing key")}`]);
+    await expectRefused(headers, /^signature does not match$/);
+    await expectRefused({ ...headers, "webhook-signature": `v1,${SECRET.slice("whsec_".length)}` }, /^(signature does not match|webhook-signature has no v1 signature)$/);
+  });
+
+  it("judges a signed delivery by its signature alone: a valid bearer token does not rescue a wrong signature", async () => {
+    const headers = await signed({}, body, [`whsec_${btoa("a revoked webhook signing key")}`]);
+    await expectRefused({ ...headers, authorization: `Bearer ${bindingValue("WEBHOOK_TOKEN")}` }, /^signature does not match$/);
+  });
+
+  it("accepts the good signature among others, space-separated, and examines at most 10", async () => {
+    const headers = await signed({ id: "msg_many" });
+    const junk = (n: number) => Array.from({ length: n }, (_, i) => `v1,${btoa(String.fromCharCode(i).repeat(32))}`);
+    const good = headers["webhook-signature"]!;
+    expect((await postTo("webhook", body, { ...headers, "webhook-signature": [...junk(9), good].join(" ") })).status).toBe(202);
+    await expectRefused({ ...headers, "webhook-signature": [...junk(10), good].join(" ") }, /^signature does not match$/);
+  });
+
+  describe("secret rotation (WEBHOOK_SECRET holds old and new, comma-separated)", () => {
+    const OLD = `whsec_${btoa("the old webhook signing key")}`;
+    const NEW = `whsec_${btoa("the new webhook signing key")}`;
+    const rotating = { WEBHOOK_SECRET: `${OLD}, ${NEW}` };
+
+    it.each([["old", OLD], ["new", NEW]])("accepts a body signed with the %s secret alone", async (_, secret) => {
+      const { status, queued } = await postWithEnv("webhook", body, await signed({}, body, [secret]), rotating);
+      expect(status).toBe(202);
+      expect(queued).toHaveLength(1);
+    });
+
+    it("accepts a sender's rotation header, one v1 per secret", async () => {
+      const headers = await signed({}, body, [OLD, NEW]);
+      expect(headers["webhook-signature"]!.split(" ")).toHaveLength(2);
+      expect((await postWithEnv("webhook", body, headers, rotating)).status).toBe(202);
+    });
+
+    it("refuses a secret that is no longer listed", async () => {
+      await expectRefused(await signed(), /^signature does not match$/, body, rotating);
+    });
+  });
+
+  it.each([undefined, "", "  "])("fails closed while both secrets are %j: nothing is accepted, signed or not", async (value) => {
+    const off = { WEBHOOK_SECRET: value, WEBHOOK_TOKEN: value };
+    for (const headers of [await signed(), { authorization: `Bearer ${bindingValue("WEBHOOK_TOKEN")}` }, {}]) {
+      await expectRefused(headers, /WEBHOOK_SECRET nor WEBHOOK_TOKEN is set/, body, off);
+    }
+  });
+
+  it("refuses a signed delivery while only WEBHOOK_TOKEN is set, and a bearer token while only WEBHOOK_SECRET is", async () => {
+    await expectRefused(await signed(), /WEBHOOK_SECRET is not set/, body, { WEBHOOK_SECRET: "" });
+    await expectRefused({ authorization: `Bearer ${bindingValue("WEBHOOK_TOKEN")}` }, /WEBHOOK_TOKEN is not set/, body, { WEBHOOK_TOKEN: "" });
+  });
+
+  it("answers 500 (senders retry until fixed) when WEBHOOK_SECRET is not whsec_ and base64", async () => {
+    const { status, json, queued } = await postWithEnv("webhook", body, await signed(), { WEBHOOK_SECRET: "whsec_not base64!" });
+    expect(status).toBe(500);
+    expect(json.error).toMatch(/WEBHOOK_SECRET must be whsec_ followed by base64/);
+    expect(queued).toEqual([]);
+  });
+
+  it("signs the bytes as sent: a signature over the text re-encoded differently does not match", async () => {
+    const text = body.replace("packet loss", "pérte de paquets");
+    expect(text).not.toBe(body);
+    const latin1 = Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
+    const headers = { ...(await signed({ id: "msg_bytes", timestamp: nowSeconds() })), "webhook-signature": await signStandardWebhook(latin1, "msg_bytes", nowSeconds(), SECRET) };
+    expect((await postTo("webhook", text, headers)).status).toBe(401);
+  });
+});
+
+describe.runIf(SOURCE_NAMES.includes("cloudflare"))("Cloudflare Notifications secret (cf-webhook-auth)", () => {
+  const SECRET = bindingValue("CLOUDFLARE_NOTIFICATIONS_SECRET");
+  const body = SOURCE_NAMES.includes("cloudflare") ? fixture("cloudflare", "dex-test-low-availability.start.json") : "";
+
+  async function expectRefused(headers: Record<string, string>, message: RegExp, bindings: Record<string, unknown> = {}) {
+    const { status, json, queued, reason } = await postWithEnv("cloudflare", body, headers, bindings);
+    expect(status, JSON.stringify(headers)).toBe(401);
+    expect(reason).toMatch(message);
+    expect(reason).not.toContain(SECRET);
+    expect(json).toEqual({ error: "unauthorized" });
+    expect(queued).toEqual([]);
+  }
+
+  it("accepts the destination's secret", async () => {
+    const { status, queued } = await postTo("cloudflare", body, { "cf-webhook-auth": SECRET });
+    expect(status).toBe(202);
+    expect(queued).toHaveLength(1);
+  });
+
+  it("answers the dashboard's test delivery 2xx and queues nothing", async () => {
+    const { status, json, queued } = await postTo("cloudflare", fixture("cloudflare", "dashboard-test.json"), { "cf-webhook-auth": SECRET });
+    expect(status).toBe(200);
+    expect(json).toEqual({ status: "ignored", reason: "test delivery received" });
+    expect(queued).toEqual([]);
+  });
+
+  it("refuses a secret cut short, padded, repeated or one character off", async () => {
+    for (const wrong of [SECRET.slice(0, -1), SECRET.slice(1), `${SECRET}x`, `${SECRET}${SECRET}`, SECRET.replace(/.$/, "x"), "x"]) {
+      await expectRefused({ "cf-webhook-auth": wrong }, /^invalid cf-webhook-auth secret$/);
+    }
+  });
+
+  it("refuses the secret anywhere but cf-webhook-auth, and a missing header", async () => {
+    await expectRefused({ authorization: `Bearer ${SECRET}` }, /^missing cf-webhook-auth header$/);
+    await expectRefused({ "x-cf-webhook-auth": SECRET }, /^missing cf-webhook-auth header$/);
+    await expectRefused({}, /^missing cf-webhook-auth header$/);
+    await expectRefused({ "cf-webhook-auth": "" }, /^missing cf-webhook-auth header$/);
+  });
+
+  describe("rotation (a new destination with a new secret replaces the old one)", () => {
+    const rotating = { CLOUDFLARE_NOTIFICATIONS_SECRET: "old-destination-secret,new-destination-secret" };
+
+    it.each(["old-destination-secret", "new-destination-secret"])("accepts %s", async (secret) => {
+      expect((await postWithEnv("cloudflare", body, { "cf-webhook-auth": secret }, rotating)).status).toBe(202);
+    });
+
+    it("refuses both secrets at once, and a secret no longer listed", async () => {
+      await expectRefused({ "cf-webhook-auth": "old-destination-secret,new-destination-secret" }, /^invalid cf-webhook-auth secret$/, rotating);
+      await expectRefused({ "cf-webhook-auth": SECRET }, /^invalid cf-webhook-auth secret$/, rotating);
+    });
+  });
+
+  it.each([undefined, "", "  ", ","])("fails closed while CLOUDFLARE_NOTIFICATIONS_SECRET is %j, whatever the header says", async (value) => {
+    for (const header of [SECRET, "", "undefined", ","]) {
+      await expectRefused({ "cf-webhook-auth": header }, /CLOUDFLARE_NOTIFICATIONS_SECRET is not set/, { CLOUDFLARE_NOTIFICATIONS_SECRET: value });
+    }
   });
 });

@@ -1,0 +1,44 @@
+import * as z from "zod";
+
+/** Longest title kept; a longer `text` is cut, never refused. */
+export const MAX_TITLE_LENGTH = 1024;
+const MAX_ID_LENGTH = 128;
+const MAX_TEXT_LENGTH = 64 * 1024;
+
+/** `alert_event` of a notification that opens an episode; `…_END` closes it. */
+export const ALERT_STARTED = "ALERT_STATE_EVENT_START";
+export const ALERT_ENDED = "ALERT_STATE_EVENT_END";
+
+/**
+ * Cloudflare's DEX alert types (`alert_type`), as the Notifications API names them. They
+ * describe a DEX test, a data center or a policy, never one device.
+ * @see https://developers.cloudflare.com/cloudflare-one/insights/dex/notifications/
+ */
+export const DEX_ALERT_TYPES = {
+  device_connectivity_anomaly_alert: "Device connectivity anomaly",
+  synthetic_test_latency_alert: "DEX test latency",
+  synthetic_test_low_availability_alert: "DEX test low availability",
+} as const;
+
+const Id = z.string().max(MAX_ID_LENGTH);
+
+/**
+ * A Cloudflare Notifications webhook. Only `text` is always there: the dashboard's test
+ * delivery carries nothing else, and Cloudflare says `account_id`, `policy_id` and
+ * `alert_type` may be absent. `data` varies by alert type.
+ * @see https://developers.cloudflare.com/notifications/reference/webhook-payload-schema/
+ */
+export const CloudflareNotification = z.object({
+  name: z.string().max(MAX_TEXT_LENGTH).optional(),
+  text: z.string().max(MAX_TEXT_LENGTH).optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  ts: z.number().int().nonnegative().optional(),
+  account_id: Id.optional(),
+  policy_id: Id.optional(),
+  policy_name: z.string().max(MAX_TEXT_LENGTH).optional(),
+  alert_type: Id.optional(),
+  alert_correlation_id: Id.optional(),
+  alert_event: Id.optional(),
+});
+
+export type CloudflareNotification = z.output<typeof CloudflareNotification>;
