@@ -13,7 +13,7 @@ const bindings = {
   ...wranglerConfig.vars,
   CF_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
   DEX_API_BASE: "https://dex.test/client/v4",
-  CF_API_TOKEN: "test-dex-token",
+  DEX_API_TOKEN: "test-dex-token",
   PAGERDUTY_WEBHOOK_SECRET: "pd-secret-current",
   ZAPIER_TOKEN: "zapier-test-token",
   ALERTMANAGER_TOKEN: "alertmanager-test-token",

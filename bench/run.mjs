@@ -76,7 +76,7 @@ const emptyEnvFile = join(runDir, "empty.env");
 writeFileSync(emptyEnvFile, "");
 const runId = `bench-${Date.now().toString(36)}`;
 const secrets = {
-  CF_API_TOKEN: `bench-dex-token-${randomUUID()}`,
+  DEX_API_TOKEN: `bench-dex-token-${randomUUID()}`,
   ZAPIER_TOKEN: `bench-zapier-token-${randomUUID()}`,
   PAGERDUTY_WEBHOOK_SECRET: `bench-pagerduty-secret-${randomUUID()}`,
 };
@@ -150,7 +150,7 @@ async function main() {
     const text = readFileSync(servers[name].logPath, "utf8");
     if (/Using \w+ defined in \S*\.dev\.vars/.test(text)) throw new Error(`${name} read .dev.vars; its bindings are not the benchmark's`);
   }
-  const registrations = servers.standIn ? await eligibleRegistrations(servers.standIn, secrets.CF_API_TOKEN) : [];
+  const registrations = servers.standIn ? await eligibleRegistrations(servers.standIn, secrets.DEX_API_TOKEN) : [];
 
   let direct;
   let lookup;

@@ -31,7 +31,12 @@ const numberVar = (fallback: number, min: number, max: number) =>
   );
 
 const VarsSchema = z.object({
-  CF_ACCOUNT_ID: z.string().trim().min(1, "is not set"),
+  CF_ACCOUNT_ID: z
+    .string()
+    .trim()
+    .min(1, "is not set")
+    // wrangler.toml ships a placeholder: a relay deployed with it would call the API for nobody.
+    .refine((id) => !id.startsWith("replace-with"), "is still the placeholder from wrangler.toml: set your account id"),
   DEX_API_BASE: z.preprocess((v) => v || DEFAULT_DEX_API_BASE, z.url({ protocol: /^https?$/ })),
   IDEMPOTENCY_TTL_HOURS: numberVar(DEFAULT_IDEMPOTENCY_TTL_HOURS, 1, 24 * 30),
   MAX_COMMANDS_PER_MINUTE: numberVar(DEFAULT_MAX_COMMANDS_PER_MINUTE, 1, 240),
@@ -54,12 +59,29 @@ export function loadConfig(env: Env, knownSources: readonly string[]): ConfigRes
   return { ok: true, config: { ...dex.settings, rules: rules.rules } };
 }
 
+let warnedLegacyName = false;
+
+/**
+ * The DEX token's former name. `CF_API_TOKEN` is also wrangler's own (deprecated) login
+ * variable, so a shell or CI that exported it logged wrangler in with the DEX token; it is
+ * still read when `DEX_API_TOKEN` is unset, with one warning per isolate.
+ */
+function legacyDexApiToken(env: Env): string | undefined {
+  const value = (env as { CF_API_TOKEN?: unknown }).CF_API_TOKEN;
+  const token = typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  if (token && !warnedLegacyName) {
+    warnedLegacyName = true;
+    console.warn(JSON.stringify({ event: "config-deprecated", setting: "CF_API_TOKEN", use: "DEX_API_TOKEN" }));
+  }
+  return token;
+}
+
 /** The DEX half of the configuration, without the rules: what the command ledger reads. */
 export function loadDexSettings(env: Env): DexSettingsResult {
   const vars = VarsSchema.safeParse(env);
   if (!vars.success) return { ok: false, error: formatIssues(vars.error) };
-  const dexApiToken = readSecret(env, "CF_API_TOKEN");
-  if (!dexApiToken) return { ok: false, error: "CF_API_TOKEN: is not set" };
+  const dexApiToken = readSecret(env, "DEX_API_TOKEN") ?? legacyDexApiToken(env);
+  if (!dexApiToken) return { ok: false, error: "DEX_API_TOKEN: is not set" };
   return {
     ok: true,
     settings: {

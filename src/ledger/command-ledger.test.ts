@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiError, JANE, mockDexApi, SAM } from "../../test/helpers/dex-api-mock";
-import { advanceClock, ledger, runLedgerAlarm, settleLedger, unsettledCommands } from "../../test/helpers/ledger";
+import { advanceClock, holdLedgerClock, ledger, runLedgerAlarm, settleLedger, unsettledCommands } from "../../test/helpers/ledger";
 import { isolateEachTest, postZapier, runConsumer } from "../../test/helpers/relay";
 import { CommandRows } from "./command-rows";
 import type { LedgerCommand } from "./contract";
@@ -33,6 +33,7 @@ async function alarmAt(): Promise<number | null> {
 }
 
 isolateEachTest();
+beforeEach(holdLedgerClock);
 
 describe("command ledger: claims", () => {
   it("two submits of the same key at the same moment create one command", async () => {

@@ -1,8 +1,10 @@
 import type { Decision } from "./decision";
 
 /**
- * One JSON line per decision, for Workers Logs. Only identifiers and reasons: never a
- * secret, a signature, a header or a payload.
+ * One JSON line per decision, for Workers Logs. Only identifiers, rule names and reason
+ * codes: never a secret, a signature, a header or a payload, and nothing that names a person
+ * or a machine (an email, a host name, an alert's title). The reason in words, which may,
+ * stays in the delivery's audit record, behind the operator's token.
  */
 export function logDecision(deliveryId: string, source: string, decision: Decision): void {
   console.log(
@@ -13,7 +15,6 @@ export function logDecision(deliveryId: string, source: string, decision: Decisi
       alert: decision.alert,
       episode: decision.episode,
       outcome: decision.outcome,
-      reason: decision.reason,
       rule: decision.rule,
       type: decision.type,
       device_id: decision.device_id,

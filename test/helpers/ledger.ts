@@ -25,6 +25,15 @@ export async function runLedgerAlarm(): Promise<boolean> {
   return runDurableObjectAlarm(stub);
 }
 
+/**
+ * Fakes the clock a day ahead of the real one, for a whole test. The runtime fires a Durable
+ * Object's alarm by itself once the real clock reaches it; with every time the ledger sets
+ * in the faked future, only the test runs the ledger's alarms, one at a time, when it says.
+ */
+export function holdLedgerClock(): void {
+  vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 24 * 3600_000 });
+}
+
 /** Moves the faked clock on by `ms`. */
 export function advanceClock(ms: number): void {
   if (!vi.isFakeTimers()) vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });

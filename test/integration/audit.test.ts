@@ -1,9 +1,9 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";
-import { advanceClock, runLedgerAlarm } from "../helpers/ledger";
+import { advanceClock, holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
 import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
@@ -13,6 +13,7 @@ function getDelivery(id: string, headers: Record<string, string> = ADMIN) {
 }
 
 isolateEachTest();
+beforeEach(holdLedgerClock);
 
 describe("GET /v1/deliveries/{id}", () => {
   it("returns the delivery's record with each decision and the commands' current status", async () => {

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { apiError, mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { runLedgerAlarm } from "../helpers/ledger";
+import { holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
 import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
@@ -26,6 +26,7 @@ async function finishedCommand(file: () => Response) {
 const zip = () => new Response(new Uint8Array([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]), { headers: { "content-type": "application/zip" } });
 
 isolateEachTest();
+beforeEach(holdLedgerClock);
 
 describe("GET /v1/commands/{id}/download", () => {
   it("streams the file to an operator, with its name, never cached", async () => {

@@ -1,10 +1,10 @@
 import { reset } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/consume/queue-consumer";
 import { apiError, enrol, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { advanceClock, currentDelivery, ledger, runLedgerAlarm, settleLedger } from "../helpers/ledger";
+import { advanceClock, currentDelivery, holdLedgerClock, ledger, runLedgerAlarm, settleLedger } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
 
 /** A device the DEX API lists as connected, for the alert about it. */
@@ -42,6 +42,7 @@ async function drain(messages: unknown[]) {
 }
 
 isolateEachTest();
+beforeEach(holdLedgerClock);
 
 describe("the DEX API misbehaving", () => {
   it("500 several times in a row, then success: exactly one command, retried by the ledger within seconds", async () => {

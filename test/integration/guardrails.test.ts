@@ -1,6 +1,6 @@
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { enrol, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { advanceClock, currentDelivery, runLedgerAlarm, settleLedger } from "../helpers/ledger";
+import { advanceClock, currentDelivery, holdLedgerClock, runLedgerAlarm, settleLedger } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, post, postZapier, runConsumer } from "../helpers/relay";
 
 /** A device the DEX API lists as connected, for the alert about it. */
@@ -15,6 +15,7 @@ async function queueAlert(fields: Record<string, unknown>) {
 const outcomes = async (id: string) => ((await deliveryRecord(id))?.decisions ?? []).map((d: any) => d.outcome);
 
 isolateEachTest();
+beforeEach(holdLedgerClock);
 
 describe("guardrails", () => {
   it("cooldown: a second alert within cooldown_minutes sends no second command of that type to the device", async () => {

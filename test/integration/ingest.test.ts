@@ -55,6 +55,23 @@ describe("POST /v1/alerts/{source}", () => {
     expect(queued).toEqual([]);
   });
 
+  it("answers 415 with a hint for a JSON body labelled as a form (curl -d's default), and queues nothing", async () => {
+    const body = JSON.stringify({ id: "TICKET-1042", title: "Video calls keep freezing", severity: "critical", user_email: "sam.lee@example.com" });
+    const { status, json, queued } = await post("/v1/alerts/zapier", {
+      headers: { ...ZAPIER_AUTH, "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
+    expect(status).toBe(415);
+    expect(json.error).toMatch(/the body is JSON but Content-Type says form: send Content-Type: application\/json/);
+    expect(queued).toEqual([]);
+    // A real form still goes through.
+    const form = await post("/v1/alerts/zapier", {
+      headers: { ...ZAPIER_AUTH, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ id: "TICKET-1043", title: "Slow uploads" }).toString(),
+    });
+    expect(form.status).toBe(202);
+  });
+
   it("answers 413 for a body over 1 MiB, without reading it", async () => {
     const huge = JSON.stringify({ title: "x".repeat(1024 * 1024) });
     const { status, json, queued } = await post("/v1/alerts/zapier", {

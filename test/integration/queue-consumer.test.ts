@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiError, JANE, mockDexApi, OLD_CLIENT, SAM } from "../helpers/dex-api-mock";
-import { currentDelivery, ledger, runLedgerAlarm } from "../helpers/ledger";
+import { currentDelivery, holdLedgerClock, ledger, runLedgerAlarm } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
 
 /** A Zapier alert about one user, queued through the real ingest. */
@@ -16,6 +16,7 @@ function decisionsOf(record: Record<string, any> | null) {
 }
 
 isolateEachTest();
+beforeEach(holdLedgerClock);
 
 describe("queue consumer", () => {
   it("creates one command per matching rule and device, and records the delivery", async () => {

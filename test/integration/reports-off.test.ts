@@ -1,9 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { currentDelivery, runLedgerAlarm } from "../helpers/ledger";
+import { currentDelivery, holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
 import { isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
 
 isolateEachTest();
+beforeEach(holdLedgerClock);
 
 describe("reports with no channel configured", () => {
   it("writes and sends nothing, and the capture goes on as before", async () => {

@@ -183,7 +183,7 @@ async function auditRecords(queued: DeliveryMessage[], { recorded = true } = {})
 }
 
 describe("DEX API answers that echo the token", () => {
-  const TOKEN = env.CF_API_TOKEN;
+  const TOKEN = env.DEX_API_TOKEN;
 
   /** Queues one Zapier alert about Jane that the shipped rules turn into two commands. */
   async function queueAlertAboutJane(): Promise<DeliveryMessage[]> {

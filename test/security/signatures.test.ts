@@ -234,7 +234,7 @@ describe.each(SOURCE_NAMES.filter((s) => authOf(s).kind === "bearer"))("%s beare
   });
 
   it("refuses the token of another binding", async () => {
-    for (const other of ["CF_API_TOKEN", "ADMIN_TOKEN"]) {
+    for (const other of ["DEX_API_TOKEN", "ADMIN_TOKEN"]) {
       await expectRefused(`Bearer ${bindingValue(other)}`, /^invalid bearer token$/);
     }
   });

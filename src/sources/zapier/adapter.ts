@@ -1,4 +1,4 @@
-import { badRequest } from "../../receive/errors";
+import { badRequest, unsupportedMediaType } from "../../receive/errors";
 import { formatIssues } from "../../schema-issues";
 import type { RawDelivery, SourceAdapter } from "../adapter";
 import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "../alert";
@@ -62,7 +62,14 @@ export const zapier: SourceAdapter = {
  * field sent twice keeps its last value.
  */
 function readFields(delivery: RawDelivery): Record<string, unknown> {
-  if (delivery.contentType === FORM) return Object.fromEntries(new URLSearchParams(delivery.body));
+  if (delivery.contentType === FORM) {
+    // curl -d and some HTTP clients label any body a form: a JSON object read as a form would
+    // become one odd field and an untitled alert. Say what to send instead.
+    if (looksLikeJsonObject(delivery.body)) {
+      throw unsupportedMediaType("the body is JSON but Content-Type says form: send Content-Type: application/json (in Zapier, Payload Type json)");
+    }
+    return Object.fromEntries(new URLSearchParams(delivery.body));
+  }
   let json: unknown;
   try {
     json = JSON.parse(delivery.body);
@@ -71,6 +78,16 @@ function readFields(delivery: RawDelivery): Record<string, unknown> {
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw badRequest("body must be a JSON object");
   return json as Record<string, unknown>;
+}
+
+function looksLikeJsonObject(body: string): boolean {
+  if (!body.trimStart().startsWith("{")) return false;
+  try {
+    const json: unknown = JSON.parse(body);
+    return typeof json === "object" && json !== null && !Array.isArray(json);
+  } catch {
+    return false;
+  }
 }
 
 /**
