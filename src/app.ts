@@ -1,14 +1,24 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { logProblem } from "./record/log";
+import { commandsRoute } from "./admin/commands-route";
+import { deadLettersRoute } from "./admin/dead-letters-route";
 import { deliveriesRoute } from "./admin/deliveries-route";
+import { healthRoute } from "./admin/health-route";
+import { rulesTestRoute } from "./admin/rules-test-route";
+import { consoleRoute } from "./console/console-route";
 import { alertsRoute } from "./receive/alerts-route";
 
 /** The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`. */
 export const app = new Hono<{ Bindings: Env }>()
   .route("/", alertsRoute)
   .route("/", deliveriesRoute)
-  .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}" }))
+  .route("/", commandsRoute)
+  .route("/", deadLettersRoute)
+  .route("/", rulesTestRoute)
+  .route("/", healthRoute)
+  .route("/", consoleRoute)
+  .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}", console: "/console", health: "/healthz" }))
   .notFound((c) => c.json({ error: "not found" }, 404))
   .onError((error, c) => {
     if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);

@@ -10,6 +10,7 @@ import { API_BUDGET_SCHEMA, ApiBudget } from "./api-budget";
 import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
 import { CommandRows, COMMANDS_SCHEMA, commandOf, type CommandRow } from "./command-rows";
 import type { LedgerCommand, LedgerEntry, LedgerResult, WaitSeconds } from "./contract";
+import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
 import { retryDelaySeconds, RETRY_HORIZON_MS } from "./retry-schedule";
 
@@ -122,6 +123,11 @@ export class CommandLedger extends DurableObject<Env> {
       if (row) rows.set(row.key, row);
     }
     return [...rows.values()].map(entryOf);
+  }
+
+  /** The commands it holds, newest first, with their DEX status: for operators (./list-commands.ts). */
+  listCommands(query: CommandQuery): { commands: ListedCommand[]; cursor: string | null } {
+    return listCommands(this.ctx.storage.sql, query);
   }
 
   /** Retries what is due, sends what the cap now admits, finds creates a restart cut off, and polls statuses. */

@@ -1,0 +1,91 @@
+import { loadRules } from "../config/load-rules";
+import { loadDexSettings } from "../config/settings";
+import { readSecret } from "../config/secrets";
+import { SOURCE_NAMES } from "../sources/registry";
+
+/** Placeholders wrangler.toml ships with: a deploy that still has one cannot work. */
+export const PLACEHOLDER_PREFIX = "replace-with-";
+
+/** The secrets that turn each source on: a source with none of its secrets set refuses everything. */
+export const SOURCE_SECRETS: Readonly<Record<string, readonly string[]>> = {
+  pagerduty: ["PAGERDUTY_WEBHOOK_SECRET"],
+  zapier: ["ZAPIER_TOKEN"],
+  alertmanager: ["ALERTMANAGER_TOKEN"],
+  grafana: ["GRAFANA_WEBHOOK_SECRET", "GRAFANA_TOKEN"],
+  datadog: ["DATADOG_TOKEN"],
+};
+
+export interface HealthReport {
+  ok: boolean;
+  /** What is wrong, each naming the setting; never a secret's value. */
+  problems: string[];
+  rules: number | null;
+  sources: Record<string, boolean>;
+  operator: { admin_token: boolean; access: boolean };
+  pagerduty_enrichment: boolean;
+}
+
+/**
+ * Whether the configuration can work: the same checks the relay makes when an alert comes,
+ * run up front, each problem on its own. Shared by `GET /healthz` and `npm run check`.
+ */
+export function checkHealth(env: Env): HealthReport {
+  const vars = env as unknown as Record<string, unknown>;
+  const problems: string[] = [];
+  const set = (name: string) => readSecret(env, name) !== undefined;
+
+  const account = typeof vars.CF_ACCOUNT_ID === "string" ? vars.CF_ACCOUNT_ID.trim() : "";
+  if (account.startsWith(PLACEHOLDER_PREFIX)) problems.push("CF_ACCOUNT_ID: still the placeholder; set your account id");
+  const dex = loadDexSettings(env);
+  if (!dex.ok) problems.push(...dex.error.split("; "));
+
+  let rules: number | null = null;
+  const syntax = typeof env.RULES === "string" ? jsonSyntaxError("RULES", env.RULES) : undefined;
+  if (syntax) problems.push(syntax);
+  else {
+    const loaded = loadRules(env.RULES, SOURCE_NAMES);
+    if (loaded.ok) rules = loaded.rules.length;
+    else problems.push(loaded.error);
+  }
+
+  const sources = Object.fromEntries(SOURCE_NAMES.map((name) => [name, (SOURCE_SECRETS[name] ?? []).some(set)]));
+  if (!Object.values(sources).some(Boolean)) problems.push(`no source is enabled: set the secret of at least one (${Object.values(SOURCE_SECRETS).flat().join(", ")})`);
+
+  const teamDomain = String(vars.ACCESS_TEAM_DOMAIN ?? "").trim();
+  const audience = String(vars.ACCESS_AUD ?? "").trim();
+  if (!!teamDomain !== !!audience) problems.push("ACCESS_TEAM_DOMAIN and ACCESS_AUD: set both, or neither");
+  if (teamDomain && !isUrl(teamDomain)) problems.push("ACCESS_TEAM_DOMAIN: not a URL (https://<team>.cloudflareaccess.com)");
+  const publicUrl = String(vars.RELAY_PUBLIC_URL ?? "").trim();
+  if (publicUrl && !isUrl(publicUrl)) problems.push("RELAY_PUBLIC_URL: not a URL");
+
+  return {
+    ok: problems.length === 0,
+    problems,
+    rules,
+    sources,
+    operator: { admin_token: set("ADMIN_TOKEN"), access: !!(teamDomain && audience && isUrl(teamDomain)) },
+    pagerduty_enrichment: set("PAGERDUTY_API_TOKEN"),
+  };
+}
+
+/** `NAME: not valid JSON at line L, column C`, or undefined when `text` parses. */
+export function jsonSyntaxError(name: string, text: string): string | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const position = /position (\d+)/.exec(error instanceof Error ? error.message : "")?.[1];
+    const at = position === undefined ? text.length : Number(position);
+    const before = text.slice(0, at).split("\n");
+    const where = at >= text.trimEnd().length ? "it ends too early" : `at line ${before.length}, column ${before.at(-1)!.length + 1}`;
+    return `${name}: not valid JSON: ${where}`;
+  }
+}
+
+function isUrl(value: string): boolean {
+  try {
+    return ["https:", "http:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}

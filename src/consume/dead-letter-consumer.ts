@@ -1,0 +1,45 @@
+import { deadLetterId, readDeadLetter, saveDeadLetter } from "../record/dead-letters";
+import { readDeliveryRecord } from "../record/delivery-record";
+import { logEvent, logProblem } from "../record/log";
+import { DeliveryMessageSchema } from "./delivery-message";
+
+/**
+ * The consumer of `dex-alert-relay-dead-letter`: every delivery that ran out of attempts is
+ * kept in KV with why it died (the last reasons its record gives), so that nothing is lost
+ * silently and an operator can replay it. A message is acknowledged only once it is kept.
+ */
+export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        const id = deadLetterId(message.id, message.timestamp);
+        if (await readDeadLetter(env.RELAY_KV, id)) return message.ack();
+        const parsed = DeliveryMessageSchema.safeParse(message.body);
+        const reason = parsed.success ? await whyItDied(env.RELAY_KV, parsed.data.delivery_id, message.attempts) : "the message is not a delivery; it cannot be replayed";
+        await saveDeadLetter(env.RELAY_KV, {
+          id,
+          dead_lettered_at: message.timestamp.toISOString(),
+          attempts: message.attempts,
+          reason,
+          ...(parsed.success ? { message: parsed.data } : {}),
+          replays: [],
+        });
+        logEvent("dead-letter-kept", { dead_letter_id: id, delivery_id: parsed.success ? parsed.data.delivery_id : undefined });
+        message.ack();
+      } catch (error) {
+        logProblem("dead-letter-not-kept", { message_id: message.id, error: error instanceof Error ? error.message : String(error) });
+        message.retry();
+      }
+    }),
+  );
+}
+
+/** The failures the delivery's last recorded attempt gives, or what is known without it. */
+async function whyItDied(kv: KVNamespace, deliveryId: string, attempts: number): Promise<string> {
+  const record = await readDeliveryRecord(kv, deliveryId);
+  const reasons = [...new Set((record?.decisions ?? []).filter((d) => d.outcome === "failed" || d.outcome === "retrying").map((d) => d.reason))];
+  if (reasons.length > 0) return reasons.join("; ");
+  return record
+    ? `ran out of attempts with its record ${record.state}`
+    : "ran out of attempts before any was recorded (the configuration was invalid, or the command ledger could not be reached)";
+}
