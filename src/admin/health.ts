@@ -1,3 +1,4 @@
+import { jsonErrorOffset } from "../config/json-position";
 import { loadRules } from "../config/load-rules";
 import { loadDexSettings } from "../config/settings";
 import { readSecret } from "../config/secrets";
@@ -70,16 +71,11 @@ export function checkHealth(env: Env): HealthReport {
 
 /** `NAME: not valid JSON at line L, column C`, or undefined when `text` parses. */
 export function jsonSyntaxError(name: string, text: string): string | undefined {
-  try {
-    JSON.parse(text);
-    return undefined;
-  } catch (error) {
-    const position = /position (\d+)/.exec(error instanceof Error ? error.message : "")?.[1];
-    const at = position === undefined ? text.length : Number(position);
-    const before = text.slice(0, at).split("\n");
-    const where = at >= text.trimEnd().length ? "it ends too early" : `at line ${before.length}, column ${before.at(-1)!.length + 1}`;
-    return `${name}: not valid JSON: ${where}`;
-  }
+  const at = jsonErrorOffset(text);
+  if (at === undefined) return undefined;
+  if (at >= text.trimEnd().length) return `${name}: not valid JSON: it ends too early`;
+  const before = text.slice(0, at).split("\n");
+  return `${name}: not valid JSON: at line ${before.length}, column ${before.at(-1)!.length + 1}`;
 }
 
 function isUrl(value: string): boolean {

@@ -10,10 +10,10 @@ import { SOURCE_NAMES } from "../sources/registry";
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 50;
 
-const RELATIVE = /^(\d{1,4})([mhd])$/;
-const UNIT_MS = { m: 60_000, h: 3600_000, d: 86_400_000 } as const;
+const RELATIVE = /^(\d{1,5})([smhd])$/;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3600_000, d: 86_400_000 } as const;
 
-/** `since` is an ISO time, or a duration back from now: `15m`, `6h`, `7d`. */
+/** `since` is an ISO time, or a duration back from now: `30s`, `15m`, `6h`, `7d`. */
 export const Since = z
   .string()
   .trim()

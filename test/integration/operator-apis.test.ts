@@ -51,7 +51,7 @@ describe("GET /v1/deliveries", () => {
     expect((await get("/v1/deliveries?outcome=created")).json.deliveries.map((d: any) => d.delivery_id)).toEqual([ids[1], ids[0]]);
     expect((await get(`/v1/deliveries?device=${JANE.deviceId}`)).json.deliveries.map((d: any) => d.delivery_id)).toEqual([ids[0]]);
     expect((await get("/v1/deliveries?source=pagerduty")).json.deliveries).toEqual([]);
-    expect((await get("/v1/deliveries?since=2s")).json.deliveries.map((d: any) => d.delivery_id)).toEqual([ids[2], ids[1]]);
+    expect((await get("/v1/deliveries?since=1s")).json.deliveries.map((d: any) => d.delivery_id)).toEqual([ids[2], ids[1]]);
 
     const first = await get("/v1/deliveries?limit=2");
     expect(first.json.deliveries).toHaveLength(2);
@@ -87,12 +87,9 @@ describe("GET /v1/commands", () => {
     await runLedgerAlarm();
     const { status, json } = await get("/v1/commands");
     expect(status).toBe(200);
-    expect(json.commands.map((c: any) => [c.device_name, c.rule])).toEqual([
-      ["SAM-XPS13", "warp-diag-on-critical"],
-      ["SAM-XPS13", "vpn-packet-loss-pcap"],
-      ["JANE-MBP", "warp-diag-on-critical"],
-      ["JANE-MBP", "vpn-packet-loss-pcap"],
-    ].sort((a, b) => 0));
+    // Sam's alert is not about packet loss: a warp-diag only. Commands taken together may come in any order.
+    expect(json.commands.map((c: any) => c.device_name)).toEqual(["SAM-XPS13", "JANE-MBP", "JANE-MBP"]);
+    expect(json.commands.slice(1).map((c: any) => c.rule).sort()).toEqual(["vpn-packet-loss-pcap", "warp-diag-on-critical"]);
     const pcap = json.commands.find((c: any) => c.command_id === api.commands[0]!.id);
     expect(pcap).toMatchObject({ status: "SUCCESS", filename: "pcap-1.zip", outcome: "created", download_url: `${RELAY}/v1/commands/${api.commands[0]!.id}/download` });
     expect(json.commands.filter((c: any) => c.download_url)).toHaveLength(1);
@@ -104,22 +101,22 @@ describe("GET /v1/commands", () => {
     api.commands[0]!.filename = "pcap-1.zip";
     await runLedgerAlarm();
     expect((await get("/v1/commands?status=SUCCESS")).json.commands.map((c: any) => c.command_id)).toEqual([api.commands[0]!.id]);
-    expect((await get("/v1/commands?status=created")).json.commands).toHaveLength(4);
+    expect((await get("/v1/commands?status=created")).json.commands).toHaveLength(3);
     expect((await get("/v1/commands?device=jane-mbp")).json.commands).toHaveLength(2);
-    expect((await get(`/v1/commands?device=${SAM.deviceId}`)).json.commands).toHaveLength(2);
+    expect((await get(`/v1/commands?device=${SAM.deviceId}`)).json.commands).toHaveLength(1);
     const linked = await get("/v1/commands?status=SUCCESS", { RELAY_PUBLIC_URL: "https://relay.example.com/" });
     expect(linked.json.commands[0].download_url).toBe(`https://relay.example.com/v1/commands/${api.commands[0]!.id}/download`);
   });
 
   it("pages with a cursor, never repeating a command", async () => {
     await seed();
-    const first = await get("/v1/commands?limit=3");
-    const second = await get(`/v1/commands?limit=3&cursor=${first.json.cursor}`);
-    expect(first.json.commands).toHaveLength(3);
+    const first = await get("/v1/commands?limit=2");
+    const second = await get(`/v1/commands?limit=2&cursor=${first.json.cursor}`);
+    expect(first.json.commands).toHaveLength(2);
     expect(second.json.commands).toHaveLength(1);
     expect(second.json.cursor).toBeNull();
     const all = [...first.json.commands, ...second.json.commands].map((c: any) => c.key);
-    expect(new Set(all).size).toBe(4);
+    expect(new Set(all).size).toBe(3);
   });
 });
 
@@ -175,7 +172,7 @@ describe("POST /v1/rules/test", () => {
 describe("GET /healthz", () => {
   async function health(bindings: Partial<Env> = {}) {
     const res = await app.request(`${RELAY}/healthz`, {}, { ...env, ...bindings }, createExecutionContext());
-    return { status: res.status, json: (await res.json()) as Record<string, any>, text: JSON.stringify(await res.clone().json().catch(() => null)) };
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
   }
 
   it("answers 200 with what is on when the configuration is sound, without auth and without a secret", async () => {
