@@ -1,11 +1,10 @@
 import { app } from "./app";
-import { keepDeadLetters } from "./consume/dead-letter-consumer";
+import { DEAD_LETTER_QUEUE, keepDeadLetters } from "./consume/dead-letter-consumer";
 import { consumeDeliveries } from "./consume/queue-consumer";
 
+// Only handlers and Durable Object classes may be exported here: workerd takes every named
+// export of the entry module for an entrypoint.
 export { CommandLedger } from "./ledger/command-ledger";
-
-/** The queue wrangler.toml names as the alert queue's `dead_letter_queue`. */
-export const DEAD_LETTER_QUEUE = "dex-alert-relay-dead-letter";
 
 export default {
   fetch: app.fetch,

@@ -1,7 +1,10 @@
 import { deadLetterId, readDeadLetter, saveDeadLetter } from "../record/dead-letters";
-import { readDeliveryRecord } from "../record/delivery-record";
+import { readDeliveryRecord, saveDeliveryRecord } from "../record/delivery-record";
 import { logEvent, logProblem } from "../record/log";
 import { DeliveryMessageSchema } from "./delivery-message";
+
+/** The queue wrangler.toml names as the alert queue's `dead_letter_queue`. */
+export const DEAD_LETTER_QUEUE = "dex-alert-relay-dead-letter";
 
 /**
  * The consumer of `dex-alert-relay-dead-letter`: every delivery that ran out of attempts is
@@ -24,6 +27,7 @@ export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): P
           ...(parsed.success ? { message: parsed.data } : {}),
           replays: [],
         });
+        if (parsed.success) await markDeadLettered(env.RELAY_KV, parsed.data.delivery_id, message.timestamp);
         logEvent("dead-letter-kept", { dead_letter_id: id, delivery_id: parsed.success ? parsed.data.delivery_id : undefined });
         message.ack();
       } catch (error) {
@@ -32,6 +36,16 @@ export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): P
       }
     }),
   );
+}
+
+/**
+ * The consumer records `dead-lettered` itself only when it saw the last attempt; when the
+ * queue gave up earlier (a smaller `max_retries`, say), its record still says `retrying`.
+ */
+async function markDeadLettered(kv: KVNamespace, deliveryId: string, at: Date): Promise<void> {
+  const record = await readDeliveryRecord(kv, deliveryId);
+  if (!record || record.state === "dead-lettered" || record.state === "done") return;
+  await saveDeliveryRecord(kv, { ...record, state: "dead-lettered", updated_at: at.toISOString() });
 }
 
 /** The failures the delivery's last recorded attempt gives, or what is known without it. */

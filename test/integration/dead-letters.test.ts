@@ -2,7 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { DeliveryMessage } from "../../src/consume/delivery-message";
-import worker, { DEAD_LETTER_QUEUE } from "../../src/index";
+import { DEAD_LETTER_QUEUE } from "../../src/consume/dead-letter-consumer";
+import worker from "../../src/index";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { currentDelivery } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
@@ -61,6 +62,17 @@ describe("dead-letter consumer", () => {
     ]);
     const one = await exports.default.fetch(`${RELAY}/v1/dead-letters/${dead_letters[0]!.id}`, { headers: ADMIN });
     expect(await one.json()).toMatchObject({ message, attempts: 1, replays: [] });
+  });
+
+  it("marks the delivery dead-lettered when the queue gave up before the consumer's last attempt", async () => {
+    mockDexApi();
+    const { queued } = await postZapier({ id: "DL-2", severity: "critical", title: "VPN packet loss", user_email: JANE.personEmail });
+    const api = mockDexApi();
+    api.failNext("devices", apiError(503, "unavailable"), apiError(503, "unavailable"));
+    await runConsumer(queued, 2);
+    expect((await deliveryRecord(queued[0]!.delivery_id))?.state).toBe("retrying");
+    await runDeadLetterConsumer(queued);
+    expect((await deliveryRecord(queued[0]!.delivery_id))?.state).toBe("dead-lettered");
   });
 
   it("keeps a dead letter the queue brings twice once, and lists the newest first", async () => {
