@@ -1,4 +1,3 @@
-import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { readSecret } from "../config/secrets";
 import { secretsEqual } from "../crypto/compare";
@@ -43,7 +42,7 @@ export function operatorAuth() {
       return next();
     }
 
-    const token = c.req.header("cf-access-jwt-assertion") ?? getCookie(c, "CF_Authorization");
+    const token = c.req.header("cf-access-jwt-assertion") ?? accessCookie(c.req.header("cookie"));
     if (!token) throw refuse("no bearer token and no Access token");
     if (!access) throw refuse("an Access token was sent but ACCESS_TEAM_DOMAIN or ACCESS_AUD is not set");
     try {
@@ -80,6 +79,11 @@ export function accessSettings(env: Env): AccessSettings | undefined {
   const teamDomain = env.ACCESS_TEAM_DOMAIN?.trim();
   const audience = env.ACCESS_AUD?.trim();
   return teamDomain && audience ? { teamDomain, audience } : undefined;
+}
+
+/** The `CF_Authorization` cookie Access sets in the browser. */
+function accessCookie(header: string | undefined): string | undefined {
+  return header?.match(/(?:^|;\s*)CF_Authorization=([^;]+)/)?.[1];
 }
 
 function publicOrigin(env: Env): string | undefined {

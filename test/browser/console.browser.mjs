@@ -3,7 +3,7 @@
 // team that publishes a signing key, and — after one delivery has been dead-lettered while
 // the DEX API was unreachable — the DEX API stand-in. Then headless Chromium (Debian's
 // `chromium`, driven by playwright-core) signs in with an Access cookie, uses the filters,
-// runs the rule tester and replays the dead letter. Screenshots go to
+// runs the rule tester, replays the dead letter and waits for a download link. Screenshots go to
 // test/browser/screenshots/. Exits non-zero on the first failure; every wait is bounded.
 import { createSign, generateKeyPairSync, createHmac } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -141,6 +141,18 @@ try {
   check((await commandCount(dexPort)) === before, "a second replay created commands");
   step("a second replay created nothing");
 
+  // Download links: the stand-in finishes a capture 20 s after its create, with a file; the
+  // ledger reads statuses every 20 s. The link goes through the relay, which holds the token.
+  const link = await waitFor("a finished capture's download link", async () => {
+    await page.goto(`${relayUrl}/console?status=SUCCESS`);
+    const anchors = page.locator("tr.command a[href*='/download']");
+    return (await anchors.count()) > 0 ? anchors.first().getAttribute("href") : undefined;
+  }, 120_000);
+  check(/^http:\/\/127\.0\.0\.1:\d+\/v1\/commands\/[\w-]+\/download$/.test(link), `download link: ${link}`);
+  await page.goto(`${relayUrl}/console`);
+  await page.screenshot({ path: join(shots, "console-artifacts.png"), fullPage: true });
+  step("download links shown");
+
   // Readable on a phone.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
   await phone.addCookies([{ name: "CF_Authorization", value: access.token({ email: "oncall@example.com" }), url: relayUrl }]);
@@ -151,7 +163,7 @@ try {
   await small.screenshot({ path: join(shots, "console-phone.png") });
   step("readable on a phone");
 
-  console.log(`browser test: 7 passed, 0 failed; screenshots in ${shots}`);
+  console.log(`browser test: 8 passed, 0 failed; screenshots in ${shots}`);
   await finish(0);
 } catch (error) {
   await fail(error);
@@ -180,9 +192,9 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-/** Polls `probe` until it returns something truthy, for at most CONSUMER_TIMEOUT_MS. */
-async function waitFor(what, probe) {
-  const deadline = Date.now() + CONSUMER_TIMEOUT_MS;
+/** Polls `probe` until it returns something truthy, for at most `timeoutMs`. */
+async function waitFor(what, probe, timeoutMs = CONSUMER_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
     try {
