@@ -8,6 +8,7 @@ import { listDeliveries, type DeliveryView } from "./list-deliveries";
 import { operatorAuth, type OperatorEnv } from "./operator-auth";
 import { operatorLedger, optionalText, PageQuery, parseQuery } from "./operator-query";
 
+const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.\d{1,4})?$/;
 
 export const DeliveriesQuery = PageQuery.extend({
@@ -16,9 +17,17 @@ export const DeliveriesQuery = PageQuery.extend({
   device: optionalText,
 });
 
-/** One page of deliveries, newest first, each brought up to date from the command ledger. */
+/**
+ * One page of deliveries, newest first, each brought up to date from the command ledger.
+ * Records name devices by id; a device name is turned into the id of the device the ledger
+ * last sent a command to under that name.
+ */
 export async function deliveriesPage(env: Env, query: z.infer<typeof DeliveriesQuery>): Promise<{ deliveries: DeliveryView[]; cursor: string | null }> {
   const ledger = operatorLedger(env);
+  if (query.device && !DEVICE_ID.test(query.device)) {
+    const [named] = (await ledger.listCommands({ device: query.device, limit: 1 })).commands;
+    if (named) query = { ...query, device: named.device_id };
+  }
   return listDeliveries(env.RELAY_KV, query, (record) =>
     ledger.describe(record.id, record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []))),
   );

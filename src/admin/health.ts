@@ -39,6 +39,8 @@ export function checkHealth(env: Env): HealthReport {
   if (account.startsWith(PLACEHOLDER_PREFIX)) problems.push("CF_ACCOUNT_ID: still the placeholder; set your account id");
   const dex = loadDexSettings(env);
   if (!dex.ok) problems.push(...dex.error.split("; "));
+  // The settings stop at their first problem; a missing DEX token is worth saying with any other.
+  if (!set("CF_API_TOKEN") && !problems.some((p) => p.startsWith("CF_API_TOKEN"))) problems.push("CF_API_TOKEN: is not set");
 
   let rules: number | null = null;
   const syntax = typeof env.RULES === "string" ? jsonSyntaxError("RULES", env.RULES) : undefined;

@@ -101,6 +101,8 @@ try {
   await page.goto(`${relayUrl}/console?device=JANE-MBP&status=created`);
   const commands = await page.locator("tr.command").allInnerTexts();
   check(commands.length >= 2 && commands.every((row) => row.includes("JANE-MBP")), `commands for JANE-MBP: ${commands.length}`);
+  const janes = await page.locator("tr.delivery").count();
+  check(janes === 2, `deliveries about JANE-MBP: ${janes}`);
   step("filters work");
 
   // Rule tester: a warning about video calls matches no rule, and says which condition failed.

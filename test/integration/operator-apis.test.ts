@@ -50,6 +50,9 @@ describe("GET /v1/deliveries", () => {
     const { ids } = await seed();
     expect((await get("/v1/deliveries?outcome=created")).json.deliveries.map((d: any) => d.delivery_id)).toEqual([ids[1], ids[0]]);
     expect((await get(`/v1/deliveries?device=${JANE.deviceId}`)).json.deliveries.map((d: any) => d.delivery_id)).toEqual([ids[0]]);
+    // A name the ledger knows stands for its device id.
+    expect((await get("/v1/deliveries?device=jane-mbp")).json.deliveries.map((d: any) => d.delivery_id)).toEqual([ids[0]]);
+    expect((await get("/v1/deliveries?device=NOBODY-PC")).json.deliveries).toEqual([]);
     expect((await get("/v1/deliveries?source=pagerduty")).json.deliveries).toEqual([]);
     expect((await get("/v1/deliveries?since=1s")).json.deliveries.map((d: any) => d.delivery_id)).toEqual([ids[2], ids[1]]);
 
@@ -197,6 +200,11 @@ describe("GET /healthz", () => {
       "ACCESS_TEAM_DOMAIN and ACCESS_AUD: set both, or neither",
     ]);
     expect(json.sources.zapier).toBe(false);
+  });
+
+  it("reports a missing DEX token beside a bad variable", async () => {
+    const { json } = await health({ CF_API_TOKEN: "", MAX_COMMANDS_PER_MINUTE: "9000" });
+    expect(json.problems).toEqual([expect.stringMatching(/^MAX_COMMANDS_PER_MINUTE: /), "CF_API_TOKEN: is not set"]);
   });
 
   it("reports a rule the schema refuses with its path, and a missing DEX token", async () => {
