@@ -21,13 +21,13 @@ export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): P
         const reason = parsed.success ? await whyItDied(env.RELAY_KV, parsed.data.delivery_id, message.attempts) : "the message is not a delivery; it cannot be replayed";
         await saveDeadLetter(env.RELAY_KV, {
           id,
-          dead_lettered_at: message.timestamp.toISOString(),
+          dead_lettered_at: new Date().toISOString(),
           attempts: message.attempts,
           reason,
           ...(parsed.success ? { message: parsed.data } : {}),
           replays: [],
         });
-        if (parsed.success) await markDeadLettered(env.RELAY_KV, parsed.data.delivery_id, message.timestamp);
+        if (parsed.success) await markDeadLettered(env.RELAY_KV, parsed.data.delivery_id, new Date());
         logEvent("dead-letter-kept", { dead_letter_id: id, delivery_id: parsed.success ? parsed.data.delivery_id : undefined });
         message.ack();
       } catch (error) {

@@ -11,7 +11,7 @@ export const DEAD_LETTER_ID = /^\d{13}-[A-Za-z0-9_-]{1,128}$/;
 /** A delivery that ran out of attempts, kept with why. */
 export interface DeadLetter {
   id: string;
-  /** When the queue moved it to the dead-letter queue. */
+  /** When the relay took it from the dead-letter queue and kept it. */
   dead_lettered_at: string;
   attempts: number;
   reason: string;
@@ -32,11 +32,12 @@ export interface DeadLetterSummary {
 }
 
 /**
- * The id sorts newest first in KV's byte order and depends only on the queue message, so a
- * dead letter the queue brings to its consumer twice is kept once.
+ * The id sorts newest first in KV's byte order (by the message's queue timestamp) and
+ * depends only on the queue message, so a dead letter the queue brings to its consumer
+ * twice is kept once.
  */
-export function deadLetterId(messageId: string, deadLetteredAt: Date): string {
-  const inverted = LATEST_MS - Math.min(LATEST_MS, Math.max(0, deadLetteredAt.getTime()));
+export function deadLetterId(messageId: string, timestamp: Date): string {
+  const inverted = LATEST_MS - Math.min(LATEST_MS, Math.max(0, timestamp.getTime()));
   return `${String(inverted).padStart(TIME_DIGITS, "0")}-${messageId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128)}`;
 }
 
