@@ -14,6 +14,8 @@ const bindings = {
   CF_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
   DEX_API_BASE: "https://dex.test/client/v4",
   DEX_API_TOKEN: "test-dex-token",
+  // The token's former name: unset, unless a test sets it (a developer's .dev.vars may have it).
+  CF_API_TOKEN: "",
   PAGERDUTY_WEBHOOK_SECRET: "pd-secret-current",
   ZAPIER_TOKEN: "zapier-test-token",
   ALERTMANAGER_TOKEN: "alertmanager-test-token",

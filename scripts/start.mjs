@@ -6,6 +6,7 @@ import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { runChecks } from "./check.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const onWindows = process.platform === "win32";
@@ -16,6 +17,15 @@ const GRACE_MS = 5_000;
 if (!existsSync(join(root, ".dev.vars"))) {
   copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
   console.log("[start] created .dev.vars from .dev.vars.example (local test values)");
+}
+
+// The same checks as `npm run check -- --local`: a broken RULES is said now, not at the first alert.
+const { problems } = await runChecks({ local: true }).catch((error) => ({ problems: [`the check itself failed: ${error.message}`] }));
+if (problems.length > 0) {
+  console.error(`[start] the configuration has ${problems.length} problem(s); alerts will be refused until they are fixed:`);
+  for (const problem of problems) console.error(`[start]   - ${problem}`);
+} else {
+  console.log("[start] configuration checked: sound (see http://localhost:8787/healthz)");
 }
 
 const children = [

@@ -1,8 +1,13 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { logProblem } from "./record/log";
+import { commandsRoute } from "./admin/commands-route";
+import { deadLettersRoute } from "./admin/dead-letters-route";
 import { deliveriesRoute } from "./admin/deliveries-route";
 import { downloadRoute } from "./admin/download-route";
+import { healthRoute } from "./admin/health-route";
+import { rulesTestRoute } from "./admin/rules-test-route";
+import { consoleRoute } from "./console/console-route";
 import { alertsRoute } from "./receive/alerts-route";
 import { UNAUTHORIZED } from "./receive/errors";
 
@@ -15,7 +20,12 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", alertsRoute)
   .route("/", deliveriesRoute)
   .route("/", downloadRoute)
-  .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}" }))
+  .route("/", commandsRoute)
+  .route("/", deadLettersRoute)
+  .route("/", rulesTestRoute)
+  .route("/", healthRoute)
+  .route("/", consoleRoute)
+  .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}", console: "/console", health: "/healthz" }))
   .notFound((c) => c.json({ error: "not found" }, 404))
   .onError((error, c) => {
     if (error instanceof HTTPException && error.status === 401) {

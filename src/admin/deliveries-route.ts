@@ -1,30 +1,63 @@
 import { Hono } from "hono";
-import { loadDexSettings } from "../config/settings";
-import { commandLedger } from "../ledger/ledger-stub";
+import * as z from "zod";
 import { readDeliveryRecord } from "../record/delivery-record";
-import { misconfigured, notFound } from "../receive/errors";
-import { verifyBearer } from "../sources/bearer";
+import { OUTCOMES } from "../record/decision";
+import { notFound } from "../receive/errors";
 import { withLedger } from "./ledger-view";
+import { listDeliveries, type DeliveryView } from "./list-deliveries";
+import { operatorAuth, type OperatorEnv } from "./operator-auth";
+import { operatorLedger, optionalText, PageQuery, parseQuery } from "./operator-query";
 
+const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.\d{1,4})?$/;
 
-/**
- * `GET /v1/deliveries/{id}`: the audit record of one delivery — each alert's episode and
- * every decision with its reason — brought up to date from the command ledger, with each
- * command's DEX status as the ledger last read it (no DEX API call per read).
- * Needs `Authorization: Bearer <ADMIN_TOKEN>`; refuses everything while it is unset.
- */
-export const deliveriesRoute = new Hono<{ Bindings: Env }>().get("/v1/deliveries/:id", async (c) => {
-  await verifyBearer(c.req.raw.headers, c.env, "ADMIN_TOKEN", "the admin API is disabled");
-  const id = c.req.param("id");
-  // Ids are UUIDs, with `.N` for the parts of a split delivery; nothing else is looked up.
-  const record = DELIVERY_ID.test(id) ? await readDeliveryRecord(c.env.RELAY_KV, id) : null;
-  if (!record) {
-    throw notFound("no such delivery: deliveries are recorded once the queue consumer has processed them, and kept 7 days");
-  }
-  const settings = loadDexSettings(c.env);
-  if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
-  const commandIds = record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []));
-  const view = await commandLedger(c.env, settings.settings.accountId).describe(record.id, commandIds);
-  return c.json(withLedger(record, view));
+export const DeliveriesQuery = PageQuery.extend({
+  source: optionalText,
+  outcome: z.preprocess((v) => (v === "" ? undefined : v), z.enum(OUTCOMES).optional()),
+  device: optionalText,
 });
+
+/**
+ * One page of deliveries, newest first, each brought up to date from the command ledger.
+ * Records name devices by id; a device name is turned into the id of the device the ledger
+ * last sent a command to under that name.
+ */
+export async function deliveriesPage(env: Env, query: z.infer<typeof DeliveriesQuery>): Promise<{ deliveries: DeliveryView[]; cursor: string | null }> {
+  const ledger = operatorLedger(env);
+  if (query.device && !DEVICE_ID.test(query.device)) {
+    const [named] = (await ledger.listCommands({ device: query.device, limit: 1 })).commands;
+    if (named) query = { ...query, device: named.device_id };
+  }
+  return listDeliveries(env.RELAY_KV, query, (record) =>
+    ledger.describe(record.id, record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []))),
+  );
+}
+
+/**
+ * `GET /v1/deliveries?source=&outcome=&device=&since=&cursor=&limit=`: deliveries newest
+ * first. `GET /v1/deliveries/{id}`: the audit record of one delivery — each alert's
+ * episode and every decision with its reason — brought up to date from the command ledger,
+ * with each command's DEX status as the ledger last read it (no DEX API call per read).
+ * Operators only (./operator-auth.ts).
+ */
+export const deliveriesRoute = new Hono<OperatorEnv>()
+  // `/v1/deliveries/*` covers `/v1/deliveries` too.
+  .use("/v1/deliveries/*", operatorAuth())
+  .get("/v1/deliveries", async (c) => {
+    const page = await deliveriesPage(c.env, parseQuery(DeliveriesQuery, c.req.query()));
+    return c.json({
+      deliveries: page.deliveries.map(({ id, ...rest }) => ({ delivery_id: id, ...rest })),
+      cursor: page.cursor,
+    });
+  })
+  .get("/v1/deliveries/:id", async (c) => {
+    const id = c.req.param("id");
+    // Ids are UUIDs, with `.N` for the parts of a split delivery; nothing else is looked up.
+    const record = DELIVERY_ID.test(id) ? await readDeliveryRecord(c.env.RELAY_KV, id) : null;
+    if (!record) {
+      throw notFound("no such delivery: deliveries are recorded once the queue consumer has processed them, and kept 7 days");
+    }
+    const commandIds = record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []));
+    const entries = await operatorLedger(c.env).describe(record.id, commandIds);
+    return c.json(withLedger(record, entries));
+  });

@@ -6,7 +6,7 @@ import { isDexApiError } from "../dispatch/dex/errors";
 import { commandLedger, ledgerGate } from "../ledger/ledger-stub";
 import { logProblem } from "../record/log";
 import { misconfigured, notFound } from "../receive/errors";
-import { verifyBearer } from "../sources/bearer";
+import { operatorAuth, type OperatorEnv } from "./operator-auth";
 
 /** DEX command ids are UUIDs; nothing else is looked up. */
 const COMMAND_ID = /^[0-9a-fA-F-]{8,64}$/;
@@ -14,10 +14,10 @@ const COMMAND_ID = /^[0-9a-fA-F-]{8,64}$/;
 /**
  * `GET /v1/commands/{command_id}/download`: the file a finished command left (a pcap, a
  * warp-diag), streamed from the DEX downloads endpoint with the relay's token. Operators
- * only: packet captures hold private traffic, so nothing here is cached, logged or public.
+ * only (./operator-auth.ts: the admin token, or Cloudflare Access): packet captures hold
+ * private traffic, so nothing here is cached, logged or public.
  */
-export const downloadRoute = new Hono<{ Bindings: Env }>().get("/v1/commands/:id/download", async (c) => {
-  await verifyBearer(c.req.raw.headers, c.env, "ADMIN_TOKEN", "the admin API is disabled");
+export const downloadRoute = new Hono<OperatorEnv>().get("/v1/commands/:id/download", operatorAuth(), async (c) => {
   const commandId = c.req.param("id");
   const settings = loadDexSettings(c.env);
   if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);

@@ -3,6 +3,8 @@ import { formatIssues } from "../schema-issues";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
 
+/** Placeholders wrangler.toml ships with (`replace-with-your-account-id`): a deploy that still has one cannot work. */
+export const PLACEHOLDER_PREFIX = "replace-with-";
 export const DEFAULT_DEX_API_BASE = "https://api.cloudflare.com/client/v4";
 export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 48;
 export const DEFAULT_MAX_COMMANDS_PER_MINUTE = 30;
@@ -36,7 +38,7 @@ const VarsSchema = z.object({
     .trim()
     .min(1, "is not set")
     // wrangler.toml ships a placeholder: a relay deployed with it would call the API for nobody.
-    .refine((id) => !id.startsWith("replace-with"), "is still the placeholder from wrangler.toml: set your account id"),
+    .refine((id) => !id.startsWith(PLACEHOLDER_PREFIX), "is still the placeholder from wrangler.toml: set your account id"),
   DEX_API_BASE: z.preprocess((v) => v || DEFAULT_DEX_API_BASE, z.url({ protocol: /^https?$/ })),
   IDEMPOTENCY_TTL_HOURS: numberVar(DEFAULT_IDEMPOTENCY_TTL_HOURS, 1, 24 * 30),
   MAX_COMMANDS_PER_MINUTE: numberVar(DEFAULT_MAX_COMMANDS_PER_MINUTE, 1, 240),

@@ -14,6 +14,7 @@ import { API_BUDGET_SCHEMA, ApiBudget } from "./api-budget";
 import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
 import { CommandRows, COMMANDS_SCHEMA, commandOf, reportOf, type CommandRow } from "./command-rows";
 import type { DeliveryView, LedgerCommand, LedgerEntry, LedgerResult, WaitSeconds } from "./contract";
+import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
 import { REPORTS_SCHEMA, ReportRows, type ReportRow } from "./report-rows";
 import { retryDelaySeconds, RETRY_HORIZON_MS } from "./retry-schedule";
@@ -138,6 +139,11 @@ export class CommandLedger extends DurableObject<Env> {
       if (row) rows.set(row.key, row);
     }
     return { commands: [...rows.values()].map(entryOf), reports: this.#reports.byDelivery(deliveryId) };
+  }
+
+  /** The commands it holds, newest first, with their DEX status: for operators (./list-commands.ts). */
+  listCommands(query: CommandQuery): { commands: ListedCommand[]; cursor: string | null } {
+    return listCommands(this.ctx.storage.sql, query);
   }
 
   /** The file a finished command left, for the download route: undefined until there is one. */

@@ -1,5 +1,6 @@
 import type { DeliveryMessage } from "../consume/delivery-message";
 import type { Decision } from "./decision";
+import { deliveryIndexKey, indexEntryOf } from "./delivery-index";
 
 /** How long the audit trail keeps a delivery. */
 export const DELIVERY_RECORD_TTL_SECONDS = 7 * 24 * 3600;
@@ -53,8 +54,13 @@ export function buildDeliveryRecord(
   };
 }
 
+/** Writes the record, and its index entry that lets operators list deliveries newest first. */
 export async function saveDeliveryRecord(kv: KVNamespace, record: DeliveryRecord): Promise<void> {
-  await kv.put(deliveryRecordKey(record.id), JSON.stringify(record), { expirationTtl: DELIVERY_RECORD_TTL_SECONDS });
+  const options = { expirationTtl: DELIVERY_RECORD_TTL_SECONDS };
+  await Promise.all([
+    kv.put(deliveryRecordKey(record.id), JSON.stringify(record), options),
+    kv.put(deliveryIndexKey(record.received_at, record.id), "", { ...options, metadata: indexEntryOf(record) }),
+  ]);
 }
 
 export async function readDeliveryRecord(kv: KVNamespace, id: string): Promise<DeliveryRecord | null> {

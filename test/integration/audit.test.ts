@@ -87,7 +87,7 @@ describe("GET /v1/deliveries/{id}", () => {
     }
   });
 
-  it("refuses everything while ADMIN_TOKEN is unset", async () => {
+  it("refuses everything while neither ADMIN_TOKEN nor Cloudflare Access is configured, saying only that", async () => {
     mockDexApi();
     const res = await app.request(`${RELAY}/v1/deliveries/anything`, { headers: ADMIN }, { ...env, ADMIN_TOKEN: undefined }, createExecutionContext());
     expect(res.status).toBe(401);

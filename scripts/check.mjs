@@ -1,0 +1,98 @@
+// `npm run check`: is the configuration one that can work, before the first alert arrives?
+// `node scripts/check.mjs` checks what `wrangler deploy` would ship (wrangler.toml; secrets
+// live in Cloudflare and are not checked); `--local` checks what `npm start` runs
+// (wrangler.toml with .dev.vars, or .dev.vars.example, over it). Prints every problem and
+// exits 1 when there is one. Each check is one function returning a list of problems.
+import { build } from "esbuild";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseEnv } from "node:util";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const PLACEHOLDER_PREFIX = "replace-with-";
+/** Secrets are set in Cloudflare, out of reach here: a deploy check treats them as set. */
+const SECRET_NAMES = [
+  "CF_API_TOKEN", "PAGERDUTY_WEBHOOK_SECRET", "PAGERDUTY_API_TOKEN", "ZAPIER_TOKEN", "ALERTMANAGER_TOKEN",
+  "GRAFANA_WEBHOOK_SECRET", "GRAFANA_TOKEN", "DATADOG_TOKEN", "ADMIN_TOKEN",
+];
+
+/** wrangler.toml as wrangler reads it; a syntax error comes back with its line and column. */
+export async function readWranglerConfig() {
+  const { unstable_readConfig } = await import("wrangler");
+  try {
+    return { config: unstable_readConfig({ config: join(root, "wrangler.toml") }), problems: [] };
+  } catch (error) {
+    return { config: undefined, problems: [`wrangler.toml: ${firstLine(error)}`] };
+  }
+}
+
+/** Ids wrangler.toml ships as placeholders, which a deploy must replace. */
+export function checkPlaceholders(config) {
+  const problems = [];
+  for (const kv of config.kv_namespaces ?? []) {
+    if (String(kv.id ?? "").startsWith(PLACEHOLDER_PREFIX)) {
+      problems.push(`wrangler.toml: kv_namespaces ${kv.binding}: id is still "${kv.id}"; run \`npx wrangler kv namespace create ${kv.binding}\` and paste the id`);
+    }
+  }
+  return problems;
+}
+
+/** `.dev.vars` (else `.dev.vars.example`), as `wrangler dev` reads it. */
+export function readDevVars() {
+  for (const name of [".dev.vars", ".dev.vars.example"]) {
+    const path = join(root, name);
+    if (existsSync(path)) return { name, vars: parseEnv(readFileSync(path, "utf8")) };
+  }
+  return { name: undefined, vars: {} };
+}
+
+/** The relay's own checks (src/admin/health.ts), bundled for Node: the same code `GET /healthz` runs. */
+export async function checkRelayConfig(env) {
+  const outdir = join(root, "node_modules", ".cache", "dex-alert-relay");
+  mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, "health.mjs");
+  await build({ entryPoints: [join(root, "src/admin/health.ts")], bundle: true, format: "esm", platform: "node", outfile, logLevel: "error", external: ["cloudflare:*"] });
+  const { checkHealth } = await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`);
+  return checkHealth(env);
+}
+
+/** Every check for one target; `local` is what `npm start` runs, otherwise what a deploy ships. */
+export async function runChecks({ local = false } = {}) {
+  const { config, problems } = await readWranglerConfig();
+  if (!config) return { problems, notes: [] };
+  const notes = [];
+  let env = { ...config.vars };
+  if (local) {
+    const devVars = readDevVars();
+    env = { ...env, ...devVars.vars };
+    notes.push(`variables: wrangler.toml${devVars.name ? ` with ${devVars.name} over it` : ""}`);
+  } else {
+    problems.push(...checkPlaceholders(config));
+    for (const name of SECRET_NAMES) env[name] ??= "(set in Cloudflare)";
+    notes.push("secrets are set with `wrangler secret put` and are not checked here; GET /healthz reports them once deployed");
+  }
+  const health = await checkRelayConfig(env);
+  problems.push(...health.problems);
+  if (health.rules !== null) notes.push(`${health.rules} rules load`);
+  if (local) notes.push(`sources on: ${Object.entries(health.sources).filter(([, on]) => on).map(([name]) => name).join(", ") || "none"}`);
+  return { problems, notes };
+}
+
+function firstLine(error) {
+  return String(error instanceof Error ? error.message : error).replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n").slice(0, 3).join(" ");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const local = process.argv.includes("--local");
+  const { problems, notes } = await runChecks({ local });
+  const target = local ? "local configuration (npm start)" : "deploy configuration (wrangler.toml)";
+  for (const note of notes) console.log(`check: ${note}`);
+  if (problems.length === 0) {
+    console.log(`check: ${target} is sound`);
+  } else {
+    console.error(`check: ${problems.length} problem(s) in the ${target}:`);
+    for (const problem of problems) console.error(`  - ${problem}`);
+    process.exitCode = 1;
+  }
+}

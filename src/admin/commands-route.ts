@@ -1,0 +1,24 @@
+import { Hono } from "hono";
+import type * as z from "zod";
+import type { ListedCommand } from "../ledger/list-commands";
+import { operatorAuth, type OperatorEnv } from "./operator-auth";
+import { downloadUrl, operatorLedger, optionalText, PageQuery, parseQuery, publicBase } from "./operator-query";
+
+export const CommandsQuery = PageQuery.extend({ status: optionalText, device: optionalText });
+
+export type CommandView = ListedCommand & { download_url: string | null };
+
+/** One page of the ledger's commands, newest first, with a download link once there is an artifact. */
+export async function commandsPage(env: Env, query: z.infer<typeof CommandsQuery>, base: string): Promise<{ commands: CommandView[]; cursor: string | null }> {
+  const page = await operatorLedger(env).listCommands(query);
+  return { commands: page.commands.map((command) => ({ ...command, download_url: downloadUrl(base, command) })), cursor: page.cursor };
+}
+
+/**
+ * `GET /v1/commands?status=&device=&since=&cursor=&limit=`: every command the ledger holds,
+ * newest first, with its DEX status as last read, device name, rule and download link.
+ * Operators only.
+ */
+export const commandsRoute = new Hono<OperatorEnv>().get("/v1/commands", operatorAuth(), async (c) => {
+  return c.json(await commandsPage(c.env, parseQuery(CommandsQuery, c.req.query()), publicBase(c.env, c.req.url)));
+});

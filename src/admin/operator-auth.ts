@@ -1,0 +1,95 @@
+import { createMiddleware } from "hono/factory";
+import { readSecret } from "../config/secrets";
+import { secretsEqual } from "../crypto/compare";
+import { logProblem } from "../record/log";
+import { unauthorized } from "../receive/errors";
+import { verifyAccessJwt, type AccessSettings } from "./access-jwt";
+
+/** How the operator proved who they are. */
+export interface Operator {
+  via: "token" | "access";
+  email?: string;
+}
+
+export type OperatorEnv = { Bindings: Env; Variables: { operator: Operator } };
+
+/** The one answer to every refused operator request: why is logged, not told. */
+export const OPERATOR_REFUSAL = "unauthorized";
+
+/**
+ * Lets through operators only: `Authorization: Bearer <ADMIN_TOKEN>` (scripts), or a
+ * Cloudflare Access token in `Cf-Access-Jwt-Assertion` or the `CF_Authorization` cookie
+ * when `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` are set. With neither configured, refuses
+ * everything. Sets `c.var.operator`.
+ * @see https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/validating-json/
+ */
+export function operatorAuth() {
+  return createMiddleware<OperatorEnv>(async function operatorAuth(c, next) {
+    const refuse = (reason: string) => {
+      logProblem("operator-refused", { path: c.req.path, reason });
+      return unauthorized(OPERATOR_REFUSAL);
+    };
+    const adminToken = readSecret(c.env, "ADMIN_TOKEN");
+    const access = accessSettings(c.env);
+    if (!adminToken && !access) throw refuse("neither ADMIN_TOKEN nor ACCESS_TEAM_DOMAIN and ACCESS_AUD are set");
+
+    const authorization = c.req.header("authorization");
+    if (authorization) {
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+      if (!adminToken) throw refuse("a bearer token was sent but ADMIN_TOKEN is not set");
+      if (!bearer || !(await secretsEqual(bearer, adminToken))) throw refuse("invalid bearer token");
+      c.set("operator", { via: "token" });
+      return next();
+    }
+
+    const token = c.req.header("cf-access-jwt-assertion") ?? accessCookie(c.req.header("cookie"));
+    if (!token) throw refuse("no bearer token and no Access token");
+    if (!access) throw refuse("an Access token was sent but ACCESS_TEAM_DOMAIN or ACCESS_AUD is not set");
+    try {
+      const identity = await verifyAccessJwt(token, access);
+      c.set("operator", { via: "access", ...(identity.email ? { email: identity.email } : {}) });
+    } catch (error) {
+      throw refuse(`Access token refused: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return next();
+  });
+}
+
+/**
+ * Refuses a request that changes something unless it comes from the relay's own pages:
+ * the browser's `Origin` (or `Sec-Fetch-Site`) must be this origin. Scripts that send the
+ * admin token, which no other site can make a browser send, may omit both.
+ */
+export function sameOrigin() {
+  return createMiddleware<OperatorEnv>(async function sameOrigin(c, next) {
+    const own = new Set([new URL(c.req.url).origin, publicOrigin(c.env)].filter(Boolean));
+    const origin = c.req.header("origin");
+    const site = c.req.header("sec-fetch-site");
+    const allowed = origin ? own.has(origin) : site ? site === "same-origin" || site === "none" : c.var.operator?.via === "token";
+    if (!allowed) {
+      logProblem("operator-refused", { path: c.req.path, reason: `cross-origin request (origin ${origin ?? "absent"}, sec-fetch-site ${site ?? "absent"})` });
+      throw unauthorized(OPERATOR_REFUSAL);
+    }
+    return next();
+  });
+}
+
+/** Access settings, when both are set. */
+export function accessSettings(env: Env): AccessSettings | undefined {
+  const teamDomain = env.ACCESS_TEAM_DOMAIN?.trim();
+  const audience = env.ACCESS_AUD?.trim();
+  return teamDomain && audience ? { teamDomain, audience } : undefined;
+}
+
+/** The `CF_Authorization` cookie Access sets in the browser. */
+function accessCookie(header: string | undefined): string | undefined {
+  return header?.match(/(?:^|;\s*)CF_Authorization=([^;]+)/)?.[1];
+}
+
+function publicOrigin(env: Env): string | undefined {
+  try {
+    return env.RELAY_PUBLIC_URL ? new URL(env.RELAY_PUBLIC_URL).origin : undefined;
+  } catch {
+    return undefined;
+  }
+}

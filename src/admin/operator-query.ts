@@ -1,0 +1,70 @@
+import * as z from "zod";
+import { loadConfig, loadDexSettings, type RelayConfig } from "../config/settings";
+import { commandLedger, type LedgerStub } from "../ledger/ledger-stub";
+import { logProblem } from "../record/log";
+import { badRequest, misconfigured } from "../receive/errors";
+import { formatIssues } from "../schema-issues";
+import { SOURCE_NAMES } from "../sources/registry";
+
+/** A page holds this many items unless `limit` says otherwise. */
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 50;
+
+const RELATIVE = /^(\d{1,5})([smhd])$/;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3600_000, d: 86_400_000 } as const;
+
+/** `since` is an ISO time, or a duration back from now: `30s`, `15m`, `6h`, `7d`. */
+export const Since = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const relative = RELATIVE.exec(value);
+    const at = relative ? Date.now() - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS] : Date.parse(value);
+    if (Number.isNaN(at)) {
+      ctx.addIssue({ code: "custom", message: "an ISO time (2026-11-25T09:00:00Z) or a duration such as 15m, 6h, 7d" });
+      return z.NEVER;
+    }
+    return at;
+  });
+
+const blankIsAbsent = (v: unknown) => (v === "" ? undefined : v);
+export const optionalText = z.preprocess(blankIsAbsent, z.string().trim().max(200).optional());
+export const PageQuery = z.object({
+  since: z.preprocess(blankIsAbsent, Since.optional()),
+  cursor: z.preprocess(blankIsAbsent, z.string().max(1024).optional()),
+  limit: z.preprocess(blankIsAbsent, z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE)),
+});
+
+/** Parses query parameters, answering 400 with the name of the one that is wrong. */
+export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) throw badRequest(formatIssues(parsed.error, "query"));
+  return parsed.data;
+}
+
+/** The account's command ledger, or a 500 naming what is misconfigured. */
+export function operatorLedger(env: Env): LedgerStub {
+  const settings = loadDexSettings(env);
+  if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
+  return commandLedger(env, settings.settings.accountId);
+}
+
+export function operatorConfig(env: Env): RelayConfig {
+  const loaded = loadConfig(env, SOURCE_NAMES);
+  if (!loaded.ok) {
+    logProblem("config-invalid", { error: loaded.error });
+    throw misconfigured(`relay configuration is invalid: ${loaded.error}`);
+  }
+  return loaded.config;
+}
+
+/** Where links to the relay point: `RELAY_PUBLIC_URL`, else the origin the request came to. */
+export function publicBase(env: Env, requestUrl: string): string {
+  const configured = env.RELAY_PUBLIC_URL?.trim().replace(/\/+$/, "");
+  return configured || new URL(requestUrl).origin;
+}
+
+/** `{base}/v1/commands/{id}/download` once a command has an artifact to download. */
+export function downloadUrl(base: string, command: { command_id: string | null; filename: string | null }): string | null {
+  return command.command_id && command.filename ? `${base}/v1/commands/${encodeURIComponent(command.command_id)}/download` : null;
+}

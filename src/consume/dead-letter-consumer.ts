@@ -1,0 +1,59 @@
+import { deadLetterId, readDeadLetter, saveDeadLetter } from "../record/dead-letters";
+import { readDeliveryRecord, saveDeliveryRecord } from "../record/delivery-record";
+import { logEvent, logProblem } from "../record/log";
+import { DeliveryMessageSchema } from "./delivery-message";
+
+/** The queue wrangler.toml names as the alert queue's `dead_letter_queue`. */
+export const DEAD_LETTER_QUEUE = "dex-alert-relay-dead-letter";
+
+/**
+ * The consumer of `dex-alert-relay-dead-letter`: every delivery that ran out of attempts is
+ * kept in KV with why it died (the last reasons its record gives), so that nothing is lost
+ * silently and an operator can replay it. A message is acknowledged only once it is kept.
+ */
+export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        const id = deadLetterId(message.id, message.timestamp);
+        if (await readDeadLetter(env.RELAY_KV, id)) return message.ack();
+        const parsed = DeliveryMessageSchema.safeParse(message.body);
+        const reason = parsed.success ? await whyItDied(env.RELAY_KV, parsed.data.delivery_id, message.attempts) : "the message is not a delivery; it cannot be replayed";
+        await saveDeadLetter(env.RELAY_KV, {
+          id,
+          dead_lettered_at: new Date().toISOString(),
+          attempts: message.attempts,
+          reason,
+          ...(parsed.success ? { message: parsed.data } : {}),
+          replays: [],
+        });
+        if (parsed.success) await markDeadLettered(env.RELAY_KV, parsed.data.delivery_id, new Date());
+        logEvent("dead-letter-kept", { dead_letter_id: id, delivery_id: parsed.success ? parsed.data.delivery_id : undefined });
+        message.ack();
+      } catch (error) {
+        logProblem("dead-letter-not-kept", { message_id: message.id, error: error instanceof Error ? error.message : String(error) });
+        message.retry();
+      }
+    }),
+  );
+}
+
+/**
+ * The consumer records `dead-lettered` itself only when it saw the last attempt; when the
+ * queue gave up earlier (a smaller `max_retries`, say), its record still says `retrying`.
+ */
+async function markDeadLettered(kv: KVNamespace, deliveryId: string, at: Date): Promise<void> {
+  const record = await readDeliveryRecord(kv, deliveryId);
+  if (!record || record.state === "dead-lettered" || record.state === "done") return;
+  await saveDeliveryRecord(kv, { ...record, state: "dead-lettered", updated_at: at.toISOString() });
+}
+
+/** The failures the delivery's last recorded attempt gives, or what is known without it. */
+async function whyItDied(kv: KVNamespace, deliveryId: string, attempts: number): Promise<string> {
+  const record = await readDeliveryRecord(kv, deliveryId);
+  const reasons = [...new Set((record?.decisions ?? []).filter((d) => d.outcome === "failed" || d.outcome === "retrying").map((d) => d.reason))];
+  if (reasons.length > 0) return reasons.join("; ");
+  return record
+    ? `ran out of attempts with its record ${record.state}`
+    : "ran out of attempts before any was recorded (the configuration was invalid, or the command ledger could not be reached)";
+}
