@@ -13,8 +13,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const PLACEHOLDER_PREFIX = "replace-with-";
 /** Secrets are set in Cloudflare, out of reach here: a deploy check treats them as set. */
 const SECRET_NAMES = [
-  "CF_API_TOKEN", "PAGERDUTY_WEBHOOK_SECRET", "PAGERDUTY_API_TOKEN", "ZAPIER_TOKEN", "ALERTMANAGER_TOKEN",
-  "GRAFANA_WEBHOOK_SECRET", "GRAFANA_TOKEN", "DATADOG_TOKEN", "ADMIN_TOKEN",
+  "DEX_API_TOKEN", "PAGERDUTY_WEBHOOK_SECRET", "ZAPIER_TOKEN", "ALERTMANAGER_TOKEN", "GRAFANA_WEBHOOK_SECRET",
+  "GRAFANA_TOKEN", "DATADOG_TOKEN", "WEBHOOK_SECRET", "WEBHOOK_TOKEN", "CLOUDFLARE_NOTIFICATIONS_SECRET", "ADMIN_TOKEN",
 ];
 
 /** wrangler.toml as wrangler reads it; a syntax error comes back with its line and column. */
@@ -57,8 +57,33 @@ export async function checkRelayConfig(env) {
   return checkHealth(env);
 }
 
-/** Every check for one target; `local` is what `npm start` runs, otherwise what a deploy ships. */
-export async function runChecks({ local = false } = {}) {
+/**
+ * The full backtracking check of every rule pattern (scripts/pattern-audit.mjs, the same one
+ * `npm run check:patterns` runs): the Worker itself only makes a structural check, to stay small.
+ */
+export async function checkPatterns(rules) {
+  const [{ check }, { auditPattern, rulePatterns }] = await Promise.all([import("recheck"), import("./pattern-audit.mjs")]);
+  const problems = [];
+  let patterns;
+  try {
+    patterns = rulePatterns(rules);
+  } catch {
+    // RULES that do not parse are reported by the relay's own check.
+    return problems;
+  }
+  for (const { path, pattern } of patterns) {
+    const { problem } = await auditPattern(check, pattern);
+    if (problem) problems.push(`${path}: ${problem}`);
+  }
+  return problems;
+}
+
+/**
+ * Every check for one target; `local` is what `npm start` runs, otherwise what a deploy ships.
+ * `patterns: false` skips the full backtracking check (seconds per pattern), as `npm start`
+ * does: the Worker's own structural check still refuses the dangerous shapes when it loads.
+ */
+export async function runChecks({ local = false, patterns = true } = {}) {
   const { config, problems } = await readWranglerConfig();
   if (!config) return { problems, notes: [] };
   const notes = [];
@@ -74,6 +99,7 @@ export async function runChecks({ local = false } = {}) {
   }
   const health = await checkRelayConfig(env);
   problems.push(...health.problems);
+  if (health.rules !== null && patterns) problems.push(...(await checkPatterns(env.RULES)));
   if (health.rules !== null) notes.push(`${health.rules} rules load`);
   if (local) notes.push(`sources on: ${Object.entries(health.sources).filter(([, on]) => on).map(([name]) => name).join(", ") || "none"}`);
   return { problems, notes };

@@ -19,8 +19,9 @@ if (!existsSync(join(root, ".dev.vars"))) {
   console.log("[start] created .dev.vars from .dev.vars.example (local test values)");
 }
 
-// The same checks as `npm run check -- --local`: a broken RULES is said now, not at the first alert.
-const { problems } = await runChecks({ local: true }).catch((error) => ({ problems: [`the check itself failed: ${error.message}`] }));
+// The checks of `npm run check -- --local` but the slow full pattern audit: a broken RULES is
+// said now, not at the first alert.
+const { problems } = await runChecks({ local: true, patterns: false }).catch((error) => ({ problems: [`the check itself failed: ${error.message}`] }));
 if (problems.length > 0) {
   console.error(`[start] the configuration has ${problems.length} problem(s); alerts will be refused until they are fixed:`);
   for (const problem of problems) console.error(`[start]   - ${problem}`);

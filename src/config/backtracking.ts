@@ -2,7 +2,7 @@
  * A structural check for rule patterns that could make the regular-expression engine
  * backtrack for seconds or forever on a crafted title. It is conservative: it may refuse a
  * pattern that is in fact safe, never the other way round for the shapes it knows (nested
- * and overlapping repetition). A fuller checker (`npm run check`, src/config/pattern-audit.ts)
+ * and overlapping repetition). A fuller checker (`npm run check` and `npm run check:patterns`, scripts/pattern-audit.mjs)
  * also measures polynomial cases; this one runs in the Worker every time `RULES` is loaded.
  */
 

@@ -135,3 +135,41 @@ export function mutateForm(body: string, applied: readonly Mutation[]): string {
   }
   return new URLSearchParams(fields).toString();
 }
+
+// ---------- rule patterns an operator might write, safe and not ----------
+
+/** Atoms that overlap with each other in every way: letters, digits, word and space classes, anything. */
+const patternAtom = fc.constantFrom("a", "b", "x", "0", "@", ".", "-", " ", "\\w", "\\d", "\\s", "\\S", ".", "[a-z]", "[\\w.-]", "[^@]", "[^\\s]");
+const quantifier = fc.constantFrom("*", "+", "?", "*?", "+?", "{2}", "{1,3}", "{2,}");
+
+/**
+ * Regular expressions built to backtrack: repetitions nested in repetitions, alternatives
+ * that overlap under a star, runs of quantified classes that can share one character, named
+ * groups as rules use them, anchored or not. Plenty of them are refused; the rest must be
+ * safe to run.
+ */
+export const hostilePattern: fc.Arbitrary<string> = fc
+  .letrec<{ node: string }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      { arbitrary: patternAtom, weight: 4 },
+      { arbitrary: fc.tuple(tie("node"), quantifier).map(([n, q]) => `(?:${n})${q}`), weight: 3 },
+      { arbitrary: fc.tuple(patternAtom, quantifier).map(([a, q]) => `${a}${q}`), weight: 3 },
+      { arbitrary: fc.array(tie("node"), { minLength: 2, maxLength: 3 }).map((ns) => ns.join("")), weight: 3 },
+      { arbitrary: fc.array(tie("node"), { minLength: 2, maxLength: 3 }).map((ns) => `(?:${ns.join("|")})`), weight: 2 },
+      { arbitrary: tie("node").map((n) => `(?<hostname>${n})`), weight: 1 },
+    ),
+  }))
+  .node.chain((body) =>
+    fc.tuple(fc.boolean(), fc.boolean(), fc.constantFrom("", "i", "s", "u")).map(([start, end, flags]) => `/${start ? "^" : ""}${body}${end ? "$" : ""}/${flags}`),
+  );
+
+/**
+ * Long strings built to make a pattern over {@link hostilePattern}'s atoms backtrack: a long
+ * run of one character the atoms share, or of a short cycle of them, then a character that
+ * makes the match fail at the end.
+ */
+export const adversarialText = (length: number) =>
+  fc
+    .tuple(fc.constantFrom("a", "0", " ", "@", ".", "-", "a@", "a.", "0 ", "ab", "a-b.", "é", "😀"), fc.constantFrom("", "!", "\n", "@", "\u0000"))
+    .map(([cycle, end]) => cycle.repeat(Math.ceil(length / cycle.length)).slice(0, length - end.length) + end);
