@@ -50,7 +50,8 @@ try {
 
   // The DEX API is not there yet: this delivery's device lookup fails, and with no retries
   // left (this run's queue allows none) it goes to the dead-letter queue.
-  const dead = await postZapier(relayUrl, { id: "BROWSER-DEAD-1", title: "VPN packet loss", severity: "critical", user_email: "jane.doe@example.com" });
+  // About a user no other seeded alert names: the rules' cooldowns do not hold its replay back.
+  const dead = await postZapier(relayUrl, { id: "BROWSER-DEAD-1", title: "VPN packet loss", severity: "critical", user_email: "priya.shah@example.com" });
   const [letter] = await waitFor("the dead letter", async () => (await api(relayUrl, "/v1/dead-letters")).dead_letters.filter((d) => d.delivery_id === dead));
   step(`dead-lettered ${letter.id}: ${letter.reason}`);
 
@@ -130,7 +131,7 @@ try {
   });
   await page.screenshot({ path: join(shots, "console-replayed.png"), fullPage: true });
   const replayed = await api(relayUrl, `/v1/deliveries/${dead}`);
-  // Jane's phone is ineligible for captures; her laptop gets the pcap and the warp-diag.
+  // Priya's build machine gets the pcap and the warp-diag.
   const outcomes = replayed.decisions.map((d) => `${d.rule}:${d.outcome}`).sort();
   check(outcomes.filter((o) => o.endsWith(":created")).length === 2 && !outcomes.some((o) => /:(failed|retrying)$/.test(o)), `replayed decisions: ${outcomes}`);
   step("replay works");

@@ -1,0 +1,96 @@
+// `npm run demo -- <source>`: sends the sample alert of examples/<source>.json to the relay
+// that `npm start` runs, signed or authenticated exactly as that tool does it, with the local
+// secrets of .dev.vars (else .dev.vars.example). Every run is a new alert (fresh ids and
+// times); `--dry-run` asks what the relay would do instead, with the operator's token.
+//
+//   npm run demo -- pagerduty            npm run demo -- grafana --dry-run
+//   npm run demo -- all                  npm run demo -- zapier --url http://localhost:8787
+import { createHmac, randomUUID } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, parseEnv } from "node:util";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const examples = join(root, "examples");
+const SOURCES = readdirSync(examples).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { url: { type: "string", default: "http://localhost:8787" }, "dry-run": { type: "boolean", default: false } },
+});
+const [asked] = positionals;
+if (!asked || (asked !== "all" && !SOURCES.includes(asked))) {
+  console.error(`usage: npm run demo -- <${SOURCES.join("|")}|all> [--dry-run] [--url ${values.url}]`);
+  process.exit(2);
+}
+
+const varsFile = [".dev.vars", ".dev.vars.example"].map((name) => join(root, name)).find(existsSync);
+const vars = varsFile ? parseEnv(readFileSync(varsFile, "utf8")) : {};
+/** The first of a comma-separated list of secrets (several are set during a rotation). */
+const secret = (name) => {
+  const value = (vars[name] ?? "").split(",")[0].trim();
+  if (!value) throw new Error(`${name} is not set in ${varsFile ?? ".dev.vars"}: the relay would refuse this source`);
+  return value;
+};
+const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
+const bearer = (name) => ({ authorization: `Bearer ${secret(name)}` });
+
+/** The body of examples/<source>.json, with fresh ids and times: each run is a new alert. */
+function sampleBody(source) {
+  const now = new Date();
+  const id = randomUUID();
+  const fill = { id, short: id.slice(0, 8).toUpperCase(), now: now.toISOString(), epoch: String(Math.floor(now.getTime() / 1000)), epoch_ms: String(now.getTime()) };
+  return readFileSync(join(examples, `${source}.json`), "utf8").replace(/\{\{(\w+)\}\}/g, (_, name) => fill[name]);
+}
+
+/** How each tool authenticates a delivery (README: "Point your tools at it"). */
+const AUTH = {
+  // HMAC-SHA256 of the raw body, lower-case hex, as `v1=<hex>`; X-Webhook-Id names the delivery.
+  pagerduty: (body) => ({ "x-pagerduty-signature": `v1=${hmacHex(secret("PAGERDUTY_WEBHOOK_SECRET"), body)}`, "x-webhook-id": randomUUID() }),
+  zapier: () => bearer("ZAPIER_TOKEN"),
+  alertmanager: () => bearer("ALERTMANAGER_TOKEN"),
+  datadog: () => bearer("DATADOG_TOKEN"),
+  // HMAC-SHA256, lower-case hex, of "<timestamp>:<body>" when a timestamp header is configured
+  // (the timestamp in Unix seconds, in that header), else of the body alone.
+  grafana: (body) => {
+    const header = (vars.GRAFANA_TIMESTAMP_HEADER ?? "").trim();
+    if (!header) return { "x-grafana-alerting-signature": hmacHex(secret("GRAFANA_WEBHOOK_SECRET"), body) };
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    return { [header]: timestamp, "x-grafana-alerting-signature": hmacHex(secret("GRAFANA_WEBHOOK_SECRET"), `${timestamp}:${body}`) };
+  },
+  // Standard Webhooks: base64 HMAC-SHA256, under the base64 key after `whsec_`, of "{id}.{timestamp}.{body}".
+  webhook: (body) => {
+    const id = `msg_${randomUUID().replaceAll("-", "")}`;
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const key = Buffer.from(secret("WEBHOOK_SECRET").replace(/^whsec_/, ""), "base64");
+    const signature = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
+    return { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": `v1,${signature}` };
+  },
+  // The destination's secret, as is.
+  cloudflare: () => ({ "cf-webhook-auth": secret("CLOUDFLARE_NOTIFICATIONS_SECRET") }),
+};
+
+async function send(source) {
+  const body = sampleBody(source);
+  const headers = { "content-type": "application/json", ...AUTH[source](body) };
+  if (values["dry-run"]) headers["x-relay-admin-token"] = secret("ADMIN_TOKEN");
+  const url = `${values.url.replace(/\/+$/, "")}/v1/alerts/${source}${values["dry-run"] ? "?dry_run=true" : ""}`;
+  let res;
+  try {
+    res = await fetch(url, { method: "POST", headers, body });
+  } catch {
+    throw new Error(`nothing answers at ${values.url}: start the relay with \`npm start\` first`);
+  }
+  console.log(`${source}: HTTP ${res.status} ${await res.text()}`);
+}
+
+try {
+  for (const source of asked === "all" ? SOURCES : [asked]) await send(source);
+  if (!values["dry-run"]) {
+    console.log("Commands land on the local DEX stand-in within a few seconds: curl -s localhost:8788/");
+  }
+} catch (error) {
+  console.error(`demo: ${error.message}`);
+  process.exit(1);
+}
