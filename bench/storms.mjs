@@ -26,7 +26,7 @@ export async function eligibleRegistrations(standIn, dexToken) {
   return eligible;
 }
 
-/** N alerts, each naming its device outright (device_id + user_email): no lookup needed. */
+/** N alerts, each naming its device outright (device_id + user_email), checked against the devices API (one lookup per user). */
 export function directTargetAlerts(count, registrations, runId) {
   return Array.from({ length: count }, (_, i) => {
     const device = registrations[i % registrations.length];

@@ -1,3 +1,4 @@
+import { commandOf } from "./command-rows";
 import type { CommandRow } from "./command-rows";
 import { ownResult } from "./outcomes";
 import type { LedgerOutcome } from "./contract";
@@ -86,7 +87,7 @@ export function listCommands(sql: SqlStorage, query: CommandQuery): { commands: 
 }
 
 function listed(row: CommandRow): ListedCommand {
-  const command = JSON.parse(row.command) as { type: string; device_id: string; user_email?: string };
+  const command = commandOf(row);
   const result = ownResult(row);
   return {
     key: row.key,
