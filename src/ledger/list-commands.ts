@@ -1,5 +1,4 @@
-import { commandOf } from "./command-rows";
-import type { CommandRow } from "./command-rows";
+import { commandOf, type CommandRow } from "./command-rows";
 import { ownResult } from "./outcomes";
 import type { LedgerOutcome } from "./contract";
 
