@@ -4,7 +4,7 @@ import { logProblem } from "./record/log";
 import { deliveriesRoute } from "./admin/deliveries-route";
 import { downloadRoute } from "./admin/download-route";
 import { alertsRoute } from "./receive/alerts-route";
-import { UNAUTHORIZED } from "./receive/errors";
+import { UNAUTHORIZED } from "./model/http-errors";
 
 /**
  * The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`, except an

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { loadDexSettings } from "../config/settings";
 import { commandLedger } from "../ledger/ledger-stub";
 import { readDeliveryRecord } from "../record/delivery-record";
-import { misconfigured, notFound } from "../receive/errors";
+import { misconfigured, notFound } from "../model/http-errors";
 import { verifyBearer } from "../sources/bearer";
 import { withLedger } from "./ledger-view";
 

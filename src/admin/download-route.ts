@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { loadDexSettings } from "../config/settings";
-import { DexClient } from "../dispatch/dex/client";
-import { isDexApiError } from "../dispatch/dex/errors";
+import { DexClient } from "../dispatch/dex-client";
+import { isDexApiError } from "../model/dex-api-error";
 import { commandLedger, ledgerGate } from "../ledger/ledger-stub";
 import { logProblem } from "../record/log";
-import { misconfigured, notFound } from "../receive/errors";
+import { misconfigured, notFound } from "../model/http-errors";
 import { verifyBearer } from "../sources/bearer";
 
 /** DEX command ids are UUIDs; nothing else is looked up. */

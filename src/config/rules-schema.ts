@@ -1,7 +1,7 @@
 import * as z from "zod";
-import { SEVERITIES, TARGET_FIELDS } from "../sources/alert";
-import { PcapArgs, SpeedTestArgs, WarpDiagArgs } from "../dispatch/dex/schemas";
-import { CHANNELS } from "../report/channels";
+import { SEVERITIES, TARGET_FIELDS } from "../model/alert";
+import { PcapArgs, SpeedTestArgs, WarpDiagArgs } from "../model/dex-api";
+import { CHANNELS } from "../model/channels";
 import { isSlashedPattern, namedGroups, patternError } from "./pattern";
 
 /** The most devices one rule may target for one alert, whatever `max_devices` says. */

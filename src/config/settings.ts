@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { formatIssues } from "../schema-issues";
+import { formatIssues } from "../model/schema-issues";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
 

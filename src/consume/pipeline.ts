@@ -1,8 +1,8 @@
 import type { RelayConfig } from "../config/settings";
-import { DexClient } from "../dispatch/dex/client";
+import { DexClient } from "../dispatch/dex-client";
 import { commandLedger, ledgerGate, type LedgerStub } from "../ledger/ledger-stub";
 import { createDeviceDirectory } from "../resolve/device-directory";
-import type { AlertTarget } from "../sources/alert";
+import type { AlertTarget } from "../model/alert";
 import { pagerDutyEnricher } from "../sources/pagerduty/enrich";
 import type { PlanContext } from "./plan";
 

@@ -3,7 +3,7 @@ import { buildDeliveryRecord, saveDeliveryRecord, type DeliveryState } from "../
 import { logDecision, logProblem } from "../record/log";
 import { SOURCE_NAMES } from "../sources/registry";
 import { Delivery } from "./delivery";
-import { DeliveryMessageSchema } from "./delivery-message";
+import { DeliveryMessage } from "../model/delivery-message";
 import { submitPlanned } from "./execute";
 import { createPipeline } from "./pipeline";
 import { planDelivery } from "./plan";
@@ -35,7 +35,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
 
   const deliveries: Delivery[] = [];
   for (const message of batch.messages) {
-    const parsed = DeliveryMessageSchema.safeParse(message.body);
+    const parsed = DeliveryMessage.safeParse(message.body);
     if (parsed.success) {
       deliveries.push(new Delivery(parsed.data, message));
     } else {

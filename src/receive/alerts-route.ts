@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { loadConfig } from "../config/settings";
-import type { DeliveryMessage } from "../consume/delivery-message";
+import type { DeliveryMessage } from "../model/delivery-message";
 import { logProblem } from "../record/log";
 import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
 import { dryRun } from "./dry-run";
 import { verifyOperator } from "./operator";
 import { enqueueParts, fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
-import { misconfigured, notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "./errors";
+import { misconfigured, notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "../model/http-errors";
 
 /** Larger than any alert a monitoring tool sends; anything bigger is refused unread. */
 export const MAX_BODY_BYTES = 1024 * 1024;

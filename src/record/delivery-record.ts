@@ -1,5 +1,5 @@
-import type { DeliveryMessage } from "../consume/delivery-message";
-import type { Decision } from "./decision";
+import type { DeliveryMessage } from "../model/delivery-message";
+import type { Decision } from "../model/decision";
 
 /** How long the audit trail keeps a delivery. */
 export const DELIVERY_RECORD_TTL_SECONDS = 7 * 24 * 3600;

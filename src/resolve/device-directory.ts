@@ -1,5 +1,5 @@
 import { sha256Hex } from "../crypto/hmac";
-import type { Device, ResultInfo } from "../dispatch/dex/schemas";
+import type { Device, ResultInfo } from "../model/dex-api";
 
 /** How long a device lookup is reused across consumer batches. KV's shortest TTL. */
 export const DEVICE_CACHE_TTL_SECONDS = 60;

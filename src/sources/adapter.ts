@@ -1,4 +1,4 @@
-import type { NormalizedAlert } from "./alert";
+import type { NormalizedAlert } from "../model/alert";
 
 /** What a source receives: the body read once, before anything parses it. */
 export interface RawDelivery {

@@ -1,8 +1,9 @@
 import { sha256Hex } from "../crypto/hmac";
-import { badRequest } from "../receive/errors";
-import { formatIssues } from "../schema-issues";
+import { badRequest } from "../model/http-errors";
+import { formatIssues } from "../model/schema-issues";
 import type { ReceivedAlerts } from "./adapter";
-import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "./alert";
+import type { AlertTarget, NormalizedAlert } from "../model/alert";
+import { normalizeSeverity } from "./severity";
 import { normalizeId } from "./ids";
 import { AlertGroupNotification, type GroupedAlert } from "./alertmanager/schema";
 

@@ -1,6 +1,6 @@
 import { secretsEqual } from "../crypto/compare";
 import { readSecret } from "../config/secrets";
-import { unauthorized } from "../receive/errors";
+import { unauthorized } from "../model/http-errors";
 
 /**
  * Verifies `Authorization: Bearer <token>` against the named secret. Refuses everything

@@ -2,7 +2,7 @@ import { createExecutionContext, reset, waitOnExecutionContext } from "cloudflar
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import type { DeliveryMessage } from "../../src/consume/delivery-message";
+import type { DeliveryMessage } from "../../src/model/delivery-message";
 import { hmacSha256Hex } from "../../src/crypto/hmac";
 import { SOURCE_NAMES, SOURCES } from "../../src/sources/registry";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";

@@ -1,9 +1,10 @@
 import { readSecretList } from "../../config/secrets";
 import { sha256Hex } from "../../crypto/hmac";
-import { badRequest, unauthorized } from "../../receive/errors";
-import { formatIssues } from "../../schema-issues";
+import { badRequest, unauthorized } from "../../model/http-errors";
+import { formatIssues } from "../../model/schema-issues";
 import type { SourceAdapter } from "../adapter";
-import { normalizeSeverity, type NormalizedAlert } from "../alert";
+import type { NormalizedAlert } from "../../model/alert";
+import { normalizeSeverity } from "../severity";
 import { MAX_LABEL_KEY_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS } from "../alert-group";
 import { verifyCloudflareSecret } from "./auth";
 import { ALERT_ENDED, CloudflareNotification, DEX_ALERT_TYPES, MAX_TITLE_LENGTH } from "./schema";

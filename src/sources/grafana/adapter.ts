@@ -1,5 +1,5 @@
 import { readSecret } from "../../config/secrets";
-import { unauthorized } from "../../receive/errors";
+import { unauthorized } from "../../model/http-errors";
 import type { SourceAdapter } from "../adapter";
 import { receiveAlertGroup } from "../alert-group";
 import { verifyBearer } from "../bearer";

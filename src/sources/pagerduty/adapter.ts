@@ -1,8 +1,9 @@
 import { readSecretList } from "../../config/secrets";
-import { badRequest, unauthorized } from "../../receive/errors";
-import { formatIssues } from "../../schema-issues";
+import { badRequest, unauthorized } from "../../model/http-errors";
+import { formatIssues } from "../../model/schema-issues";
 import type { ReceivedAlerts, SourceAdapter } from "../adapter";
-import { normalizeSeverity, type NormalizedAlert, type Severity } from "../alert";
+import type { NormalizedAlert, Severity } from "../../model/alert";
+import { normalizeSeverity } from "../severity";
 import { normalizeId } from "../ids";
 import { CAPTURING_EVENT_TYPES, MAX_TITLE_LENGTH, PING_EVENT_TYPE, PagerDutyEnvelope, PagerDutyIncidentEvent } from "./schema";
 import { PAGERDUTY_SIGNATURE_HEADER, verifyPagerDutySignature } from "./signature";

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { readSecret } from "../../config/secrets";
 import { logProblem } from "../../record/log";
-import type { AlertTarget, NormalizedAlert } from "../alert";
+import type { AlertTarget, NormalizedAlert } from "../../model/alert";
 
 /** PagerDuty's REST API, unless `PAGERDUTY_API_BASE` names another (a local stand-in). */
 export const PAGERDUTY_API_BASE = "https://api.pagerduty.com";

@@ -1,9 +1,10 @@
 import { readSecret, readSecretList } from "../../config/secrets";
 import { sha256Hex } from "../../crypto/hmac";
-import { badRequest, unauthorized } from "../../receive/errors";
-import { formatIssues } from "../../schema-issues";
+import { badRequest, unauthorized } from "../../model/http-errors";
+import { formatIssues } from "../../model/schema-issues";
 import type { RawDelivery, SourceAdapter } from "../adapter";
-import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "../alert";
+import type { AlertTarget, NormalizedAlert } from "../../model/alert";
+import { normalizeSeverity } from "../severity";
 import { verifyBearer } from "../bearer";
 import { RelayAlert } from "./schema";
 import { verifyStandardWebhook, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER } from "./signature";

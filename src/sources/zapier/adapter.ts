@@ -1,7 +1,8 @@
-import { badRequest } from "../../receive/errors";
-import { formatIssues } from "../../schema-issues";
+import { badRequest } from "../../model/http-errors";
+import { formatIssues } from "../../model/schema-issues";
 import type { RawDelivery, SourceAdapter } from "../adapter";
-import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "../alert";
+import type { AlertTarget, NormalizedAlert } from "../../model/alert";
+import { normalizeSeverity } from "../severity";
 import { verifyBearer } from "../bearer";
 import { canonicalHash, normalizeId } from "../ids";
 import {

@@ -6,7 +6,7 @@ import {
   errorFromResponse,
   errorFromUnsuccessfulEnvelope,
   isDexApiError,
-} from "./errors";
+} from "../model/dex-api-error";
 import {
   CreateCommandsRequest,
   CreateCommandsResponse,
@@ -20,9 +20,9 @@ import {
   type Device,
   type ListedCommand,
   type ResultInfo,
-} from "./schemas";
+} from "../model/dex-api";
 
-/** What every response schema of ./schemas yields, whatever its `result`. */
+/** What every response schema of the DEX API model yields, whatever its `result`. */
 interface Envelope {
   success: boolean;
   errors: ApiMessage[];
