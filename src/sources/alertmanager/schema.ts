@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { lenient } from "../toolkit";
 
 /**
  * The most alerts one notification may carry. Alertmanager's `max_alerts` (Grafana's "Max
@@ -18,11 +19,6 @@ const MAX_STATUS_LENGTH = 32;
  * lose every alert of the group.
  */
 const StringMap = z.record(z.string(), z.unknown());
-
-/** A field that only adds context: a value of an unexpected shape is dropped, never refused. */
-function lenient<T extends z.ZodType>(schema: T) {
-  return schema.optional().catch(undefined);
-}
 
 /** One alert of a group, as Alertmanager (and Grafana, with extra fields) sends it. */
 export const GroupedAlert = z.object({

@@ -1,8 +1,7 @@
 import * as z from "zod";
+import { MAX_VENDOR_ID_LENGTH } from "../limits";
 
-/** Longest title kept; a longer `text` is cut, never refused. */
-export const MAX_TITLE_LENGTH = 1024;
-const MAX_ID_LENGTH = 128;
+/** Longest `text` (or name) read; a title longer than the relay keeps is cut, never refused. */
 const MAX_TEXT_LENGTH = 64 * 1024;
 
 /** `alert_event` of a notification that opens an episode; `…_END` closes it. */
@@ -20,7 +19,7 @@ export const DEX_ALERT_TYPES = {
   synthetic_test_low_availability_alert: "DEX test low availability",
 } as const;
 
-const Id = z.string().max(MAX_ID_LENGTH);
+const Id = z.string().max(MAX_VENDOR_ID_LENGTH);
 
 /**
  * A Cloudflare Notifications webhook. Only `text` is always there: the dashboard's test

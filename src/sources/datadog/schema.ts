@@ -1,12 +1,7 @@
 import * as z from "zod";
+import { MAX_LABEL_VALUE_LENGTH, MAX_TARGET_LENGTH, MAX_TITLE_LENGTH, MAX_VENDOR_ID_LENGTH } from "../limits";
 
-/** Longest title kept; longer ones are refused, so the template gets fixed. */
-export const MAX_TITLE_LENGTH = 1024;
-/** Ids become part of the stored episode key, so they are bounded. */
-const MAX_ID_LENGTH = 128;
-const MAX_TEXT_LENGTH = 1024;
-/** Longer device ids, emails or host names than this are not real ones. */
-const MAX_TARGET_LENGTH = 256;
+/** Titles and ids are refused past the bounds in ../limits, so the template gets fixed. */
 const MAX_TRANSITION_LENGTH = 64;
 
 /**
@@ -34,8 +29,9 @@ function withoutBlanks(value: unknown): unknown {
 }
 
 /** Datadog substitutes ids as text; a template that leaves them unquoted sends numbers. */
-const Id = z.union([z.string().max(MAX_ID_LENGTH), z.number().int().nonnegative().transform(String)]);
-const Text = z.string().max(MAX_TEXT_LENGTH);
+const Id = z.union([z.string().max(MAX_VENDOR_ID_LENGTH), z.number().int().nonnegative().transform(String)]);
+/** Scope, link and priority become labels or references. */
+const Text = z.string().max(MAX_LABEL_VALUE_LENGTH);
 const Identity = z.string().max(MAX_TARGET_LENGTH);
 
 /**

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { readSecret } from "../../config/secrets";
 import { logProblem } from "../../record/log";
 import type { AlertTarget, NormalizedAlert } from "../../model/alert";
+import { alertTarget } from "../toolkit";
 
 /** PagerDuty's REST API, unless `PAGERDUTY_API_BASE` names another (a local stand-in). */
 export const PAGERDUTY_API_BASE = "https://api.pagerduty.com";
@@ -88,15 +89,12 @@ function targetOf(body: z.infer<typeof AlertBody>): AlertTarget | undefined {
     }
     return undefined;
   };
-  const target: AlertTarget = {};
-  const deviceId = pick("device_id");
-  const userEmail = pick("user_email");
-  const registrationId = pick("registration_id");
-  const hostname = pick("hostname", "host");
-  if (deviceId) target.device_id = deviceId;
-  if (userEmail) target.user_email = userEmail;
-  if (registrationId) target.registration_id = registrationId;
-  if (hostname) target.hostname = hostname;
+  const target = alertTarget({
+    device_id: pick("device_id"),
+    user_email: pick("user_email"),
+    registration_id: pick("registration_id"),
+    hostname: pick("hostname", "host"),
+  });
   return Object.keys(target).length > 0 ? target : undefined;
 }
 

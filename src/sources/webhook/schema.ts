@@ -1,15 +1,5 @@
 import * as z from "zod";
-
-/** Longest title kept; longer ones are refused, so the sender gets fixed. */
-export const MAX_TITLE_LENGTH = 1024;
-/** Longest `id`: it becomes part of the episode key the relay stores. */
-export const MAX_ID_LENGTH = 256;
-/** Longer device ids, emails or host names than this are not real ones. */
-const MAX_TARGET_LENGTH = 256;
-/** Labels rules can match, within these limits. */
-export const MAX_LABELS = 64;
-export const MAX_LABEL_KEY_LENGTH = 128;
-export const MAX_LABEL_VALUE_LENGTH = 1024;
+import { MAX_ID_LENGTH, MAX_LABEL_KEY_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS, MAX_TARGET_LENGTH, MAX_TITLE_LENGTH } from "../limits";
 
 /** `firing` acts; `resolved` is recorded as not firing. */
 export const STATUSES = ["firing", "resolved"] as const;
@@ -22,7 +12,8 @@ const LabelValue = z.union([
 ]);
 
 /**
- * The relay's own alert shape, for senders that let you write the body: every field is
+ * The relay's own alert shape, for senders that let you write the body (and can be fixed:
+ * what is past the bounds in ../limits is refused): every field is
  * optional but the body must be an object. `id` names the alert across notifications (its
  * episode); without it, the delivery's `webhook-id` does.
  */

@@ -1,13 +1,5 @@
 import * as z from "zod";
-
-/** Longest title kept; longer ones are refused rather than cut, so the Zap gets fixed. */
-export const MAX_TITLE_LENGTH = 1024;
-/** Longest `id` or `Idempotency-Key`: it becomes part of the episode key the relay stores. */
-export const MAX_ID_LENGTH = 256;
-/** Fields beyond the known ones become labels, within these limits. */
-export const MAX_LABELS = 64;
-export const MAX_LABEL_KEY_LENGTH = 128;
-export const MAX_LABEL_VALUE_LENGTH = 1024;
+import { MAX_ID_LENGTH, MAX_TITLE_LENGTH } from "../limits";
 
 /** Fields with a meaning to the relay; every other field of the body becomes a label. */
 export const KNOWN_FIELDS = [
@@ -39,7 +31,8 @@ const Text = z.string().min(1).max(MAX_ID_LENGTH);
 
 /**
  * The known fields of a Zapier delivery, once blank values are dropped and strings
- * trimmed. There is no fixed schema: the Zap's author maps whichever of these fields the
+ * trimmed. A title past the bound in ../limits is refused rather than cut, so the Zap gets
+ * fixed; fields beyond the known ones become labels within the label bounds. There is no fixed schema: the Zap's author maps whichever of these fields the
  * triggering app offers.
  */
 export const ZapierAlertFields = z.object({
