@@ -1,17 +1,20 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { logProblem } from "./record/log";
 import { deliveriesRoute } from "./admin/deliveries-route";
 import { downloadRoute } from "./admin/download-route";
-import { alertsRoute } from "./receive/alerts-route";
+import { relayConfig, type RelayEnv } from "./config/middleware";
 import { UNAUTHORIZED } from "./model/http-errors";
+import { alertsRoute } from "./receive/alerts-route";
+import { logProblem } from "./record/log";
+import { SOURCE_NAMES } from "./sources/registry";
 
 /**
  * The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`, except an
  * authentication refusal: every 401 says only `unauthorized`, so that a caller without
  * credentials learns nothing (not even which sources are enabled); the reason is logged.
  */
-export const app = new Hono<{ Bindings: Env }>()
+export const app = new Hono<RelayEnv>()
+  .use(relayConfig({ sources: SOURCE_NAMES }))
   .route("/", alertsRoute)
   .route("/", deliveriesRoute)
   .route("/", downloadRoute)

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
-import { loadDexSettings } from "../config/settings";
+import type { RelayEnv } from "../config/middleware";
 import { commandLedger } from "../ledger/ledger-stub";
 import { readDeliveryRecord } from "../record/delivery-record";
-import { misconfigured, notFound } from "../model/http-errors";
+import { notFound } from "../model/http-errors";
 import { verifyBearer } from "../sources/bearer";
 import { withLedger } from "./ledger-view";
 
@@ -14,7 +14,7 @@ const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * command's DEX status as the ledger last read it (no DEX API call per read).
  * Needs `Authorization: Bearer <ADMIN_TOKEN>`; refuses everything while it is unset.
  */
-export const deliveriesRoute = new Hono<{ Bindings: Env }>().get("/v1/deliveries/:id", async (c) => {
+export const deliveriesRoute = new Hono<RelayEnv>().get("/v1/deliveries/:id", async (c) => {
   await verifyBearer(c.req.raw.headers, c.env, "ADMIN_TOKEN", "the admin API is disabled");
   const id = c.req.param("id");
   // Ids are UUIDs, with `.N` for the parts of a split delivery; nothing else is looked up.
@@ -22,9 +22,8 @@ export const deliveriesRoute = new Hono<{ Bindings: Env }>().get("/v1/deliveries
   if (!record) {
     throw notFound("no such delivery: deliveries are recorded once the queue consumer has processed them, and kept 7 days");
   }
-  const settings = loadDexSettings(c.env);
-  if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
+  const { accountId } = c.var.config.dex();
   const commandIds = record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []));
-  const view = await commandLedger(c.env, settings.settings.accountId).describe(record.id, commandIds);
+  const view = await commandLedger(c.env, accountId).describe(record.id, commandIds);
   return c.json(withLedger(record, view));
 });

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { loadDexSettings } from "../config/settings";
+import type { RelayEnv } from "../config/middleware";
 import { DexClient } from "../dispatch/dex-client";
 import { isDexApiError } from "../model/dex-api-error";
 import { commandLedger, ledgerGate } from "../ledger/ledger-stub";
 import { logProblem } from "../record/log";
-import { misconfigured, notFound } from "../model/http-errors";
+import { notFound } from "../model/http-errors";
 import { verifyBearer } from "../sources/bearer";
 
 /** DEX command ids are UUIDs; nothing else is looked up. */
@@ -16,16 +16,14 @@ const COMMAND_ID = /^[0-9a-fA-F-]{8,64}$/;
  * warp-diag), streamed from the DEX downloads endpoint with the relay's token. Operators
  * only: packet captures hold private traffic, so nothing here is cached, logged or public.
  */
-export const downloadRoute = new Hono<{ Bindings: Env }>().get("/v1/commands/:id/download", async (c) => {
+export const downloadRoute = new Hono<RelayEnv>().get("/v1/commands/:id/download", async (c) => {
   await verifyBearer(c.req.raw.headers, c.env, "ADMIN_TOKEN", "the admin API is disabled");
   const commandId = c.req.param("id");
-  const settings = loadDexSettings(c.env);
-  if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
-  const ledger = commandLedger(c.env, settings.settings.accountId);
+  const { dexApiBase, accountId, dexApiToken } = c.var.config.dex();
+  const ledger = commandLedger(c.env, accountId);
   const file = COMMAND_ID.test(commandId) ? await ledger.fileOf(commandId) : undefined;
   if (!file) throw notFound("no file for this command: it is not one the relay created, or it has not finished");
 
-  const { dexApiBase, accountId, dexApiToken } = settings.settings;
   const api = new DexClient({ baseUrl: dexApiBase, accountId, token: dexApiToken, gate: ledgerGate(ledger) });
   let upstream: Response;
   try {

@@ -8,7 +8,10 @@ import { submitPlanned } from "./execute";
 import { createPipeline } from "./pipeline";
 import { planDelivery } from "./plan";
 
-/** wrangler.toml's `max_retries` plus the first delivery: after this, the queue dead-letters. */
+/**
+ * wrangler.toml's `max_retries` plus the first delivery: after this, the queue dead-letters.
+ * queue-consumer.test.ts fails when the two part.
+ */
 export const MAX_DELIVERY_ATTEMPTS = 6;
 /** First retry delay; doubles with each attempt. */
 export const BASE_RETRY_SECONDS = 30;

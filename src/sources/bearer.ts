@@ -1,4 +1,4 @@
-import { readSecret, readSecretList } from "../config/secrets";
+import { readSecret, readSecretList, type TextBinding } from "../config/secrets";
 import { secretsEqual } from "../crypto/compare";
 import { unauthorized } from "../model/http-errors";
 
@@ -9,7 +9,7 @@ import { unauthorized } from "../model/http-errors";
 export async function verifyBearer(
   headers: Headers,
   env: Env,
-  secretName: string,
+  secretName: TextBinding,
   disabled = "this source is disabled",
 ): Promise<void> {
   const expected = readSecret(env, secretName);
@@ -22,7 +22,7 @@ export async function verifyBearer(
 }
 
 /** The values of a secret that may hold several during a rotation; refuses everything while it is unset. */
-export function requiredSecrets(env: Env, secretName: string): string[] {
+export function requiredSecrets(env: Env, secretName: TextBinding): string[] {
   const secrets = readSecretList(env, secretName);
   if (secrets.length === 0) throw unauthorized(`this source is disabled: ${secretName} is not set`);
   return secrets;
@@ -33,10 +33,10 @@ export interface SignedOrBearer {
   /** The header a signed delivery carries its signature in. */
   signatureHeader: string;
   /** The binding holding the signing secret, and whether it is set. */
-  secretName: string;
+  secretName: TextBinding;
   hasSecret: boolean;
   /** The binding holding the bearer token. */
-  tokenName: string;
+  tokenName: TextBinding;
   /** Throws a 401 unless the signature is right; only called when the secret is set. */
   verifySignature(): Promise<void>;
 }
