@@ -8,6 +8,7 @@ import { dryRun } from "./dry-run";
 import { verifyOperator } from "./operator";
 import { enqueueParts, fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 import { notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "../model/http-errors";
+import { redeliveryKey } from "../model/kv-keys";
 
 /** Larger than any alert a monitoring tool sends; anything bigger is refused unread. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -61,9 +62,9 @@ export const alertsRoute = new Hono<RelayEnv>().post(
       return c.json({ status: "dry-run", alerts: received.alerts.length, decisions }, 200);
     }
 
-    const redeliveryKey = received.redeliveryKey ? `redelivery:${source.name}:${received.redeliveryKey}` : undefined;
-    if (redeliveryKey) {
-      const first = await c.env.RELAY_KV.get(redeliveryKey);
+    const seenKey = received.redeliveryKey ? redeliveryKey(source.name, received.redeliveryKey) : undefined;
+    if (seenKey) {
+      const first = await c.env.RELAY_KV.get(seenKey);
       if (first) return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
     }
     const parts = splitDelivery(message);
@@ -77,9 +78,9 @@ export const alertsRoute = new Hono<RelayEnv>().post(
       throw unavailable("could not queue the delivery; retry later");
     }
     // Best effort: the idempotency keys downstream stop a redelivery from creating anything anyway.
-    if (redeliveryKey) {
+    if (seenKey) {
       c.executionCtx.waitUntil(
-        c.env.RELAY_KV.put(redeliveryKey, message.delivery_id, { expirationTtl: REDELIVERY_TTL_SECONDS }).catch(() => undefined),
+        c.env.RELAY_KV.put(seenKey, message.delivery_id, { expirationTtl: REDELIVERY_TTL_SECONDS }).catch(() => undefined),
       );
     }
     return c.json(

@@ -1,5 +1,6 @@
 import type { DeliveryMessage } from "../model/delivery-message";
 import type { Decision } from "../model/decision";
+import { deliveryKey } from "../model/kv-keys";
 
 /** How long the audit trail keeps a delivery. */
 export const DELIVERY_RECORD_TTL_SECONDS = 7 * 24 * 3600;
@@ -21,10 +22,6 @@ export interface DeliveryRecord {
   state: DeliveryState;
   alerts: Array<{ episode: string; title: string; severity?: string; status: string; firing: boolean }>;
   decisions: Decision[];
-}
-
-export function deliveryRecordKey(id: string): string {
-  return `delivery:${id}`;
 }
 
 /** Builds the record of an attempt. Each attempt rewrites the whole record: the latest is the truth. */
@@ -54,9 +51,9 @@ export function buildDeliveryRecord(
 }
 
 export async function saveDeliveryRecord(kv: KVNamespace, record: DeliveryRecord): Promise<void> {
-  await kv.put(deliveryRecordKey(record.id), JSON.stringify(record), { expirationTtl: DELIVERY_RECORD_TTL_SECONDS });
+  await kv.put(deliveryKey(record.id), JSON.stringify(record), { expirationTtl: DELIVERY_RECORD_TTL_SECONDS });
 }
 
 export async function readDeliveryRecord(kv: KVNamespace, id: string): Promise<DeliveryRecord | null> {
-  return kv.get<DeliveryRecord>(deliveryRecordKey(id), "json");
+  return kv.get<DeliveryRecord>(deliveryKey(id), "json");
 }
