@@ -1,5 +1,5 @@
-import * as z from "zod";
 import { formatIssues } from "../model/schema-issues";
+import * as z from "../model/zod";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
 
@@ -24,15 +24,20 @@ export interface RelayConfig extends DexSettings {
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; error: string };
 export type DexSettingsResult = { ok: true; settings: DexSettings } | { ok: false; error: string };
 
+/** `schema` after `prepare` has made the raw variable into what it checks. */
+function prepared<T extends z.ZodMiniType>(prepare: (value: unknown) => unknown, schema: T) {
+  return z.pipe(z.transform(prepare), schema);
+}
+
 const numberVar = (fallback: number, min: number, max: number) =>
-  z.preprocess(
+  prepared(
     (v) => (v === undefined || v === "" ? fallback : typeof v === "string" ? Number(v) : v),
-    z.number().int().min(min).max(max),
+    z.number().check(z.int(), z.gte(min), z.lte(max)),
   );
 
 const VarsSchema = z.object({
-  CF_ACCOUNT_ID: z.string().trim().min(1, "is not set"),
-  DEX_API_BASE: z.preprocess((v) => v || DEFAULT_DEX_API_BASE, z.url({ protocol: /^https?$/ })),
+  CF_ACCOUNT_ID: z.string().check(z.trim(), z.minLength(1, "is not set")),
+  DEX_API_BASE: prepared((v) => v || DEFAULT_DEX_API_BASE, z.url({ protocol: /^https?$/ })),
   IDEMPOTENCY_TTL_HOURS: numberVar(DEFAULT_IDEMPOTENCY_TTL_HOURS, 1, 24 * 30),
   MAX_COMMANDS_PER_MINUTE: numberVar(DEFAULT_MAX_COMMANDS_PER_MINUTE, 1, 240),
 });

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../model/zod";
 import {
   CLIENT_REFUSAL_CODE,
   DexApiError,
@@ -188,7 +188,7 @@ export class DexClient {
   }
 
   /** Sends one request and returns its parsed, successful envelope, or throws a DexApiError. */
-  async #call<T extends z.ZodType<Envelope>>(
+  async #call<T extends z.ZodMiniType<Envelope>>(
     schema: T,
     url: string,
     init: RequestInit,
@@ -209,7 +209,7 @@ export class DexClient {
     }
   }
 
-  async #send<T extends z.ZodType<Envelope>>(
+  async #send<T extends z.ZodMiniType<Envelope>>(
     schema: T,
     url: string,
     init: RequestInit,
@@ -245,7 +245,7 @@ export class DexClient {
   }
 }
 
-function refusedBeforeSending(error: z.ZodError): DexApiError {
+function refusedBeforeSending(error: z.core.$ZodError): DexApiError {
   const errors = error.issues.map((issue) => ({
     code: CLIENT_REFUSAL_CODE,
     message: issue.message,

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod";
 
 /** Severities every source is normalized to, most urgent first. */
 export const SEVERITIES = ["critical", "error", "warning", "info"] as const;
@@ -9,10 +9,10 @@ export const TARGET_FIELDS = ["device_id", "user_email", "registration_id", "hos
 
 /** Who the alert is about. Any field may be missing; rules and device lookup fill the gaps. */
 export const AlertTarget = z.object({
-  device_id: z.string().optional(),
-  user_email: z.string().optional(),
-  registration_id: z.string().optional(),
-  hostname: z.string().optional(),
+  device_id: z.optional(z.string()),
+  user_email: z.optional(z.string()),
+  registration_id: z.optional(z.string()),
+  hostname: z.optional(z.string()),
 });
 export type AlertTarget = z.infer<typeof AlertTarget>;
 
@@ -27,9 +27,9 @@ export const NormalizedAlert = z.object({
    * Names one firing episode of one alert: retries, repeats and re-notifications of the
    * same episode carry the same value, so they can never create a second command.
    */
-  episode: z.string().min(1),
+  episode: z.string().check(z.minLength(1)),
   title: z.string(),
-  severity: Severity.optional(),
+  severity: z.optional(Severity),
   /** Only firing alerts act; the others are recorded as `not-firing`. */
   firing: z.boolean(),
   /** The source's own word for the state (`triggered`, `resolved`, `Recovered`...), for the audit trail. */
@@ -37,6 +37,6 @@ export const NormalizedAlert = z.object({
   labels: z.record(z.string(), z.string()),
   target: AlertTarget,
   /** Source-specific references a later stage may follow (a PagerDuty incident id, say). */
-  refs: z.record(z.string(), z.string()).optional(),
+  refs: z.optional(z.record(z.string(), z.string())),
 });
 export type NormalizedAlert = z.infer<typeof NormalizedAlert>;

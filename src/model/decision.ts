@@ -1,5 +1,5 @@
-import * as z from "zod";
 import { COMMAND_TYPES, PcapArgs, SpeedTestArgs, WarpDiagArgs } from "./dex-api";
+import * as z from "./zod";
 
 /**
  * Why an alert did or did not become a command. Every alert gets at least one decision,
@@ -26,16 +26,16 @@ export type Outcome = z.infer<typeof Outcome>;
 /** One decision, as the audit trail stores it and the logs and the audit API show it. */
 export const Decision = z.object({
   /** Index of the alert in its delivery. */
-  alert: z.number().int().nonnegative(),
+  alert: z.number().check(z.int(), z.nonnegative()),
   episode: z.string(),
   outcome: Outcome,
   reason: z.string(),
-  rule: z.string().optional(),
-  type: z.enum(COMMAND_TYPES).optional(),
-  args: z.union([PcapArgs, WarpDiagArgs, SpeedTestArgs]).optional(),
-  device_id: z.string().optional(),
-  user_email: z.string().optional(),
-  registration_id: z.string().optional(),
-  command_id: z.string().optional(),
+  rule: z.optional(z.string()),
+  type: z.optional(z.enum(COMMAND_TYPES)),
+  args: z.optional(z.union([PcapArgs, WarpDiagArgs, SpeedTestArgs])),
+  device_id: z.optional(z.string()),
+  user_email: z.optional(z.string()),
+  registration_id: z.optional(z.string()),
+  command_id: z.optional(z.string()),
 });
 export type Decision = z.infer<typeof Decision>;

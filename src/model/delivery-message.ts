@@ -1,10 +1,10 @@
-import * as z from "zod";
 import { NormalizedAlert } from "./alert";
+import * as z from "./zod";
 
 /** What ingest puts on the queue: one verified delivery, already normalized. */
 export const DeliveryMessage = z.object({
-  delivery_id: z.string().min(1),
-  source: z.string().min(1),
+  delivery_id: z.string().check(z.minLength(1)),
+  source: z.string().check(z.minLength(1)),
   received_at: z.string(),
   alerts: z.array(NormalizedAlert),
 });

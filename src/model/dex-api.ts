@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "./zod";
 
 /**
  * The DEX remote-commands API, as far as the relay uses it. Requests are checked before
@@ -12,15 +12,15 @@ export type CommandType = (typeof COMMAND_TYPES)[number];
 export const MAX_COMMANDS_PER_REQUEST = 10;
 
 export const PcapArgs = z.strictObject({
-  "max-file-size-mb": z.number().min(1).max(50).optional(),
-  "packet-size-bytes": z.number().int().min(1).max(1500).optional(),
-  "time-limit-min": z.number().min(1).max(10).optional(),
+  "max-file-size-mb": z.optional(z.number().check(z.gte(1), z.lte(50))),
+  "packet-size-bytes": z.optional(z.number().check(z.int(), z.gte(1), z.lte(1500))),
+  "time-limit-min": z.optional(z.number().check(z.gte(1), z.lte(10))),
 });
 export const WarpDiagArgs = z.strictObject({
-  "test-all-routes": z.boolean().optional(),
+  "test-all-routes": z.optional(z.boolean()),
 });
 export const SpeedTestArgs = z.strictObject({
-  interfaces: z.array(z.enum(["default", "tunnel"])).min(1).optional(),
+  interfaces: z.optional(z.array(z.enum(["default", "tunnel"])).check(z.minLength(1))),
 });
 
 /** Allowed args per command type; no other keys are allowed by the API. */
@@ -28,38 +28,24 @@ export const ARGS_BY_TYPE = {
   pcap: PcapArgs,
   "warp-diag": WarpDiagArgs,
   "speed-test": SpeedTestArgs,
-} as const satisfies Record<CommandType, z.ZodType>;
+} as const satisfies Record<CommandType, z.ZodMiniType>;
 
 export type CommandArgs = z.infer<(typeof ARGS_BY_TYPE)[CommandType]>;
 
+const NonEmpty = z.string().check(z.minLength(1));
+/** The device (and, on a multi-user device, the registration) a command runs on. */
+const CommandTarget = { device_id: NonEmpty, user_email: NonEmpty, registration_id: z.optional(NonEmpty) };
+
 /** A command as the create request carries it: args must belong to the type. */
 export const CommandInput = z.discriminatedUnion("type", [
-  z.strictObject({
-    type: z.literal("pcap"),
-    device_id: z.string().min(1),
-    user_email: z.string().min(1),
-    registration_id: z.string().min(1).optional(),
-    args: PcapArgs.optional(),
-  }),
-  z.strictObject({
-    type: z.literal("warp-diag"),
-    device_id: z.string().min(1),
-    user_email: z.string().min(1),
-    registration_id: z.string().min(1).optional(),
-    args: WarpDiagArgs.optional(),
-  }),
-  z.strictObject({
-    type: z.literal("speed-test"),
-    device_id: z.string().min(1),
-    user_email: z.string().min(1),
-    registration_id: z.string().min(1).optional(),
-    args: SpeedTestArgs.optional(),
-  }),
+  z.strictObject({ type: z.literal("pcap"), ...CommandTarget, args: z.optional(PcapArgs) }),
+  z.strictObject({ type: z.literal("warp-diag"), ...CommandTarget, args: z.optional(WarpDiagArgs) }),
+  z.strictObject({ type: z.literal("speed-test"), ...CommandTarget, args: z.optional(SpeedTestArgs) }),
 ]);
 export type CommandInput = z.infer<typeof CommandInput>;
 
 export const CreateCommandsRequest = z.strictObject({
-  commands: z.array(CommandInput).min(1).max(MAX_COMMANDS_PER_REQUEST),
+  commands: z.array(CommandInput).check(z.minLength(1), z.maxLength(MAX_COMMANDS_PER_REQUEST)),
 });
 export type CreateCommandsRequest = z.infer<typeof CreateCommandsRequest>;
 
@@ -69,84 +55,88 @@ export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 export const ApiMessage = z.object({
   code: z.number(),
   message: z.string(),
-  documentation_url: z.string().optional(),
-  source: z.object({ pointer: z.string().optional() }).optional(),
+  documentation_url: z.optional(z.string()),
+  source: z.optional(z.object({ pointer: z.optional(z.string()) })),
 });
 export type ApiMessage = z.infer<typeof ApiMessage>;
 
 export const ResultInfo = z.object({
-  count: z.number().optional(),
-  page: z.number().optional(),
-  per_page: z.number().optional(),
-  total_count: z.number().optional(),
-  total_pages: z.number().optional(),
+  count: z.optional(z.number()),
+  page: z.optional(z.number()),
+  per_page: z.optional(z.number()),
+  total_count: z.optional(z.number()),
+  total_pages: z.optional(z.number()),
 });
 export type ResultInfo = z.infer<typeof ResultInfo>;
 
+const ApiMessages = z._default(z.array(ApiMessage), []);
+
 /** The envelope every Cloudflare API response comes in. */
-export function envelope<T extends z.ZodType>(result: T) {
+export function envelope<T extends z.ZodMiniType>(result: T) {
   return z.object({
     success: z.boolean(),
-    errors: z.array(ApiMessage).default([]),
-    messages: z.array(ApiMessage).default([]),
-    result: result.nullish(),
-    result_info: ResultInfo.nullish(),
+    errors: ApiMessages,
+    messages: ApiMessages,
+    result: z.nullish(result),
+    result_info: z.nullish(ResultInfo),
   });
 }
 
 /** An envelope whose result is not trusted: used to read `errors[]` from a failure. */
 export const FailureEnvelope = z.object({
-  success: z.boolean().optional(),
-  errors: z.array(ApiMessage).default([]),
+  success: z.optional(z.boolean()),
+  errors: ApiMessages,
 });
 
 export const CreatedCommand = z.object({
-  id: z.string().optional(),
-  args: z.record(z.string(), z.unknown()).nullish(),
-  device_id: z.string().optional(),
-  registration_id: z.string().nullish(),
-  status: z.enum(COMMAND_STATUSES).optional(),
-  type: z.string().optional(),
+  id: z.optional(z.string()),
+  args: z.nullish(z.record(z.string(), z.unknown())),
+  device_id: z.optional(z.string()),
+  registration_id: z.nullish(z.string()),
+  status: z.optional(z.enum(COMMAND_STATUSES)),
+  type: z.optional(z.string()),
 });
 export type CreatedCommand = z.infer<typeof CreatedCommand>;
 
-export const CreateCommandsResponse = envelope(
-  z.object({ commands: z.array(CreatedCommand).default([]) }),
-);
+export const CreateCommandsResponse = envelope(z.object({ commands: z._default(z.array(CreatedCommand), []) }));
+
+/** A list that may come back as `null`: read as empty. */
+function listOf<T extends z.ZodMiniType>(item: T) {
+  return z.pipe(
+    z.nullish(z.array(item)),
+    z.transform((items) => items ?? []),
+  );
+}
 
 /** An item of `GET /dex/commands`: what reconciliation and the audit trail read. */
 export const ListedCommand = z.object({
   id: z.string(),
-  completed_date: z.string().nullish(),
-  created_date: z.string().nullish(),
-  device_id: z.string().nullish(),
-  filename: z.string().nullish(),
-  registration_id: z.string().nullish(),
-  status: z.enum(COMMAND_STATUSES).or(z.string()).nullish(),
-  type: z.string().nullish(),
-  user_email: z.string().nullish(),
+  completed_date: z.nullish(z.string()),
+  created_date: z.nullish(z.string()),
+  device_id: z.nullish(z.string()),
+  filename: z.nullish(z.string()),
+  registration_id: z.nullish(z.string()),
+  status: z.nullish(z.union([z.enum(COMMAND_STATUSES), z.string()])),
+  type: z.nullish(z.string()),
+  user_email: z.nullish(z.string()),
 });
 export type ListedCommand = z.infer<typeof ListedCommand>;
 
-export const ListCommandsResponse = envelope(
-  z.object({ commands: z.array(ListedCommand).nullish().transform((c) => c ?? []) }),
-);
+export const ListCommandsResponse = envelope(z.object({ commands: listOf(ListedCommand) }));
 
 /** An item of `GET /dex/commands/devices`: devices connected in the last hour. */
 export const Device = z.object({
   deviceId: z.string(),
-  deviceName: z.string().nullish(),
-  personEmail: z.string().nullish(),
-  platform: z.string().nullish(),
-  status: z.string().nullish(),
-  registrationId: z.string().nullish(),
-  eligible: z.boolean().nullish(),
-  ineligibleReason: z.string().nullish(),
-  timestamp: z.string().nullish(),
-  version: z.string().nullish(),
+  deviceName: z.nullish(z.string()),
+  personEmail: z.nullish(z.string()),
+  platform: z.nullish(z.string()),
+  status: z.nullish(z.string()),
+  registrationId: z.nullish(z.string()),
+  eligible: z.nullish(z.boolean()),
+  ineligibleReason: z.nullish(z.string()),
+  timestamp: z.nullish(z.string()),
+  version: z.nullish(z.string()),
 });
 export type Device = z.infer<typeof Device>;
 
-export const ListDevicesResponse = envelope(
-  z.object({ devices: z.array(Device).nullish().transform((d) => d ?? []) }),
-);
+export const ListDevicesResponse = envelope(z.object({ devices: listOf(Device) }));

@@ -1,7 +1,7 @@
-import type * as z from "zod";
 import { TARGET_FIELDS, type AlertTarget } from "../model/alert";
 import { badRequest } from "../model/http-errors";
 import { formatIssues } from "../model/schema-issues";
+import * as z from "../model/zod";
 import { MAX_LABEL_KEY_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS, MAX_TITLE_LENGTH } from "./limits";
 
 /** The body as JSON, or a 400. */
@@ -21,14 +21,14 @@ export function parseJsonObject(body: string): Record<string, unknown> {
 }
 
 /** `value` as `schema` reads it, or a 400 that names each field that is wrong (never its value). */
-export function parseOrRefuse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+export function parseOrRefuse<T extends z.ZodMiniType>(schema: T, value: unknown): z.output<T> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw badRequest(formatIssues(parsed.error));
   return parsed.data;
 }
 
 /** A source's usual first step: the body as JSON, then as its schema reads it; a 400 otherwise. */
-export function parseBody<T extends z.ZodType>(schema: T, body: string): z.output<T> {
+export function parseBody<T extends z.ZodMiniType>(schema: T, body: string): z.output<T> {
   return parseOrRefuse(schema, parseJson(body));
 }
 
@@ -36,8 +36,8 @@ export function parseBody<T extends z.ZodType>(schema: T, body: string): z.outpu
  * A field that only adds context (a label, a severity hint): a value of an unexpected shape
  * is dropped rather than refused, since the alert is worth acting on without it.
  */
-export function lenient<T extends z.ZodType>(schema: T) {
-  return schema.optional().catch(undefined);
+export function lenient<T extends z.ZodMiniType>(schema: T) {
+  return z.catch(z.optional(schema), undefined);
 }
 
 /** The target fields that are given (trimmed-empty ones are not), whatever else `fields` holds. */

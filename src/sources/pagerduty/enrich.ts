@@ -1,7 +1,7 @@
-import * as z from "zod";
 import { readSecret } from "../../config/secrets";
 import { logProblem } from "../../record/log";
 import type { AlertTarget, NormalizedAlert } from "../../model/alert";
+import * as z from "../../model/zod";
 import { alertTarget } from "../toolkit";
 
 /** PagerDuty's REST API, unless `PAGERDUTY_API_BASE` names another (a local stand-in). */
@@ -14,14 +14,14 @@ const TOKEN_NAME = "PAGERDUTY_API_TOKEN";
 
 /** Where the originating alert's `custom_details` land: `body.details`, or its CEF copy. */
 const AlertBody = z.object({
-  details: z.unknown().optional(),
+  details: z.optional(z.unknown()),
   // PagerDuty derives this copy itself; one of an unexpected shape is ignored, not fatal.
-  cef_details: z.object({ details: z.unknown().optional() }).nullish().catch(undefined),
+  cef_details: z.catch(z.nullish(z.object({ details: z.optional(z.unknown()) })), undefined),
 });
 
 /** `GET /incidents/{id}/alerts`, only as far as the relay reads it. */
 const IncidentAlerts = z.object({
-  alerts: z.array(z.object({ body: AlertBody.nullish() })),
+  alerts: z.array(z.object({ body: z.nullish(AlertBody) })),
 });
 
 /**

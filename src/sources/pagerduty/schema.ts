@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod";
 import { MAX_LABEL_VALUE_LENGTH, MAX_REF_LENGTH, MAX_VENDOR_ID_LENGTH } from "../limits";
 import { lenient } from "../toolkit";
 
@@ -10,7 +10,7 @@ export const CAPTURING_EVENT_TYPES = ["incident.triggered", "incident.reopened"]
 
 const MAX_EVENT_TYPE_LENGTH = 100;
 /** Event and incident ids become part of the stored episode key; PagerDuty's are ~26 characters. */
-const Id = z.string().min(1).max(MAX_VENDOR_ID_LENGTH);
+const Id = z.string().check(z.minLength(1), z.maxLength(MAX_VENDOR_ID_LENGTH));
 
 /** PagerDuty's test delivery, sent when a subscription is created or "Send test event" is used. */
 export const PING_EVENT_TYPE = "pagey.ping";
@@ -25,15 +25,15 @@ export const PagerDutyEnvelope = z.object({
   event: z.object({
     id: Id,
     // Echoed in the "ignored" reason, so bounded; real event types are a few words long.
-    event_type: z.string().min(1).max(MAX_EVENT_TYPE_LENGTH),
+    event_type: z.string().check(z.minLength(1), z.maxLength(MAX_EVENT_TYPE_LENGTH)),
     // Read only for events that start a capture, where a missing one counts as too old.
-    occurred_at: z.string().max(64).optional().catch(undefined),
+    occurred_at: lenient(z.string().check(z.maxLength(64))),
     data: z.unknown(),
   }),
 });
 
 /** A reference object (`service`, `priority`) of which only the display name is used; a longer one is dropped. */
-const Summarized = z.object({ summary: z.string().max(MAX_LABEL_VALUE_LENGTH) });
+const Summarized = z.object({ summary: z.string().check(z.maxLength(MAX_LABEL_VALUE_LENGTH)) });
 
 /**
  * An `incident.triggered` or `incident.reopened` event. Only the incident id and title are
@@ -47,11 +47,11 @@ export const PagerDutyIncidentEvent = z.object({
     event_type: z.enum(CAPTURING_EVENT_TYPES),
     data: z.object({
       id: Id,
-      title: z.string().min(1),
-      html_url: lenient(z.string().max(MAX_REF_LENGTH)),
+      title: z.string().check(z.minLength(1)),
+      html_url: lenient(z.string().check(z.maxLength(MAX_REF_LENGTH))),
       number: lenient(z.number()),
-      urgency: lenient(z.string().max(64)),
-      priority: lenient(Summarized.nullable()),
+      urgency: lenient(z.string().check(z.maxLength(64))),
+      priority: lenient(z.nullable(Summarized)),
       service: lenient(Summarized),
     }),
   }),

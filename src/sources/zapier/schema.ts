@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../../model/zod";
 import { MAX_ID_LENGTH, MAX_TITLE_LENGTH } from "../limits";
 
 /** Fields with a meaning to the relay; every other field of the body becomes a label. */
@@ -27,7 +27,7 @@ export const NOT_FIRING_STATUSES: readonly string[] = [
   "cleared",
 ];
 
-const Text = z.string().min(1).max(MAX_ID_LENGTH);
+const Text = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
 
 /**
  * The known fields of a Zapier delivery, once blank values are dropped and strings
@@ -36,14 +36,14 @@ const Text = z.string().min(1).max(MAX_ID_LENGTH);
  * triggering app offers.
  */
 export const ZapierAlertFields = z.object({
-  id: z.union([Text, z.number().transform(String)]).optional(),
-  title: z.string().max(MAX_TITLE_LENGTH).optional(),
-  severity: Text.optional(),
-  status: Text.optional(),
-  device_id: Text.optional(),
-  user_email: z.email().optional(),
-  registration_id: Text.optional(),
-  hostname: Text.optional(),
+  id: z.optional(z.union([Text, z.pipe(z.number(), z.transform(String))])),
+  title: z.optional(z.string().check(z.maxLength(MAX_TITLE_LENGTH))),
+  severity: z.optional(Text),
+  status: z.optional(Text),
+  device_id: z.optional(Text),
+  user_email: z.optional(z.email()),
+  registration_id: z.optional(Text),
+  hostname: z.optional(Text),
 });
 
 export type ZapierAlertFields = z.infer<typeof ZapierAlertFields>;
