@@ -8,15 +8,18 @@ import { downloadRoute } from "./admin/download-route";
 import { healthRoute } from "./admin/health-route";
 import { rulesTestRoute } from "./admin/rules-test-route";
 import { consoleRoute } from "./console/console-route";
+import { relayConfig, type RelayEnv } from "./config/middleware";
+import { UNAUTHORIZED } from "./model/http-errors";
 import { alertsRoute } from "./receive/alerts-route";
-import { UNAUTHORIZED } from "./receive/errors";
+import { SOURCE_NAMES } from "./sources/registry";
 
 /**
  * The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`, except an
  * authentication refusal: every 401 says only `unauthorized`, so that a caller without
  * credentials learns nothing (not even which sources are enabled); the reason is logged.
  */
-export const app = new Hono<{ Bindings: Env }>()
+export const app = new Hono<RelayEnv>()
+  .use(relayConfig({ sources: SOURCE_NAMES }))
   .route("/", alertsRoute)
   .route("/", deliveriesRoute)
   .route("/", downloadRoute)

@@ -1,4 +1,4 @@
-import type { CommandInput, CommandStatus, CommandType } from "../../src/dispatch/dex/schemas";
+import type { CommandInput, CommandStatus, CommandType } from "../../src/model/dex-api";
 import type { TargetedCommand } from "./create-request";
 
 /**

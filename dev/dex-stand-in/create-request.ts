@@ -1,4 +1,4 @@
-import { CreateCommandsRequest, type ApiMessage, type CommandInput } from "../../src/dispatch/dex/schemas";
+import { CreateCommandsRequest, type ApiMessage, type CommandInput } from "../../src/model/dex-api";
 import { registrationsOf, type SeededDevice } from "./devices";
 import { ApiFailure, ERROR_CODES, issueToError, readJson } from "./envelope";
 

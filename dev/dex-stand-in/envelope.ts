@@ -1,6 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import type { ApiMessage, ResultInfo } from "../../src/dispatch/dex/schemas";
+import type { ApiMessage, ResultInfo } from "../../src/model/dex-api";
 
 /**
  * Error codes the stand-in answers with. Authentication, rate limit and unknown route are

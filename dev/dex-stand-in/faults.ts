@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import type { ApiMessage } from "../../src/dispatch/dex/schemas";
+import type { ApiMessage } from "../../src/model/dex-api";
 import { ApiFailure, ERROR_CODES } from "./envelope";
 import type { StandInEnv } from "./env";
 

@@ -1,4 +1,4 @@
-import { COMMAND_STATUSES, COMMAND_TYPES, type ResultInfo } from "../../src/dispatch/dex/schemas";
+import { COMMAND_STATUSES, COMMAND_TYPES, type ResultInfo } from "../../src/model/dex-api";
 import type { ListedCommandView } from "./commands";
 import { ERROR_CODES, refuse } from "./envelope";
 

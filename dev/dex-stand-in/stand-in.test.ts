@@ -4,7 +4,7 @@ import {
   FailureEnvelope,
   ListCommandsResponse,
   ListDevicesResponse,
-} from "../../src/dispatch/dex/schemas";
+} from "../../src/model/dex-api";
 import { createStandIn } from "./app";
 import standIn from "./index";
 import type { StandInEnv } from "./env";

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../model/zod";
 
 /** Clock skew tolerated on `exp` and `nbf`, between Access and the Worker. */
 export const ACCESS_CLOCK_LEEWAY_SECONDS = 60;
@@ -24,14 +24,14 @@ export interface AccessIdentity {
 /** Why a token was refused: logged, never shown to the caller. */
 export class AccessTokenError extends Error {}
 
-const JwtHeader = z.object({ alg: z.literal("RS256"), kid: z.string().min(1) });
+const JwtHeader = z.object({ alg: z.literal("RS256"), kid: z.string().check(z.minLength(1)) });
 const JwtClaims = z.object({
   aud: z.union([z.string(), z.array(z.string())]),
   iss: z.string(),
   exp: z.number(),
-  nbf: z.number().optional(),
-  sub: z.string().default(""),
-  email: z.string().optional(),
+  nbf: z.optional(z.number()),
+  sub: z._default(z.string(), ""),
+  email: z.optional(z.string()),
 });
 const Jwks = z.object({
   keys: z.array(z.looseObject({ kid: z.string(), kty: z.literal("RSA"), n: z.string(), e: z.string() })),

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
-import type * as z from "zod";
+import * as z from "../model/zod";
 import type { ListedCommand } from "../ledger/list-commands";
 import { operatorAuth, type OperatorEnv } from "./operator-auth";
 import { downloadUrl, operatorLedger, optionalText, PageQuery, parseQuery, publicBase } from "./operator-query";
 
-export const CommandsQuery = PageQuery.extend({ status: optionalText, device: optionalText });
+export const CommandsQuery = z.extend(PageQuery, { status: optionalText, device: optionalText });
 
 export type CommandView = ListedCommand & { download_url: string | null };
 

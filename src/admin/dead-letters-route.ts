@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { listDeadLetters, readDeadLetter, saveDeadLetter } from "../record/dead-letters";
 import { logEvent, logProblem } from "../record/log";
-import { notFound, unavailable } from "../receive/errors";
+import { notFound, unavailable } from "../model/http-errors";
 import { operatorAuth, sameOrigin, type Operator, type OperatorEnv } from "./operator-auth";
 import { PageQuery, parseQuery } from "./operator-query";
 

@@ -1,19 +1,19 @@
 import { Hono } from "hono";
-import * as z from "zod";
+import * as z from "../model/zod";
 import { readDeliveryRecord } from "../record/delivery-record";
-import { OUTCOMES } from "../record/decision";
-import { notFound } from "../receive/errors";
+import { OUTCOMES } from "../model/decision";
+import { notFound } from "../model/http-errors";
 import { withLedger } from "./ledger-view";
 import { listDeliveries, type DeliveryView } from "./list-deliveries";
 import { operatorAuth, type OperatorEnv } from "./operator-auth";
-import { operatorLedger, optionalText, PageQuery, parseQuery } from "./operator-query";
+import { operatorLedger, optionalParam, optionalText, PageQuery, parseQuery } from "./operator-query";
 
 const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.\d{1,4})?$/;
 
-export const DeliveriesQuery = PageQuery.extend({
+export const DeliveriesQuery = z.extend(PageQuery, {
   source: optionalText,
-  outcome: z.preprocess((v) => (v === "" ? undefined : v), z.enum(OUTCOMES).optional()),
+  outcome: optionalParam(z.enum(OUTCOMES)),
   device: optionalText,
 });
 

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { loadDexSettings } from "../config/settings";
-import { DexClient } from "../dispatch/dex/client";
-import { isDexApiError } from "../dispatch/dex/errors";
+import { DexClient } from "../dispatch/dex-client";
+import { isDexApiError } from "../model/dex-api-error";
 import { commandLedger, ledgerGate } from "../ledger/ledger-stub";
 import { logProblem } from "../record/log";
-import { misconfigured, notFound } from "../receive/errors";
+import { misconfigured, notFound } from "../model/http-errors";
 import { operatorAuth, type OperatorEnv } from "./operator-auth";
 
 /** DEX command ids are UUIDs; nothing else is looked up. */
@@ -21,11 +21,11 @@ export const downloadRoute = new Hono<OperatorEnv>().get("/v1/commands/:id/downl
   const commandId = c.req.param("id");
   const settings = loadDexSettings(c.env);
   if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
-  const ledger = commandLedger(c.env, settings.settings.accountId);
+  const { dexApiBase, accountId, dexApiToken } = settings.settings;
+  const ledger = commandLedger(c.env, accountId);
   const file = COMMAND_ID.test(commandId) ? await ledger.fileOf(commandId) : undefined;
   if (!file) throw notFound("no file for this command: it is not one the relay created, or it has not finished");
 
-  const { dexApiBase, accountId, dexApiToken } = settings.settings;
   const api = new DexClient({ baseUrl: dexApiBase, accountId, token: dexApiToken, gate: ledgerGate(ledger) });
   let upstream: Response;
   try {

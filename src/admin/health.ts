@@ -1,12 +1,13 @@
 import { jsonErrorOffset } from "../config/json-position";
 import { loadRules } from "../config/load-rules";
-import { loadDexSettings } from "../config/settings";
-import { readSecret } from "../config/secrets";
-import { CHANNELS, readChannels } from "../report/channels";
+import { dexApiTokenOf, loadDexSettings } from "../config/settings";
+import { readSecret, type TextBinding } from "../config/secrets";
+import { CHANNELS } from "../model/channels";
+import { readChannels } from "../report/channels";
 import { SOURCE_NAMES } from "../sources/registry";
 
 /** The secrets that turn each source on: a source with none of its secrets set refuses everything. */
-export const SOURCE_SECRETS: Readonly<Record<string, readonly string[]>> = {
+export const SOURCE_SECRETS: Readonly<Record<string, readonly TextBinding[]>> = {
   pagerduty: ["PAGERDUTY_WEBHOOK_SECRET"],
   zapier: ["ZAPIER_TOKEN"],
   alertmanager: ["ALERTMANAGER_TOKEN"],
@@ -35,14 +36,14 @@ export interface HealthReport {
 export function checkHealth(env: Env): HealthReport {
   const vars = env as unknown as Record<string, unknown>;
   const problems: string[] = [];
-  const set = (name: string) => readSecret(env, name) !== undefined;
+  const set = (name: TextBinding) => readSecret(env, name) !== undefined;
 
   // The placeholder account id is one of the settings' own refusals.
   const dex = loadDexSettings(env);
   if (!dex.ok) problems.push(...dex.error.split("; "));
   // The settings stop at their first problem; a missing DEX token is worth saying with any other
   // (its former name, CF_API_TOKEN, still counts).
-  if (!set("DEX_API_TOKEN") && !set("CF_API_TOKEN") && !problems.some((p) => p.startsWith("DEX_API_TOKEN"))) {
+  if (!dexApiTokenOf(env) && !problems.some((p) => p.startsWith("DEX_API_TOKEN"))) {
     problems.push("DEX_API_TOKEN: is not set");
   }
 

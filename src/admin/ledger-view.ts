@@ -1,5 +1,5 @@
 import type { DeliveryView, LedgerEntry, ReportEntry } from "../ledger/contract";
-import type { Decision } from "../record/decision";
+import type { Decision } from "../model/decision";
 import type { DeliveryRecord, DeliveryState } from "../record/delivery-record";
 
 /** A command as the audit trail shows it: the ledger's view, with its DEX status. */

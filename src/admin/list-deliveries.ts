@@ -1,6 +1,7 @@
 import type { DeliveryView as LedgerView } from "../ledger/contract";
 import { DELIVERY_INDEX_PREFIX, receivedAtOfIndexKey, type DeliveryIndexEntry } from "../record/delivery-index";
-import { deliveryRecordKey, type DeliveryRecord } from "../record/delivery-record";
+import { deliveryKey } from "../model/kv-keys";
+import type { DeliveryRecord } from "../record/delivery-record";
 import { withLedger } from "./ledger-view";
 
 /** KV list pages read for one answer at most: a rare filter answers short, with a cursor to go on. */
@@ -49,10 +50,10 @@ export async function listDeliveries(
   }
   if (picked.length === 0) return { deliveries: [], cursor };
 
-  const records = await kv.get<DeliveryRecord>(picked.map((entry) => deliveryRecordKey(entry.id)), "json");
+  const records = await kv.get<DeliveryRecord>(picked.map((entry) => deliveryKey(entry.id)), "json");
   const views = await Promise.all(
     picked.flatMap((entry) => {
-      const record = records.get(deliveryRecordKey(entry.id));
+      const record = records.get(deliveryKey(entry.id));
       return record ? [describe(record).then((view) => withLedger(record, view))] : [];
     }),
   );

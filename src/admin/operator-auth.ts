@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { readSecret } from "../config/secrets";
 import { secretsEqual } from "../crypto/compare";
 import { logProblem } from "../record/log";
-import { unauthorized } from "../receive/errors";
+import { unauthorized } from "../model/http-errors";
 import { verifyAccessJwt, type AccessSettings } from "./access-jwt";
 
 /** How the operator proved who they are. */

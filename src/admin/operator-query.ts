@@ -1,9 +1,9 @@
-import * as z from "zod";
+import * as z from "../model/zod";
 import { loadConfig, loadDexSettings, type RelayConfig } from "../config/settings";
 import { commandLedger, type LedgerStub } from "../ledger/ledger-stub";
 import { logProblem } from "../record/log";
-import { badRequest, misconfigured } from "../receive/errors";
-import { formatIssues } from "../schema-issues";
+import { badRequest, misconfigured } from "../model/http-errors";
+import { formatIssues } from "../model/schema-issues";
 import { SOURCE_NAMES } from "../sources/registry";
 
 /** A page holds this many items unless `limit` says otherwise. */
@@ -14,29 +14,36 @@ const RELATIVE = /^(\d{1,5})([smhd])$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3600_000, d: 86_400_000 } as const;
 
 /** `since` is an ISO time, or a duration back from now: `30s`, `15m`, `6h`, `7d`. */
-export const Since = z
-  .string()
-  .trim()
-  .transform((value, ctx) => {
+export const Since = z.pipe(
+  z.string().check(z.trim()),
+  z.transform((value: string, ctx) => {
     const relative = RELATIVE.exec(value);
     const at = relative ? Date.now() - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS] : Date.parse(value);
     if (Number.isNaN(at)) {
-      ctx.addIssue({ code: "custom", message: "an ISO time (2026-11-25T09:00:00Z) or a duration such as 15m, 6h, 7d" });
+      ctx.issues.push({ code: "custom", message: "an ISO time (2026-11-25T09:00:00Z) or a duration such as 15m, 6h, 7d", input: value });
       return z.NEVER;
     }
     return at;
-  });
+  }),
+);
 
 const blankIsAbsent = (v: unknown) => (v === "" ? undefined : v);
-export const optionalText = z.preprocess(blankIsAbsent, z.string().trim().max(200).optional());
+/** A query parameter where an empty value means "not given" (what an empty form field sends). */
+export function optionalParam<T extends z.ZodMiniType>(schema: T) {
+  return z.pipe(z.transform(blankIsAbsent), z.optional(schema));
+}
+export const optionalText = optionalParam(z.string().check(z.trim(), z.maxLength(200)));
 export const PageQuery = z.object({
-  since: z.preprocess(blankIsAbsent, Since.optional()),
-  cursor: z.preprocess(blankIsAbsent, z.string().max(1024).optional()),
-  limit: z.preprocess(blankIsAbsent, z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE)),
+  since: optionalParam(Since),
+  cursor: optionalParam(z.string().check(z.maxLength(1024))),
+  limit: z.pipe(
+    z.transform(blankIsAbsent),
+    z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(MAX_PAGE_SIZE)), DEFAULT_PAGE_SIZE),
+  ),
 });
 
 /** Parses query parameters, answering 400 with the name of the one that is wrong. */
-export function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
+export function parseQuery<T extends z.ZodMiniType>(schema: T, query: Record<string, string>): z.infer<T> {
   const parsed = schema.safeParse(query);
   if (!parsed.success) throw badRequest(formatIssues(parsed.error, "query"));
   return parsed.data;

@@ -1,20 +1,20 @@
-import * as z from "zod";
+import * as z from "../model/zod";
 import { loadRules, type CompiledRule } from "../config/load-rules";
 import type { RelayConfig } from "../config/settings";
-import type { DeliveryMessage } from "../consume/delivery-message";
+import type { DeliveryMessage } from "../model/delivery-message";
 import { explainRule, type FailedCondition } from "../match/explain-rule";
-import type { Decision } from "../record/decision";
+import type { Decision } from "../model/decision";
 import { dryRun } from "../receive/dry-run";
-import { badRequest } from "../receive/errors";
-import { formatIssues } from "../schema-issues";
+import { badRequest } from "../model/http-errors";
+import { formatIssues } from "../model/schema-issues";
 import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
 
 /** `POST /v1/rules/test`: a payload as a source would send it, and optionally rules to try instead of `RULES`. */
 export const RuleTestRequest = z.object({
-  source: z.string().min(1),
+  source: z.string().check(z.minLength(1)),
   /** A JSON payload, or the raw body (a form body for Zapier). */
   payload: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.string()]),
-  rules: z.unknown().optional(),
+  rules: z.optional(z.unknown()),
 });
 export type RuleTestRequest = z.infer<typeof RuleTestRequest>;
 

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { badRequest, payloadTooLarge } from "../receive/errors";
+import { badRequest, payloadTooLarge } from "../model/http-errors";
 import { MAX_BODY_BYTES } from "../receive/alerts-route";
 import { operatorAuth, type OperatorEnv } from "./operator-auth";
 import { operatorConfig } from "./operator-query";

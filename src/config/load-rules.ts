@@ -1,4 +1,4 @@
-import { formatIssues } from "../schema-issues";
+import { formatIssues } from "../model/schema-issues";
 import { compilePattern, isSlashedPattern } from "./pattern";
 import { ANY_SOURCE, RulesSchema, type Rule } from "./rules-schema";
 

@@ -1,5 +1,5 @@
-import * as z from "zod";
-import { formatIssues } from "../schema-issues";
+import { formatIssues } from "../model/schema-issues";
+import * as z from "../model/zod";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
 
@@ -26,20 +26,25 @@ export interface RelayConfig extends DexSettings {
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; error: string };
 export type DexSettingsResult = { ok: true; settings: DexSettings } | { ok: false; error: string };
 
+/** `schema` after `prepare` has made the raw variable into what it checks. */
+function prepared<T extends z.ZodMiniType>(prepare: (value: unknown) => unknown, schema: T) {
+  return z.pipe(z.transform(prepare), schema);
+}
+
 const numberVar = (fallback: number, min: number, max: number) =>
-  z.preprocess(
+  prepared(
     (v) => (v === undefined || v === "" ? fallback : typeof v === "string" ? Number(v) : v),
-    z.number().int().min(min).max(max),
+    z.number().check(z.int(), z.gte(min), z.lte(max)),
   );
 
 const VarsSchema = z.object({
-  CF_ACCOUNT_ID: z
-    .string()
-    .trim()
-    .min(1, "is not set")
+  CF_ACCOUNT_ID: z.string().check(
+    z.trim(),
+    z.minLength(1, "is not set"),
     // wrangler.toml ships a placeholder: a relay deployed with it would call the API for nobody.
-    .refine((id) => !id.startsWith(PLACEHOLDER_PREFIX), "is still the placeholder from wrangler.toml: set your account id"),
-  DEX_API_BASE: z.preprocess((v) => v || DEFAULT_DEX_API_BASE, z.url({ protocol: /^https?$/ })),
+    z.refine((id) => !id.startsWith(PLACEHOLDER_PREFIX), "is still the placeholder from wrangler.toml: set your account id"),
+  ),
+  DEX_API_BASE: prepared((v) => v || DEFAULT_DEX_API_BASE, z.url({ protocol: /^https?$/ })),
   IDEMPOTENCY_TTL_HOURS: numberVar(DEFAULT_IDEMPOTENCY_TTL_HOURS, 1, 24 * 30),
   MAX_COMMANDS_PER_MINUTE: numberVar(DEFAULT_MAX_COMMANDS_PER_MINUTE, 1, 240),
 });
@@ -63,6 +68,11 @@ export function loadConfig(env: Env, knownSources: readonly string[]): ConfigRes
 
 let warnedLegacyName = false;
 
+/** The DEX token, under its name or its former one. */
+export function dexApiTokenOf(env: Env): string | undefined {
+  return readSecret(env, "DEX_API_TOKEN") ?? legacyDexApiToken(env);
+}
+
 /**
  * The DEX token's former name. `CF_API_TOKEN` is also wrangler's own (deprecated) login
  * variable, so a shell or CI that exported it logged wrangler in with the DEX token; it is
@@ -82,7 +92,7 @@ function legacyDexApiToken(env: Env): string | undefined {
 export function loadDexSettings(env: Env): DexSettingsResult {
   const vars = VarsSchema.safeParse(env);
   if (!vars.success) return { ok: false, error: formatIssues(vars.error) };
-  const dexApiToken = readSecret(env, "DEX_API_TOKEN") ?? legacyDexApiToken(env);
+  const dexApiToken = dexApiTokenOf(env);
   if (!dexApiToken) return { ok: false, error: "DEX_API_TOKEN: is not set" };
   return {
     ok: true,

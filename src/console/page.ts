@@ -5,7 +5,7 @@ import type { HealthReport } from "../admin/health";
 import type { DeliveryView } from "../admin/list-deliveries";
 import type { RuleTestResult } from "../admin/rule-test";
 import type { DeadLetterSummary } from "../record/dead-letters";
-import { OUTCOMES } from "../record/decision";
+import { OUTCOMES } from "../model/decision";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 

@@ -1,5 +1,5 @@
-import type { Decision } from "../record/decision";
-import type { DeliveryMessage } from "./delivery-message";
+import type { Decision } from "../model/decision";
+import type { DeliveryMessage } from "../model/delivery-message";
 
 /**
  * One delivery as the consumer works on it: the queue message it came in, its alerts, the

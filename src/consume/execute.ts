@@ -1,7 +1,7 @@
 import type { LedgerCommand, LedgerResult } from "../ledger/contract";
 import { cooldownKey, idempotencyKey } from "../ledger/keys";
-import type { Decision } from "../record/decision";
-import { SEVERITIES } from "../sources/alert";
+import type { Decision } from "../model/decision";
+import { SEVERITIES } from "../model/alert";
 import { deviceFields, type PlannedCommand } from "./plan";
 
 /** What the consumer needs of the command ledger. */

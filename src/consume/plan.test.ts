@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { loadRules } from "../config/load-rules";
-import { DexApiError } from "../dispatch/dex/errors";
-import type { Device } from "../dispatch/dex/schemas";
+import { DexApiError } from "../model/dex-api-error";
+import type { Device } from "../model/dex-api";
 import type { DeviceDirectory } from "../resolve/device-directory";
-import type { NormalizedAlert } from "../sources/alert";
+import type { NormalizedAlert } from "../model/alert";
 import { Delivery } from "./delivery";
 import { MAX_LOOKUPS_PER_DELIVERY, planDelivery, type PlanContext } from "./plan";
 

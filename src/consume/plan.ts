@@ -1,13 +1,13 @@
 import type { CompiledRule } from "../config/load-rules";
-import { isDexApiError } from "../dispatch/dex/errors";
-import type { CommandInput } from "../dispatch/dex/schemas";
+import { isDexApiError } from "../model/dex-api-error";
+import type { CommandInput } from "../model/dex-api";
 import { matchRules, trustedAlertFields, type RuleMatch } from "../match/match-rules";
-import type { Decision } from "../record/decision";
+import type { Decision } from "../model/decision";
 import { logProblem } from "../record/log";
 import type { DeviceDirectory } from "../resolve/device-directory";
 import type { ResolvedDevice } from "../resolve/resolve-target";
 import { resolveTargets, targetsFor } from "../resolve/rule-targets";
-import type { AlertTarget, NormalizedAlert } from "../sources/alert";
+import type { AlertTarget, NormalizedAlert } from "../model/alert";
 import type { Delivery } from "./delivery";
 
 export interface PlanContext {

@@ -3,12 +3,15 @@ import { buildDeliveryRecord, saveDeliveryRecord, type DeliveryState } from "../
 import { logDecision, logProblem } from "../record/log";
 import { SOURCE_NAMES } from "../sources/registry";
 import { Delivery } from "./delivery";
-import { DeliveryMessageSchema } from "./delivery-message";
+import { DeliveryMessage } from "../model/delivery-message";
 import { submitPlanned } from "./execute";
 import { createPipeline } from "./pipeline";
 import { planDelivery } from "./plan";
 
-/** wrangler.toml's `max_retries` plus the first delivery: after this, the queue dead-letters. */
+/**
+ * wrangler.toml's `max_retries` plus the first delivery: after this, the queue dead-letters.
+ * queue-consumer.test.ts fails when the two part.
+ */
 export const MAX_DELIVERY_ATTEMPTS = 6;
 /** First retry delay; doubles with each attempt. */
 export const BASE_RETRY_SECONDS = 30;
@@ -35,7 +38,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
 
   const deliveries: Delivery[] = [];
   for (const message of batch.messages) {
-    const parsed = DeliveryMessageSchema.safeParse(message.body);
+    const parsed = DeliveryMessage.safeParse(message.body);
     if (parsed.success) {
       deliveries.push(new Delivery(parsed.data, message));
     } else {

@@ -1,4 +1,4 @@
-import type { ListedCommand, ResultInfo } from "./dex/schemas";
+import type { ListedCommand, ResultInfo } from "../model/dex-api";
 
 const PAGE_SIZE = 50;
 

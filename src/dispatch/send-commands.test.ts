@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DexApiError } from "./dex/errors";
-import type { CommandInput, CreatedCommand } from "./dex/schemas";
+import { DexApiError } from "../model/dex-api-error";
+import type { CommandInput, CreatedCommand } from "../model/dex-api";
 import { sendCommands, type CommandCreator } from "./send-commands";
 
 function commands(n: number): CommandInput[] {

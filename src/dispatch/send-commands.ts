@@ -1,5 +1,5 @@
-import { isDexApiError, type DexApiError } from "./dex/errors";
-import { MAX_COMMANDS_PER_REQUEST, type CommandInput, type CreatedCommand } from "./dex/schemas";
+import { isDexApiError, type DexApiError } from "../model/dex-api-error";
+import { MAX_COMMANDS_PER_REQUEST, type CommandInput, type CreatedCommand } from "../model/dex-api";
 
 /** What became of one command. */
 export type SendResult =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ListedCommand } from "../dispatch/dex/schemas";
+import type { ListedCommand } from "../model/dex-api";
 import { attributeLanded, type Unconfirmed } from "./attribute";
 
 const sentAt = Date.parse("2026-11-25T12:00:00Z");

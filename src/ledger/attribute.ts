@@ -1,5 +1,5 @@
-import { DEFAULT_TIMEOUT_MS } from "../dispatch/dex/client";
-import type { ListedCommand } from "../dispatch/dex/schemas";
+import { DEFAULT_TIMEOUT_MS } from "../dispatch/dex-client";
+import type { ListedCommand } from "../model/dex-api";
 
 /**
  * The API's clock and the Worker's may differ by a little; a create that landed shows a

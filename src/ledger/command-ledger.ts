@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadDexSettings, type DexSettings } from "../config/settings";
-import { DexClient } from "../dispatch/dex/client";
-import { isDexApiError, type DexApiError } from "../dispatch/dex/errors";
+import { DexClient } from "../dispatch/dex-client";
+import { isDexApiError, type DexApiError } from "../model/dex-api-error";
 import { listCommandsSince } from "../dispatch/list-since";
 import { sendCommands } from "../dispatch/send-commands";
 import { logEvent, logProblem } from "../record/log";

@@ -1,4 +1,4 @@
-import type { CommandInput } from "../dispatch/dex/schemas";
+import type { CommandInput } from "../model/dex-api";
 import type { LedgerCommand } from "./contract";
 
 /**

@@ -1,5 +1,5 @@
-import type { CommandInput } from "../dispatch/dex/schemas";
-import type { Channel } from "../report/channels";
+import type { CommandInput } from "../model/dex-api";
+import type { Channel } from "../model/channels";
 
 /**
  * What the queue consumer and the audit API exchange with the command ledger. Everything

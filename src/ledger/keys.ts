@@ -1,5 +1,5 @@
 import { sha256Hex } from "../crypto/hmac";
-import type { CommandType } from "../dispatch/dex/schemas";
+import type { CommandType } from "../model/dex-api";
 
 /** One command the relay means to send: the unit exactly-once is about. */
 export interface CommandIdentity {

@@ -1,4 +1,4 @@
-import type { ApiGate } from "../dispatch/dex/client";
+import type { ApiGate } from "../dispatch/dex-client";
 import type { CommandLedger } from "./command-ledger";
 
 export type LedgerStub = DurableObjectStub<CommandLedger>;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadRules } from "../config/load-rules";
-import type { NormalizedAlert } from "../sources/alert";
+import type { NormalizedAlert } from "../model/alert";
 import { explainRule } from "./explain-rule";
 import { matchRules } from "./match-rules";
 

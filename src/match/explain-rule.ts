@@ -1,5 +1,5 @@
 import type { CompiledRule } from "../config/load-rules";
-import type { NormalizedAlert } from "../sources/alert";
+import type { NormalizedAlert } from "../model/alert";
 
 /** The first condition of a rule that an alert does not meet, said so an operator can fix one or the other. */
 export interface FailedCondition {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadRules } from "../config/load-rules";
-import type { NormalizedAlert } from "../sources/alert";
+import type { NormalizedAlert } from "../model/alert";
 import { matchRules, MAX_MATCH_TEXT_LENGTH } from "./match-rules";
 
 function rules(raw: unknown[]) {

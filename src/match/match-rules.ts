@@ -1,6 +1,6 @@
 import type { CompiledRule } from "../config/load-rules";
 import { ANY_SOURCE, type TrustEntry } from "../config/rules-schema";
-import { TARGET_FIELDS, type AlertTarget, type NormalizedAlert } from "../sources/alert";
+import { TARGET_FIELDS, type AlertTarget, type NormalizedAlert } from "../model/alert";
 
 /**
  * Longest text a rule's pattern runs against: titles and label values are cut to it before

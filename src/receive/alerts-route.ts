@@ -1,13 +1,14 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { loadConfig } from "../config/settings";
-import type { DeliveryMessage } from "../consume/delivery-message";
+import type { RelayEnv } from "../config/middleware";
+import type { DeliveryMessage } from "../model/delivery-message";
 import { logProblem } from "../record/log";
 import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
 import { dryRun } from "./dry-run";
 import { verifyOperator } from "./operator";
 import { enqueueParts, fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
-import { misconfigured, notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "./errors";
+import { notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "../model/http-errors";
+import { redeliveryKey } from "../model/kv-keys";
 
 /** Larger than any alert a monitoring tool sends; anything bigger is refused unread. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -19,7 +20,7 @@ const REDELIVERY_TTL_SECONDS = 48 * 3600;
  * answer 202 at once; the queue consumer does the rest. Nothing is queued for a request
  * that failed any check.
  */
-export const alertsRoute = new Hono<{ Bindings: Env }>().post(
+export const alertsRoute = new Hono<RelayEnv>().post(
   "/v1/alerts/:source",
   bodyLimit({
     maxSize: MAX_BODY_BYTES,
@@ -43,11 +44,7 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
     // operators: a sender's credentials alone are not enough.
     const dryRunAsked = c.req.query("dry_run") === "true";
     if (dryRunAsked) await verifyOperator(c.req.raw.headers, c.env);
-    const loaded = loadConfig(c.env, SOURCE_NAMES);
-    if (!loaded.ok) {
-      logProblem("config-invalid", { error: loaded.error });
-      throw misconfigured(`relay configuration is invalid: ${loaded.error}`);
-    }
+    const config = c.var.config.relay();
     const received = await source.receive(delivery, now);
     if (received.refused) logProblem("delivery-refused", { source: source.name, reason: received.ignored });
     if (received.alerts.length === 0) {
@@ -61,13 +58,13 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
       alerts: received.alerts,
     };
     if (dryRunAsked) {
-      const decisions = await dryRun(c.env, loaded.config, message);
+      const decisions = await dryRun(c.env, config, message);
       return c.json({ status: "dry-run", alerts: received.alerts.length, decisions }, 200);
     }
 
-    const redeliveryKey = received.redeliveryKey ? `redelivery:${source.name}:${received.redeliveryKey}` : undefined;
-    if (redeliveryKey) {
-      const first = await c.env.RELAY_KV.get(redeliveryKey);
+    const seenKey = received.redeliveryKey ? redeliveryKey(source.name, received.redeliveryKey) : undefined;
+    if (seenKey) {
+      const first = await c.env.RELAY_KV.get(seenKey);
       if (first) return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
     }
     const parts = splitDelivery(message);
@@ -81,9 +78,9 @@ export const alertsRoute = new Hono<{ Bindings: Env }>().post(
       throw unavailable("could not queue the delivery; retry later");
     }
     // Best effort: the idempotency keys downstream stop a redelivery from creating anything anyway.
-    if (redeliveryKey) {
+    if (seenKey) {
       c.executionCtx.waitUntil(
-        c.env.RELAY_KV.put(redeliveryKey, message.delivery_id, { expirationTtl: REDELIVERY_TTL_SECONDS }).catch(() => undefined),
+        c.env.RELAY_KV.put(seenKey, message.delivery_id, { expirationTtl: REDELIVERY_TTL_SECONDS }).catch(() => undefined),
       );
     }
     return c.json(

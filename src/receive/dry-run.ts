@@ -1,10 +1,10 @@
 import type { RelayConfig } from "../config/settings";
 import { Delivery } from "../consume/delivery";
-import type { DeliveryMessage } from "../consume/delivery-message";
+import type { DeliveryMessage } from "../model/delivery-message";
 import { previewPlanned } from "../consume/execute";
 import { createPipeline } from "../consume/pipeline";
 import { planDelivery } from "../consume/plan";
-import type { Decision } from "../record/decision";
+import type { Decision } from "../model/decision";
 
 /** A dry run is never queued: its delivery answers no queue. */
 const NO_QUEUE = { id: "dry-run", attempts: 1, ack() {}, retry() {} };

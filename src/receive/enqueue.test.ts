@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DeliveryMessage } from "../consume/delivery-message";
+import type { DeliveryMessage } from "../model/delivery-message";
 import { fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 
 function delivery(alerts: number, labelBytes: number): DeliveryMessage {

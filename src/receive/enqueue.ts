@@ -1,4 +1,4 @@
-import type { DeliveryMessage } from "../consume/delivery-message";
+import type { DeliveryMessage } from "../model/delivery-message";
 
 /**
  * Queues take messages of at most 128 KB. A delivery larger than this (a big Alertmanager

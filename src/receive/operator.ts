@@ -1,6 +1,6 @@
 import { readSecret } from "../config/secrets";
 import { secretsEqual } from "../crypto/compare";
-import { unauthorized } from "./errors";
+import { unauthorized } from "../model/http-errors";
 
 /**
  * The header an operator presents `ADMIN_TOKEN` in where `Authorization` already carries a

@@ -1,4 +1,4 @@
-import type { DeliveryMessage } from "../consume/delivery-message";
+import type { DeliveryMessage } from "../model/delivery-message";
 
 /** How long a dead letter is kept for an operator to read or replay: the queue's own retention. */
 export const DEAD_LETTER_TTL_SECONDS = 14 * 24 * 3600;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Decision } from "./decision";
+import type { Decision } from "../model/decision";
 import { deliveryIndexKey, indexEntryOf, receivedAtOfIndexKey } from "./delivery-index";
 import type { DeliveryRecord } from "./delivery-record";
 

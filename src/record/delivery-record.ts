@@ -1,5 +1,6 @@
-import type { DeliveryMessage } from "../consume/delivery-message";
-import type { Decision } from "./decision";
+import type { DeliveryMessage } from "../model/delivery-message";
+import type { Decision } from "../model/decision";
+import { deliveryKey } from "../model/kv-keys";
 import { deliveryIndexKey, indexEntryOf } from "./delivery-index";
 
 /** How long the audit trail keeps a delivery. */
@@ -22,10 +23,6 @@ export interface DeliveryRecord {
   state: DeliveryState;
   alerts: Array<{ episode: string; title: string; severity?: string; status: string; firing: boolean }>;
   decisions: Decision[];
-}
-
-export function deliveryRecordKey(id: string): string {
-  return `delivery:${id}`;
 }
 
 /** Builds the record of an attempt. Each attempt rewrites the whole record: the latest is the truth. */
@@ -58,11 +55,11 @@ export function buildDeliveryRecord(
 export async function saveDeliveryRecord(kv: KVNamespace, record: DeliveryRecord): Promise<void> {
   const options = { expirationTtl: DELIVERY_RECORD_TTL_SECONDS };
   await Promise.all([
-    kv.put(deliveryRecordKey(record.id), JSON.stringify(record), options),
+    kv.put(deliveryKey(record.id), JSON.stringify(record), options),
     kv.put(deliveryIndexKey(record.received_at, record.id), "", { ...options, metadata: indexEntryOf(record) }),
   ]);
 }
 
 export async function readDeliveryRecord(kv: KVNamespace, id: string): Promise<DeliveryRecord | null> {
-  return kv.get<DeliveryRecord>(deliveryRecordKey(id), "json");
+  return kv.get<DeliveryRecord>(deliveryKey(id), "json");
 }

@@ -1,4 +1,4 @@
-import type { Decision } from "./decision";
+import type { Decision } from "../model/decision";
 
 /**
  * One JSON line per decision, for Workers Logs. Only identifiers, rule names and reason

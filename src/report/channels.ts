@@ -1,8 +1,5 @@
 import { readSecret } from "../config/secrets";
-
-/** Where the relay reports what it started and how it ended. */
-export const CHANNELS = ["incident", "slack", "webhook"] as const;
-export type Channel = (typeof CHANNELS)[number];
+import type { Channel } from "../model/channels";
 
 export const DEFAULT_PAGERDUTY_API_BASE = "https://api.pagerduty.com";
 

@@ -1,4 +1,5 @@
-import type { Channel, ChannelSettings } from "./channels";
+import type { Channel } from "../model/channels";
+import type { ChannelSettings } from "./channels";
 
 /** A command as the reports speak of it. */
 export interface ReportedCommand {

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { reset } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { DexApiError } from "../dispatch/dex/errors";
-import type { Device } from "../dispatch/dex/schemas";
+import { DexApiError } from "../model/dex-api-error";
+import type { Device } from "../model/dex-api";
 import { createDeviceDirectory, DEVICE_PAGE_SIZE, type DeviceSearch } from "./device-directory";
 
 const device = (i: number): Device => ({ deviceId: `d-${i}`, deviceName: `HOST-${i}`, personEmail: `u${i}@example.com`, eligible: true });

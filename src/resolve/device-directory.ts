@@ -1,5 +1,5 @@
-import { sha256Hex } from "../crypto/hmac";
-import type { Device, ResultInfo } from "../dispatch/dex/schemas";
+import type { Device, ResultInfo } from "../model/dex-api";
+import { devicesKey } from "../model/kv-keys";
 
 /** How long a device lookup is reused across consumer batches. KV's shortest TTL. */
 export const DEVICE_CACHE_TTL_SECONDS = 60;
@@ -46,7 +46,7 @@ export function createDeviceDirectory(
   }
 
   async function lookUp(term: string): Promise<Device[]> {
-    const key = `devices:${await sha256Hex(`${accountId}\n${term}`)}`;
+    const key = await devicesKey(accountId, term);
     const cached = await kv.get<Device[]>(key, "json");
     if (cached) return cached;
     const devices = await fetchAllPages(term);

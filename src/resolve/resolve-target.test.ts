@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Device } from "../dispatch/dex/schemas";
+import type { Device } from "../model/dex-api";
 import type { DeviceDirectory } from "./device-directory";
 import { resolveTarget } from "./resolve-target";
 

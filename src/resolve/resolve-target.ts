@@ -1,5 +1,5 @@
-import type { Device } from "../dispatch/dex/schemas";
-import type { AlertTarget } from "../sources/alert";
+import type { Device } from "../model/dex-api";
+import type { AlertTarget } from "../model/alert";
 import type { DeviceDirectory } from "./device-directory";
 
 /** A device a command can be sent to. */

@@ -1,5 +1,5 @@
 import type { Rule } from "../config/rules-schema";
-import type { AlertTarget } from "../sources/alert";
+import type { AlertTarget } from "../model/alert";
 import type { DeviceDirectory } from "./device-directory";
 import { resolveTarget, type Resolution, type ResolveOptions } from "./resolve-target";
 

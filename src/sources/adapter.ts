@@ -1,4 +1,4 @@
-import type { NormalizedAlert } from "./alert";
+import type { AlertTarget, NormalizedAlert } from "../model/alert";
 
 /** What a source receives: the body read once, before anything parses it. */
 export interface RawDelivery {
@@ -46,4 +46,11 @@ export interface SourceAdapter {
    * `now` is the relay's clock, for sources whose bodies carry a signed time.
    */
   receive(delivery: RawDelivery, now?: Date): Promise<ReceivedAlerts>;
+  /**
+   * Finds the target of one of this source's alerts that the delivery did not carry, from the
+   * sender's own API (PagerDuty's REST API). The queue consumer asks only when a rule found no
+   * target in the alert itself. Answers undefined when there is nothing to ask or the lookup
+   * failed: a missing detail never stops the alert, it only leaves the rules less to go on.
+   */
+  enrich?(alert: NormalizedAlert, env: Env): Promise<AlertTarget | undefined>;
 }

@@ -1,30 +1,18 @@
 import { sha256Hex } from "../crypto/hmac";
-import { badRequest } from "../receive/errors";
-import { formatIssues } from "../schema-issues";
+import type { AlertTarget, NormalizedAlert } from "../model/alert";
 import type { ReceivedAlerts } from "./adapter";
-import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "./alert";
-import { normalizeId } from "./ids";
 import { AlertGroupNotification, type GroupedAlert } from "./alertmanager/schema";
+import { normalizeId } from "./ids";
+import { MAX_REF_LENGTH, MAX_TARGET_LENGTH } from "./limits";
+import { normalizeSeverity } from "./severity";
+import { alertTarget, boundedLabels, cutTitle, parseBody } from "./toolkit";
 
 /**
- * Longest title kept. A title may come from a free-text description; it is cut rather than
- * refused, because neither Alertmanager nor Grafana resends a refused notification.
+ * A title may come from a free-text description; it is cut rather than refused, and labels
+ * past the bounds are dropped, because neither Alertmanager nor Grafana resends a refused
+ * notification.
  */
-export const MAX_TITLE_LENGTH = 1024;
-
 const UNTITLED = "(untitled alert)";
-
-/**
- * Bounds on what one alert carries on to the queue, so that it always fits in a message.
- * Labels past them are dropped rather than cut (a cut value could match a rule it should
- * not), and the group is never refused for them: neither sender resends a refused one.
- */
-export const MAX_LABELS = 64;
-export const MAX_LABEL_KEY_LENGTH = 128;
-export const MAX_LABEL_VALUE_LENGTH = 1024;
-/** Longer device ids, emails or host names than this are not real ones. */
-const MAX_TARGET_LENGTH = 256;
-const MAX_REF_LENGTH = 2048;
 
 /**
  * Turns an Alertmanager-style notification (Alertmanager's own, or Grafana's superset) into
@@ -33,16 +21,7 @@ const MAX_REF_LENGTH = 2048;
  * @see https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
  */
 export async function receiveAlertGroup(body: string, source: string): Promise<ReceivedAlerts> {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    throw badRequest("body is not valid JSON");
-  }
-  const parsed = AlertGroupNotification.safeParse(json);
-  if (!parsed.success) throw badRequest(formatIssues(parsed.error));
-
-  const { alerts, commonLabels } = parsed.data;
+  const { alerts, commonLabels } = parseBody(AlertGroupNotification, body);
   if (alerts.length === 0) return { alerts: [], ignored: "the notification carries no alerts" };
   const common = strings(commonLabels);
   return { alerts: await Promise.all(alerts.map((alert) => toAlert(alert, common, source))) };
@@ -61,7 +40,7 @@ async function toAlert(alert: GroupedAlert, commonLabels: Record<string, string>
     severity: normalizeSeverity(labels.severity),
     firing: alert.status.toLowerCase() === "firing",
     status: alert.status,
-    labels: bounded(labels),
+    labels: boundedLabels(Object.entries(labels)),
     target: targetOf(labels, annotations),
   };
   const generatorUrl = text(alert.generatorURL);
@@ -80,8 +59,7 @@ async function fingerprintOf(fingerprint: string | undefined, labels: Record<str
 }
 
 function titleOf(labels: Record<string, string>, annotations: Record<string, string>): string {
-  const title = text(annotations.summary) ?? text(annotations.description) ?? text(labels.alertname) ?? UNTITLED;
-  return title.length > MAX_TITLE_LENGTH ? `${title.slice(0, MAX_TITLE_LENGTH - 1)}…` : title;
+  return cutTitle(text(annotations.summary) ?? text(annotations.description) ?? text(labels.alertname) ?? UNTITLED);
 }
 
 /**
@@ -89,21 +67,17 @@ function titleOf(labels: Record<string, string>, annotations: Record<string, str
  * host name may also be spelled `host`, and is taken from `instance` as a last resort.
  */
 function targetOf(labels: Record<string, string>, annotations: Record<string, string>): AlertTarget {
-  const target: AlertTarget = {};
-  const deviceId = identity(labels.device_id) ?? identity(annotations.device_id);
-  const userEmail = identity(labels.user_email) ?? identity(annotations.user_email);
-  const registrationId = identity(labels.registration_id) ?? identity(annotations.registration_id);
-  const hostname =
-    identity(labels.hostname) ??
-    identity(labels.host) ??
-    identity(annotations.hostname) ??
-    identity(annotations.host) ??
-    identity(hostOfInstance(labels.instance));
-  if (deviceId) target.device_id = deviceId;
-  if (userEmail) target.user_email = userEmail;
-  if (registrationId) target.registration_id = registrationId;
-  if (hostname) target.hostname = hostname;
-  return target;
+  return alertTarget({
+    device_id: identity(labels.device_id) ?? identity(annotations.device_id),
+    user_email: identity(labels.user_email) ?? identity(annotations.user_email),
+    registration_id: identity(labels.registration_id) ?? identity(annotations.registration_id),
+    hostname:
+      identity(labels.hostname) ??
+      identity(labels.host) ??
+      identity(annotations.hostname) ??
+      identity(annotations.host) ??
+      identity(hostOfInstance(labels.instance)),
+  });
 }
 
 /**
@@ -127,15 +101,6 @@ export function hostOfInstance(instance: string | undefined): string | undefined
   // More than one colon without brackets can only be a bare IPv6 address, which has no port.
   if (colon === -1 || colon !== value.lastIndexOf(":")) return value;
   return text(value.slice(0, colon));
-}
-
-/** The labels within {@link MAX_LABELS} and the length bounds, in order. */
-function bounded(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(labels)
-      .filter(([key, value]) => key.length <= MAX_LABEL_KEY_LENGTH && value.length <= MAX_LABEL_VALUE_LENGTH)
-      .slice(0, MAX_LABELS),
-  );
 }
 
 /** A value fit to name a device: present, and no longer than any real one. */

@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import type { Device, ListedCommand } from "../../src/dispatch/dex/schemas";
+import type { Device, ListedCommand } from "../../src/model/dex-api";
 
 /** The DEX base the test configuration points at (vitest.config.ts). */
 export const DEX_TEST_ORIGIN = "https://dex.test";

@@ -1,8 +1,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, reset } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, vi } from "vitest";
-import type { DeliveryMessage } from "../../src/consume/delivery-message";
+import type { DeliveryMessage } from "../../src/model/delivery-message";
 import worker from "../../src/index";
+import { deliveryKey } from "../../src/model/kv-keys";
 import { enrolled } from "./dex-api-mock";
 import { signPagerDuty } from "./sign";
 
@@ -96,7 +97,7 @@ export async function runConsumer(bodies: readonly unknown[], attempts = 1, over
 }
 
 export async function deliveryRecord(id: string) {
-  return env.RELAY_KV.get<Record<string, any>>(`delivery:${id}`, "json");
+  return env.RELAY_KV.get<Record<string, any>>(deliveryKey(id), "json");
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import type { DeliveryMessage } from "../../src/consume/delivery-message";
+import type { DeliveryMessage } from "../../src/model/delivery-message";
 import { DEAD_LETTER_QUEUE } from "../../src/consume/dead-letter-consumer";
 import worker from "../../src/index";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";

@@ -2,6 +2,7 @@ import { reset } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import triggeredFixture from "../../src/sources/pagerduty/fixtures/incident.triggered.json?raw";
+import { deliveryKey } from "../../src/model/kv-keys";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { RELAY, ZAPIER_AUTH } from "../helpers/relay";
 import { signPagerDuty } from "../helpers/sign";
@@ -19,7 +20,7 @@ const pagerDutyTriggered = freshPagerDuty(triggeredFixture);
 async function settled(deliveryIds: string[], timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const records = await Promise.all(deliveryIds.map((id) => env.RELAY_KV.get<Record<string, any>>(`delivery:${id}`, "json")));
+    const records = await Promise.all(deliveryIds.map((id) => env.RELAY_KV.get<Record<string, any>>(deliveryKey(id), "json")));
     if (records.every((r) => r?.state === "done")) return records as Record<string, any>[];
     if (Date.now() > deadline) throw new Error(`deliveries not processed within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/consume/queue-consumer";
+import { DELIVERY_PREFIX } from "../../src/model/kv-keys";
 import { apiError, enrol, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, currentDelivery, holdLedgerClock, ledger, runLedgerAlarm, settleLedger } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
@@ -112,7 +113,7 @@ describe("storage failing", () => {
     let failures = 0;
     vi.spyOn(env.RELAY_KV, "put").mockImplementation(async (key, value, options) => {
       // The first record write fails, after the creates were sent: the worst moment.
-      if (String(key).startsWith("delivery:") && failures++ === 0) throw new Error("KV PUT failed: 500 Internal Server Error");
+      if (String(key).startsWith(DELIVERY_PREFIX) && failures++ === 0) throw new Error("KV PUT failed: 500 Internal Server Error");
       return put(key, value, options);
     });
     const first = await runConsumer(messages);

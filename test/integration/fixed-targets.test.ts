@@ -1,7 +1,7 @@
 /// <reference types="vite/client" />
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Device } from "../../src/dispatch/dex/schemas";
+import type { Device } from "../../src/model/dex-api";
 import availabilityEnd from "../../src/sources/cloudflare/fixtures/dex-test-low-availability.end.json?raw";
 import availability from "../../src/sources/cloudflare/fixtures/dex-test-low-availability.start.json?raw";
 import latency from "../../src/sources/cloudflare/fixtures/dex-test-latency.start.json?raw";

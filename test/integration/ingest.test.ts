@@ -6,6 +6,7 @@ import { hmacSha256Hex } from "../../src/crypto/hmac";
 import pagerDutyAcknowledged from "../../src/sources/pagerduty/fixtures/incident.acknowledged.json?raw";
 import pagerDutyPing from "../../src/sources/pagerduty/fixtures/pagey.ping.json?raw";
 import triggeredFixture from "../../src/sources/pagerduty/fixtures/incident.triggered.json?raw";
+import { redeliveryKey } from "../../src/model/kv-keys";
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { post, postPagerDuty, postZapier, RELAY, ZAPIER_AUTH } from "../helpers/relay";
 import { freshPagerDuty } from "../helpers/source-fixtures";
@@ -135,7 +136,7 @@ describe("POST /v1/alerts/{source}", () => {
     const headers = { "x-webhook-id": "8e0b7e4a-2f0c-4f6e-9f7e-3c1d2b4a5e6f" };
     const first = await postPagerDuty(JSON.parse(pagerDutyTriggered), headers);
     expect(first.status).toBe(202);
-    await vi.waitFor(async () => expect(await env.RELAY_KV.get("redelivery:pagerduty:8e0b7e4a-2f0c-4f6e-9f7e-3c1d2b4a5e6f")).not.toBeNull());
+    await vi.waitFor(async () => expect(await env.RELAY_KV.get(redeliveryKey("pagerduty", "8e0b7e4a-2f0c-4f6e-9f7e-3c1d2b4a5e6f"))).not.toBeNull());
     const retry = await postPagerDuty(JSON.parse(pagerDutyTriggered), headers);
     expect(retry.status).toBe(200);
     expect(retry.json).toEqual({ status: "duplicate", delivery_id: first.json.delivery_id, reason: "this delivery was already received" });

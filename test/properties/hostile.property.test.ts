@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { DeliveryMessage } from "../../src/consume/delivery-message";
+import type { DeliveryMessage } from "../../src/model/delivery-message";
 import { loadRules } from "../../src/config/load-rules";
 import { MAX_MATCH_TEXT_LENGTH, matchRules } from "../../src/match/match-rules";
-import type { NormalizedAlert } from "../../src/sources/alert";
+import type { NormalizedAlert } from "../../src/model/alert";
 import { SOURCE_NAMES } from "../../src/sources/registry";
 import { adversarialText, hostilePattern } from "../helpers/arbitraries";
 import { enrol, mockDexApi } from "../helpers/dex-api-mock";

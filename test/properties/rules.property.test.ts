@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { loadRules, type CompiledRule } from "../../src/config/load-rules";
 import { isSlashedPattern } from "../../src/config/pattern";
 import { matchRules } from "../../src/match/match-rules";
-import { SEVERITIES, TARGET_FIELDS, type NormalizedAlert } from "../../src/sources/alert";
+import { SEVERITIES, TARGET_FIELDS, type NormalizedAlert } from "../../src/model/alert";
 import { SOURCE_NAMES } from "../../src/sources/registry";
 import { awkwardText, mutations, mutateJson, PROTOTYPE_KEYS } from "../helpers/arbitraries";
 

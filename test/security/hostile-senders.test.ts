@@ -3,8 +3,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import type { DeliveryMessage } from "../../src/consume/delivery-message";
-import type { Device } from "../../src/dispatch/dex/schemas";
+import type { DeliveryMessage } from "../../src/model/delivery-message";
+import type { Device } from "../../src/model/dex-api";
 import { MAX_MATCH_TEXT_LENGTH } from "../../src/match/match-rules";
 import pagerDutyTriggered from "../../src/sources/pagerduty/fixtures/incident.triggered.json?raw";
 import grafanaFiring from "../../src/sources/grafana/fixtures/dns-latency.firing.json?raw";

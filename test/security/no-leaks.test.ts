@@ -2,9 +2,10 @@ import { createExecutionContext, reset, waitOnExecutionContext } from "cloudflar
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import type { DeliveryMessage } from "../../src/consume/delivery-message";
+import type { DeliveryMessage } from "../../src/model/delivery-message";
 import { hmacSha256Hex } from "../../src/crypto/hmac";
 import { SOURCE_NAMES, SOURCES } from "../../src/sources/registry";
+import { deliveryKey } from "../../src/model/kv-keys";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { RELAY, runConsumer } from "../helpers/relay";
 import { authOf, invalidAuthVariants, testSecrets, validAuthHeaders } from "../helpers/source-auth";
@@ -173,7 +174,7 @@ describe.each(SOURCE_NAMES)("%s", (source) => {
 async function auditRecords(queued: DeliveryMessage[], { recorded = true } = {}): Promise<Array<[string, string]>> {
   const texts: Array<[string, string]> = [];
   for (const message of queued) {
-    const stored = await env.RELAY_KV.get(`delivery:${message.delivery_id}`);
+    const stored = await env.RELAY_KV.get(deliveryKey(message.delivery_id));
     if (recorded) expect(stored, `record of ${message.delivery_id}`).not.toBeNull();
     texts.push([`the stored record of ${message.delivery_id}`, stored ?? ""]);
     const { status } = await send(`/v1/deliveries/${encodeURIComponent(message.delivery_id)}`, { method: "GET", headers: ADMIN });
@@ -220,7 +221,7 @@ describe("DEX API answers that echo the token", () => {
     const queued = await queueAlertAboutJane();
     vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError(`connect ECONNRESET while sending Authorization: Bearer ${TOKEN}`));
     await runConsumer(queued);
-    const stored = await env.RELAY_KV.get(`delivery:${queued[0]!.delivery_id}`);
+    const stored = await env.RELAY_KV.get(deliveryKey(queued[0]!.delivery_id));
     expectNothingLeaked([["the stored record", stored ?? ""]]);
   });
 });

@@ -3,7 +3,7 @@ import { createExecutionContext, reset, waitOnExecutionContext } from "cloudflar
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import type { DeliveryMessage } from "../../src/consume/delivery-message";
+import type { DeliveryMessage } from "../../src/model/delivery-message";
 import { hmacSha256Hex } from "../../src/crypto/hmac";
 import { MAX_SIGNATURES_EXAMINED } from "../../src/sources/pagerduty/signature";
 import { SOURCE_NAMES } from "../../src/sources/registry";

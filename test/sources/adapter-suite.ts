@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import type { RawDelivery, SourceAdapter } from "../../src/sources/adapter";
-import type { AlertTarget, NormalizedAlert } from "../../src/sources/alert";
+import type { AlertTarget, NormalizedAlert } from "../../src/model/alert";
 
 const JSON_TYPE = "application/json";
 

@@ -6,7 +6,7 @@ import { webhook } from "../../src/sources/webhook/adapter";
 import kioskFiring from "../../src/sources/webhook/fixtures/kiosk-checkin-slow.firing.json?raw";
 import firing from "../../src/sources/webhook/fixtures/vpn-packet-loss.firing.json?raw";
 import resolved from "../../src/sources/webhook/fixtures/vpn-packet-loss.resolved.json?raw";
-import { MAX_LABELS } from "../../src/sources/webhook/schema";
+import { MAX_LABELS } from "../../src/sources/limits";
 import { standardWebhookHeaders } from "../helpers/sign";
 import { describeSourceAdapter, rawDelivery, withHeader, withoutHeader, type SourceAdapterSpec } from "./adapter-suite";
 

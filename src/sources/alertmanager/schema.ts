@@ -1,4 +1,5 @@
-import * as z from "zod";
+import * as z from "../../model/zod";
+import { lenient } from "../toolkit";
 
 /**
  * The most alerts one notification may carry. Alertmanager's `max_alerts` (Grafana's "Max
@@ -19,19 +20,14 @@ const MAX_STATUS_LENGTH = 32;
  */
 const StringMap = z.record(z.string(), z.unknown());
 
-/** A field that only adds context: a value of an unexpected shape is dropped, never refused. */
-function lenient<T extends z.ZodType>(schema: T) {
-  return schema.optional().catch(undefined);
-}
-
 /** One alert of a group, as Alertmanager (and Grafana, with extra fields) sends it. */
 export const GroupedAlert = z.object({
-  status: z.string().min(1).max(MAX_STATUS_LENGTH),
+  status: z.string().check(z.minLength(1), z.maxLength(MAX_STATUS_LENGTH)),
   labels: StringMap,
   annotations: lenient(StringMap),
-  startsAt: z.string().min(1).max(MAX_TIMESTAMP_LENGTH),
+  startsAt: z.string().check(z.minLength(1), z.maxLength(MAX_TIMESTAMP_LENGTH)),
   // Missing from hand-written or proxied payloads: the adapter derives one from the labels.
-  fingerprint: z.string().max(MAX_FINGERPRINT_LENGTH).optional(),
+  fingerprint: z.optional(z.string().check(z.maxLength(MAX_FINGERPRINT_LENGTH))),
   generatorURL: lenient(z.string()),
 });
 
@@ -45,9 +41,11 @@ export const AlertGroupNotification = z.object({
   commonLabels: lenient(StringMap),
   alerts: z
     .array(GroupedAlert)
-    .max(
-      MAX_ALERTS_PER_NOTIFICATION,
-      `at most ${MAX_ALERTS_PER_NOTIFICATION} alerts per notification; lower the receiver's max_alerts`,
+    .check(
+      z.maxLength(
+        MAX_ALERTS_PER_NOTIFICATION,
+        `at most ${MAX_ALERTS_PER_NOTIFICATION} alerts per notification; lower the receiver's max_alerts`,
+      ),
     ),
 });
 

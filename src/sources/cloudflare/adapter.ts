@@ -1,12 +1,11 @@
-import { readSecretList } from "../../config/secrets";
 import { sha256Hex } from "../../crypto/hmac";
-import { badRequest, unauthorized } from "../../receive/errors";
-import { formatIssues } from "../../schema-issues";
+import type { NormalizedAlert } from "../../model/alert";
 import type { SourceAdapter } from "../adapter";
-import { normalizeSeverity, type NormalizedAlert } from "../alert";
-import { MAX_LABEL_KEY_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS } from "../alert-group";
+import { requiredSecrets } from "../bearer";
+import { normalizeSeverity } from "../severity";
+import { boundedLabels, cutTitle, parseBody } from "../toolkit";
 import { verifyCloudflareSecret } from "./auth";
-import { ALERT_ENDED, CloudflareNotification, DEX_ALERT_TYPES, MAX_TITLE_LENGTH } from "./schema";
+import { ALERT_ENDED, CloudflareNotification, DEX_ALERT_TYPES } from "./schema";
 
 const SECRET_NAME = "CLOUDFLARE_NOTIFICATIONS_SECRET";
 
@@ -32,21 +31,11 @@ export const cloudflare: SourceAdapter = {
   contentTypes: ["application/json"],
 
   async verify(delivery, env) {
-    const secrets = readSecretList(env, SECRET_NAME);
-    if (secrets.length === 0) throw unauthorized(`this source is disabled: ${SECRET_NAME} is not set`);
-    await verifyCloudflareSecret(delivery.headers, secrets);
+    await verifyCloudflareSecret(delivery.headers, requiredSecrets(env, SECRET_NAME));
   },
 
   async receive(delivery) {
-    let json: unknown;
-    try {
-      json = JSON.parse(delivery.body);
-    } catch {
-      throw badRequest("body is not valid JSON");
-    }
-    const parsed = CloudflareNotification.safeParse(json);
-    if (!parsed.success) throw badRequest(formatIssues(parsed.error));
-    const notification = parsed.data;
+    const notification = parseBody(CloudflareNotification, delivery.body);
     if (isTestDelivery(notification)) return { alerts: [], ignored: "test delivery received" };
     return { alerts: [await toAlert(notification, delivery.body)] };
   },
@@ -76,8 +65,7 @@ async function toAlert(notification: CloudflareNotification, body: string): Prom
 function titleOf(notification: CloudflareNotification): string {
   const type = notification.alert_type;
   const known = type && Object.hasOwn(DEX_ALERT_TYPES, type) ? DEX_ALERT_TYPES[type as keyof typeof DEX_ALERT_TYPES] : undefined;
-  const title = notification.text?.trim() || notification.name?.trim() || notification.policy_name?.trim() || known || type || UNTITLED;
-  return title.length > MAX_TITLE_LENGTH ? `${title.slice(0, MAX_TITLE_LENGTH - 1)}…` : title;
+  return cutTitle(notification.text?.trim() || notification.name?.trim() || notification.policy_name?.trim() || known || type || UNTITLED);
 }
 
 /**
@@ -95,9 +83,5 @@ function labelsOf(notification: CloudflareNotification): Record<string, string> 
     if ((ENVELOPE_LABELS as readonly string[]).includes(key)) return [];
     return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? [[key, String(value)]] : [];
   });
-  const bounded = [...own, ...fromData]
-    .filter(([key, value]) => key.length <= MAX_LABEL_KEY_LENGTH && value.length <= MAX_LABEL_VALUE_LENGTH)
-    .slice(0, MAX_LABELS);
-  // fromEntries keeps a key named like an Object.prototype member as a plain label.
-  return Object.fromEntries(bounded);
+  return boundedLabels([...own, ...fromData]);
 }

@@ -1,5 +1,5 @@
 import { secretsEqual } from "../../crypto/compare";
-import { unauthorized } from "../../receive/errors";
+import { unauthorized } from "../../model/http-errors";
 
 /** Where Cloudflare Notifications puts a webhook destination's secret, verbatim. */
 export const CLOUDFLARE_AUTH_HEADER = "cf-webhook-auth";

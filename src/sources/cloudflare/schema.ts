@@ -1,8 +1,7 @@
-import * as z from "zod";
+import * as z from "../../model/zod";
+import { MAX_VENDOR_ID_LENGTH } from "../limits";
 
-/** Longest title kept; a longer `text` is cut, never refused. */
-export const MAX_TITLE_LENGTH = 1024;
-const MAX_ID_LENGTH = 128;
+/** Longest `text` (or name) read; a title longer than the relay keeps is cut, never refused. */
 const MAX_TEXT_LENGTH = 64 * 1024;
 
 /** `alert_event` of a notification that opens an episode; `…_END` closes it. */
@@ -20,7 +19,8 @@ export const DEX_ALERT_TYPES = {
   synthetic_test_low_availability_alert: "DEX test low availability",
 } as const;
 
-const Id = z.string().max(MAX_ID_LENGTH);
+const Id = z.optional(z.string().check(z.maxLength(MAX_VENDOR_ID_LENGTH)));
+const Text = z.optional(z.string().check(z.maxLength(MAX_TEXT_LENGTH)));
 
 /**
  * A Cloudflare Notifications webhook. Only `text` is always there: the dashboard's test
@@ -29,16 +29,16 @@ const Id = z.string().max(MAX_ID_LENGTH);
  * @see https://developers.cloudflare.com/notifications/reference/webhook-payload-schema/
  */
 export const CloudflareNotification = z.object({
-  name: z.string().max(MAX_TEXT_LENGTH).optional(),
-  text: z.string().max(MAX_TEXT_LENGTH).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-  ts: z.number().int().nonnegative().optional(),
-  account_id: Id.optional(),
-  policy_id: Id.optional(),
-  policy_name: z.string().max(MAX_TEXT_LENGTH).optional(),
-  alert_type: Id.optional(),
-  alert_correlation_id: Id.optional(),
-  alert_event: Id.optional(),
+  name: Text,
+  text: Text,
+  data: z.optional(z.record(z.string(), z.unknown())),
+  ts: z.optional(z.number().check(z.int(), z.nonnegative())),
+  account_id: Id,
+  policy_id: Id,
+  policy_name: Text,
+  alert_type: Id,
+  alert_correlation_id: Id,
+  alert_event: Id,
 });
 
 export type CloudflareNotification = z.output<typeof CloudflareNotification>;

@@ -5,8 +5,7 @@ import { expectRefusal, rawDelivery } from "../../../test/sources/adapter-suite"
 import { datadog } from "./adapter";
 import noHostWarn from "./fixtures/no-host-warn.json?raw";
 import triggered from "./fixtures/triggered.json?raw";
-import { MAX_TITLE_LENGTH } from "./schema";
-import { MAX_LABEL_VALUE_LENGTH, MAX_TAG_LABELS } from "./tags";
+import { MAX_LABEL_VALUE_LENGTH, MAX_LABELS, MAX_TITLE_LENGTH } from "../limits";
 
 function delivery(body: string) {
   return rawDelivery(body, { Authorization: `Bearer ${env.DATADOG_TOKEN}` });
@@ -110,11 +109,11 @@ describe("datadog.receive", () => {
       expect(alert.labels).toMatchObject({ scope: "host:lt-0442", priority: "P2" });
     });
 
-    it(`keeps at most ${MAX_TAG_LABELS} tags as labels, dropping those too long`, async () => {
-      const many = Array.from({ length: MAX_TAG_LABELS + 10 }, (_, i) => `tag_${i}:x`);
+    it(`keeps at most ${MAX_LABELS} tags as labels, dropping those too long`, async () => {
+      const many = Array.from({ length: MAX_LABELS + 10 }, (_, i) => `tag_${i}:x`);
       const tags = [`note:${"n".repeat(MAX_LABEL_VALUE_LENGTH + 1)}`, ...many].join(",");
       const alert = await alertOf({ tags, scope: undefined, priority: undefined });
-      expect(Object.keys(alert.labels)).toHaveLength(MAX_TAG_LABELS);
+      expect(Object.keys(alert.labels)).toHaveLength(MAX_LABELS);
       expect(alert.labels).not.toHaveProperty("note");
       expect(alert.labels).toHaveProperty("tag_0", "x");
     });

@@ -1,9 +1,9 @@
-import { badRequest } from "../../receive/errors";
-import { formatIssues } from "../../schema-issues";
+import type { AlertTarget, NormalizedAlert } from "../../model/alert";
 import type { SourceAdapter } from "../adapter";
-import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "../alert";
 import { verifyBearer } from "../bearer";
 import { normalizeId } from "../ids";
+import { normalizeSeverity } from "../severity";
+import { alertTarget, parseBody } from "../toolkit";
 import { DatadogNotification, FIRING_TRANSITIONS } from "./schema";
 import { firstTag, parseTags, tagLabels, type Tags } from "./tags";
 
@@ -30,15 +30,7 @@ export const datadog: SourceAdapter = {
   },
 
   async receive(delivery) {
-    let json: unknown;
-    try {
-      json = JSON.parse(delivery.body);
-    } catch {
-      throw badRequest("body is not valid JSON");
-    }
-    const parsed = DatadogNotification.safeParse(json);
-    if (!parsed.success) throw badRequest(formatIssues(parsed.error));
-    return { alerts: [toAlert(parsed.data)] };
+    return { alerts: [toAlert(parseBody(DatadogNotification, delivery.body))] };
   },
 };
 
@@ -69,14 +61,10 @@ function toAlert(notification: DatadogNotification): NormalizedAlert {
 }
 
 function targetOf(notification: DatadogNotification, tags: Tags): AlertTarget {
-  const target: AlertTarget = {};
-  const deviceId = notification.device_id ?? firstTag(tags, "device_id");
-  const userEmail = notification.user_email ?? firstTag(tags, "user_email");
-  const registrationId = notification.registration_id ?? firstTag(tags, "registration_id");
-  const hostname = firstTag(tags, "hostname", "host") ?? notification.hostname;
-  if (deviceId) target.device_id = deviceId;
-  if (userEmail) target.user_email = userEmail;
-  if (registrationId) target.registration_id = registrationId;
-  if (hostname) target.hostname = hostname;
-  return target;
+  return alertTarget({
+    device_id: notification.device_id ?? firstTag(tags, "device_id"),
+    user_email: notification.user_email ?? firstTag(tags, "user_email"),
+    registration_id: notification.registration_id ?? firstTag(tags, "registration_id"),
+    hostname: firstTag(tags, "hostname", "host") ?? notification.hostname,
+  });
 }

@@ -1,12 +1,7 @@
-import * as z from "zod";
+import * as z from "../../model/zod";
+import { MAX_LABEL_VALUE_LENGTH, MAX_TARGET_LENGTH, MAX_TITLE_LENGTH, MAX_VENDOR_ID_LENGTH } from "../limits";
 
-/** Longest title kept; longer ones are refused, so the template gets fixed. */
-export const MAX_TITLE_LENGTH = 1024;
-/** Ids become part of the stored episode key, so they are bounded. */
-const MAX_ID_LENGTH = 128;
-const MAX_TEXT_LENGTH = 1024;
-/** Longer device ids, emails or host names than this are not real ones. */
-const MAX_TARGET_LENGTH = 256;
+/** Titles and ids are refused past the bounds in ../limits, so the template gets fixed. */
 const MAX_TRANSITION_LENGTH = 64;
 
 /**
@@ -34,9 +29,13 @@ function withoutBlanks(value: unknown): unknown {
 }
 
 /** Datadog substitutes ids as text; a template that leaves them unquoted sends numbers. */
-const Id = z.union([z.string().max(MAX_ID_LENGTH), z.number().int().nonnegative().transform(String)]);
-const Text = z.string().max(MAX_TEXT_LENGTH);
-const Identity = z.string().max(MAX_TARGET_LENGTH);
+const Id = z.union([
+  z.string().check(z.maxLength(MAX_VENDOR_ID_LENGTH)),
+  z.pipe(z.number().check(z.int(), z.nonnegative()), z.transform(String)),
+]);
+/** Scope, link and priority become labels or references. */
+const Text = z.optional(z.string().check(z.maxLength(MAX_LABEL_VALUE_LENGTH)));
+const Identity = z.optional(z.string().check(z.maxLength(MAX_TARGET_LENGTH)));
 
 /**
  * A Datadog webhook built from the relay's template (see ./template.ts). Only `alert_id`,
@@ -44,40 +43,42 @@ const Identity = z.string().max(MAX_TARGET_LENGTH);
  * whether it fires. The result's `cycle` is `$ALERT_CYCLE_KEY`, else the event's `$ID`.
  * @see https://docs.datadoghq.com/integrations/webhooks/#usage
  */
-export const DatadogNotification = z.preprocess(
-  withoutBlanks,
-  z
-    .object({
-      id: Id.optional(),
+export const DatadogNotification = z.pipe(
+  z.transform(withoutBlanks),
+  z.pipe(
+    z.object({
+      id: z.optional(Id),
       alert_id: Id,
-      cycle: Id.optional(),
-      transition: z.string().max(MAX_TRANSITION_LENGTH),
-      title: z.string().max(MAX_TITLE_LENGTH).optional(),
-      hostname: Identity.optional(),
-      scope: Text.optional(),
+      cycle: z.optional(Id),
+      transition: z.string().check(z.maxLength(MAX_TRANSITION_LENGTH)),
+      title: z.optional(z.string().check(z.maxLength(MAX_TITLE_LENGTH))),
+      hostname: Identity,
+      scope: Text,
       // `$TAGS`: a host can carry hundreds of tags, bounded only by the body limit.
-      tags: z.string().optional(),
+      tags: z.optional(z.string()),
       // `$DATE`, milliseconds since the epoch: text in the template, a number if unquoted.
-      date: z.union([z.number(), z.string()]).optional(),
-      link: Text.optional(),
-      priority: Text.optional(),
-      severity: Text.optional(),
-      user_email: Identity.optional(),
-      device_id: Identity.optional(),
-      registration_id: Identity.optional(),
-    })
-    .transform((notification, ctx) => {
+      date: z.optional(z.union([z.number(), z.string()])),
+      link: Text,
+      priority: Text,
+      severity: Text,
+      user_email: Identity,
+      device_id: Identity,
+      registration_id: Identity,
+    }),
+    z.transform((notification, ctx) => {
       const cycle = notification.cycle ?? notification.id;
       if (cycle === undefined) {
-        ctx.addIssue({
+        ctx.issues.push({
           code: "custom",
           path: ["cycle"],
           message: "required ($ALERT_CYCLE_KEY), or at least id ($ID)",
+          input: notification,
         });
         return z.NEVER;
       }
       return { ...notification, cycle };
     }),
+  ),
 );
 
 export type DatadogNotification = z.output<typeof DatadogNotification>;

@@ -1,8 +1,8 @@
 import { readSecret } from "../../config/secrets";
-import { unauthorized } from "../../receive/errors";
+import { unauthorized } from "../../model/http-errors";
 import type { SourceAdapter } from "../adapter";
 import { receiveAlertGroup } from "../alert-group";
-import { verifyBearer } from "../bearer";
+import { verifySignedOrBearer } from "../bearer";
 import { GRAFANA_SIGNATURE_HEADER, verifyGrafanaSignature } from "./signature";
 
 const SECRET_NAME = "GRAFANA_WEBHOOK_SECRET";
@@ -21,8 +21,7 @@ const UNTIMESTAMPED_OPT_OUT = "GRAFANA_HMAC_WITHOUT_TIMESTAMP";
  *
  * Two ways to authenticate, each enabled by its own binding: an HMAC signature
  * (`GRAFANA_WEBHOOK_SECRET`, Grafana 12+) or `Authorization: Bearer` (`GRAFANA_TOKEN`). A
- * request that carries a signature is judged by it alone: a wrong signature means a changed
- * body or a wrong secret, and no bearer token makes that right.
+ * request that carries a signature is judged by it alone (see verifySignedOrBearer).
  * @see https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/
  */
 export const grafana: SourceAdapter = {
@@ -31,31 +30,22 @@ export const grafana: SourceAdapter = {
 
   async verify(delivery, env, now) {
     const secret = readSecret(env, SECRET_NAME);
-    const token = readSecret(env, TOKEN_NAME);
-    if (!secret && !token) {
-      throw unauthorized(`this source is disabled: neither ${SECRET_NAME} nor ${TOKEN_NAME} is set`);
-    }
-
-    if (delivery.headers.has(GRAFANA_SIGNATURE_HEADER)) {
-      if (!secret) throw unauthorized(`signed deliveries are disabled: ${SECRET_NAME} is not set`);
-      // A plain setting, not a secret; readSecret treats blank as unset like everywhere else.
-      const timestampHeader = readSecret(env, TIMESTAMP_HEADER_NAME);
-      if (!timestampHeader && readSecret(env, UNTIMESTAMPED_OPT_OUT)?.toLowerCase() !== "true") {
-        throw unauthorized(
-          `signed deliveries need a timestamp: set ${TIMESTAMP_HEADER_NAME} to the contact point's timestamp header, or ${UNTIMESTAMPED_OPT_OUT}=true`,
-        );
-      }
-      await verifyGrafanaSignature(delivery.bytes, delivery.headers, secret, timestampHeader, now);
-      return;
-    }
-
-    if (!token) {
-      throw unauthorized(`missing ${GRAFANA_SIGNATURE_HEADER} header; bearer tokens are disabled: ${TOKEN_NAME} is not set`);
-    }
-    if (secret && !delivery.headers.has("authorization")) {
-      throw unauthorized(`missing ${GRAFANA_SIGNATURE_HEADER} or Authorization header`);
-    }
-    await verifyBearer(delivery.headers, env, TOKEN_NAME);
+    await verifySignedOrBearer(delivery.headers, env, {
+      signatureHeader: GRAFANA_SIGNATURE_HEADER,
+      secretName: SECRET_NAME,
+      hasSecret: secret !== undefined,
+      tokenName: TOKEN_NAME,
+      async verifySignature() {
+        // A plain setting, not a secret; readSecret treats blank as unset like everywhere else.
+        const timestampHeader = readSecret(env, TIMESTAMP_HEADER_NAME);
+        if (!timestampHeader && readSecret(env, UNTIMESTAMPED_OPT_OUT)?.toLowerCase() !== "true") {
+          throw unauthorized(
+            `signed deliveries need a timestamp: set ${TIMESTAMP_HEADER_NAME} to the contact point's timestamp header, or ${UNTIMESTAMPED_OPT_OUT}=true`,
+          );
+        }
+        await verifyGrafanaSignature(delivery.bytes, delivery.headers, secret!, timestampHeader, now);
+      },
+    });
   },
 
   async receive(delivery) {

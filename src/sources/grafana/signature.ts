@@ -1,5 +1,5 @@
 import { verifyHmacSha256Hex } from "../../crypto/hmac";
-import { misconfigured, unauthorized } from "../../receive/errors";
+import { misconfigured, unauthorized } from "../../model/http-errors";
 
 /** Grafana's default name for the header; the relay expects the default. */
 export const GRAFANA_SIGNATURE_HEADER = "X-Grafana-Alerting-Signature";

@@ -1,18 +1,18 @@
-import { readSecretList } from "../../config/secrets";
-import { badRequest, unauthorized } from "../../receive/errors";
-import { formatIssues } from "../../schema-issues";
+import type { NormalizedAlert, Severity } from "../../model/alert";
 import type { ReceivedAlerts, SourceAdapter } from "../adapter";
-import { normalizeSeverity, type NormalizedAlert, type Severity } from "../alert";
+import { requiredSecrets } from "../bearer";
 import { normalizeId } from "../ids";
-import { CAPTURING_EVENT_TYPES, MAX_TITLE_LENGTH, PING_EVENT_TYPE, PagerDutyEnvelope, PagerDutyIncidentEvent } from "./schema";
+import { MAX_REDELIVERY_KEY_LENGTH } from "../limits";
+import { normalizeSeverity } from "../severity";
+import { cutTitle, parseJson, parseOrRefuse } from "../toolkit";
+import { pagerDutyEnricher } from "./enrich";
+import { CAPTURING_EVENT_TYPES, PING_EVENT_TYPE, PagerDutyEnvelope, PagerDutyIncidentEvent } from "./schema";
 import { PAGERDUTY_SIGNATURE_HEADER, verifyPagerDutySignature } from "./signature";
 
 const SECRET_NAME = "PAGERDUTY_WEBHOOK_SECRET";
 
-/** Same on every retry of one delivery, so the relay can drop retries it already took. */
+/** Same on every retry of one delivery (PagerDuty's are UUIDs), so the relay can drop retries it already took. */
 const REDELIVERY_HEADER = "X-Webhook-Id";
-/** PagerDuty's ids are UUIDs; a longer value is ignored, as it would not fit in a KV key (512 bytes). */
-const MAX_REDELIVERY_KEY_LENGTH = 128;
 
 /**
  * PagerDuty retries a delivery for 48 hours and no longer. Its signature carries no time,
@@ -38,8 +38,7 @@ export const pagerduty: SourceAdapter = {
   contentTypes: ["application/json"],
 
   async verify(delivery, env) {
-    const secrets = readSecretList(env, SECRET_NAME);
-    if (secrets.length === 0) throw unauthorized(`this source is disabled: ${SECRET_NAME} is not set`);
+    const secrets = requiredSecrets(env, SECRET_NAME);
     await verifyPagerDutySignature(delivery.bytes, delivery.headers.get(PAGERDUTY_SIGNATURE_HEADER), secrets);
   },
 
@@ -48,9 +47,8 @@ export const pagerduty: SourceAdapter = {
     const redeliveryKey = webhookId && webhookId.length <= MAX_REDELIVERY_KEY_LENGTH ? webhookId : undefined;
     const json = parseJson(delivery.body);
 
-    const envelope = PagerDutyEnvelope.safeParse(json);
-    if (!envelope.success) throw badRequest(formatIssues(envelope.error));
-    const eventType = envelope.data.event.event_type;
+    const { event } = parseOrRefuse(PagerDutyEnvelope, json);
+    const eventType = event.event_type;
     if (!isCapturing(eventType)) {
       const ignored =
         eventType === PING_EVENT_TYPE
@@ -59,22 +57,16 @@ export const pagerduty: SourceAdapter = {
       return withKey({ alerts: [], ignored }, redeliveryKey);
     }
 
-    const stale = staleness(envelope.data.event.occurred_at, now);
+    const stale = staleness(event.occurred_at, now);
     if (stale) return withKey({ alerts: [], ignored: stale, refused: true }, redeliveryKey);
 
-    const incident = PagerDutyIncidentEvent.safeParse(json);
-    if (!incident.success) throw badRequest(formatIssues(incident.error));
-    return withKey({ alerts: [toAlert(incident.data)] }, redeliveryKey);
+    return withKey({ alerts: [toAlert(parseOrRefuse(PagerDutyIncidentEvent, json))] }, redeliveryKey);
+  },
+
+  enrich(alert, env) {
+    return pagerDutyEnricher(env)?.(alert) ?? Promise.resolve(undefined);
   },
 };
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw badRequest("body is not valid JSON");
-  }
-}
 
 /** Why an event is too old to act on, or undefined when it is within PagerDuty's retry window. */
 function staleness(occurredAt: string | undefined, now: Date): string | undefined {
@@ -114,7 +106,7 @@ function toAlert({ event }: PagerDutyIncidentEvent): NormalizedAlert {
       ? `pagerduty:${normalizeId(incident.id)}:reopened:${normalizeId(event.id)}`
       : `pagerduty:${normalizeId(incident.id)}`,
     // Cut, never refused: three refusals in a row disable the subscription.
-    title: incident.title.length > MAX_TITLE_LENGTH ? `${incident.title.slice(0, MAX_TITLE_LENGTH - 1)}…` : incident.title,
+    title: cutTitle(incident.title),
     severity: normalizeSeverity(incident.priority?.summary) ?? SEVERITY_BY_URGENCY[incident.urgency?.toLowerCase() ?? ""],
     firing: true,
     status: reopened ? "reopened" : "triggered",

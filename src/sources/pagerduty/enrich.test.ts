@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import type { NormalizedAlert } from "../alert";
+import type { NormalizedAlert } from "../../model/alert";
 import { ENRICH_TIMEOUT_MS, PAGERDUTY_API_BASE, pagerDutyEnricher } from "./enrich";
 
 const TOKEN = "pd-api-test-token";

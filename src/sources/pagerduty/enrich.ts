@@ -1,7 +1,8 @@
-import * as z from "zod";
 import { readSecret } from "../../config/secrets";
 import { logProblem } from "../../record/log";
-import type { AlertTarget, NormalizedAlert } from "../alert";
+import type { AlertTarget, NormalizedAlert } from "../../model/alert";
+import * as z from "../../model/zod";
+import { alertTarget } from "../toolkit";
 
 /** PagerDuty's REST API, unless `PAGERDUTY_API_BASE` names another (a local stand-in). */
 export const PAGERDUTY_API_BASE = "https://api.pagerduty.com";
@@ -13,14 +14,14 @@ const TOKEN_NAME = "PAGERDUTY_API_TOKEN";
 
 /** Where the originating alert's `custom_details` land: `body.details`, or its CEF copy. */
 const AlertBody = z.object({
-  details: z.unknown().optional(),
+  details: z.optional(z.unknown()),
   // PagerDuty derives this copy itself; one of an unexpected shape is ignored, not fatal.
-  cef_details: z.object({ details: z.unknown().optional() }).nullish().catch(undefined),
+  cef_details: z.catch(z.nullish(z.object({ details: z.optional(z.unknown()) })), undefined),
 });
 
 /** `GET /incidents/{id}/alerts`, only as far as the relay reads it. */
 const IncidentAlerts = z.object({
-  alerts: z.array(z.object({ body: AlertBody.nullish() })),
+  alerts: z.array(z.object({ body: z.nullish(AlertBody) })),
 });
 
 /**
@@ -88,15 +89,12 @@ function targetOf(body: z.infer<typeof AlertBody>): AlertTarget | undefined {
     }
     return undefined;
   };
-  const target: AlertTarget = {};
-  const deviceId = pick("device_id");
-  const userEmail = pick("user_email");
-  const registrationId = pick("registration_id");
-  const hostname = pick("hostname", "host");
-  if (deviceId) target.device_id = deviceId;
-  if (userEmail) target.user_email = userEmail;
-  if (registrationId) target.registration_id = registrationId;
-  if (hostname) target.hostname = hostname;
+  const target = alertTarget({
+    device_id: pick("device_id"),
+    user_email: pick("user_email"),
+    registration_id: pick("registration_id"),
+    hostname: pick("hostname", "host"),
+  });
   return Object.keys(target).length > 0 ? target : undefined;
 }
 

@@ -1,4 +1,6 @@
-import * as z from "zod";
+import * as z from "../../model/zod";
+import { MAX_LABEL_VALUE_LENGTH, MAX_REF_LENGTH, MAX_VENDOR_ID_LENGTH } from "../limits";
+import { lenient } from "../toolkit";
 
 /**
  * Event types that start a capture. Everything else PagerDuty sends (acknowledged,
@@ -8,8 +10,7 @@ export const CAPTURING_EVENT_TYPES = ["incident.triggered", "incident.reopened"]
 
 const MAX_EVENT_TYPE_LENGTH = 100;
 /** Event and incident ids become part of the stored episode key; PagerDuty's are ~26 characters. */
-const MAX_ID_LENGTH = 128;
-const Id = z.string().min(1).max(MAX_ID_LENGTH);
+const Id = z.string().check(z.minLength(1), z.maxLength(MAX_VENDOR_ID_LENGTH));
 
 /** PagerDuty's test delivery, sent when a subscription is created or "Send test event" is used. */
 export const PING_EVENT_TYPE = "pagey.ping";
@@ -24,32 +25,21 @@ export const PagerDutyEnvelope = z.object({
   event: z.object({
     id: Id,
     // Echoed in the "ignored" reason, so bounded; real event types are a few words long.
-    event_type: z.string().min(1).max(MAX_EVENT_TYPE_LENGTH),
+    event_type: z.string().check(z.minLength(1), z.maxLength(MAX_EVENT_TYPE_LENGTH)),
     // Read only for events that start a capture, where a missing one counts as too old.
-    occurred_at: z.string().max(64).optional().catch(undefined),
+    occurred_at: lenient(z.string().check(z.maxLength(64))),
     data: z.unknown(),
   }),
 });
 
-/** Longest value kept of the fields that only become labels; a longer one is dropped. */
-const MAX_LABEL_VALUE_LENGTH = 1024;
-/** Longest title kept whole; PagerDuty's own limit is 1,024 characters. */
-export const MAX_TITLE_LENGTH = 1024;
-
-/** A reference object (`service`, `priority`) of which only the display name is used. */
-const Summarized = z.object({ summary: z.string().max(MAX_LABEL_VALUE_LENGTH) });
-
-/**
- * Drops a value of an unexpected shape instead of refusing the event: the fields below
- * only become labels and severity hints, and an incident is worth acting on without them.
- */
-function lenient<T extends z.ZodType>(schema: T) {
-  return schema.optional().catch(undefined);
-}
+/** A reference object (`service`, `priority`) of which only the display name is used; a longer one is dropped. */
+const Summarized = z.object({ summary: z.string().check(z.maxLength(MAX_LABEL_VALUE_LENGTH)) });
 
 /**
  * An `incident.triggered` or `incident.reopened` event. Only the incident id and title are
- * required: the id names the episode and the title is where rules find the device.
+ * required: the id names the episode and the title is where rules find the device. The
+ * other fields only become labels and severity hints: a value of an unexpected shape is
+ * dropped instead of refusing the event.
  */
 export const PagerDutyIncidentEvent = z.object({
   event: z.object({
@@ -57,11 +47,11 @@ export const PagerDutyIncidentEvent = z.object({
     event_type: z.enum(CAPTURING_EVENT_TYPES),
     data: z.object({
       id: Id,
-      title: z.string().min(1),
-      html_url: lenient(z.string().max(2048)),
+      title: z.string().check(z.minLength(1)),
+      html_url: lenient(z.string().check(z.maxLength(MAX_REF_LENGTH))),
       number: lenient(z.number()),
-      urgency: lenient(z.string().max(64)),
-      priority: lenient(Summarized.nullable()),
+      urgency: lenient(z.string().check(z.maxLength(64))),
+      priority: lenient(z.nullable(Summarized)),
       service: lenient(Summarized),
     }),
   }),

@@ -1,5 +1,5 @@
 import { verifyHmacSha256Hex } from "../../crypto/hmac";
-import { unauthorized } from "../../receive/errors";
+import { unauthorized } from "../../model/http-errors";
 
 export const PAGERDUTY_SIGNATURE_HEADER = "X-PagerDuty-Signature";
 

@@ -1,17 +1,16 @@
-import { readSecret, readSecretList } from "../../config/secrets";
+import { readSecretList } from "../../config/secrets";
 import { sha256Hex } from "../../crypto/hmac";
-import { badRequest, unauthorized } from "../../receive/errors";
-import { formatIssues } from "../../schema-issues";
+import type { NormalizedAlert } from "../../model/alert";
 import type { RawDelivery, SourceAdapter } from "../adapter";
-import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "../alert";
-import { verifyBearer } from "../bearer";
+import { verifySignedOrBearer } from "../bearer";
+import { MAX_REDELIVERY_KEY_LENGTH } from "../limits";
+import { normalizeSeverity } from "../severity";
+import { alertTarget, parseJsonObject, parseOrRefuse } from "../toolkit";
 import { RelayAlert } from "./schema";
 import { verifyStandardWebhook, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER } from "./signature";
 
 const SECRET_NAME = "WEBHOOK_SECRET";
 const TOKEN_NAME = "WEBHOOK_TOKEN";
-/** A longer `webhook-id` is not used to drop redeliveries: it would not fit in a KV key. */
-const MAX_REDELIVERY_KEY_LENGTH = 128;
 
 const UNTITLED = "(untitled alert)";
 
@@ -23,7 +22,8 @@ const UNTITLED = "(untitled alert)";
  * Two ways to authenticate, each enabled by its own binding: a Standard Webhooks signature
  * (`WEBHOOK_SECRET`, `whsec_…`, comma-separated during a rotation) or, for tools that cannot
  * sign, `Authorization: Bearer` (`WEBHOOK_TOKEN`). A request that carries a signature is
- * judged by it alone. `webhook-id` is the same on every retry, so it drops redeliveries.
+ * judged by it alone (see verifySignedOrBearer). `webhook-id` is the same on every retry,
+ * so it drops redeliveries.
  * @see https://www.standardwebhooks.com/
  */
 export const webhook: SourceAdapter = {
@@ -32,35 +32,17 @@ export const webhook: SourceAdapter = {
 
   async verify(delivery, env, now) {
     const secrets = readSecretList(env, SECRET_NAME);
-    const hasToken = readSecret(env, TOKEN_NAME) !== undefined;
-    if (secrets.length === 0 && !hasToken) {
-      throw unauthorized(`this source is disabled: neither ${SECRET_NAME} nor ${TOKEN_NAME} is set`);
-    }
-    if (delivery.headers.has(WEBHOOK_SIGNATURE_HEADER)) {
-      if (secrets.length === 0) throw unauthorized(`signed deliveries are disabled: ${SECRET_NAME} is not set`);
-      await verifyStandardWebhook(delivery.bytes, delivery.headers, secrets, now);
-      return;
-    }
-    if (!hasToken) {
-      throw unauthorized(`missing ${WEBHOOK_SIGNATURE_HEADER} header; bearer tokens are disabled: ${TOKEN_NAME} is not set`);
-    }
-    if (secrets.length > 0 && !delivery.headers.has("authorization")) {
-      throw unauthorized(`missing ${WEBHOOK_SIGNATURE_HEADER} or Authorization header`);
-    }
-    await verifyBearer(delivery.headers, env, TOKEN_NAME);
+    await verifySignedOrBearer(delivery.headers, env, {
+      signatureHeader: WEBHOOK_SIGNATURE_HEADER,
+      secretName: SECRET_NAME,
+      hasSecret: secrets.length > 0,
+      tokenName: TOKEN_NAME,
+      verifySignature: () => verifyStandardWebhook(delivery.bytes, delivery.headers, secrets, now),
+    });
   },
 
   async receive(delivery) {
-    let json: unknown;
-    try {
-      json = JSON.parse(delivery.body);
-    } catch {
-      throw badRequest("body is not valid JSON");
-    }
-    if (typeof json !== "object" || json === null || Array.isArray(json)) throw badRequest("body must be a JSON object");
-    const parsed = RelayAlert.safeParse(json);
-    if (!parsed.success) throw badRequest(formatIssues(parsed.error));
-    const fields = parsed.data;
+    const fields = parseOrRefuse(RelayAlert, parseJsonObject(delivery.body));
 
     const webhookId = delivery.headers.get(WEBHOOK_ID_HEADER)?.trim();
     const redeliveryKey = webhookId && webhookId.length <= MAX_REDELIVERY_KEY_LENGTH ? webhookId : undefined;
@@ -73,7 +55,7 @@ export const webhook: SourceAdapter = {
       status: fields.status,
       // fromEntries keeps a label named like an Object.prototype member as a plain label.
       labels: Object.fromEntries(Object.entries(fields.labels ?? {})),
-      target: targetOf(fields),
+      target: alertTarget(fields),
     };
     return redeliveryKey ? { alerts: [alert], redeliveryKey } : { alerts: [alert] };
   },
@@ -85,13 +67,4 @@ export const webhook: SourceAdapter = {
  */
 async function episodeKey(delivery: RawDelivery, id: string | undefined, webhookId: string | undefined): Promise<string> {
   return id ?? (webhookId ? `delivery:${webhookId}` : `body:${await sha256Hex(delivery.body)}`);
-}
-
-function targetOf(fields: RelayAlert): AlertTarget {
-  const target: AlertTarget = {};
-  if (fields.device_id) target.device_id = fields.device_id;
-  if (fields.user_email) target.user_email = fields.user_email;
-  if (fields.registration_id) target.registration_id = fields.registration_id;
-  if (fields.hostname) target.hostname = fields.hostname;
-  return target;
 }

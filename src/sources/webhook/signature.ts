@@ -1,4 +1,4 @@
-import { misconfigured, unauthorized } from "../../receive/errors";
+import { misconfigured, unauthorized } from "../../model/http-errors";
 
 export const WEBHOOK_ID_HEADER = "webhook-id";
 export const WEBHOOK_TIMESTAMP_HEADER = "webhook-timestamp";

@@ -6,7 +6,8 @@ import { canonicalHash } from "../ids";
 import { zapier } from "./adapter";
 import helpdeskTicket from "./fixtures/helpdesk-ticket.json?raw";
 import selfServiceForm from "./fixtures/self-service-form.txt?raw";
-import { MAX_LABELS, NOT_FIRING_STATUSES } from "./schema";
+import { MAX_LABELS } from "../limits";
+import { NOT_FIRING_STATUSES } from "./schema";
 
 const FORM = "application/x-www-form-urlencoded";
 

@@ -1,18 +1,12 @@
-import { badRequest, unsupportedMediaType } from "../../receive/errors";
-import { formatIssues } from "../../schema-issues";
+import type { NormalizedAlert } from "../../model/alert";
+import { badRequest, unsupportedMediaType } from "../../model/http-errors";
 import type { RawDelivery, SourceAdapter } from "../adapter";
-import { normalizeSeverity, type AlertTarget, type NormalizedAlert } from "../alert";
 import { verifyBearer } from "../bearer";
 import { canonicalHash, normalizeId } from "../ids";
-import {
-  KNOWN_FIELDS,
-  MAX_ID_LENGTH,
-  MAX_LABEL_KEY_LENGTH,
-  MAX_LABEL_VALUE_LENGTH,
-  MAX_LABELS,
-  NOT_FIRING_STATUSES,
-  ZapierAlertFields,
-} from "./schema";
+import { MAX_ID_LENGTH, MAX_LABEL_KEY_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS } from "../limits";
+import { normalizeSeverity } from "../severity";
+import { alertTarget, parseJsonObject, parseOrRefuse } from "../toolkit";
+import { KNOWN_FIELDS, NOT_FIRING_STATUSES, ZapierAlertFields } from "./schema";
 
 const FORM = "application/x-www-form-urlencoded";
 
@@ -38,9 +32,7 @@ export const zapier: SourceAdapter = {
   async receive(delivery) {
     const record = readFields(delivery);
     const { known, labels } = splitFields(record);
-    const parsed = ZapierAlertFields.safeParse(known);
-    if (!parsed.success) throw badRequest(formatIssues(parsed.error));
-    const fields = parsed.data;
+    const fields = parseOrRefuse(ZapierAlertFields, known);
 
     const status = fields.status ?? "firing";
     const alert: NormalizedAlert = {
@@ -51,7 +43,7 @@ export const zapier: SourceAdapter = {
       firing: !NOT_FIRING_STATUSES.includes(status.toLowerCase()),
       status,
       labels,
-      target: targetOf(fields),
+      target: alertTarget(fields),
     };
     return { alerts: [alert] };
   },
@@ -70,14 +62,7 @@ function readFields(delivery: RawDelivery): Record<string, unknown> {
     }
     return Object.fromEntries(new URLSearchParams(delivery.body));
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(delivery.body);
-  } catch {
-    throw badRequest("body is not valid JSON");
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw badRequest("body must be a JSON object");
-  return json as Record<string, unknown>;
+  return parseJsonObject(delivery.body);
 }
 
 function looksLikeJsonObject(body: string): boolean {
@@ -147,13 +132,4 @@ async function episodeKey(delivery: RawDelivery, id: string | undefined, record:
     if (key) return key;
   }
   return canonicalHash(record);
-}
-
-function targetOf(fields: ZapierAlertFields): AlertTarget {
-  const target: AlertTarget = {};
-  if (fields.device_id) target.device_id = fields.device_id;
-  if (fields.user_email) target.user_email = fields.user_email;
-  if (fields.registration_id) target.registration_id = fields.registration_id;
-  if (fields.hostname) target.hostname = fields.hostname;
-  return target;
 }

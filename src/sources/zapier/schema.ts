@@ -1,13 +1,5 @@
-import * as z from "zod";
-
-/** Longest title kept; longer ones are refused rather than cut, so the Zap gets fixed. */
-export const MAX_TITLE_LENGTH = 1024;
-/** Longest `id` or `Idempotency-Key`: it becomes part of the episode key the relay stores. */
-export const MAX_ID_LENGTH = 256;
-/** Fields beyond the known ones become labels, within these limits. */
-export const MAX_LABELS = 64;
-export const MAX_LABEL_KEY_LENGTH = 128;
-export const MAX_LABEL_VALUE_LENGTH = 1024;
+import * as z from "../../model/zod";
+import { MAX_ID_LENGTH, MAX_TITLE_LENGTH } from "../limits";
 
 /** Fields with a meaning to the relay; every other field of the body becomes a label. */
 export const KNOWN_FIELDS = [
@@ -35,22 +27,23 @@ export const NOT_FIRING_STATUSES: readonly string[] = [
   "cleared",
 ];
 
-const Text = z.string().min(1).max(MAX_ID_LENGTH);
+const Text = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
 
 /**
  * The known fields of a Zapier delivery, once blank values are dropped and strings
- * trimmed. There is no fixed schema: the Zap's author maps whichever of these fields the
+ * trimmed. A title past the bound in ../limits is refused rather than cut, so the Zap gets
+ * fixed; fields beyond the known ones become labels within the label bounds. There is no fixed schema: the Zap's author maps whichever of these fields the
  * triggering app offers.
  */
 export const ZapierAlertFields = z.object({
-  id: z.union([Text, z.number().transform(String)]).optional(),
-  title: z.string().max(MAX_TITLE_LENGTH).optional(),
-  severity: Text.optional(),
-  status: Text.optional(),
-  device_id: Text.optional(),
-  user_email: z.email().optional(),
-  registration_id: Text.optional(),
-  hostname: Text.optional(),
+  id: z.optional(z.union([Text, z.pipe(z.number(), z.transform(String))])),
+  title: z.optional(z.string().check(z.maxLength(MAX_TITLE_LENGTH))),
+  severity: z.optional(Text),
+  status: z.optional(Text),
+  device_id: z.optional(Text),
+  user_email: z.optional(z.email()),
+  registration_id: z.optional(Text),
+  hostname: z.optional(Text),
 });
 
 export type ZapierAlertFields = z.infer<typeof ZapierAlertFields>;

@@ -1,11 +1,11 @@
-import type { z } from "zod";
+import type * as z from "./zod";
 
 /**
  * One line per problem, each starting with the path of what is wrong
  * (`RULES[2].command.type: ...`, `event.data.id: ...`): never a raw Zod dump, and never
  * the offending value itself, which may be a secret or part of a payload.
  */
-export function formatIssues(error: z.ZodError, root = ""): string {
+export function formatIssues(error: z.core.$ZodError, root = ""): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => `${formatPath(root, issue.path)}: ${issue.message}`)

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DexClient, type DexClientOptions } from "./client";
-import { DexApiError, isDexApiError } from "./errors";
-import type { CommandInput } from "./schemas";
+import { DexClient, type DexClientOptions } from "./dex-client";
+import { DexApiError, isDexApiError } from "../model/dex-api-error";
+import type { CommandInput } from "../model/dex-api";
 
 const BASE = "https://dex.test/client/v4";
 const ACCOUNT = "0123456789abcdef0123456789abcdef";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../model/zod";
 import {
   CLIENT_REFUSAL_CODE,
   DexApiError,
@@ -6,7 +6,7 @@ import {
   errorFromResponse,
   errorFromUnsuccessfulEnvelope,
   isDexApiError,
-} from "./errors";
+} from "../model/dex-api-error";
 import {
   CreateCommandsRequest,
   CreateCommandsResponse,
@@ -20,9 +20,9 @@ import {
   type Device,
   type ListedCommand,
   type ResultInfo,
-} from "./schemas";
+} from "../model/dex-api";
 
-/** What every response schema of ./schemas yields, whatever its `result`. */
+/** What every response schema of the DEX API model yields, whatever its `result`. */
 interface Envelope {
   success: boolean;
   errors: ApiMessage[];
@@ -188,7 +188,7 @@ export class DexClient {
   }
 
   /** Sends one request and returns its parsed, successful envelope, or throws a DexApiError. */
-  async #call<T extends z.ZodType<Envelope>>(
+  async #call<T extends z.ZodMiniType<Envelope>>(
     schema: T,
     url: string,
     init: RequestInit,
@@ -209,7 +209,7 @@ export class DexClient {
     }
   }
 
-  async #send<T extends z.ZodType<Envelope>>(
+  async #send<T extends z.ZodMiniType<Envelope>>(
     schema: T,
     url: string,
     init: RequestInit,
@@ -245,7 +245,7 @@ export class DexClient {
   }
 }
 
-function refusedBeforeSending(error: z.ZodError): DexApiError {
+function refusedBeforeSending(error: z.core.$ZodError): DexApiError {
   const errors = error.issues.map((issue) => ({
     code: CLIENT_REFUSAL_CODE,
     message: issue.message,

@@ -1,4 +1,4 @@
-import { FailureEnvelope, type ApiMessage } from "./schemas";
+import { FailureEnvelope, type ApiMessage } from "./dex-api";
 
 /**
  * What a failed DEX API call means for the caller:

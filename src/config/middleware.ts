@@ -1,0 +1,55 @@
+import { createMiddleware } from "hono/factory";
+import { misconfigured } from "../model/http-errors";
+import { logProblem } from "../record/log";
+import { loadConfig, loadDexSettings, type DexSettings, type RelayConfig } from "./settings";
+
+/** The relay's configuration as one request sees it, read at most once, when first asked for. */
+export interface RequestConfig {
+  /** Everything the pipeline needs, rules included: what the alerts route works with. */
+  relay(): RelayConfig;
+  /** The DEX settings alone: what the operators' routes need, whatever state RULES is in. */
+  dex(): DexSettings;
+}
+
+/** What every route of the relay finds in its context. */
+export type RelayEnv = { Bindings: Env; Variables: { config: RequestConfig } };
+
+export interface ConfigOptions {
+  /** The names RULES may use in `match.source` and `trust`. */
+  sources: readonly string[];
+}
+
+/**
+ * Puts the configuration in `c.var.config`. It is read when a route first asks, not before
+ * the route's own checks: a caller refused with 401, 404 or 415 never learns whether the
+ * configuration is broken. An invalid configuration is a 500, so senders retry until it is
+ * fixed, and says what is wrong.
+ */
+export function relayConfig(options: ConfigOptions) {
+  return createMiddleware<RelayEnv>(async function relayConfig(c, next) {
+    let relay: RelayConfig | undefined;
+    let dex: DexSettings | undefined;
+    c.set("config", {
+      relay() {
+        if (relay) return relay;
+        const loaded = loadConfig(c.env, options.sources);
+        if (!loaded.ok) {
+          logProblem("config-invalid", { error: loaded.error });
+          throw invalid(loaded.error);
+        }
+        return (relay = loaded.config);
+      },
+      dex() {
+        if (dex) return dex;
+        const loaded = loadDexSettings(c.env);
+        if (!loaded.ok) throw invalid(loaded.error);
+        return (dex = loaded.settings);
+      },
+    });
+    await next();
+  });
+}
+
+function invalid(error: string) {
+  return misconfigured(`relay configuration is invalid: ${error}`);
+}

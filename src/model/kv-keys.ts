@@ -1,0 +1,27 @@
+import { sha256Hex } from "../crypto/hmac";
+
+/**
+ * The relay's KV keyspace: every key is built here, from these prefixes, so a key's shape
+ * lives in one place and no two kinds of entry can collide.
+ */
+export const DELIVERY_PREFIX = "delivery:";
+export const REDELIVERY_PREFIX = "redelivery:";
+export const DEVICES_PREFIX = "devices:";
+
+/** The audit record of one delivery (or one part of a split delivery). */
+export function deliveryKey(deliveryId: string): string {
+  return `${DELIVERY_PREFIX}${deliveryId}`;
+}
+
+/** A sender's redelivery id (PagerDuty's `X-Webhook-Id`), per source: which delivery it first came in. */
+export function redeliveryKey(source: string, senderKey: string): string {
+  return `${REDELIVERY_PREFIX}${source}:${senderKey}`;
+}
+
+/**
+ * One device search of one account, cached. Hashed: a search term is an email or a host
+ * name, which KV should not hold in its key, and may be longer than a key allows.
+ */
+export async function devicesKey(accountId: string, term: string): Promise<string> {
+  return `${DEVICES_PREFIX}${await sha256Hex(`${accountId}\n${term}`)}`;
+}
