@@ -121,7 +121,7 @@ function stormRows(direct, lookup) {
     ["Commands created", `${direct.commands}`, `${direct.alerts}`, verdict(direct.commands === direct.alerts)],
     ["Create calls", `${direct.calls.create}`, `⌈${direct.commands}/10⌉ = ${createGoal}`, verdict(direct.calls.create <= createGoal)],
     ["Create calls ÷ goal", fixed(direct.calls.create / Math.max(1, createGoal)), "1.00", ""],
-    ["Other DEX calls: list / devices / quota", `${direct.calls.list} / ${direct.calls.devices} / ${direct.calls.quota}`, "0 / 0 / 0", verdict(direct.calls.list + direct.calls.devices + direct.calls.quota === 0)],
+    ["Other DEX calls: list / devices / quota", `${direct.calls.list} / ${direct.calls.devices} / ${direct.calls.quota}`, `0 / ≤ ${direct.users} (one per user named) / 0`, verdict(direct.calls.list + direct.calls.quota === 0 && direct.calls.devices <= direct.users)],
     ["First alert sent → last change seen", `${fixed(direct.lastChangeSeconds, 1)} s${direct.drained ? "" : " (timed out)"}`, "", ""],
     [`**Device lookups**: ${lookup.alerts} alerts naming ${lookup.user} by email only`, "", "", ""],
     ["Alerts acknowledged / refused", `${lookup.acknowledged} / ${stormFailures(lookup)}`, "", ""],

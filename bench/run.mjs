@@ -158,11 +158,15 @@ async function main() {
   if (only.has("storms")) {
     const storm = { standIn: servers.standIn, relay: servers.kvRelay, token: secrets.ZAPIER_TOKEN };
     log(`storm of ${SETTINGS.directAlerts} alerts naming their device...`);
-    direct = await measureStorm({
-      ...storm,
-      alerts: directTargetAlerts(SETTINGS.directAlerts, registrations, runId),
-      expectedCommands: SETTINGS.directAlerts,
-    });
+    direct = {
+      // Every target is checked against the devices API: one search per user named.
+      users: new Set(registrations.map((r) => r.personEmail)).size,
+      ...(await measureStorm({
+        ...storm,
+        alerts: directTargetAlerts(SETTINGS.directAlerts, registrations, runId),
+        expectedCommands: SETTINGS.directAlerts,
+      })),
+    };
 
     const user = registrations[0].personEmail;
     const userRegistrations = registrations.filter((r) => r.personEmail === user).length;
