@@ -12,15 +12,8 @@ import type { LedgerCommand } from "./contract";
  */
 export type RowState = "waiting" | "sending" | "uncertain" | "created" | "failed" | "expired";
 
-export interface CommandRow {
-  key: string;
-  delivery_id: string;
-  source: string;
-  alert: number;
-  episode: string;
-  rule: string;
-  severity_rank: number;
-  cooldown_key: string;
+/** A command as the ledger stores it: what the consumer handed over, and where it stands. */
+export interface CommandRow extends Pick<LedgerCommand, "key" | "delivery_id" | "source" | "alert" | "episode" | "rule" | "severity_rank" | "cooldown_key"> {
   cooldown_until: number | null;
   command: string;
   device_name: string | null;
