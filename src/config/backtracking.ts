@@ -438,7 +438,8 @@ class Parser {
       if (c === "-" && previous !== undefined && this.src[this.pos] !== "]") {
         const endChar = this.src[this.pos++]!;
         const end = endChar === "\\" ? this.escapedCode(this.src[this.pos++] ?? "") : endChar.charCodeAt(0);
-        for (let code = previous; code <= end; code++) addTo(set, this.literal(Math.min(code, 128)));
+        // Every code past ASCII is one "other" flag: a range up to U+10FFFF needs no million steps.
+        for (let code = previous; code <= Math.min(end, 128); code++) addTo(set, this.literal(code));
         previous = undefined;
         continue;
       }
