@@ -7,9 +7,10 @@ import { deliveriesRoute } from "./admin/deliveries-route";
 import { downloadRoute } from "./admin/download-route";
 import { healthRoute } from "./admin/health-route";
 import { rulesTestRoute } from "./admin/rules-test-route";
-import { consoleRoute } from "./console/console-route";
 import { relayConfig, type RelayEnv } from "./config/middleware";
 import { UNAUTHORIZED } from "./model/http-errors";
+import { consoleRoute } from "./console/console-route";
+import { dryRun } from "./consume/dry-run";
 import { alertsRoute } from "./receive/alerts-route";
 import { SOURCE_NAMES } from "./sources/registry";
 
@@ -20,7 +21,7 @@ import { SOURCE_NAMES } from "./sources/registry";
  */
 export const app = new Hono<RelayEnv>()
   .use(relayConfig({ sources: SOURCE_NAMES }))
-  .route("/", alertsRoute)
+  .route("/", alertsRoute(dryRun))
   .route("/", deliveriesRoute)
   .route("/", downloadRoute)
   .route("/", commandsRoute)

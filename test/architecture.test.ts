@@ -16,6 +16,29 @@ const sources = import.meta.glob<string>(["../src/**/*.ts", "!../src/**/*.test.t
 /** Folders that every stage may use and that use no stage: shapes and primitives only. */
 const NEUTRAL = ["model", "crypto"];
 
+/**
+ * Every unit in the order an alert meets it; a unit may import only those before it.
+ * `record` (the log and the audit record) comes first because every stage writes to it;
+ * `app` and `index` put the stages together.
+ */
+const STAGES = [
+  ...NEUTRAL,
+  "record",
+  "config",
+  "sources",
+  "receive",
+  "match",
+  "resolve",
+  "dispatch",
+  "report",
+  "ledger",
+  "consume",
+  "admin",
+  "console",
+  "app",
+  "index",
+];
+
 /** A folder under src/, or the file itself for the entry files at its top (`app`, `index`). */
 function unitOf(path: string): string {
   const [first, ...rest] = path.replace(/^\.\.\/src\//, "").split("/");
@@ -92,6 +115,20 @@ describe("the import graph between src/ folders", () => {
   it.each(NEUTRAL)("lets %s/ import no stage", (neutral) => {
     const stages = [...(graph.get(neutral)?.entries() ?? [])].filter(([to]) => !NEUTRAL.includes(to));
     expect(Object.fromEntries(stages)).toEqual({});
+  });
+
+  it("names every unit in the order of the stages", () => {
+    const units = new Set([...graph.keys(), ...[...graph.values()].flatMap((edges) => [...edges.keys()])]);
+    expect([...units].filter((unit) => !STAGES.includes(unit))).toEqual([]);
+  });
+
+  it("points every import at an earlier stage", () => {
+    const backwards = [...graph].flatMap(([from, edges]) =>
+      [...edges]
+        .filter(([to]) => !NEUTRAL.includes(to) && STAGES.indexOf(to) > STAGES.indexOf(from))
+        .map(([to, because]) => `${from} → ${to}: ${because[0]}`),
+    );
+    expect(backwards).toEqual([]);
   });
 
   it("finds a cycle when there is one", () => {

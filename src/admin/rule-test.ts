@@ -4,7 +4,7 @@ import type { RelayConfig } from "../config/settings";
 import type { DeliveryMessage } from "../model/delivery-message";
 import { explainRule, type FailedCondition } from "../match/explain-rule";
 import type { Decision } from "../model/decision";
-import { dryRun } from "../receive/dry-run";
+import { dryRun } from "../consume/dry-run";
 import { badRequest } from "../model/http-errors";
 import { formatIssues } from "../model/schema-issues";
 import { SOURCE_NAMES, sourceNamed } from "../sources/registry";

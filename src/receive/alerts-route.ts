@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { RelayEnv } from "../config/middleware";
+import type { RelayConfig } from "../config/settings";
+import type { Decision } from "../model/decision";
 import type { DeliveryMessage } from "../model/delivery-message";
 import { logProblem } from "../record/log";
 import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
-import { dryRun } from "./dry-run";
 import { verifyOperator } from "./operator";
 import { enqueueParts, fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 import { notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "../model/http-errors";
@@ -16,11 +17,18 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 const REDELIVERY_TTL_SECONDS = 48 * 3600;
 
 /**
+ * What the relay would do with a delivery, without doing it. The consumer's own pipeline
+ * answers it (consume/dry-run.ts); it is handed in by the app, so that receiving never
+ * depends on the stage after the queue.
+ */
+export type DryRun = (env: Env, config: RelayConfig, message: DeliveryMessage) => Promise<Decision[]>;
+
+/**
  * `POST /v1/alerts/{source}`: read the body once, verify it, normalize it, queue it, and
  * answer 202 at once; the queue consumer does the rest. Nothing is queued for a request
  * that failed any check.
  */
-export const alertsRoute = new Hono<RelayEnv>().post(
+export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
   "/v1/alerts/:source",
   bodyLimit({
     maxSize: MAX_BODY_BYTES,

@@ -1,9 +1,9 @@
 import type { RelayConfig } from "../config/settings";
-import { Delivery } from "../consume/delivery";
+import { Delivery } from "./delivery";
 import type { DeliveryMessage } from "../model/delivery-message";
-import { previewPlanned } from "../consume/execute";
-import { createPipeline } from "../consume/pipeline";
-import { planDelivery } from "../consume/plan";
+import { previewPlanned } from "./execute";
+import { createPipeline } from "./pipeline";
+import { planDelivery } from "./plan";
 import type { Decision } from "../model/decision";
 
 /** A dry run is never queued: its delivery answers no queue. */
