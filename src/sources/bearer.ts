@@ -1,6 +1,7 @@
 import { readSecret, readSecretList, type TextBinding } from "../config/secrets";
 import { secretsEqual } from "../crypto/compare";
 import { unauthorized } from "../model/http-errors";
+import type { RawDelivery, SourceAdapter } from "./adapter";
 
 /**
  * Verifies `Authorization: Bearer <token>` against the named secret. Refuses everything
@@ -28,33 +29,43 @@ export function requiredSecrets(env: Env, secretName: TextBinding): string[] {
   return secrets;
 }
 
+/** `verify` for a source whose senders authenticate with `Authorization: Bearer` alone. */
+export function bearerAuth(secretName: TextBinding): SourceAdapter["verify"] {
+  return (delivery, env) => verifyBearer(delivery.headers, env, secretName);
+}
+
 /** How a source that takes a signature, or a bearer token from senders that cannot sign, is set up. */
-export interface SignedOrBearer {
+export interface SignedOrBearer<Secret> {
   /** The header a signed delivery carries its signature in. */
   signatureHeader: string;
-  /** The binding holding the signing secret, and whether it is set. */
+  /** The binding holding the signing secret. */
   secretName: TextBinding;
-  hasSecret: boolean;
+  /** The signing secret as this source reads it (one value, or several during a rotation); undefined while unset. */
+  readSecret(env: Env): Secret | undefined;
   /** The binding holding the bearer token. */
   tokenName: TextBinding;
   /** Throws a 401 unless the signature is right; only called when the secret is set. */
-  verifySignature(): Promise<void>;
+  verifySignature(delivery: RawDelivery, secret: Secret, env: Env, now: Date): Promise<void>;
 }
 
 /**
- * Two ways to authenticate, each enabled by its own binding. A request that carries a
- * signature is judged by it alone: a wrong signature means a changed body or a wrong
- * secret, and no bearer token makes that right.
+ * `verify` for a source with two ways to authenticate, each enabled by its own binding. A
+ * request that carries a signature is judged by it alone: a wrong signature means a changed
+ * body or a wrong secret, and no bearer token makes that right.
  */
-export async function verifySignedOrBearer(headers: Headers, env: Env, options: SignedOrBearer): Promise<void> {
-  const { signatureHeader, secretName, hasSecret, tokenName } = options;
-  const hasToken = readSecret(env, tokenName) !== undefined;
-  if (!hasSecret && !hasToken) throw unauthorized(`this source is disabled: neither ${secretName} nor ${tokenName} is set`);
-  if (headers.has(signatureHeader)) {
-    if (!hasSecret) throw unauthorized(`signed deliveries are disabled: ${secretName} is not set`);
-    return options.verifySignature();
-  }
-  if (!hasToken) throw unauthorized(`missing ${signatureHeader} header; bearer tokens are disabled: ${tokenName} is not set`);
-  if (hasSecret && !headers.has("authorization")) throw unauthorized(`missing ${signatureHeader} or Authorization header`);
-  await verifyBearer(headers, env, tokenName);
+export function signedOrBearerAuth<Secret>(options: SignedOrBearer<Secret>): SourceAdapter["verify"] {
+  const { signatureHeader, secretName, tokenName } = options;
+  return async (delivery, env, now) => {
+    const secret = options.readSecret(env);
+    const hasToken = readSecret(env, tokenName) !== undefined;
+    if (secret === undefined && !hasToken) throw unauthorized(`this source is disabled: neither ${secretName} nor ${tokenName} is set`);
+    const { headers } = delivery;
+    if (headers.has(signatureHeader)) {
+      if (secret === undefined) throw unauthorized(`signed deliveries are disabled: ${secretName} is not set`);
+      return options.verifySignature(delivery, secret, env, now);
+    }
+    if (!hasToken) throw unauthorized(`missing ${signatureHeader} header; bearer tokens are disabled: ${tokenName} is not set`);
+    if (secret !== undefined && !headers.has("authorization")) throw unauthorized(`missing ${signatureHeader} or Authorization header`);
+    await verifyBearer(headers, env, tokenName);
+  };
 }

@@ -1,6 +1,6 @@
 import type { SourceAdapter } from "../adapter";
 import { receiveAlertGroup } from "../alert-group";
-import { verifyBearer } from "../bearer";
+import { bearerAuth } from "../bearer";
 
 /**
  * Prometheus Alertmanager's `webhook_config`, authenticated with
@@ -13,10 +13,7 @@ import { verifyBearer } from "../bearer";
 export const alertmanager: SourceAdapter = {
   name: "alertmanager",
   contentTypes: ["application/json"],
-
-  async verify(delivery, env) {
-    await verifyBearer(delivery.headers, env, "ALERTMANAGER_TOKEN");
-  },
+  verify: bearerAuth("ALERTMANAGER_TOKEN"),
 
   async receive(delivery) {
     return receiveAlertGroup(delivery.body, "alertmanager");

@@ -1,6 +1,6 @@
 import type { AlertTarget, NormalizedAlert } from "../../model/alert";
 import type { SourceAdapter } from "../adapter";
-import { verifyBearer } from "../bearer";
+import { bearerAuth } from "../bearer";
 import { normalizeId } from "../ids";
 import { normalizeSeverity } from "../severity";
 import { alertTarget, parseBody } from "../toolkit";
@@ -24,10 +24,7 @@ const UNTITLED = "(untitled Datadog alert)";
 export const datadog: SourceAdapter = {
   name: "datadog",
   contentTypes: ["application/json"],
-
-  async verify(delivery, env) {
-    await verifyBearer(delivery.headers, env, "DATADOG_TOKEN");
-  },
+  verify: bearerAuth("DATADOG_TOKEN"),
 
   async receive(delivery) {
     return { alerts: [toAlert(parseBody(DatadogNotification, delivery.body))] };

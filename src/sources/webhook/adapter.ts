@@ -2,7 +2,7 @@ import { readSecretList } from "../../config/secrets";
 import { sha256Hex } from "../../crypto/hmac";
 import type { NormalizedAlert } from "../../model/alert";
 import type { RawDelivery, SourceAdapter } from "../adapter";
-import { verifySignedOrBearer } from "../bearer";
+import { signedOrBearerAuth } from "../bearer";
 import { MAX_REDELIVERY_KEY_LENGTH } from "../limits";
 import { normalizeSeverity } from "../severity";
 import { alertTarget, parseJsonObject, parseOrRefuse } from "../toolkit";
@@ -22,7 +22,7 @@ const UNTITLED = "(untitled alert)";
  * Two ways to authenticate, each enabled by its own binding: a Standard Webhooks signature
  * (`WEBHOOK_SECRET`, `whsec_…`, comma-separated during a rotation) or, for tools that cannot
  * sign, `Authorization: Bearer` (`WEBHOOK_TOKEN`). A request that carries a signature is
- * judged by it alone (see verifySignedOrBearer). `webhook-id` is the same on every retry,
+ * judged by it alone (see signedOrBearerAuth). `webhook-id` is the same on every retry,
  * so it drops redeliveries.
  * @see https://www.standardwebhooks.com/
  */
@@ -30,16 +30,16 @@ export const webhook: SourceAdapter = {
   name: "webhook",
   contentTypes: ["application/json"],
 
-  async verify(delivery, env, now) {
-    const secrets = readSecretList(env, SECRET_NAME);
-    await verifySignedOrBearer(delivery.headers, env, {
-      signatureHeader: WEBHOOK_SIGNATURE_HEADER,
-      secretName: SECRET_NAME,
-      hasSecret: secrets.length > 0,
-      tokenName: TOKEN_NAME,
-      verifySignature: () => verifyStandardWebhook(delivery.bytes, delivery.headers, secrets, now),
-    });
-  },
+  verify: signedOrBearerAuth({
+    signatureHeader: WEBHOOK_SIGNATURE_HEADER,
+    secretName: SECRET_NAME,
+    readSecret: (env) => {
+      const secrets = readSecretList(env, SECRET_NAME);
+      return secrets.length > 0 ? secrets : undefined;
+    },
+    tokenName: TOKEN_NAME,
+    verifySignature: (delivery, secrets, _env, now) => verifyStandardWebhook(delivery.bytes, delivery.headers, secrets, now),
+  }),
 
   async receive(delivery) {
     const fields = parseOrRefuse(RelayAlert, parseJsonObject(delivery.body));

@@ -1,7 +1,7 @@
 import type { NormalizedAlert } from "../../model/alert";
 import { badRequest, unsupportedMediaType } from "../../model/http-errors";
 import type { RawDelivery, SourceAdapter } from "../adapter";
-import { verifyBearer } from "../bearer";
+import { bearerAuth } from "../bearer";
 import { canonicalHash, normalizeId } from "../ids";
 import { MAX_ID_LENGTH, MAX_LABEL_KEY_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_LABELS } from "../limits";
 import { normalizeSeverity } from "../severity";
@@ -24,10 +24,7 @@ const UNTITLED = "(untitled Zapier alert)";
 export const zapier: SourceAdapter = {
   name: "zapier",
   contentTypes: ["application/json", FORM],
-
-  async verify(delivery, env) {
-    await verifyBearer(delivery.headers, env, "ZAPIER_TOKEN");
-  },
+  verify: bearerAuth("ZAPIER_TOKEN"),
 
   async receive(delivery) {
     const record = readFields(delivery);
