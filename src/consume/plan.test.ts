@@ -1,17 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
-import { loadRules } from "../config/load-rules";
+import { compileRules, fakeDirectory } from "../../test/helpers/fakes";
 import { DexApiError } from "../model/dex-api-error";
 import type { Device } from "../model/dex-api";
-import type { DeviceDirectory } from "../resolve/device-directory";
 import type { NormalizedAlert } from "../model/alert";
 import { Delivery } from "./delivery";
 import { MAX_LOOKUPS_PER_DELIVERY, planDelivery, type PlanContext } from "./plan";
 
-function rules(raw: unknown[]) {
-  const result = loadRules(raw, ["zapier", "alertmanager"]);
-  if (!result.ok) throw new Error(result.error);
-  return result.rules;
-}
+const rules = (raw: unknown[]) => compileRules(raw, ["zapier", "alertmanager"]);
 
 const JANE: Device = { deviceId: "d-jane", deviceName: "JANE-MBP", personEmail: "jane.doe@example.com", registrationId: "r-jane", eligible: true };
 
@@ -37,27 +32,13 @@ function delivery(alerts: NormalizedAlert[]) {
   );
 }
 
-/** A directory that answers from a list, or fails as told, and remembers what it was asked. */
-function directory(devices: Device[], fail?: (term: string) => Error | undefined): DeviceDirectory & { terms: string[] } {
-  const terms: string[] = [];
-  return {
-    terms,
-    lookups: 0,
-    async search(term) {
-      terms.push(term);
-      const error = fail?.(term);
-      if (error) throw error;
-      return devices.filter((d) => d.personEmail === term || d.deviceName?.toLowerCase() === term.toLowerCase());
-    },
-  };
-}
 
 const warpDiag = { name: "warp-diag-on-critical", match: { severity: ["critical"] }, command: { type: "warp-diag" } };
 
 describe("planDelivery", () => {
   it("plans one command per matching rule and resolved device, with the device's registration", async () => {
     const work = delivery([alert()]);
-    const ctx: PlanContext = { rules: rules([warpDiag]), directory: directory([JANE]) };
+    const ctx: PlanContext = { rules: rules([warpDiag]), directory: fakeDirectory([JANE]) };
     const planned = await planDelivery(work, ctx);
     expect(planned).toHaveLength(1);
     expect(planned[0]).toMatchObject({ alert: 0, rule: { name: "warp-diag-on-critical" } });
@@ -67,7 +48,7 @@ describe("planDelivery", () => {
 
   it("decides at once for alerts that are not firing, match no rule, or name no device", async () => {
     const work = delivery([alert({ firing: false, status: "resolved" }), alert({ severity: "info" }), alert({ target: { user_email: "nobody@example.com" } })]);
-    const planned = await planDelivery(work, { rules: rules([warpDiag]), directory: directory([JANE]) });
+    const planned = await planDelivery(work, { rules: rules([warpDiag]), directory: fakeDirectory([JANE]) });
     expect(planned).toEqual([]);
     expect(work.decisions.map((d) => [d.alert, d.outcome])).toEqual([
       [0, "not-firing"],
@@ -80,7 +61,7 @@ describe("planDelivery", () => {
   it("asks the queue to come back after Retry-After when a lookup is rate limited, and only for that delivery's lookups", async () => {
     const work = delivery([alert()]);
     const limited = new DexApiError("rate-limited", "DEX API 429", { status: 429, retryAfterSeconds: 120 });
-    await planDelivery(work, { rules: rules([warpDiag]), directory: directory([JANE], () => limited) });
+    await planDelivery(work, { rules: rules([warpDiag]), directory: fakeDirectory([JANE], () => limited) });
     expect(work.retryAfterSeconds).toBe(120);
     expect(work.decisions).toEqual([expect.objectContaining({ outcome: "retrying", reason: expect.stringContaining("device lookup failed") })]);
     work.giveUp();
@@ -89,7 +70,7 @@ describe("planDelivery", () => {
 
   it("bounds the distinct device lookups of one delivery", async () => {
     const alerts = Array.from({ length: MAX_LOOKUPS_PER_DELIVERY + 5 }, (_, i) => alert({ episode: `e-${i}`, target: { user_email: `user${i}@example.com` } }));
-    const dir = directory([]);
+    const dir = fakeDirectory([]);
     const work = delivery(alerts);
     await planDelivery(work, { rules: rules([warpDiag]), directory: dir });
     expect(new Set(dir.terms).size).toBe(MAX_LOOKUPS_PER_DELIVERY);
@@ -102,7 +83,7 @@ describe("planDelivery", () => {
     // A label getter that throws stands for anything unexpected while matching this one alert.
     Object.defineProperty(poisoned, "labels", { get: () => { throw new Error("unreadable labels"); } });
     const work = delivery([poisoned, alert({ episode: "healthy" })]);
-    const planned = await planDelivery(work, { rules: rules([{ ...warpDiag, name: "team-it", match: { labels: { team: "it" } } }, warpDiag]), directory: directory([JANE]) });
+    const planned = await planDelivery(work, { rules: rules([{ ...warpDiag, name: "team-it", match: { labels: { team: "it" } } }, warpDiag]), directory: fakeDirectory([JANE]) });
     expect(work.decisions).toEqual([expect.objectContaining({ alert: 0, outcome: "failed", reason: expect.stringContaining("unreadable labels") })]);
     expect(planned.map((p) => p.alert)).toEqual([1]);
   });
@@ -110,7 +91,7 @@ describe("planDelivery", () => {
   it("caps devices beyond the rule's max_devices", async () => {
     const laptops = [1, 2, 3].map((i) => ({ ...JANE, deviceId: `d-${i}`, registrationId: `r-${i}` }));
     const work = delivery([alert()]);
-    const planned = await planDelivery(work, { rules: rules([{ ...warpDiag, max_devices: 2 }]), directory: directory(laptops) });
+    const planned = await planDelivery(work, { rules: rules([{ ...warpDiag, max_devices: 2 }]), directory: fakeDirectory(laptops) });
     expect(planned.map((p) => p.device.device_id)).toEqual(["d-1", "d-2"]);
     expect(work.decisions).toEqual([expect.objectContaining({ outcome: "capped", device_id: "d-3" })]);
   });
@@ -135,7 +116,7 @@ describe("planDelivery", () => {
 
     it("sends the command to every target, whatever the alert names, and max_devices does not cut them", async () => {
       const work = delivery([dexAlert()]);
-      const planned = await planDelivery(work, { rules: rules([probes]), directory: directory([JANE, SAM, KIOSK_DAY, KIOSK_NIGHT, PROBE]) });
+      const planned = await planDelivery(work, { rules: rules([probes]), directory: fakeDirectory([JANE, SAM, KIOSK_DAY, KIOSK_NIGHT, PROBE]) });
       expect(planned.map((p) => p.command)).toEqual([
         { type: "warp-diag", device_id: "d-jane", user_email: "jane.doe@example.com", registration_id: "r-jane" },
         { type: "warp-diag", device_id: "d-kiosk", user_email: "night.shift@example.com", registration_id: "r-night" },
@@ -147,7 +128,7 @@ describe("planDelivery", () => {
     it("targets the listed devices instead of the one the alert names, without asking enrich", async () => {
       const enrich = vi.fn(async () => ({ user_email: SAM.personEmail! }));
       const work = delivery([{ ...dexAlert(), target: { user_email: SAM.personEmail! } }]);
-      const planned = await planDelivery(work, { rules: rules([{ ...probes, targets: [{ hostname: "JANE-MBP" }] }]), directory: directory([JANE, SAM]), enrich });
+      const planned = await planDelivery(work, { rules: rules([{ ...probes, targets: [{ hostname: "JANE-MBP" }] }]), directory: fakeDirectory([JANE, SAM]), enrich });
       expect(planned.map((p) => p.device.device_id)).toEqual(["d-jane"]);
       expect(enrich).not.toHaveBeenCalled();
     });
@@ -155,7 +136,7 @@ describe("planDelivery", () => {
     it("records a target that reaches no device, and plans a device two targets reach once", async () => {
       const work = delivery([dexAlert()]);
       const targets = [{ hostname: "JANE-MBP" }, { user_email: "jane.doe@example.com" }, { hostname: "GONE-LAPTOP" }];
-      const planned = await planDelivery(work, { rules: rules([{ ...probes, targets }]), directory: directory([JANE]) });
+      const planned = await planDelivery(work, { rules: rules([{ ...probes, targets }]), directory: fakeDirectory([JANE]) });
       expect(planned.map((p) => p.device.device_id)).toEqual(["d-jane"]);
       expect(work.decisions).toEqual([
         expect.objectContaining({ rule: "probe-warp-diag", outcome: "device-not-found", reason: expect.stringContaining("hostname=GONE-LAPTOP") }),
@@ -164,7 +145,7 @@ describe("planDelivery", () => {
 
     it("looks its targets up outside the per-delivery bound, which is for what senders name", async () => {
       const many = Array.from({ length: MAX_LOOKUPS_PER_DELIVERY + 5 }, (_, i) => ({ ...JANE, deviceId: `d-${i}`, deviceName: `PROBE-${i}` }));
-      const dir = directory(many);
+      const dir = fakeDirectory(many);
       const work = delivery([dexAlert()]);
       const planned = await planDelivery(work, { rules: rules([{ ...probes, targets: many.map((d) => ({ hostname: d.deviceName! })) }]), directory: dir });
       expect(planned).toHaveLength(many.length);
@@ -174,7 +155,7 @@ describe("planDelivery", () => {
 
     it("leaves rules without targets to the alert's own target", async () => {
       const work = delivery([alert()]);
-      const planned = await planDelivery(work, { rules: rules([warpDiag, { ...probes, match: { severity: ["critical"] }, targets: [{ hostname: "SAM-XPS13" }] }]), directory: directory([JANE, SAM]) });
+      const planned = await planDelivery(work, { rules: rules([warpDiag, { ...probes, match: { severity: ["critical"] }, targets: [{ hostname: "SAM-XPS13" }] }]), directory: fakeDirectory([JANE, SAM]) });
       expect(planned.map((p) => [p.rule.name, p.device.device_id])).toEqual([
         ["warp-diag-on-critical", "d-jane"],
         ["probe-warp-diag", "d-sam"],

@@ -1,13 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { loadRules } from "../config/load-rules";
+import { compileRules } from "../../test/helpers/fakes";
 import type { NormalizedAlert } from "../model/alert";
 import { matchRules, MAX_MATCH_TEXT_LENGTH } from "./match-rules";
 
-function rules(raw: unknown[]) {
-  const result = loadRules(raw, ["pagerduty", "zapier"]);
-  if (!result.ok) throw new Error(result.error);
-  return result.rules;
-}
+const rules = (raw: unknown[]) => compileRules(raw, ["pagerduty", "zapier"]);
 
 const alert: NormalizedAlert = {
   source: "pagerduty",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Device } from "../model/dex-api";
-import type { DeviceDirectory } from "./device-directory";
+import { fakeDirectory } from "../../test/helpers/fakes";
 import { resolveTarget } from "./resolve-target";
 
 const devices: Device[] = [
@@ -14,19 +14,7 @@ const devices: Device[] = [
   { deviceId: "d-mbp-2", deviceName: "MacBook-Pro", personEmail: "ben@example.com", eligible: true },
 ];
 
-/** Searches like the API: a case-insensitive substring of the name or the email. */
-function directory(): DeviceDirectory & { terms: string[] } {
-  const terms: string[] = [];
-  return {
-    terms,
-    lookups: 0,
-    async search(term) {
-      terms.push(term);
-      const t = term.toLowerCase();
-      return devices.filter((d) => d.deviceName?.toLowerCase().includes(t) || d.personEmail?.toLowerCase().includes(t));
-    },
-  };
-}
+const directory = () => fakeDirectory(devices);
 
 describe("resolveTarget", () => {
   it("looks up device_id with user_email too, and takes it only when the API lists that device for that user", async () => {
