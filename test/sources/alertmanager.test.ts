@@ -33,6 +33,71 @@ describeSourceAdapter({
       alerts: [
         {
           title: "WARP tunnel packet loss 9.2% on LT-0442",
+          episode: "alertmanager:3f8c1a9d2e7b4c60:2026-03-12T09:38:07.104Z",
+          severity: "critical",
+          status: "firing",
+          labels: {
+            alertname: "WarpTunnelPacketLoss",
+            team: "it-network",
+            instance: "lt-0442.corp.example.com:9182",
+            job: "windows-exporter",
+            severity: "critical",
+          },
+          target: { user_email: "marco.rossi@example.com", hostname: "lt-0442.corp.example.com" },
+          refs: {
+            generator_url: "http://prometheus.corp.example.com:9090/graph?g0.expr=warp_tunnel_packet_loss_ratio+%3E+0.05&g0.tab=1",
+          },
+        },
+        {
+          title: "WARP tunnel packet loss 6.8% on MBP-AKIM-14",
+          episode: "alertmanager:a41b7e09c2d35f18:2026-03-12T09:40:37.104Z",
+          severity: "critical",
+          status: "firing",
+          labels: {
+            alertname: "WarpTunnelPacketLoss",
+            team: "it-network",
+            hostname: "MBP-AKIM-14",
+            instance: "[fd00:10:20::42]:9100",
+            job: "node-exporter",
+            severity: "critical",
+            user_email: "alex.kim@example.com",
+          },
+          target: {
+            device_id: "7d2e4f10-93ab-4c55-8e21-6b0f3a9c1d77",
+            user_email: "alex.kim@example.com",
+            hostname: "MBP-AKIM-14",
+          },
+          refs: {
+            generator_url: "http://prometheus.corp.example.com:9090/graph?g0.expr=warp_tunnel_packet_loss_ratio+%3E+0.05&g0.tab=1",
+          },
+        },
+        {
+          title: "WARP tunnel packet loss 5.4% on 10.20.4.17",
+          episode: "alertmanager:c09d2f6e1a8b7354:2026-03-12T08:51:22.604Z",
+          severity: "warning",
+          status: "resolved",
+          firing: false,
+          labels: {
+            alertname: "WarpTunnelPacketLoss",
+            team: "it-network",
+            instance: "10.20.4.17:9100",
+            job: "node-exporter",
+            severity: "warning",
+          },
+          target: { hostname: "10.20.4.17" },
+          refs: {
+            generator_url: "http://prometheus.corp.example.com:9090/graph?g0.expr=warp_tunnel_packet_loss_ratio+%3E+0.05&g0.tab=1",
+          },
+        },
+      ],
+    },
+    {
+      name: "one alert of the group firing again after it recovered",
+      body: refired,
+      alerts: [
+        {
+          title: "WARP tunnel packet loss 8.3% on LT-0442",
+          episode: "alertmanager:3f8c1a9d2e7b4c60:2026-03-12T14:02:52.104Z",
           severity: "critical",
           status: "firing",
           labels: {
@@ -43,34 +108,9 @@ describeSourceAdapter({
             team: "it-network",
           },
           target: { user_email: "marco.rossi@example.com", hostname: "lt-0442.corp.example.com" },
-        },
-        {
-          title: "WARP tunnel packet loss 6.8% on MBP-AKIM-14",
-          severity: "critical",
-          status: "firing",
-          target: {
-            device_id: "7d2e4f10-93ab-4c55-8e21-6b0f3a9c1d77",
-            user_email: "alex.kim@example.com",
-            hostname: "MBP-AKIM-14",
+          refs: {
+            generator_url: "http://prometheus.corp.example.com:9090/graph?g0.expr=warp_tunnel_packet_loss_ratio+%3E+0.05&g0.tab=1",
           },
-        },
-        {
-          title: "WARP tunnel packet loss 5.4% on 10.20.4.17",
-          severity: "warning",
-          status: "resolved",
-          firing: false,
-          target: { hostname: "10.20.4.17" },
-        },
-      ],
-    },
-    {
-      name: "one alert of the group firing again after it recovered",
-      body: refired,
-      alerts: [
-        {
-          title: "WARP tunnel packet loss 8.3% on LT-0442",
-          status: "firing",
-          target: { user_email: "marco.rossi@example.com", hostname: "lt-0442.corp.example.com" },
         },
       ],
     },

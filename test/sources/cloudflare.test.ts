@@ -41,6 +41,7 @@ describeSourceAdapter({
       alerts: [
         {
           title: "DEX test Intranet portal (HTTP) is below its 98.0% availability SLO: 91.4% over the last 5 minutes in FRA.",
+          episode: "cloudflare:4f2b6c1d8e9a4b3c9d0e1f2a3b4c5d6e",
           status: "ALERT_STATE_EVENT_START",
           labels: {
             alert_type: "synthetic_test_low_availability_alert",
@@ -64,8 +65,22 @@ describeSourceAdapter({
       body: latency,
       alerts: [
         {
+          title: "DEX test Intranet portal (traceroute): round trip time spiked at AMS (z-score 4.1).",
+          episode: "cloudflare:a1b2c3d4e5f64789a0b1c2d3e4f5a6b7",
           status: "ALERT_STATE_EVENT_START",
-          labels: expect.objectContaining({ alert_type: "synthetic_test_latency_alert", colo: "AMS", z_score: "4.1" }),
+          labels: {
+            alert_type: "synthetic_test_latency_alert",
+            policy_name: "NOC: intranet latency",
+            policy_id: "5d0c8e7f6a1b4c2d9e3f4a5b6c7d8e9f",
+            account_name: "Example Corp",
+            account_tag: "9035f53656c247e895c5a6939ae8a0e0",
+            test_name: "Intranet portal (traceroute)",
+            test_id: "6a1e9b2c-3d4f-4a5b-8c7d-2e1f0a9b8c71",
+            alert_configuration: "Latency spike",
+            colo: "AMS",
+            platform: "mac",
+            z_score: "4.1",
+          },
           target: {},
         },
       ],
@@ -75,7 +90,22 @@ describeSourceAdapter({
       body: connectivity,
       alerts: [
         {
-          labels: expect.objectContaining({ alert_type: "device_connectivity_anomaly_alert", alert_configuration: "Connectivity drop", z_score: "-4.6" }),
+          title: "Device connectivity anomaly: connected devices dropped at LHR (z-score -4.6).",
+          episode: "cloudflare:7e8f9a0b1c2d4e3f8a9b0c1d2e3f4a5b",
+          status: "ALERT_STATE_EVENT_START",
+          labels: {
+            alert_type: "device_connectivity_anomaly_alert",
+            policy_name: "NOC: WARP connectivity",
+            policy_id: "2b3c4d5e6f7a4b8c9d0e1f2a3b4c5d6e",
+            account_name: "Example Corp",
+            account_tag: "9035f53656c247e895c5a6939ae8a0e0",
+            alert_configuration: "Connectivity drop",
+            colo: "LHR",
+            platform: "windows",
+            version: "2025.9.558.0",
+            mode: "warp",
+            z_score: "-4.6",
+          },
           target: {},
         },
       ],

@@ -36,6 +36,7 @@ describeSourceAdapter({
       alerts: [
         {
           title: "[Triggered on {host:lt-0442}] WARP tunnel packet loss above 5%",
+          episode: "datadog:148932016:7806264543658765432",
           severity: "error",
           status: "Triggered",
           labels: {
@@ -50,13 +51,40 @@ describeSourceAdapter({
             priority: "P2",
           },
           target: LT_0442,
+          refs: {
+            event_id: "7806264543658765432",
+            link: "https://app.datadoghq.com/event/event?id=7806264543658765432",
+          },
         },
       ],
     },
     {
       name: "Re-Triggered, with $DATE as a number",
       body: reTriggered,
-      alerts: [{ status: "Re-Triggered", severity: "error", target: LT_0442 }],
+      alerts: [
+        {
+          title: "[Re-Triggered on {host:lt-0442}] WARP tunnel packet loss above 5%",
+          episode: "datadog:148932016:7806264543658765432",
+          severity: "error",
+          status: "Re-Triggered",
+          labels: {
+            device_id: "0f5c2b9e-7a41-4d3c-9e8a-1b2c3d4e5f60",
+            env: "prod",
+            host: "lt-0442",
+            managed: "true",
+            os: "windows",
+            team: "it-network",
+            user_email: "marco.rossi@example.com",
+            scope: "host:lt-0442",
+            priority: "P2",
+          },
+          target: LT_0442,
+          refs: {
+            event_id: "7806301192460288117",
+            link: "https://app.datadoghq.com/event/event?id=7806301192460288117",
+          },
+        },
+      ],
     },
   ],
   notFiring: [

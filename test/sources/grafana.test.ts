@@ -44,23 +44,40 @@ function spec(deliver: (body: string) => Promise<RawDelivery>): Omit<SourceAdapt
         alerts: [
           {
             title: "Slow DNS resolution on LT-0442",
+            episode: "grafana:6a1d0e3b9c4f7a25:2026-03-12T09:44:10Z",
             severity: "warning",
             status: "firing",
             labels: {
               alertname: "WarpDnsLatencyHigh",
               grafana_folder: "IT Network",
-              hostname: "LT-0442",
               severity: "warning",
               team: "it-network",
+              hostname: "LT-0442",
               user_email: "marco.rossi@example.com",
             },
             target: { user_email: "marco.rossi@example.com", hostname: "LT-0442" },
+            refs: {
+              generator_url: "https://grafana.corp.example.com/alerting/grafana/be7mz2xk1qa9sd/view?orgId=1",
+            },
           },
           {
             title: "Slow DNS resolution on DESKTOP-7QK2M",
+            episode: "grafana:d2f85c07ab1e3964:2026-03-12T08:57:10Z",
+            severity: "warning",
             status: "resolved",
             firing: false,
+            labels: {
+              alertname: "WarpDnsLatencyHigh",
+              grafana_folder: "IT Network",
+              severity: "warning",
+              team: "it-network",
+              hostname: "DESKTOP-7QK2M",
+              user_email: "priya.raman@example.com",
+            },
             target: { user_email: "priya.raman@example.com", hostname: "DESKTOP-7QK2M" },
+            refs: {
+              generator_url: "https://grafana.corp.example.com/alerting/grafana/be7mz2xk1qa9sd/view?orgId=1",
+            },
           },
         ],
       },

@@ -50,10 +50,15 @@ describeSourceAdapter({
       alerts: [
         {
           title: "VPN packet loss above 8% for jane.doe@example.com",
+          episode: "pagerduty:q2y4rwz6e8tj1k",
           severity: "critical",
           status: "triggered",
           labels: { service: "Corporate VPN", urgency: "high", priority: "P1", incident_number: "4812" },
           target: {},
+          refs: {
+            incident_id: "Q2Y4RWZ6E8TJ1K",
+            incident_url: "https://acme.pagerduty.com/incidents/Q2Y4RWZ6E8TJ1K",
+          },
         },
       ],
     },
@@ -63,9 +68,15 @@ describeSourceAdapter({
       alerts: [
         {
           title: "Slow DNS resolution on LT-0442 (marco.rossi@example.com)",
+          episode: "pagerduty:q3ls7cb1vnxk0p:reopened:01den5tq2zc0d9f0w3xrm8k4np",
           severity: "warning",
           status: "reopened",
+          labels: { service: "Endpoint Health", urgency: "low", incident_number: "4790" },
           target: {},
+          refs: {
+            incident_id: "Q3LS7CB1VNXK0P",
+            incident_url: "https://acme.pagerduty.com/incidents/Q3LS7CB1VNXK0P",
+          },
         },
       ],
     },

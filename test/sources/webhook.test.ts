@@ -31,6 +31,7 @@ function spec(deliver: (body: string, id?: string) => Promise<RawDelivery>): Omi
         alerts: [
           {
             title: "VPN packet loss 11% for jane.doe@example.com",
+            episode: "webhook:NOC-2291",
             severity: "critical",
             status: "firing",
             labels: { service: "corporate-vpn", team: "it-network", check: "packet-loss" },
@@ -44,6 +45,7 @@ function spec(deliver: (body: string, id?: string) => Promise<RawDelivery>): Omi
         alerts: [
           {
             title: "Check-in app slow on the lobby kiosk",
+            episode: "webhook:88213",
             severity: "warning",
             status: "firing",
             labels: { site: "lobby", latency_ms: "912", synthetic: "true" },

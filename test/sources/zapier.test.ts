@@ -38,8 +38,16 @@ describeSourceAdapter({
       alerts: [
         {
           title: "VPN keeps dropping packets for alex.kim@example.com",
+          episode: "zapier:zd-88213",
           severity: "critical",
           status: "new",
+          labels: {
+            ticket_url: "https://acme.zendesk.com/agent/tickets/88213",
+            requester_name: "Alex Kim",
+            group: "IT Network",
+            priority_score: "87",
+            vip: "true",
+          },
           target: { user_email: "alex.kim@example.com", hostname: "MBP-AKIM-14" },
         },
       ],
@@ -51,6 +59,7 @@ describeSourceAdapter({
       alerts: [
         {
           title: "Wi-Fi drops every few minutes on LT-0442",
+          episode: "zapier:6f169ce78b847c46b1731f062e78359da509334d2277f2b40544f5936bc60d67",
           severity: "warning",
           status: "open",
           labels: { form: "IT self-service", office: "Milan" },

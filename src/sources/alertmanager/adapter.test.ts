@@ -44,34 +44,6 @@ describe("alertmanager.verify", () => {
 });
 
 describe("alertmanager.receive", () => {
-  it("maps each alert of the group on its own, episode from fingerprint and startsAt", async () => {
-    const { alerts } = await alertmanager.receive(delivery(firing));
-    expect(alerts[0]).toEqual({
-      source: "alertmanager",
-      episode: "alertmanager:3f8c1a9d2e7b4c60:2026-03-12T09:38:07.104Z",
-      title: "WARP tunnel packet loss 9.2% on LT-0442",
-      severity: "critical",
-      firing: true,
-      status: "firing",
-      labels: {
-        alertname: "WarpTunnelPacketLoss",
-        instance: "lt-0442.corp.example.com:9182",
-        job: "windows-exporter",
-        severity: "critical",
-        team: "it-network",
-      },
-      target: { user_email: "marco.rossi@example.com", hostname: "lt-0442.corp.example.com" },
-      refs: {
-        generator_url: "http://prometheus.corp.example.com:9090/graph?g0.expr=warp_tunnel_packet_loss_ratio+%3E+0.05&g0.tab=1",
-      },
-    });
-    expect(alerts.map((a) => a.episode)).toEqual([
-      "alertmanager:3f8c1a9d2e7b4c60:2026-03-12T09:38:07.104Z",
-      "alertmanager:a41b7e09c2d35f18:2026-03-12T09:40:37.104Z",
-      "alertmanager:c09d2f6e1a8b7354:2026-03-12T08:51:22.604Z",
-    ]);
-  });
-
   describe("without a fingerprint", () => {
     it("names the episode after the SHA-256 of the alert's sorted labels", async () => {
       const alert = await firstAlert((a) => delete a.fingerprint);

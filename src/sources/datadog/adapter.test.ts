@@ -29,38 +29,6 @@ describe("datadog.verify", () => {
 });
 
 describe("datadog.receive", () => {
-  it("maps a Triggered notification, the episode named by monitor and alert cycle", async () => {
-    expect(await datadog.receive(delivery(triggered))).toEqual({
-      alerts: [
-        {
-          source: "datadog",
-          episode: "datadog:148932016:7806264543658765432",
-          title: "[Triggered on {host:lt-0442}] WARP tunnel packet loss above 5%",
-          severity: "error",
-          firing: true,
-          status: "Triggered",
-          labels: {
-            device_id: "0f5c2b9e-7a41-4d3c-9e8a-1b2c3d4e5f60",
-            env: "prod",
-            host: "lt-0442",
-            managed: "true",
-            os: "windows",
-            team: "it-network",
-            user_email: "marco.rossi@example.com",
-            scope: "host:lt-0442",
-            priority: "P2",
-          },
-          target: {
-            device_id: "0f5c2b9e-7a41-4d3c-9e8a-1b2c3d4e5f60",
-            user_email: "marco.rossi@example.com",
-            hostname: "lt-0442",
-          },
-          refs: { event_id: "7806264543658765432", link: "https://app.datadoghq.com/event/event?id=7806264543658765432" },
-        },
-      ],
-    });
-  });
-
   it.each(["Triggered", "Re-Triggered", "re-triggered", "RETRIGGERED"])("fires on %s", async (transition) => {
     expect(await alertOf({ transition })).toMatchObject({ firing: true, status: transition });
   });

@@ -92,29 +92,6 @@ describe("grafana.verify", () => {
 });
 
 describe("grafana.receive", () => {
-  it("maps alerts as Alertmanager's, under grafana episodes", async () => {
-    const { alerts } = await grafana.receive(await signed(firing));
-    expect(alerts[0]).toEqual({
-      source: "grafana",
-      episode: "grafana:6a1d0e3b9c4f7a25:2026-03-12T09:44:10Z",
-      title: "Slow DNS resolution on LT-0442",
-      severity: "warning",
-      firing: true,
-      status: "firing",
-      labels: {
-        alertname: "WarpDnsLatencyHigh",
-        grafana_folder: "IT Network",
-        hostname: "LT-0442",
-        severity: "warning",
-        team: "it-network",
-        user_email: "marco.rossi@example.com",
-      },
-      target: { user_email: "marco.rossi@example.com", hostname: "LT-0442" },
-      refs: { generator_url: "https://grafana.corp.example.com/alerting/grafana/be7mz2xk1qa9sd/view?orgId=1" },
-    });
-    expect(alerts[1]?.episode).toBe("grafana:d2f85c07ab1e3964:2026-03-12T08:57:10Z");
-  });
-
   it("takes the contact point's test notification, which has no values and no generator URL", async () => {
     expect(await grafana.receive(await signed(contactPointTest))).toEqual({
       alerts: [

@@ -36,29 +36,6 @@ describe("zapier.verify", () => {
 });
 
 describe("zapier.receive", () => {
-  it("maps a JSON ticket: known fields to the alert, the others to labels", async () => {
-    expect(await zapier.receive(rawDelivery(helpdeskTicket, {}, "application/json"))).toEqual({
-      alerts: [
-        {
-          source: "zapier",
-          episode: "zapier:zd-88213",
-          title: "VPN keeps dropping packets for alex.kim@example.com",
-          severity: "critical",
-          firing: true,
-          status: "new",
-          labels: {
-            ticket_url: "https://acme.zendesk.com/agent/tickets/88213",
-            requester_name: "Alex Kim",
-            group: "IT Network",
-            priority_score: "87",
-            vip: "true",
-          },
-          target: { user_email: "alex.kim@example.com", hostname: "MBP-AKIM-14" },
-        },
-      ],
-    });
-  });
-
   it("names the episode after the body's fields in a canonical form when there is neither Idempotency-Key nor id", async () => {
     const alert = await alertOf(form(selfServiceForm));
     expect(alert.episode).toBe(`zapier:${await canonicalHash(Object.fromEntries(new URLSearchParams(selfServiceForm)))}`);
