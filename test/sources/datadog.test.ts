@@ -22,6 +22,19 @@ const LT_0442 = {
   hostname: "lt-0442",
 };
 
+/** The monitor's tags, its scope and its priority: the same on every notification of the monitor. */
+const LT_0442_LABELS = {
+  device_id: "0f5c2b9e-7a41-4d3c-9e8a-1b2c3d4e5f60",
+  env: "prod",
+  host: "lt-0442",
+  managed: "true",
+  os: "windows",
+  team: "it-network",
+  user_email: "marco.rossi@example.com",
+  scope: "host:lt-0442",
+  priority: "P2",
+};
+
 describeSourceAdapter({
   adapter: datadog,
   secretBindings: ["DATADOG_TOKEN"],
@@ -39,17 +52,7 @@ describeSourceAdapter({
           episode: "datadog:148932016:7806264543658765432",
           severity: "error",
           status: "Triggered",
-          labels: {
-            device_id: "0f5c2b9e-7a41-4d3c-9e8a-1b2c3d4e5f60",
-            env: "prod",
-            host: "lt-0442",
-            managed: "true",
-            os: "windows",
-            team: "it-network",
-            user_email: "marco.rossi@example.com",
-            scope: "host:lt-0442",
-            priority: "P2",
-          },
+          labels: LT_0442_LABELS,
           target: LT_0442,
           refs: {
             event_id: "7806264543658765432",
@@ -67,17 +70,7 @@ describeSourceAdapter({
           episode: "datadog:148932016:7806264543658765432",
           severity: "error",
           status: "Re-Triggered",
-          labels: {
-            device_id: "0f5c2b9e-7a41-4d3c-9e8a-1b2c3d4e5f60",
-            env: "prod",
-            host: "lt-0442",
-            managed: "true",
-            os: "windows",
-            team: "it-network",
-            user_email: "marco.rossi@example.com",
-            scope: "host:lt-0442",
-            priority: "P2",
-          },
+          labels: LT_0442_LABELS,
           target: LT_0442,
           refs: {
             event_id: "7806301192460288117",
