@@ -7,23 +7,23 @@
  * BURST + 300 × REFILL_PER_SECOND = 1,000 calls in any 5 minutes: below the limit, with room
  * for a person using the same token.
  */
+import { tableSchema, type ColumnDeclaration, type RowOf } from "./sql-table";
+
 export const API_BURST = 100;
 export const API_REFILL_PER_SECOND = 3;
 
-interface BudgetRow {
-  tokens: number;
-  refilled_at: number;
-  locked_until: number;
-  [column: string]: SqlStorageValue;
-}
+const BUDGET_COLUMNS = {
+  // One row: the budget of the account's one token.
+  id: "INTEGER PRIMARY KEY CHECK (id = 1)",
+  tokens: "REAL NOT NULL",
+  refilled_at: "INTEGER NOT NULL",
+  locked_until: "INTEGER NOT NULL",
+} as const satisfies Record<string, ColumnDeclaration>;
 
-export const API_BUDGET_SCHEMA = `
-CREATE TABLE IF NOT EXISTS api_budget (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  tokens REAL NOT NULL,
-  refilled_at INTEGER NOT NULL,
-  locked_until INTEGER NOT NULL
-);`;
+/** What is read and written: every column but the fixed id. */
+type BudgetRow = RowOf<Omit<typeof BUDGET_COLUMNS, "id">>;
+
+export const API_BUDGET_SCHEMA = tableSchema("api_budget", BUDGET_COLUMNS);
 
 export class ApiBudget {
   constructor(private readonly sql: SqlStorage) {}

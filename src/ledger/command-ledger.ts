@@ -17,9 +17,10 @@ import type { DeliveryView, LedgerCommand, LedgerEntry, LedgerResult, WaitSecond
 import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
 import { REPORTS_SCHEMA, ReportRows, type ReportRow } from "./report-rows";
+import { tableSchema } from "./sql-table";
 import { retryDelaySeconds, RETRY_HORIZON_MS } from "./retry-schedule";
 
-const LIMITS_SCHEMA = "CREATE TABLE IF NOT EXISTS limits (name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+const LIMITS_SCHEMA = tableSchema("limits", { name: "TEXT PRIMARY KEY", value: "INTEGER NOT NULL" });
 
 /** What the consumer's configuration says about sending, given with every submit. */
 export interface SubmitLimits {

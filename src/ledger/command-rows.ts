@@ -1,5 +1,6 @@
 import type { CommandInput } from "../model/dex-api";
 import type { LedgerCommand } from "./contract";
+import { tableSchema, type ColumnDeclaration, type RowOf } from "./sql-table";
 
 /**
  * Where a command stands in the ledger:
@@ -12,68 +13,48 @@ import type { LedgerCommand } from "./contract";
  */
 export type RowState = "waiting" | "sending" | "uncertain" | "created" | "failed" | "expired";
 
-/** A command as the ledger stores it: what the consumer handed over, and where it stands. */
-export interface CommandRow extends Pick<LedgerCommand, "key" | "delivery_id" | "source" | "alert" | "episode" | "rule" | "severity_rank" | "cooldown_key"> {
-  cooldown_until: number | null;
-  command: string;
-  device_name: string | null;
-  state: RowState;
-  reason: string | null;
-  attempts: number;
-  queued_at: number;
-  admitted_at: number | null;
-  first_sent_at: number | null;
-  last_sent_at: number | null;
-  next_at: number | null;
-  command_id: string | null;
-  created_at: number | null;
-  status: string | null;
-  filename: string | null;
-  completed_date: string | null;
-  report: string;
-  started_reported: number;
-  finished_reported: number;
-  expires_at: number;
-  [column: string]: SqlStorageValue;
-}
+const COMMAND_COLUMNS = {
+  key: "TEXT PRIMARY KEY",
+  delivery_id: "TEXT NOT NULL",
+  source: "TEXT NOT NULL",
+  alert: "INTEGER NOT NULL",
+  episode: "TEXT NOT NULL",
+  rule: "TEXT NOT NULL",
+  severity_rank: "INTEGER NOT NULL",
+  cooldown_key: "TEXT NOT NULL",
+  cooldown_until: "INTEGER",
+  command: "TEXT NOT NULL",
+  device_name: "TEXT",
+  state: "TEXT NOT NULL",
+  reason: "TEXT",
+  attempts: "INTEGER NOT NULL DEFAULT 0",
+  queued_at: "INTEGER NOT NULL",
+  admitted_at: "INTEGER",
+  first_sent_at: "INTEGER",
+  last_sent_at: "INTEGER",
+  next_at: "INTEGER",
+  command_id: "TEXT UNIQUE",
+  created_at: "INTEGER",
+  status: "TEXT",
+  filename: "TEXT",
+  completed_date: "TEXT",
+  report: "TEXT NOT NULL",
+  started_reported: "INTEGER NOT NULL DEFAULT 0",
+  finished_reported: "INTEGER NOT NULL DEFAULT 0",
+  expires_at: "INTEGER NOT NULL",
+} as const satisfies Record<string, ColumnDeclaration>;
 
-export const COMMANDS_SCHEMA = `
-CREATE TABLE IF NOT EXISTS commands (
-  key TEXT PRIMARY KEY,
-  delivery_id TEXT NOT NULL,
-  source TEXT NOT NULL,
-  alert INTEGER NOT NULL,
-  episode TEXT NOT NULL,
-  rule TEXT NOT NULL,
-  severity_rank INTEGER NOT NULL,
-  cooldown_key TEXT NOT NULL,
-  cooldown_until INTEGER,
-  command TEXT NOT NULL,
-  device_name TEXT,
-  state TEXT NOT NULL,
-  reason TEXT,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  queued_at INTEGER NOT NULL,
-  admitted_at INTEGER,
-  first_sent_at INTEGER,
-  last_sent_at INTEGER,
-  next_at INTEGER,
-  command_id TEXT UNIQUE,
-  created_at INTEGER,
-  status TEXT,
-  filename TEXT,
-  completed_date TEXT,
-  report TEXT NOT NULL,
-  started_reported INTEGER NOT NULL DEFAULT 0,
-  finished_reported INTEGER NOT NULL DEFAULT 0,
-  expires_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS commands_by_state ON commands (state, next_at);
-CREATE INDEX IF NOT EXISTS commands_by_cooldown ON commands (cooldown_key, cooldown_until);
-CREATE INDEX IF NOT EXISTS commands_by_admission ON commands (admitted_at);
-CREATE INDEX IF NOT EXISTS commands_by_delivery ON commands (delivery_id);
-CREATE INDEX IF NOT EXISTS commands_by_status ON commands (status, created_at);
-CREATE INDEX IF NOT EXISTS commands_to_report ON commands (started_reported, finished_reported, state);`;
+/** A command as the ledger stores it: what the consumer handed over, and where it stands. */
+export type CommandRow = RowOf<typeof COMMAND_COLUMNS, { state: RowState }>;
+
+export const COMMANDS_SCHEMA = tableSchema("commands", COMMAND_COLUMNS, {
+  commands_by_state: "state, next_at",
+  commands_by_cooldown: "cooldown_key, cooldown_until",
+  commands_by_admission: "admitted_at",
+  commands_by_delivery: "delivery_id",
+  commands_by_status: "status, created_at",
+  commands_to_report: "started_reported, finished_reported, state",
+});
 
 /** Statuses after which DEX has nothing more to say about a command. */
 export const FINISHED_STATUSES = ["SUCCESS", "FAILED"] as const;

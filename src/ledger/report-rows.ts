@@ -1,5 +1,6 @@
 import type { OutgoingReport } from "../report/compose";
 import type { ReportEntry } from "./contract";
+import { tableSchema, type ColumnDeclaration, type RowOf } from "./sql-table";
 
 /**
  * Reports back to the incident, one row per message to one channel. A row is written in the
@@ -9,37 +10,29 @@ import type { ReportEntry } from "./contract";
  *   after a restart, it is sent again: receivers of webhooks drop it by its id).
  * - `sent`, `failed`: final.
  */
-export interface ReportRow {
-  id: string;
-  channel: OutgoingReport["channel"];
-  event: OutgoingReport["event"];
-  delivery_id: string;
-  incident_id: string | null;
-  body: string;
-  state: ReportEntry["state"];
-  attempts: number;
-  next_at: number | null;
-  reason: string | null;
-  created_at: number;
-  [column: string]: SqlStorageValue;
-}
+const REPORT_COLUMNS = {
+  id: "TEXT PRIMARY KEY",
+  channel: "TEXT NOT NULL",
+  event: "TEXT NOT NULL",
+  delivery_id: "TEXT NOT NULL",
+  incident_id: "TEXT",
+  body: "TEXT NOT NULL",
+  state: "TEXT NOT NULL",
+  attempts: "INTEGER NOT NULL DEFAULT 0",
+  next_at: "INTEGER",
+  reason: "TEXT",
+  created_at: "INTEGER NOT NULL",
+} as const satisfies Record<string, ColumnDeclaration>;
 
-export const REPORTS_SCHEMA = `
-CREATE TABLE IF NOT EXISTS reports (
-  id TEXT PRIMARY KEY,
-  channel TEXT NOT NULL,
-  event TEXT NOT NULL,
-  delivery_id TEXT NOT NULL,
-  incident_id TEXT,
-  body TEXT NOT NULL,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_at INTEGER,
-  reason TEXT,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS reports_by_state ON reports (state, next_at);
-CREATE INDEX IF NOT EXISTS reports_by_delivery ON reports (delivery_id);`;
+export type ReportRow = RowOf<
+  typeof REPORT_COLUMNS,
+  { channel: OutgoingReport["channel"]; event: OutgoingReport["event"]; state: ReportEntry["state"] }
+>;
+
+export const REPORTS_SCHEMA = tableSchema("reports", REPORT_COLUMNS, {
+  reports_by_state: "state, next_at",
+  reports_by_delivery: "delivery_id",
+});
 
 /** Reports are kept this long after they were written, sent or not. */
 const KEEP_REPORTS_MS = 7 * 24 * 3600_000;
