@@ -381,16 +381,9 @@ export class CommandLedger extends DurableObject<Env> {
       return [];
     }
     const unconfirmed = rows.map((row) => {
-      const command = commandOf(row);
-      return {
-        key: row.key,
-        device_id: command.device_id,
-        registration_id: command.registration_id,
-        user_email: command.user_email,
-        type: command.type,
-        first_sent_at: row.first_sent_at ?? row.queued_at,
-        last_sent_at: row.last_sent_at ?? row.queued_at,
-      };
+      const { device_id, registration_id, user_email, type } = commandOf(row);
+      const window = { first_sent_at: row.first_sent_at ?? row.queued_at, last_sent_at: row.last_sent_at ?? row.queued_at };
+      return { key: row.key, device_id, registration_id, user_email, type, ...window };
     });
     const landed = attributeLanded(unconfirmed, listed, this.#rows.knownCommandIds());
     const notLanded: CommandRow[] = [];
