@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { requireBearer } from "./auth";
-import { CommandStore, createdView, viewAt } from "./commands";
+import { CommandStore, createdView } from "./commands";
 import { readCreateRequest } from "./create-request";
-import { deviceItem, physicalDeviceCount, searchDevices } from "./devices";
+import { physicalDeviceCount, searchDevices, seededDevicesAt, type AccountDevice } from "./devices";
 import { ApiFailure, ERROR_CODES, failed, issueToError, readJson, succeeded } from "./envelope";
 import type { StandInEnv } from "./env";
 import { FaultQueue, FaultsRequest, injectFaults, ROUTES, type Route } from "./faults";
@@ -19,6 +19,17 @@ export interface StandInOptions {
   now?: () => Date;
   /** How a fault's `delay_ms` is waited out; tests pass one that records it. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The account's devices at `now`, read on every call; the seeded ones (devices.ts) by
+   * default. The relay's tests pass their own fixtures, including devices they enrol
+   * mid-test, so their creates are checked against the devices they look up.
+   */
+  devices?: (now: Date) => readonly AccountDevice[];
+  /**
+   * Where commands are kept. A test passes its own to read and settle them, usually one
+   * with `progress: "manual"`; by default a fresh store whose commands move on with time.
+   */
+  store?: CommandStore;
 }
 
 /** Which counted call a request to the commands API is. */
@@ -30,13 +41,14 @@ function routeOf(method: string, path: string): Route {
 
 /**
  * A local stand-in for the DEX remote-commands API: the endpoints the relay calls, with
- * the API's envelope, validation, device rules and rate limit. Each call makes a fresh,
- * empty instance; state is in memory only.
+ * the API's envelope, validation, device rules and rate limit. Each call makes a fresh
+ * instance, empty unless given a store; state is in memory only.
  */
 export function createStandIn(options: StandInOptions = {}) {
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const store = new CommandStore();
+  const devicesAt = options.devices ?? seededDevicesAt;
+  const store = options.store ?? new CommandStore();
   const limiter = new RollingRateLimit();
   const faults = new FaultQueue();
   const reports: ReceivedReport[] = [];
@@ -51,9 +63,12 @@ export function createStandIn(options: StandInOptions = {}) {
   api.use(requireBearer(), rateLimit(limiter, now), injectFaults(faults, routeOf, sleep));
 
   api.post("/", async (c) => {
-    const commands = readCreateRequest(await c.req.text());
     const at = now();
-    const created = commands.map((command) => createdView(store.add(command, at), at));
+    const commands = readCreateRequest(await c.req.text(), devicesAt(at));
+    const created = commands.map((command) => {
+      const stored = store.add(command, at);
+      return createdView(stored, store.viewAt(stored, at));
+    });
     return c.json(succeeded({ commands: created }));
   });
 
@@ -61,7 +76,7 @@ export function createStandIn(options: StandInOptions = {}) {
     const paging = readPaging((name) => c.req.query(name));
     const passes = readCommandFilters((name) => c.req.query(name));
     const at = now();
-    const matching = store.newestFirst().map((command) => viewAt(command, at)).filter(passes);
+    const matching = store.newestFirst().map((command) => store.viewAt(command, at)).filter(passes);
     const { items, resultInfo } = paginate(matching, paging);
     return c.json(succeeded({ commands: items }, resultInfo));
   });
@@ -69,7 +84,7 @@ export function createStandIn(options: StandInOptions = {}) {
   api.get("/devices", (c) => {
     const paging = readPaging((name) => c.req.query(name));
     const at = now();
-    const found = searchDevices(c.req.query("search") ?? "").map((device) => deviceItem(device, at));
+    const found = searchDevices(devicesAt(at), c.req.query("search") ?? "");
     const { items, resultInfo } = paginate(found, paging);
     return c.json(succeeded({ devices: items }, resultInfo));
   });
@@ -93,8 +108,8 @@ export function createStandIn(options: StandInOptions = {}) {
   app.get("/", (c) => {
     const at = now();
     return c.json({
-      commands: store.newestFirst().map((command) => ({ ...viewAt(command, at), args: command.args ?? null })),
-      devices: physicalDeviceCount(),
+      commands: store.newestFirst().map((command) => ({ ...store.viewAt(command, at), args: command.args ?? null })),
+      devices: physicalDeviceCount(devicesAt(at)),
       calls,
       faults: faults.pending(),
       reports,
@@ -128,8 +143,8 @@ export function createStandIn(options: StandInOptions = {}) {
   // A finished command's file, as `GET …/dex/commands/{id}/downloads/{filename}` serves it.
   app.get("/client/v4/accounts/:account/dex/commands/:id/downloads/:filename", requireBearer(), (c) => {
     const at = now();
-    const command = store.newestFirst().find((stored) => stored.id === c.req.param("id"));
-    const view = command ? viewAt(command, at) : undefined;
+    const command = store.find(c.req.param("id"));
+    const view = command ? store.viewAt(command, at) : undefined;
     if (!command || !view?.filename || view.filename !== c.req.param("filename")) {
       throw new ApiFailure(404, [{ code: ERROR_CODES.noRoute, message: "No file for this command" }]);
     }

@@ -1,9 +1,9 @@
 /**
  * The devices the stand-in knows: what `GET /dex/commands/devices` lists (devices
- * connected in the last hour). Ids are fixed so docs, rules and curl examples can name
- * them. A multi-user device appears once per registration, as in the API.
+ * connected in the last hour). A multi-user device appears once per registration, as in
+ * the API.
  */
-export interface SeededDevice {
+export interface AccountDevice {
   deviceId: string;
   deviceName: string;
   personEmail: string;
@@ -12,8 +12,17 @@ export interface SeededDevice {
   registrationId: string;
   eligible: boolean;
   ineligibleReason: string | null;
+  /** When the device last reported. */
+  timestamp: string;
   version: string;
-  /** How long before "now" the device last reported, to keep `timestamp` within the hour. */
+}
+
+/**
+ * A device of the seed. Ids are fixed so docs, rules and curl examples can name them;
+ * the last report is kept relative to "now", so a seeded device is always within the hour.
+ */
+export interface SeededDevice extends Omit<AccountDevice, "timestamp"> {
+  /** How long before "now" the device last reported. */
   lastSeenSecondsAgo: number;
 }
 
@@ -107,26 +116,26 @@ export const SEEDED_DEVICES: readonly SeededDevice[] = [
   },
 ];
 
-/** Every registration of one physical device: more than one means a multi-user device. */
-export function registrationsOf(deviceId: string): SeededDevice[] {
-  return SEEDED_DEVICES.filter((d) => d.deviceId === deviceId);
+/** The seeded devices as the API lists them at `now`: the stand-in's devices unless it is given others. */
+export function seededDevicesAt(now: Date): AccountDevice[] {
+  return SEEDED_DEVICES.map(({ lastSeenSecondsAgo, ...device }) => ({
+    ...device,
+    timestamp: new Date(now.getTime() - lastSeenSecondsAgo * 1000).toISOString(),
+  }));
 }
 
-/** How many physical devices are seeded (the kiosk counts once). */
-export function physicalDeviceCount(): number {
-  return new Set(SEEDED_DEVICES.map((d) => d.deviceId)).size;
+/** Every registration of one physical device: more than one means a multi-user device. */
+export function registrationsOf(devices: readonly AccountDevice[], deviceId: string): AccountDevice[] {
+  return devices.filter((d) => d.deviceId === deviceId);
+}
+
+/** How many physical devices there are (a multi-user device counts once). */
+export function physicalDeviceCount(devices: readonly AccountDevice[]): number {
+  return new Set(devices.map((d) => d.deviceId)).size;
 }
 
 /** Devices whose name or user email contains `search`, ignoring case; all of them for "". */
-export function searchDevices(search: string): SeededDevice[] {
+export function searchDevices(devices: readonly AccountDevice[], search: string): AccountDevice[] {
   const needle = search.trim().toLowerCase();
-  return SEEDED_DEVICES.filter(
-    (d) => d.deviceName.toLowerCase().includes(needle) || d.personEmail.toLowerCase().includes(needle),
-  );
-}
-
-/** The item `GET /dex/commands/devices` returns for a device, seen from `now`. */
-export function deviceItem(device: SeededDevice, now: Date) {
-  const { lastSeenSecondsAgo, ...item } = device;
-  return { ...item, timestamp: new Date(now.getTime() - lastSeenSecondsAgo * 1000).toISOString() };
+  return devices.filter((d) => d.deviceName.toLowerCase().includes(needle) || d.personEmail.toLowerCase().includes(needle));
 }

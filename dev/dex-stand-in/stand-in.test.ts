@@ -5,7 +5,9 @@ import {
   ListCommandsResponse,
   ListDevicesResponse,
 } from "../../src/model/dex-api";
-import { createStandIn } from "./app";
+import { createStandIn, type StandInOptions } from "./app";
+import { CommandStore } from "./commands";
+import type { AccountDevice } from "./devices";
 import standIn from "./index";
 import type { StandInEnv } from "./env";
 
@@ -20,10 +22,11 @@ const KIOSK = "5c9e1b7a-3d2f-4a8c-9e6b-4f1a2d3c5e03";
 const KIOSK_NIGHT_SHIFT = "d4f1a8c3-6e2b-4d9f-a7c5-3b2e1f4a6d32";
 
 /** A fresh stand-in on a clock the test moves; fault delays are recorded, not waited. */
-function standInAt(start = START, env: StandInEnv = {}) {
+function standInAt(start = START, env: StandInEnv = {}, options: Pick<StandInOptions, "devices" | "store"> = {}) {
   let clock = start;
   const slept: number[] = [];
   const app = createStandIn({
+    ...options,
     now: () => clock,
     sleep: async (ms) => {
       slept.push(ms);
@@ -488,6 +491,69 @@ describe("fault switch", () => {
 
     expect(res.status).toBe(400);
     expect((await errorsOf(res))[0]?.code).toBe(6007);
+  });
+});
+
+describe("stand-in: devices and commands of the caller's own", () => {
+  const LAB: AccountDevice = {
+    deviceId: "lab-1",
+    deviceName: "LAB-BENCH",
+    personEmail: "lab@example.com",
+    platform: "linux",
+    status: "connected",
+    registrationId: "reg-lab-1",
+    eligible: true,
+    ineligibleReason: null,
+    timestamp: "2026-11-20T09:00:00Z",
+    version: "2025.9.558.0",
+  };
+
+  it("knows only the devices it is given, read again on every call", async () => {
+    const devices = [LAB];
+    const s = standInAt(START, {}, { devices: () => devices });
+
+    const listed = ListDevicesResponse.parse(await (await s.request(`${COMMANDS_URL}/devices`)).json());
+    expect(listed.result?.devices).toEqual([LAB]);
+    expect((await s.create([{ ...JANE, type: "warp-diag" }])).status).toBe(400);
+
+    devices.push({ ...LAB, deviceId: "lab-2", registrationId: "reg-lab-2" });
+    expect((await s.create([{ device_id: "lab-2", user_email: "lab@example.com", type: "warp-diag" }])).status).toBe(200);
+  });
+
+  it("with manual progress, moves a command only when it is settled", async () => {
+    const store = new CommandStore({ progress: "manual" });
+    const s = standInAt(START, {}, { store });
+    const [created] = CreateCommandsResponse.parse(await (await s.create([{ ...JANE, type: "pcap" }])).json()).result!.commands;
+    const listed = async () => ListCommandsResponse.parse(await (await s.request(COMMANDS_URL)).json()).result!.commands[0];
+
+    s.advance(3_600_000);
+    expect(await listed()).toMatchObject({ status: "PENDING_EXEC", filename: null, completed_date: null });
+
+    store.settle(created!.id!, "SUCCESS", new Date("2026-11-20T11:00:00Z"), "capture.zip");
+    expect(await listed()).toMatchObject({ status: "SUCCESS", filename: "capture.zip", completed_date: "2026-11-20T11:00:00.000Z" });
+    expect((await s.request(`${COMMANDS_URL}/${created!.id}/downloads/capture.zip`)).status).toBe(200);
+  });
+
+  it("lists a command created elsewhere where it stands, in order of creation", async () => {
+    const store = new CommandStore();
+    const s = standInAt(START, {}, { store });
+    await s.create([{ ...JANE, type: "warp-diag" }]);
+    store.addExisting({
+      id: "made-in-the-dashboard",
+      created_date: "2026-11-20T09:59:00.000Z",
+      device_id: SAM.device_id,
+      registration_id: "c2a9f7e5-4b1d-4e3a-9f6c-7d8e2a1b3c02",
+      status: "FAILED",
+      type: "speed-test",
+      user_email: SAM.user_email,
+    });
+
+    const listed = ListCommandsResponse.parse(await (await s.request(COMMANDS_URL)).json()).result!.commands;
+    expect(listed.map((c) => [c.type, c.status])).toEqual([
+      ["warp-diag", "PENDING_EXEC"],
+      ["speed-test", "FAILED"],
+    ]);
+    expect(store.inOrder().map((c) => c.id).at(-1)).toBe("made-in-the-dashboard");
   });
 });
 

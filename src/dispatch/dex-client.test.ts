@@ -28,6 +28,8 @@ type Responder = (signal: AbortSignal | null | undefined) => Response | Promise<
 /**
  * Stubs the DEX API: each key is "METHOD /path" and answers with a fresh Response per call.
  * Any other request throws, so a call the test did not expect can never pass silently.
+ * Canned answers, not a fake of the API: these tests hand the client exact responses,
+ * malformed ones included, that the shared fake (test/helpers/dex-api-mock.ts) never gives.
  */
 function stubDex(routes: Record<string, Responder>) {
   const sent: SentRequest[] = [];

@@ -118,7 +118,7 @@ describe("command ledger: reconciling", () => {
 
   it("does not credit a key with a command created long before its create was sent", async () => {
     const api = mockDexApi();
-    api.commands.push({ id: "older", device_id: JANE.deviceId, registration_id: JANE.registrationId, user_email: JANE.personEmail, type: "warp-diag", status: "SUCCESS", created_date: new Date(Date.now() - 60_000).toISOString() });
+    api.createdElsewhere({ id: "older", device_id: JANE.deviceId, registration_id: JANE.registrationId!, user_email: JANE.personEmail!, type: "warp-diag", status: "SUCCESS", created_date: new Date(Date.now() - 60_000).toISOString() });
     api.failNext("create", "network");
     await ledger().submit([command()], LIMITS);
     await runLedgerAlarm();
@@ -141,7 +141,7 @@ describe("command ledger: reconciling", () => {
       await state.storage.setAlarm(sentAt + 30_000);
     });
     if (landed) {
-      api.commands.push({ id: "landed-before-restart", device_id: JANE.deviceId, registration_id: JANE.registrationId, user_email: JANE.personEmail, type: "warp-diag", status: "PENDING_EXEC", created_date: new Date(sentAt + 300).toISOString() });
+      api.createdElsewhere({ id: "landed-before-restart", device_id: JANE.deviceId, registration_id: JANE.registrationId!, user_email: JANE.personEmail!, type: "warp-diag", status: "PENDING_EXEC", created_date: new Date(sentAt + 300).toISOString() });
     }
     return api;
   }
@@ -239,9 +239,7 @@ describe("command ledger: statuses", () => {
     const lists = () => api.callsTo("list").length;
     await runLedgerAlarm();
     expect(lists()).toBe(1);
-    api.commands[0]!.status = "SUCCESS";
-    api.commands[0]!.filename = "warp-diag.zip";
-    api.commands[0]!.completed_date = new Date().toISOString();
+    api.settle(api.commands[0]!.id, "SUCCESS", "warp-diag.zip");
     const before = Date.now();
     await runLedgerAlarm();
     expect(Date.now() - before).toBeGreaterThanOrEqual(20_000);

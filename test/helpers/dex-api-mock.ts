@@ -1,5 +1,8 @@
 import { vi } from "vitest";
-import type { Device, ListedCommand } from "../../src/model/dex-api";
+import { createStandIn } from "../../dev/dex-stand-in/app";
+import { CommandStore, type ExistingCommand, type ListedCommandView } from "../../dev/dex-stand-in/commands";
+import type { AccountDevice } from "../../dev/dex-stand-in/devices";
+import type { CommandStatus, Device } from "../../src/model/dex-api";
 
 /** The DEX base the test configuration points at (vitest.config.ts). */
 export const DEX_TEST_ORIGIN = "https://dex.test";
@@ -45,7 +48,8 @@ export function enrol(device_id: string, user_email: string): void {
   enrolled.push({ ...JANE, deviceId: device_id, deviceName: device_id.toUpperCase(), personEmail: user_email, registrationId: `reg-${device_id}` });
 }
 
-type Route = "create" | "list" | "devices";
+/** The calls the relay makes to the DEX API. */
+type Route = "create" | "list" | "devices" | "download";
 
 /** A request to one of the `others` services, its body already read. */
 export interface OtherCall {
@@ -62,13 +66,48 @@ interface Call {
   route: Route;
   method: string;
   url: URL;
+  headers: Headers;
   body?: unknown;
 }
 
+/** The commands API of the test account, under the test configuration's base (vitest.config.ts). */
+const COMMANDS_PATH = "/client/v4/accounts/0123456789abcdef0123456789abcdef/dex/commands";
+const DOWNLOAD_PATH = new RegExp(`^${COMMANDS_PATH}/[^/]+/downloads/[^/]+$`);
+
+/** Which DEX call a request is; anything else is a request the test did not expect. */
+function route(method: string, url: URL): Route {
+  if (url.origin === DEX_TEST_ORIGIN) {
+    if (method === "POST" && url.pathname === COMMANDS_PATH) return "create";
+    if (method === "GET" && url.pathname === COMMANDS_PATH) return "list";
+    if (method === "GET" && url.pathname === `${COMMANDS_PATH}/devices`) return "devices";
+    if (method === "GET" && DOWNLOAD_PATH.test(url.pathname)) return "download";
+  }
+  throw new Error(`unexpected outbound request: ${method} ${url.origin}${url.pathname}`);
+}
+
+/** A test device as the stand-in keeps it. */
+function accountDevice(device: Device, now: Date): AccountDevice {
+  return {
+    deviceId: device.deviceId,
+    deviceName: device.deviceName ?? "",
+    personEmail: device.personEmail ?? "",
+    platform: device.platform ?? "",
+    status: device.status ?? "",
+    registrationId: device.registrationId ?? "",
+    eligible: device.eligible ?? false,
+    ineligibleReason: device.ineligibleReason ?? null,
+    timestamp: device.timestamp ?? now.toISOString(),
+    version: device.version ?? "",
+  };
+}
+
 /**
- * A stateful stand-in for the DEX API behind a `fetch` spy. It answers the three calls the
- * relay makes, lets a test script failures per route, and throws on any request it was
- * not built for, so an unexpected outbound call fails the test.
+ * The DEX API behind a `fetch` spy, answered by the local stand-in (dev/dex-stand-in), the
+ * same fake `npm start` runs: its validation, device rules, filters and paging. The stand-in
+ * knows `devices` and every device enrolled since, and its commands move on only when a test
+ * settles them (`settle`), whatever the faked clock says. What only a test can do stays
+ * here: recording calls, scripting failures per route, answering `others`, and throwing on
+ * any request the test did not expect, so an unexpected outbound call fails the test.
  */
 export function mockDexApi(
   devices: Device[] = [JANE, SAM, OLD_CLIENT],
@@ -77,57 +116,9 @@ export function mockDexApi(
 ) {
   const otherCalls: OtherCall[] = [];
   const calls: Call[] = [];
-  const commands: (ListedCommand & { args?: unknown })[] = [];
-  const faults: Record<Route, Array<Fault | { landThenFail: Fault }>> = { create: [], list: [], devices: [] };
-
-  const envelope = (result: unknown, info?: object) =>
-    Response.json({ success: true, errors: [], messages: [], result, ...(info ? { result_info: info } : {}) });
-
-  function route(method: string, url: URL): Route {
-    const base = "/client/v4/accounts/0123456789abcdef0123456789abcdef/dex/commands";
-    if (url.origin === DEX_TEST_ORIGIN && method === "POST" && url.pathname === base) return "create";
-    if (url.origin === DEX_TEST_ORIGIN && method === "GET" && url.pathname === base) return "list";
-    if (url.origin === DEX_TEST_ORIGIN && method === "GET" && url.pathname === `${base}/devices`) return "devices";
-    throw new Error(`unexpected outbound request: ${method} ${url.origin}${url.pathname}`);
-  }
-
-  function create(body: { commands: Array<Record<string, string>> }): Response {
-    const created = body.commands.map((c) => ({
-      id: crypto.randomUUID(),
-      device_id: c.device_id,
-      registration_id: c.registration_id,
-      user_email: c.user_email,
-      type: c.type,
-      args: c.args,
-      status: "PENDING_EXEC" as const,
-      created_date: new Date().toISOString(),
-    }));
-    commands.push(...created);
-    return envelope({ commands: created.map(({ id, device_id, registration_id, type, status, args }) => ({ id, device_id, registration_id, type, status, args })) });
-  }
-
-  function list(url: URL): Response {
-    const from = Date.parse(url.searchParams.get("from") ?? "1970-01-01T00:00:00Z");
-    const page = Number(url.searchParams.get("page") ?? 1);
-    const perPage = Number(url.searchParams.get("per_page") ?? 50);
-    const matching = commands.filter(
-      (c) =>
-        Date.parse(c.created_date ?? "") >= from &&
-        (!url.searchParams.get("device_id") || c.device_id === url.searchParams.get("device_id")),
-    );
-    return envelope(
-      { commands: matching.slice((page - 1) * perPage, page * perPage).map(({ args: _args, ...c }) => c) },
-      { page, per_page: perPage, count: matching.length, total_count: matching.length, total_pages: Math.max(1, Math.ceil(matching.length / perPage)) },
-    );
-  }
-
-  function searchDevices(url: URL): Response {
-    const term = (url.searchParams.get("search") ?? "").toLowerCase();
-    const found = [...devices, ...enrolled].filter(
-      (d) => d.deviceName?.toLowerCase().includes(term) || d.personEmail?.toLowerCase().includes(term),
-    );
-    return envelope({ devices: found }, { page: 1, per_page: 50, count: found.length, total_pages: 1 });
-  }
+  const faults: Record<Route, Array<Fault | { landThenFail: Fault }>> = { create: [], list: [], devices: [], download: [] };
+  const store = new CommandStore({ progress: "manual" });
+  const standIn = createStandIn({ store, devices: (now) => [...devices, ...enrolled].map((device) => accountDevice(device, now)) });
 
   async function answer(fault: Fault, signal: AbortSignal | null | undefined): Promise<Response> {
     if (fault === "network") throw new TypeError("Network connection lost.");
@@ -151,12 +142,11 @@ export function mockDexApi(
       return other();
     }
     const kind = route(request.method, url);
-    const body = request.method === "POST" ? await request.json() : undefined;
-    calls.push({ route: kind, method: request.method, url, body });
+    const body = request.method === "POST" ? await request.clone().json() : undefined;
+    calls.push({ route: kind, method: request.method, url, headers: request.headers, body });
     const fault = faults[kind].shift();
     if (fault && !(typeof fault === "object" && "landThenFail" in fault)) return answer(fault, request.signal);
-    const response =
-      kind === "create" ? create(body as { commands: Array<Record<string, string>> }) : kind === "list" ? list(url) : searchDevices(url);
+    const response = await standIn.fetch(request);
     return fault ? answer(fault.landThenFail, request.signal) : response;
   });
 
@@ -165,9 +155,20 @@ export function mockDexApi(
     calls,
     /** Requests made to the `others` services. */
     otherCalls,
-    /** Commands the API holds, as `GET /dex/commands` would list them. */
-    commands,
+    /** Commands the API holds, oldest first, each as `GET /dex/commands` would list it now. */
+    get commands(): readonly Readonly<ListedCommandView>[] {
+      const now = new Date();
+      return store.inOrder().map((command) => store.viewAt(command, now));
+    },
     callsTo: (kind: Route) => calls.filter((c) => c.route === kind),
+    /** What DEX reports for command `id` from now on: a status, and the file a finished capture left. */
+    settle(id: string, status: CommandStatus, filename: string | null = null) {
+      store.settle(id, status, new Date(), filename);
+    },
+    /** A command the API holds that the relay did not create (another client's, or one that landed before a restart). */
+    createdElsewhere(command: ExistingCommand) {
+      store.addExisting(command);
+    },
     /** The next call to `kind` fails with this answer instead of succeeding. */
     failNext(kind: Route, ...answers: Fault[]) {
       faults[kind].push(...answers);

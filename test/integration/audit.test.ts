@@ -20,8 +20,7 @@ describe("GET /v1/deliveries/{id}", () => {
     const api = mockDexApi();
     const { json, queued } = await postZapier({ id: "audit-1", severity: "critical", title: "VPN packet loss", user_email: JANE.personEmail });
     await runConsumer(queued);
-    api.commands[0]!.status = "SUCCESS";
-    api.commands[0]!.filename = "pcap-capture.zip";
+    api.settle(api.commands[0]!.id, "SUCCESS", "pcap-capture.zip");
     // The ledger reads statuses on its own, a little after the create; reads of the record cost nothing.
     await runLedgerAlarm();
     await getDelivery(json.delivery_id);
@@ -62,7 +61,7 @@ describe("GET /v1/deliveries/{id}", () => {
     const body = await (await getDelivery(json.delivery_id)).json<Record<string, any>>();
     expect(body.commands).toEqual([expect.objectContaining({ command_id: api.commands[0]!.id, status: "PENDING_EXEC" })]);
 
-    api.commands[0]!.status = "FAILED";
+    api.settle(api.commands[0]!.id, "FAILED");
     advanceClock(20_000);
     await runLedgerAlarm();
     const later = await (await getDelivery(json.delivery_id)).json<Record<string, any>>();

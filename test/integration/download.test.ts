@@ -5,44 +5,37 @@ import { holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
 import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
-const DOWNLOADS = "https://dex.test/client/v4/accounts/0123456789abcdef0123456789abcdef/dex/commands";
 
-/** A warp-diag on SAM-XPS13 that DEX reports finished, with its file; `file` answers the downloads endpoint. */
-async function finishedCommand(file: () => Response) {
-  const api = mockDexApi(undefined, {});
+/** A warp-diag on SAM-XPS13 that DEX reports finished, with its file, which the DEX API then serves. */
+async function finishedCommand() {
+  const api = mockDexApi();
   const { queued } = await postZapier({ id: "DL-1", title: "Disk latency", severity: "critical", user_email: SAM.personEmail });
   await runConsumer(queued);
-  const command = api.commands[0]!;
-  command.status = "SUCCESS";
-  command.filename = `warp-diag-${command.id}.zip`;
-  command.completed_date = new Date().toISOString();
+  const { id } = api.commands[0]!;
+  api.settle(id, "SUCCESS", `warp-diag-${id}.zip`);
   await runLedgerAlarm();
-  // The downloads endpoint, now that the command id is known.
-  const downloads = mockDexApi(undefined, { [`GET ${DOWNLOADS}/${command.id}/downloads/${command.filename}`]: file });
-  downloads.commands.push(command);
-  return { command, downloads };
+  return { command: api.commands[0]!, api };
 }
-
-const zip = () => new Response(new Uint8Array([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]), { headers: { "content-type": "application/zip" } });
 
 isolateEachTest();
 beforeEach(holdLedgerClock);
 
 describe("GET /v1/commands/{id}/download", () => {
   it("streams the file to an operator, with its name, never cached", async () => {
-    const { command, downloads } = await finishedCommand(zip);
+    const { command, api } = await finishedCommand();
     const res = await exports.default.fetch(`${RELAY}/v1/commands/${command.id}/download`, { headers: ADMIN });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/zip");
     expect(res.headers.get("content-disposition")).toBe(`attachment; filename="${command.filename}"`);
     expect(res.headers.get("cache-control")).toBe("private, no-store");
-    expect(new Uint8Array(await res.arrayBuffer()).slice(0, 4)).toEqual(new Uint8Array([0x50, 0x4b, 0x05, 0x06]));
+    // A zip archive: it starts with a local file header.
+    expect(new Uint8Array(await res.arrayBuffer()).slice(0, 4)).toEqual(new Uint8Array([0x50, 0x4b, 0x03, 0x04]));
     // The relay's own DEX token, not the operator's, goes to the API.
-    expect(downloads.otherCalls[0]?.headers.get("authorization")).toBe("Bearer test-dex-token");
+    expect(api.callsTo("download").map((call) => call.headers.get("authorization"))).toEqual(["Bearer test-dex-token"]);
   });
 
   it("refuses anyone without the admin token, and everyone while it is unset", async () => {
-    const { command, downloads } = await finishedCommand(zip);
+    const { command, api } = await finishedCommand();
     const url = `${RELAY}/v1/commands/${command.id}/download`;
     for (const headers of [{}, { authorization: "Bearer zapier-test-token" }, { authorization: "Bearer nope" }] as Record<string, string>[]) {
       const res = await exports.default.fetch(url, { headers });
@@ -53,7 +46,7 @@ describe("GET /v1/commands/{id}/download", () => {
     const { createExecutionContext } = await import("cloudflare:test");
     const unset = await app.request(url, { headers: ADMIN }, { ...env, ADMIN_TOKEN: "" }, createExecutionContext());
     expect(unset.status).toBe(401);
-    expect(downloads.otherCalls).toEqual([]);
+    expect(api.callsTo("download")).toEqual([]);
   });
 
   it("answers 404 for a command the relay did not create, or one without a file yet", async () => {
@@ -66,14 +59,16 @@ describe("GET /v1/commands/{id}/download", () => {
   });
 
   it("answers 503 with Retry-After while the DEX API rate limits the relay, and 502 when it fails", async () => {
-    const limited = await finishedCommand(apiError(429, "rate limited", undefined, { "retry-after": "120" }));
-    const res = await exports.default.fetch(`${RELAY}/v1/commands/${limited.command.id}/download`, { headers: ADMIN });
+    const { command, api } = await finishedCommand();
+    api.failNext("download", apiError(429, "rate limited", undefined, { "retry-after": "120" }));
+    const res = await exports.default.fetch(`${RELAY}/v1/commands/${command.id}/download`, { headers: ADMIN });
     expect(res.status).toBe(503);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(100);
   });
 
   it("answers 502 when the DEX API cannot give the file", async () => {
-    const { command } = await finishedCommand(apiError(500, "internal"));
+    const { command, api } = await finishedCommand();
+    api.failNext("download", apiError(500, "internal"));
     const res = await exports.default.fetch(`${RELAY}/v1/commands/${command.id}/download`, { headers: ADMIN });
     expect(res.status).toBe(502);
     expect(await res.json()).toEqual({ error: "the DEX API did not give the file; retry later" });

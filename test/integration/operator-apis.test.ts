@@ -91,8 +91,7 @@ describe("GET /v1/deliveries", () => {
 describe("GET /v1/commands", () => {
   it("lists the ledger's commands newest first with DEX status, device name, rule and a download link once there is a file", async () => {
     const { api } = await seed();
-    api.commands[0]!.status = "SUCCESS";
-    api.commands[0]!.filename = "pcap-1.zip";
+    api.settle(api.commands[0]!.id, "SUCCESS", "pcap-1.zip");
     await runLedgerAlarm();
     const { status, json } = await get("/v1/commands");
     expect(status).toBe(200);
@@ -106,8 +105,7 @@ describe("GET /v1/commands", () => {
 
   it("filters by DEX status or the ledger's outcome, by device id or name, and uses RELAY_PUBLIC_URL for links", async () => {
     const { api } = await seed();
-    api.commands[0]!.status = "SUCCESS";
-    api.commands[0]!.filename = "pcap-1.zip";
+    api.settle(api.commands[0]!.id, "SUCCESS", "pcap-1.zip");
     await runLedgerAlarm();
     expect((await get("/v1/commands?status=SUCCESS")).json.commands.map((c: any) => c.command_id)).toEqual([api.commands[0]!.id]);
     expect((await get("/v1/commands?status=created")).json.commands).toHaveLength(3);

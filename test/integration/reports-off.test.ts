@@ -12,7 +12,7 @@ describe("reports with no channel configured", () => {
     const api = mockDexApi();
     const { json, queued } = await postZapier({ id: "QUIET-1", title: "Disk latency", severity: "critical", user_email: SAM.personEmail });
     await runConsumer(queued);
-    api.commands[0]!.status = "SUCCESS";
+    api.settle(api.commands[0]!.id, "SUCCESS");
     await runLedgerAlarm();
     const delivery = await currentDelivery(json.delivery_id);
     expect(delivery.reports).toEqual([]);

@@ -43,9 +43,7 @@ async function alarmsUntil(done: () => boolean | Promise<boolean>, max = 50) {
 
 function finish(api: ReturnType<typeof mockDexApi>, status: "SUCCESS" | "FAILED") {
   for (const command of api.commands) {
-    command.status = status;
-    command.completed_date = new Date().toISOString();
-    command.filename = status === "SUCCESS" ? `${command.type}-${command.id}.zip` : null;
+    api.settle(command.id, status, status === "SUCCESS" ? `${command.type}-${command.id}.zip` : null);
   }
 }
 
