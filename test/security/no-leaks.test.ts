@@ -133,6 +133,9 @@ describe.each(SOURCE_NAMES)("%s", (source) => {
   });
 
   it("a body that is not what the source sends leaks nothing in its 400", async () => {
+    // Zapier and the generic webhook take any object: keep what they accept off the local
+    // queue, whose consumer would otherwise run it after this file has reset the storage.
+    vi.spyOn(env.ALERT_QUEUE, "send").mockResolvedValue({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as QueueSendResponse);
     for (const body of [`{"title": "${MARKER}"`, JSON.stringify([MARKER]), JSON.stringify({ event: MARKER, alerts: MARKER, alert_id: [MARKER] })]) {
       const { status } = await postAlert(source, body, await validAuthHeaders(source, body));
       expect([200, 202, 400]).toContain(status);
