@@ -40,4 +40,41 @@ describe("backtrackingRisk", () => {
   ])("accepts %s (flags %j)", (source, flags) => {
     expect(backtrackingRisk(source, flags)).toBeUndefined();
   });
+
+  // Without `u`, `\p` and `\k` are plain letters. The check used to take them for a property
+  // and a group reference and skip ahead to the next `}` or `>`: with none, it went back to the
+  // start and read the pattern forever, until the Worker ran out of memory loading RULES
+  // (`\packet loss+?`, found by the rules property with seed 20261125).
+  it.each([
+    ["\\packet loss+?", ""],
+    ["\\p", ""],
+    ["\\P", "i"],
+    ["[\\p]", ""],
+    ["\\k", ""],
+    ["\\k<", ""],
+    ["\\k<hostname", ""],
+    ["\\p{L}", ""],
+  ])("reads %s (flags %j) as plain letters, and accepts it", (source, flags) => {
+    expect(() => new RegExp(source, flags)).not.toThrow();
+    expect(backtrackingRisk(source, flags)).toBeUndefined();
+  });
+
+  // The skip also hid whatever came before the `}` or `>`.
+  it.each([
+    ["\\p(a+)+}", ""],
+    ["\\P(a+)+}", "i"],
+    ["[\\p](a+)+}", ""],
+    ["\\k<(a+)+>", ""],
+  ])("refuses %s (flags %j): a plain letter, then a nested repetition", (source, flags) => {
+    expect(() => new RegExp(source, flags)).not.toThrow();
+    expect(backtrackingRisk(source, flags)).toBeDefined();
+  });
+
+  it.each([
+    ["(?<hostname>\\w+)-\\k<hostname>", ""],
+    ["(?<hostname>\\w+)-\\k<hostname>", "u"],
+    ["\\P{L}+-", "u"],
+  ])("reads %s (flags %j) as a group reference or a property", (source, flags) => {
+    expect(backtrackingRisk(source, flags)).toBeUndefined();
+  });
 });

@@ -28,7 +28,7 @@ type Node =
 export function backtrackingRisk(source: string, flags = ""): string | undefined {
   let tree: Node;
   try {
-    tree = new Parser(source, flags.includes("i"), flags.includes("s")).parse();
+    tree = new Parser(source, flags).parse();
   } catch {
     // Unparseable here, though it compiled: refuse rather than guess.
     return "the pattern uses syntax the backtracking check does not understand";
@@ -275,15 +275,37 @@ function complement(set: CharSet): CharSet {
   return { ascii: set.ascii.map((bit) => !bit), other: true };
 }
 
-/** A recursive-descent reader of the regular-expression syntax rules use. */
+/**
+ * `<name>` after `\k`: a group name, possibly with `\u` escapes. Anything else after `\k` is
+ * not a group reference (or the pattern would not have compiled).
+ */
+const GROUP_REFERENCE = /^<(?:[\p{ID_Continue}$\u200c\u200d]|\\u[0-9a-fA-F]{4}|\\u\{[0-9a-fA-F]+\})+>/u;
+
+/**
+ * A recursive-descent reader of the regular-expression syntax rules use. Without the `u`
+ * (or `v`) flag, JavaScript reads some escapes the lenient way of its Annex B: `\p` is a
+ * plain `p`, and `\k` a plain `k` unless the pattern has named groups. The reader must see
+ * what the engine runs, or text it takes for an escape goes unchecked.
+ */
 class Parser {
   private pos = 0;
+  private readonly ignoreCase: boolean;
+  private readonly dotAll: boolean;
+  /** `u` or `v`: escapes are strict, `\p{...}` is a property. */
+  private readonly unicode: boolean;
+  /** `\k<name>` is a group reference in a pattern with named groups, whatever the flags. */
+  private readonly namedGroups: boolean;
 
   constructor(
     private readonly src: string,
-    private readonly ignoreCase: boolean,
-    private readonly dotAll: boolean,
-  ) {}
+    flags: string,
+  ) {
+    this.ignoreCase = flags.includes("i");
+    this.dotAll = flags.includes("s");
+    this.unicode = flags.includes("u") || flags.includes("v");
+    // Over-inclusive (a `(?<` inside a class counts too): it only makes `\k<name>` a reference.
+    this.namedGroups = /\(\?<(?![=!])/.test(src);
+  }
 
   parse(): Node {
     const node = this.alternation();
@@ -303,7 +325,10 @@ class Parser {
   private sequence(): Node {
     const items: Node[] = [];
     while (this.pos < this.src.length && this.src[this.pos] !== "|" && this.src[this.pos] !== ")") {
+      const start = this.pos;
       items.push(this.quantified(this.atom()));
+      // Every atom reads at least one character: anything else would read the pattern forever.
+      if (this.pos <= start || this.pos > this.src.length) throw new Error("the reader lost its place");
     }
     return { kind: "seq", items };
   }
@@ -364,9 +389,14 @@ class Parser {
   private escape(): Node {
     const c = this.src[this.pos++];
     if (c === undefined) throw new Error("trailing backslash");
-    if (/[1-9]/.test(c) || (c === "k" && this.src[this.pos] === "<")) {
+    if (/[1-9]/.test(c)) {
       while (/[\d]/.test(this.src[this.pos] ?? "")) this.pos++;
-      if (c === "k") this.pos = this.src.indexOf(">", this.pos) + 1;
+      return { kind: "backref" };
+    }
+    if (c === "k" && (this.unicode || this.namedGroups)) {
+      const name = GROUP_REFERENCE.exec(this.src.slice(this.pos));
+      if (!name) throw new Error("\\k without a group name");
+      this.pos += name[0].length;
       return { kind: "backref" };
     }
     if (c === "b" || c === "B") return { kind: "empty" };
@@ -388,9 +418,14 @@ class Parser {
       case "S":
         return complement(setOf(SPACE, false));
       case "p":
-      case "P":
-        this.pos = this.src.indexOf("}", this.pos) + 1;
+      case "P": {
+        // A plain letter without `u`; with it, the pattern compiled, so `{Name=Value}` follows.
+        if (!this.unicode) return this.literal(c.charCodeAt(0));
+        const end = this.src[this.pos] === "{" ? this.src.indexOf("}", this.pos) : -1;
+        if (end < 0) throw new Error("\\p without a property");
+        this.pos = end + 1;
         return fullSet();
+      }
       default:
         return this.literal(this.escapedCode(c));
     }
@@ -433,7 +468,10 @@ class Parser {
     if (negated) this.pos++;
     const set = emptySet();
     let previous: number | undefined;
+    let start = -1;
     while (this.pos < this.src.length && this.src[this.pos] !== "]") {
+      if (this.pos <= start) throw new Error("the reader lost its place");
+      start = this.pos;
       const c = this.src[this.pos++]!;
       if (c === "-" && previous !== undefined && this.src[this.pos] !== "]") {
         const endChar = this.src[this.pos++]!;
