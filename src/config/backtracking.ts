@@ -26,16 +26,21 @@ type Node =
 
 /** Why the pattern may backtrack catastrophically, or undefined when it passes the check. */
 export function backtrackingRisk(source: string, flags = ""): string | undefined {
+  // Classes of the `v` flag nest, subtract, and match whole strings (`[\q{aa|a}]`, `\p{RGI_Emoji}`),
+  // which can be as ambiguous as an alternation: beyond what this check reads.
+  if (flags.includes("v")) return "the backtracking check does not read the v flag's classes (nested, with strings): use u";
   let tree: Node;
+  const parser = new Parser(source, flags);
   try {
-    tree = new Parser(source, flags.includes("i"), flags.includes("s")).parse();
+    tree = parser.parse();
   } catch {
     // Unparseable here, though it compiled: refuse rather than guess.
     return "the pattern uses syntax the backtracking check does not understand";
   }
   const nested = nestedRepetition(tree);
   if (nested) return nested;
-  const anchored = /^\^/.test(source) && !flags.includes("m");
+  // `^a|b*b*b*x` is tried at every position all the same: anchored only when every branch is.
+  const anchored = parser.anchored && !flags.includes("m");
   const degree = maxDegree(tree, anchored);
   if (degree > MAX_BACKTRACKING_DEGREE) {
     return `up to ${degree} repetitions can share one run of the same character (at most ${MAX_BACKTRACKING_DEGREE}): separate them with characters they cannot match`;
@@ -275,15 +280,40 @@ function complement(set: CharSet): CharSet {
   return { ascii: set.ascii.map((bit) => !bit), other: true };
 }
 
-/** A recursive-descent reader of the regular-expression syntax rules use. */
+/**
+ * `<name>` after `\k`: a group name, possibly with `\u` escapes. Anything else after `\k` is
+ * not a group reference (or the pattern would not have compiled).
+ */
+const GROUP_REFERENCE = /^<(?:[\p{ID_Continue}$\u200c\u200d]|\\u[0-9a-fA-F]{4}|\\u\{[0-9a-fA-F]+\})+>/u;
+
+/**
+ * A recursive-descent reader of the regular-expression syntax rules use. Without the `u`
+ * (or `v`) flag, JavaScript reads some escapes the lenient way of its Annex B: `\p` is a
+ * plain `p`, and `\k` a plain `k` unless the pattern has named groups. The reader must see
+ * what the engine runs, or text it takes for an escape goes unchecked.
+ */
 class Parser {
   private pos = 0;
+  private depth = 0;
+  /** Every top-level branch starts with `^`. */
+  anchored = true;
+  private readonly ignoreCase: boolean;
+  private readonly dotAll: boolean;
+  /** `u` or `v`: escapes are strict, `\p{...}` is a property. */
+  private readonly unicode: boolean;
+  /** `\k<name>` is a group reference in a pattern with named groups, whatever the flags. */
+  private readonly namedGroups: boolean;
 
   constructor(
     private readonly src: string,
-    private readonly ignoreCase: boolean,
-    private readonly dotAll: boolean,
-  ) {}
+    flags: string,
+  ) {
+    this.ignoreCase = flags.includes("i");
+    this.dotAll = flags.includes("s");
+    this.unicode = flags.includes("u") || flags.includes("v");
+    // Over-inclusive (a `(?<` inside a class counts too): it only makes `\k<name>` a reference.
+    this.namedGroups = /\(\?<(?![=!])/.test(src);
+  }
 
   parse(): Node {
     const node = this.alternation();
@@ -292,18 +322,26 @@ class Parser {
   }
 
   private alternation(): Node {
-    const branches = [this.sequence()];
+    const branches = [this.branch()];
     while (this.src[this.pos] === "|") {
       this.pos++;
-      branches.push(this.sequence());
+      branches.push(this.branch());
     }
     return branches.length === 1 ? branches[0]! : { kind: "alt", branches };
+  }
+
+  private branch(): Node {
+    if (this.depth === 0 && this.src[this.pos] !== "^") this.anchored = false;
+    return this.sequence();
   }
 
   private sequence(): Node {
     const items: Node[] = [];
     while (this.pos < this.src.length && this.src[this.pos] !== "|" && this.src[this.pos] !== ")") {
+      const start = this.pos;
       items.push(this.quantified(this.atom()));
+      // Every atom reads at least one character: anything else would read the pattern forever.
+      if (this.pos <= start || this.pos > this.src.length) throw new Error("the reader lost its place");
     }
     return { kind: "seq", items };
   }
@@ -355,7 +393,9 @@ class Parser {
       lookaround = /^\?(=|!|<=|<!)/.test(rest);
       this.pos += prefix[0].length;
     }
+    this.depth++;
     const body = this.alternation();
+    this.depth--;
     if (this.src[this.pos++] !== ")") throw new Error("unclosed group");
     // A lookaround consumes nothing; what it contains is still checked for nesting.
     return lookaround ? { kind: "repeat", min: 0, max: 0, body } : body;
@@ -364,9 +404,14 @@ class Parser {
   private escape(): Node {
     const c = this.src[this.pos++];
     if (c === undefined) throw new Error("trailing backslash");
-    if (/[1-9]/.test(c) || (c === "k" && this.src[this.pos] === "<")) {
+    if (/[1-9]/.test(c)) {
       while (/[\d]/.test(this.src[this.pos] ?? "")) this.pos++;
-      if (c === "k") this.pos = this.src.indexOf(">", this.pos) + 1;
+      return { kind: "backref" };
+    }
+    if (c === "k" && (this.unicode || this.namedGroups)) {
+      const name = GROUP_REFERENCE.exec(this.src.slice(this.pos));
+      if (!name) throw new Error("\\k without a group name");
+      this.pos += name[0].length;
       return { kind: "backref" };
     }
     if (c === "b" || c === "B") return { kind: "empty" };
@@ -376,7 +421,8 @@ class Parser {
   private escapeSet(c: string): CharSet {
     switch (c) {
       case "w":
-        return setOf(WORD, false);
+        // With `i` and `u`, \w also matches ſ and K (Kelvin), which fold onto s and k.
+        return setOf(WORD, this.ignoreCase && this.unicode);
       case "W":
         return complement(setOf(WORD, false));
       case "d":
@@ -388,29 +434,58 @@ class Parser {
       case "S":
         return complement(setOf(SPACE, false));
       case "p":
-      case "P":
-        this.pos = this.src.indexOf("}", this.pos) + 1;
+      case "P": {
+        // A plain letter without `u`; with it, the pattern compiled, so `{Name=Value}` follows.
+        if (!this.unicode) return this.literal(c.charCodeAt(0));
+        const end = this.src[this.pos] === "{" ? this.src.indexOf("}", this.pos) : -1;
+        if (end < 0) throw new Error("\\p without a property");
+        this.pos = end + 1;
         return fullSet();
+      }
       default:
         return this.literal(this.escapedCode(c));
     }
   }
 
-  private escapedCode(c: string): number {
-    const simple: Record<string, number> = { n: 10, r: 13, t: 9, v: 11, f: 12, "0": 0 };
-    if (c in simple) return simple[c]!;
+  /** The code of the character an escape stands for, its `\` and `c` read. */
+  private escapedCode(c: string, inClass = false): number {
+    const simple: Record<string, number> = { n: 10, r: 13, t: 9, v: 11, f: 12 };
+    if (Object.hasOwn(simple, c)) return simple[c]!;
+    // Without `u`, `\012` is an octal escape (a newline), and so is `[\1]` (outside a class, `\1` is a reference).
+    if (!this.unicode && (c === "0" || (inClass && /[1-7]/.test(c)))) return this.legacyOctal(c);
+    if (c === "0") return 0;
     if (c === "x" || c === "u") {
-      const hex = c === "x" ? /^[0-9a-fA-F]{2}/ : /^(\{[0-9a-fA-F]+\}|[0-9a-fA-F]{4})/;
+      // `\u{...}` is a code point only with `u`; without it, a `u` and then a quantifier or text.
+      const hex = c === "x" ? /^[0-9a-fA-F]{2}/ : this.unicode ? /^(\{[0-9a-fA-F]+\}|[0-9a-fA-F]{4})/ : /^[0-9a-fA-F]{4}/;
       const found = hex.exec(this.src.slice(this.pos));
       if (!found) return c.charCodeAt(0);
       this.pos += found[0].length;
       return parseInt(found[0].replace(/[{}]/g, ""), 16);
     }
     if (c === "c") {
-      this.pos++;
-      return 128;
+      const letter = this.src[this.pos] ?? "";
+      // `\cJ` is a control character; without `u`, so is `[\c1]` or `[\c_]`.
+      if (/[A-Za-z]/.test(letter) || (inClass && !this.unicode && /[\d_]/.test(letter))) {
+        this.pos++;
+        return letter.charCodeAt(0) % 32;
+      }
+      // Otherwise (only possible without `u`) a backslash, and the `c` is read again as a letter.
+      this.pos--;
+      return 92;
     }
     return c.charCodeAt(0);
+  }
+
+  /** An octal escape as JavaScript reads it without `u`: up to three digits, at most \377. */
+  private legacyOctal(first: string): number {
+    let code = Number(first);
+    let digits = 1;
+    const most = first <= "3" ? 3 : 2;
+    while (digits < most && /[0-7]/.test(this.src[this.pos] ?? "")) {
+      code = code * 8 + Number(this.src[this.pos++]);
+      digits++;
+    }
+    return code;
   }
 
   private literal(code: number): CharSet {
@@ -433,11 +508,16 @@ class Parser {
     if (negated) this.pos++;
     const set = emptySet();
     let previous: number | undefined;
+    // A property is taken as every character: its complement would then be too small.
+    let approximate = false;
+    let start = -1;
     while (this.pos < this.src.length && this.src[this.pos] !== "]") {
+      if (this.pos <= start) throw new Error("the reader lost its place");
+      start = this.pos;
       const c = this.src[this.pos++]!;
       if (c === "-" && previous !== undefined && this.src[this.pos] !== "]") {
         const endChar = this.src[this.pos++]!;
-        const end = endChar === "\\" ? this.escapedCode(this.src[this.pos++] ?? "") : endChar.charCodeAt(0);
+        const end = endChar === "\\" ? this.escapedCode(this.src[this.pos++] ?? "", true) : endChar.charCodeAt(0);
         // Every code past ASCII is one "other" flag: a range up to U+10FFFF needs no million steps.
         for (let code = previous; code <= Math.min(end, 128); code++) addTo(set, this.literal(code));
         previous = undefined;
@@ -445,11 +525,12 @@ class Parser {
       }
       if (c === "\\") {
         const e = this.src[this.pos++] ?? "";
-        if ("wWdDsSpP".includes(e)) {
+        if (e !== "" && "wWdDsSpP".includes(e)) {
+          if ((e === "p" || e === "P") && this.unicode) approximate = true;
           addTo(set, this.escapeSet(e));
           previous = undefined;
         } else {
-          previous = e === "b" ? 8 : this.escapedCode(e);
+          previous = e === "b" ? 8 : this.escapedCode(e, true);
           addTo(set, this.literal(Math.min(previous, 128)));
         }
         continue;
@@ -458,6 +539,7 @@ class Parser {
       addTo(set, this.literal(Math.min(previous, 128)));
     }
     if (this.src[this.pos++] !== "]") throw new Error("unclosed class");
-    return negated ? complement(set) : set;
+    if (!negated) return set;
+    return approximate ? fullSet() : complement(set);
   }
 }

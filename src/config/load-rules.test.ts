@@ -98,6 +98,23 @@ describe("loadRules", () => {
     );
   });
 
+  it("loads a title with `\\p` and no u flag, a plain p to JavaScript, and matches with it", () => {
+    // This title once sent the backtracking check into a loop that ran the Worker out of memory.
+    const result = loadRules([{ ...pcapRule, match: { title: "\\packet loss+?" } }], SOURCES);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.rules[0]?.title?.test("VPN packet loss for jane.doe@example.com")).toBe(true);
+  });
+
+  it("refuses a nested repetition after a plain `\\p` or `\\k`, with its path", () => {
+    expect(errorOf([{ ...pcapRule, match: { title: "\\p(a+)+}" } }])).toMatch(
+      /^RULES\[0\]\.match\.title: pattern may backtrack catastrophically/,
+    );
+    expect(errorOf([{ ...pcapRule, match: { labels: { team: "/\\k<(a+)+>/" } } }])).toMatch(
+      /^RULES\[0\]\.match\.labels\.team: pattern may backtrack catastrophically/,
+    );
+  });
+
   it("refuses a named group that fills no target field", () => {
     expect(errorOf([{ ...pcapRule, match: { title: "(?<usr_email>\\S+)" } }])).toMatch(
       /^RULES\[0\]\.match\.title: named group "usr_email"/,

@@ -16,10 +16,11 @@ import { awkwardText, mutations, mutateJson, PROTOTYPE_KEYS } from "../helpers/a
  */
 const RUNS = 400;
 const TIMEOUT_MS = 60_000;
-// A fixed seed: the same 400 cases every run. Seed 20261125 makes "matching any alert against
-// accepted rules" run workerd out of heap within seconds, a case not yet identified; until it
-// is, a seed that passes keeps the run reproducible.
-const params = { numRuns: RUNS, seed: 7 };
+// A new seed every run, as in the other property files; a failure reports its seed and path
+// for fast-check to replay. Seed 20261125 once ran workerd out of heap: not while matching, but
+// while drawing the accepted rules, when loadRules met the title `\packet loss+?` and the
+// backtracking check read the pattern forever (src/config/backtracking.test.ts keeps the case).
+const params = { numRuns: RUNS };
 
 /** A refusal starts with the path of the problem: `RULES[2].match.title: ...`, `RULES: ...`. */
 const REFUSAL = /^RULES(?:\[\d+\]|: | is not set$)/;
