@@ -18,6 +18,7 @@ import { listCommands, type CommandQuery, type ListedCommand } from "./list-comm
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
 import { REPORTS_SCHEMA, ReportRows, type ReportRow } from "./report-rows";
 import { tableSchema } from "./sql-table";
+import { presentFields } from "../model/present-fields";
 import { retryDelaySeconds, RETRY_HORIZON_MS } from "./retry-schedule";
 
 const LIMITS_SCHEMA = tableSchema("limits", { name: "TEXT PRIMARY KEY", value: "INTEGER NOT NULL" });
@@ -497,16 +498,18 @@ function reported(row: CommandRow, now: number): ReportedCommand {
     type: command.type,
     status: row.status ?? "PENDING_EXEC",
     device_id: command.device_id,
-    ...(row.device_name ? { device_name: row.device_name } : {}),
     user_email: command.user_email,
     rule: row.rule,
     delivery_id: row.delivery_id,
     source: row.source,
     alert_title: report.title,
-    ...(report.incident_id ? { incident_id: report.incident_id } : {}),
-    ...(report.notify ? { notify: report.notify } : {}),
-    ...(row.completed_date ? { completed_date: row.completed_date } : {}),
-    ...(row.filename ? { filename: row.filename } : {}),
+    ...presentFields({
+      device_name: row.device_name,
+      incident_id: report.incident_id,
+      notify: report.notify,
+      completed_date: row.completed_date,
+      filename: row.filename,
+    }),
     at: new Date(now).toISOString(),
   };
 }
@@ -521,10 +524,7 @@ function entryOf(row: CommandRow): LedgerEntry {
     type: command.type,
     device_id: command.device_id,
     attempts: row.attempts,
-    ...(row.device_name ? { device_name: row.device_name } : {}),
-    ...(row.status ? { status: row.status } : {}),
-    ...(row.filename ? { filename: row.filename } : {}),
-    ...(row.completed_date ? { completed_date: row.completed_date } : {}),
+    ...presentFields({ device_name: row.device_name, status: row.status, filename: row.filename, completed_date: row.completed_date }),
     ...(row.created_at ? { created_at: new Date(row.created_at).toISOString() } : {}),
   };
 }
