@@ -3,6 +3,7 @@ import { cooldownKey, idempotencyKey } from "../ledger/keys";
 import type { Decision } from "../model/decision";
 import { SEVERITIES } from "../model/alert";
 import { deviceFields, type PlannedCommand } from "./plan";
+import { presentFields } from "../model/present-fields";
 
 /** What the consumer needs of the command ledger. */
 export interface Ledger {
@@ -47,12 +48,8 @@ async function ledgerCommand(planned: PlannedCommand): Promise<LedgerCommand> {
     rule: rule.name,
     severity_rank: rank,
     command: planned.command,
-    ...(device.name ? { device_name: device.name } : {}),
-    report: {
-      title: source.title,
-      ...(source.refs?.incident_id ? { incident_id: source.refs.incident_id } : {}),
-      ...(rule.notify ? { notify: rule.notify } : {}),
-    },
+    ...presentFields({ device_name: device.name }),
+    report: { title: source.title, ...presentFields({ incident_id: source.refs?.incident_id, notify: rule.notify }) },
   };
 }
 
@@ -66,6 +63,6 @@ function decisionFor(planned: PlannedCommand, result: LedgerResult): Decision {
     type: planned.command.type,
     args: planned.command.args,
     ...deviceFields(planned.device),
-    ...(result.command_id ? { command_id: result.command_id } : {}),
+    ...presentFields({ command_id: result.command_id }),
   };
 }
