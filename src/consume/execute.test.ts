@@ -1,16 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { loadRules } from "../config/load-rules";
+import { compileRules } from "../../test/helpers/fakes";
 import type { LedgerCommand, LedgerResult } from "../ledger/contract";
 import { cooldownKey, idempotencyKey } from "../ledger/keys";
 import { Delivery } from "./delivery";
 import { previewPlanned, submitPlanned } from "./execute";
 import type { PlannedCommand } from "./plan";
 
-const [rule] = (() => {
-  const result = loadRules([{ name: "pcap-on-loss", cooldown_minutes: 15, command: { type: "pcap", args: { "time-limit-min": 2 } } }], ["zapier"]);
-  if (!result.ok) throw new Error(result.error);
-  return result.rules;
-})();
+const [rule] = compileRules([{ name: "pcap-on-loss", cooldown_minutes: 15, command: { type: "pcap", args: { "time-limit-min": 2 } } }], ["zapier"]);
 
 function planned(deliveryId: string, severity: "critical" | "warning" | undefined): PlannedCommand {
   const delivery = new Delivery(

@@ -3,7 +3,7 @@ import type { Device } from "../../src/model/dex-api";
 import type { DeviceDirectory } from "../../src/resolve/device-directory";
 
 /** Rules compiled as the relay compiles `RULES`, for the named sources; a refusal fails the test. */
-export function compileRules(raw: unknown[], sources: readonly string[]): CompiledRule[] {
+export function compileRules(raw: unknown, sources: readonly string[]): CompiledRule[] {
   const result = loadRules(raw, sources);
   if (!result.ok) throw new Error(result.error);
   return result.rules;

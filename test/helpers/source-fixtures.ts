@@ -40,3 +40,20 @@ export function fixturesOf(source: string): SourceFixture[] {
     return [{ source, name, body: source === "pagerduty" ? freshPagerDuty(body) : body, contentType }];
   });
 }
+
+/**
+ * An Alertmanager notification (Grafana sends the same shape) carrying `alerts`: a firing
+ * group as `webhook_config` posts it, with nothing grouped in common.
+ */
+export function alertGroup(alerts: Array<Record<string, unknown>>) {
+  return {
+    version: "4",
+    status: "firing",
+    receiver: "dex-alert-relay",
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: "http://alertmanager.example.com:9093",
+    alerts,
+  };
+}

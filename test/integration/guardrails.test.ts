@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { enrol, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, currentDelivery, holdLedgerClock, runLedgerAlarm, settleLedger } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, post, postZapier, runConsumer } from "../helpers/relay";
+import { alertGroup } from "../helpers/source-fixtures";
 
 /** A device the DEX API lists as connected, for the alert about it. */
 const enrolled = (deviceId: string, email: string) => (enrol(deviceId, email), deviceId);
@@ -109,25 +110,16 @@ describe("guardrails", () => {
     // A quarter of the minute is kept for the other sources.
     expect(api.commands).toHaveLength(3);
 
-    const page = {
-      version: "4",
-      status: "firing",
-      receiver: "dex-alert-relay",
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: "http://alertmanager.example.com",
-      alerts: [
-        {
-          status: "firing",
-          labels: { alertname: "WarpTunnelPacketLoss", severity: "critical", user_email: SAM.personEmail! },
-          annotations: { summary: "WARP tunnel packet loss on SAM-XPS13" },
-          startsAt: "2026-11-25T09:38:07.104Z",
-          endsAt: "0001-01-01T00:00:00Z",
-          fingerprint: "5a1b2c3d4e5f6071",
-        },
-      ],
-    };
+    const page = alertGroup([
+      {
+        status: "firing",
+        labels: { alertname: "WarpTunnelPacketLoss", severity: "critical", user_email: SAM.personEmail! },
+        annotations: { summary: "WARP tunnel packet loss on SAM-XPS13" },
+        startsAt: "2026-11-25T09:38:07.104Z",
+        endsAt: "0001-01-01T00:00:00Z",
+        fingerprint: "5a1b2c3d4e5f6071",
+      },
+    ]);
     const { status, queued } = await post("/v1/alerts/alertmanager", {
       headers: { authorization: "Bearer alertmanager-test-token", "content-type": "application/json" },
       body: JSON.stringify(page),

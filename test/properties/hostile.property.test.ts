@@ -9,6 +9,7 @@ import { adversarialText, hostilePattern } from "../helpers/arbitraries";
 import { enrol, mockDexApi } from "../helpers/dex-api-mock";
 import { deliveryRecord, isolateEachTest, post, runConsumer } from "../helpers/relay";
 import { validAuthHeaders } from "../helpers/source-auth";
+import { alertGroup } from "../helpers/source-fixtures";
 
 /**
  * Hostile input where it is largest: titles of up to 100,000 characters (any Unicode)
@@ -32,15 +33,6 @@ const longTitle = fc.oneof(
 
 /** A delivery of `source` whose one firing, critical alert has `title` where that source keeps titles. */
 function deliveryWithTitle(source: string, title: string, user: string): string {
-  const alertGroup = () => ({
-    version: "4",
-    status: "firing",
-    receiver: "dex-alert-relay",
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    alerts: [{ status: "firing", labels: { alertname: "Long", severity: "critical", user_email: user }, annotations: { summary: title }, startsAt: new Date().toISOString(), fingerprint: crypto.randomUUID() }],
-  });
   switch (source) {
     case "pagerduty":
       // PagerDuty's webhook names the user in the title only: in front, where rules read it.
@@ -58,7 +50,9 @@ function deliveryWithTitle(source: string, title: string, user: string): string 
       return JSON.stringify({ id: crypto.randomUUID(), title, severity: "critical", user_email: user });
     case "alertmanager":
     case "grafana":
-      return JSON.stringify(alertGroup());
+      return JSON.stringify(
+        alertGroup([{ status: "firing", labels: { alertname: "Long", severity: "critical", user_email: user }, annotations: { summary: title }, startsAt: new Date().toISOString(), fingerprint: crypto.randomUUID() }]),
+      );
     case "datadog":
       return JSON.stringify({ id: crypto.randomUUID(), alert_id: "1", cycle: crypto.randomUUID(), transition: "Triggered", title, tags: `user_email:${user}`, priority: "P1" });
     case "webhook":

@@ -11,6 +11,7 @@ import grafanaFiring from "../../src/sources/grafana/fixtures/dns-latency.firing
 import { JANE, mockDexApi, OLD_CLIENT, SAM } from "../helpers/dex-api-mock";
 import { deliveryRecord, isolateEachTest, post, postPagerDuty, postZapier, RELAY, runConsumer, watchRefusals, ZAPIER_AUTH } from "../helpers/relay";
 import { signGrafana, signPagerDuty } from "../helpers/sign";
+import { alertGroup } from "../helpers/source-fixtures";
 
 /**
  * What a sender holding one source's credentials can and cannot make the relay do, from
@@ -74,17 +75,9 @@ function pagerDutyEvent(occurredAt: Date | string, title?: string) {
 
 /** An Alertmanager notification of one firing alert with these labels and annotations. */
 function alertmanagerGroup(labels: Record<string, string>, annotations: Record<string, string> = {}) {
-  return JSON.stringify({
-    version: "4",
-    groupKey: "{}:{alertname=\"NodeDown\"}",
-    status: "firing",
-    receiver: "dex-alert-relay",
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: "http://alertmanager.example.com:9093",
-    alerts: [{ status: "firing", labels, annotations, startsAt: "2026-11-25T09:00:00Z", endsAt: "0001-01-01T00:00:00Z", fingerprint: "0a1b2c3d4e5f6071" }],
-  });
+  return JSON.stringify(
+    alertGroup([{ status: "firing", labels, annotations, startsAt: "2026-11-25T09:00:00Z", endsAt: "0001-01-01T00:00:00Z", fingerprint: "0a1b2c3d4e5f6071" }]),
+  );
 }
 
 /** Posts through `app.request` with some bindings changed, the queue captured. */
