@@ -7,12 +7,12 @@
  * BURST + 300 × REFILL_PER_SECOND = 1,000 calls in any 5 minutes: below the limit, with room
  * for a person using the same token.
  */
-import { tableSchema, type ColumnDeclaration, type RowOf } from "./sql-table";
+import type { ColumnDeclaration, RowOf } from "./sql-table";
 
 export const API_BURST = 100;
 export const API_REFILL_PER_SECOND = 3;
 
-const BUDGET_COLUMNS = {
+export const BUDGET_COLUMNS = {
   // One row: the budget of the account's one token.
   id: "INTEGER PRIMARY KEY CHECK (id = 1)",
   tokens: "REAL NOT NULL",
@@ -22,8 +22,6 @@ const BUDGET_COLUMNS = {
 
 /** What is read and written: every column but the fixed id. */
 type BudgetRow = RowOf<Omit<typeof BUDGET_COLUMNS, "id">>;
-
-export const API_BUDGET_SCHEMA = tableSchema("api_budget", BUDGET_COLUMNS);
 
 export class ApiBudget {
   constructor(private readonly sql: SqlStorage) {}

@@ -10,18 +10,16 @@ import { finishedReports, startedReports, type ReportedCommand } from "../report
 import { reportRetrySeconds, REPORT_HORIZON_MS } from "../report/retry-schedule";
 import { sendReport, type SendOutcome } from "../report/send-report";
 import { admit, CAP_WINDOW_MS, USEFUL_WAIT_MS } from "./admission";
-import { API_BUDGET_SCHEMA, ApiBudget } from "./api-budget";
+import { ApiBudget } from "./api-budget";
 import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
-import { CommandRows, COMMANDS_SCHEMA, commandOf, reportOf, type CommandRow } from "./command-rows";
+import { CommandRows, commandOf, reportOf, type CommandRow } from "./command-rows";
 import type { DeliveryView, LedgerCommand, LedgerEntry, LedgerResult, WaitSeconds } from "./contract";
 import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
-import { REPORTS_SCHEMA, ReportRows, type ReportRow } from "./report-rows";
-import { tableSchema } from "./sql-table";
+import { ReportRows, type ReportRow } from "./report-rows";
+import { migrateLedger } from "./migrate";
 import { presentFields } from "../model/present-fields";
 import { retryDelaySeconds, RETRY_HORIZON_MS } from "./retry-schedule";
-
-const LIMITS_SCHEMA = tableSchema("limits", { name: "TEXT PRIMARY KEY", value: "INTEGER NOT NULL" });
 
 /** What the consumer's configuration says about sending, given with every submit. */
 export interface SubmitLimits {
@@ -65,7 +63,11 @@ export class CommandLedger extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(COMMANDS_SCHEMA + API_BUDGET_SCHEMA + LIMITS_SCHEMA + REPORTS_SCHEMA);
+    // Before any request or alarm reaches it: a ledger written by an earlier release is
+    // brought up to this release's schema first (./migrate.ts).
+    void ctx.blockConcurrencyWhile(async () => {
+      migrateLedger(ctx.storage);
+    });
     this.#rows = new CommandRows(ctx.storage.sql);
     this.#budget = new ApiBudget(ctx.storage.sql);
     this.#reports = new ReportRows(ctx.storage.sql);

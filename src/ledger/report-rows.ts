@@ -1,6 +1,6 @@
 import type { OutgoingReport } from "../report/compose";
 import type { ReportEntry } from "./contract";
-import { tableSchema, type ColumnDeclaration, type RowOf } from "./sql-table";
+import type { ColumnDeclaration, RowOf } from "./sql-table";
 
 /**
  * Reports back to the incident, one row per message to one channel. A row is written in the
@@ -10,7 +10,7 @@ import { tableSchema, type ColumnDeclaration, type RowOf } from "./sql-table";
  *   after a restart, it is sent again: receivers of webhooks drop it by its id).
  * - `sent`, `failed`: final.
  */
-const REPORT_COLUMNS = {
+export const REPORT_COLUMNS = {
   id: "TEXT PRIMARY KEY",
   channel: "TEXT NOT NULL",
   event: "TEXT NOT NULL",
@@ -28,11 +28,6 @@ export type ReportRow = RowOf<
   typeof REPORT_COLUMNS,
   { channel: OutgoingReport["channel"]; event: OutgoingReport["event"]; state: ReportEntry["state"] }
 >;
-
-export const REPORTS_SCHEMA = tableSchema("reports", REPORT_COLUMNS, {
-  reports_by_state: "state, next_at",
-  reports_by_delivery: "delivery_id",
-});
 
 /** Reports are kept this long after they were written, sent or not. */
 const KEEP_REPORTS_MS = 7 * 24 * 3600_000;

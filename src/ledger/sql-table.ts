@@ -1,6 +1,7 @@
 /**
- * A SQLite table of the ledger declared once: its columns give both the `CREATE TABLE`
- * statement and the TypeScript type of its rows, so that the two cannot drift apart.
+ * A SQLite table of the ledger declared in TypeScript: its columns give the type of its rows.
+ * The tables themselves are made by the numbered migrations (./migrations); tables.test.ts
+ * fails when a declaration and the migrated schema part.
  */
 
 /** A column's SQLite declaration; its first word says what the column holds. */
@@ -20,18 +21,3 @@ export type RowOf<
   Columns extends Record<string, ColumnDeclaration>,
   Narrowed extends { [K in keyof Columns]?: CellOf<Columns[K]> } = {},
 > = { [K in keyof Columns]: K extends keyof Narrowed ? Narrowed[K] : CellOf<Columns[K]> } & Record<string, SqlStorageValue>;
-
-/** `CREATE TABLE IF NOT EXISTS` for the columns, then each index (`name → column list`). */
-export function tableSchema(
-  name: string,
-  columns: Record<string, ColumnDeclaration>,
-  indexes: Record<string, string> = {},
-): string {
-  const body = Object.entries(columns)
-    .map(([column, declaration]) => `  ${column} ${declaration}`)
-    .join(",\n");
-  const indexStatements = Object.entries(indexes).map(
-    ([index, on]) => `\nCREATE INDEX IF NOT EXISTS ${index} ON ${name} (${on});`,
-  );
-  return `\nCREATE TABLE IF NOT EXISTS ${name} (\n${body}\n);${indexStatements.join("")}`;
-}

@@ -1,0 +1,22 @@
+import { INITIAL_SCHEMA } from "./0001-initial";
+
+/**
+ * One step of the ledger's SQLite schema. Steps run in order, each once, each in its own
+ * transaction, and are recorded in `schema_migrations`.
+ *
+ * The rules every step keeps (migrations.test.ts checks them):
+ * - A step that has shipped is never edited: a change is a new step with the next number.
+ * - Steps only add: tables, indexes, and columns that are nullable or have a default. So the
+ *   release before can still run over a schema one step ahead of it (its inserts name their
+ *   columns), and a rollback by one release is safe.
+ */
+export interface Migration {
+  version: number;
+  /** What the step does, as an operator reads it in `schema_migrations`. */
+  name: string;
+  sql: string;
+}
+
+export const LEDGER_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "commands, API budget, limits and reports (release 0.1.0)", sql: INITIAL_SCHEMA },
+];

@@ -1,0 +1,17 @@
+import { BUDGET_COLUMNS } from "./api-budget";
+import { COMMAND_COLUMNS } from "./command-rows";
+import { REPORT_COLUMNS } from "./report-rows";
+import type { ColumnDeclaration } from "./sql-table";
+
+export const LIMITS_COLUMNS = {
+  name: "TEXT PRIMARY KEY",
+  value: "INTEGER NOT NULL",
+} as const satisfies Record<string, ColumnDeclaration>;
+
+/** Every table of the ledger and its columns, as the code reads and writes them. */
+export const LEDGER_TABLES: Readonly<Record<string, Record<string, ColumnDeclaration>>> = {
+  commands: COMMAND_COLUMNS,
+  api_budget: BUDGET_COLUMNS,
+  limits: LIMITS_COLUMNS,
+  reports: REPORT_COLUMNS,
+};
