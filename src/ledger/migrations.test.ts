@@ -8,13 +8,13 @@ import { LEDGER_TABLES } from "./tables";
 
 isolateEachTest();
 
-interface ColumnInfo {
+type ColumnInfo = {
   name: string;
   type: string;
   notnull: number;
   dflt_value: string | null;
   pk: number;
-}
+};
 
 /** The SQL statements of a step, one by one, comments and blank lines dropped. */
 function statementsOf(sql: string): string[] {
