@@ -1,7 +1,7 @@
 import * as z from "../model/zod";
 import { loadRules, type CompiledRule } from "../config/load-rules";
 import type { RelayConfig } from "../config/settings";
-import type { DeliveryMessage } from "../model/delivery-message";
+import { DELIVERY_MESSAGE_VERSION, type DeliveryMessage } from "../model/delivery-message";
 import { explainRule, type FailedCondition } from "../match/explain-rule";
 import type { Decision } from "../model/decision";
 import { dryRun } from "../consume/dry-run";
@@ -51,6 +51,7 @@ export async function testRules(env: Env, config: RelayConfig, request: RuleTest
     return { source: source.name, ignored: received.ignored ?? "the payload carries no alerts", alerts: [], decisions: [] };
   }
   const message: DeliveryMessage = {
+    version: DELIVERY_MESSAGE_VERSION,
     delivery_id: `rule-test-${crypto.randomUUID()}`,
     source: source.name,
     received_at: new Date().toISOString(),

@@ -1,7 +1,7 @@
 import { deadLetterId, readDeadLetter, saveDeadLetter } from "../record/dead-letters";
 import { readDeliveryRecord, saveDeliveryRecord } from "../record/delivery-record";
 import { logEvent, logProblem } from "../record/log";
-import { DeliveryMessage } from "../model/delivery-message";
+import { readDeliveryMessage } from "../model/delivery-message";
 
 /** The queue wrangler.toml names as the alert queue's `dead_letter_queue`. */
 export const DEAD_LETTER_QUEUE = "dex-alert-relay-dead-letter";
@@ -17,7 +17,7 @@ export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): P
       try {
         const id = deadLetterId(message.id, message.timestamp);
         if (await readDeadLetter(env.RELAY_KV, id)) return message.ack();
-        const parsed = DeliveryMessage.safeParse(message.body);
+        const parsed = readDeliveryMessage(message.body);
         const reason = parsed.success ? await whyItDied(env.RELAY_KV, parsed.data.delivery_id, message.attempts) : "the message is not a delivery; it cannot be replayed";
         await saveDeadLetter(env.RELAY_KV, {
           id,

@@ -10,7 +10,7 @@ const [rule] = compileRules([{ name: "pcap-on-loss", cooldown_minutes: 15, comma
 
 function planned(deliveryId: string, severity: "critical" | "warning" | undefined): PlannedCommand {
   const delivery = new Delivery(
-    { delivery_id: deliveryId, source: "zapier", received_at: "2026-11-25T09:00:00Z", alerts: [] },
+    { version: 2, delivery_id: deliveryId, source: "zapier", received_at: "2026-11-25T09:00:00Z", alerts: [] },
     { id: deliveryId, attempts: 1, ack() {}, retry() {} },
   );
   const device = { device_id: "d-jane", user_email: "jane.doe@example.com", registration_id: "r-jane", name: "JANE-MBP" };

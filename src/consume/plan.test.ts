@@ -27,7 +27,7 @@ function alert(overrides: Partial<NormalizedAlert> = {}): NormalizedAlert {
 function delivery(alerts: NormalizedAlert[]) {
   const retries: Array<number | undefined> = [];
   return new Delivery(
-    { delivery_id: "00000000-0000-4000-8000-0000000000aa", source: "alertmanager", received_at: "2026-11-25T09:00:01Z", alerts },
+    { version: 2, delivery_id: "00000000-0000-4000-8000-0000000000aa", source: "alertmanager", received_at: "2026-11-25T09:00:01Z", alerts },
     { id: "m-1", attempts: 1, ack() {}, retry: (options?: QueueRetryOptions) => retries.push(options?.delaySeconds) },
   );
 }

@@ -3,7 +3,7 @@ import { buildDeliveryRecord, saveDeliveryRecord, type DeliveryState } from "../
 import { logDecision, logProblem } from "../record/log";
 import { SOURCE_NAMES } from "../sources/registry";
 import { Delivery } from "./delivery";
-import { DeliveryMessage } from "../model/delivery-message";
+import { readDeliveryMessage } from "../model/delivery-message";
 import { submitPlanned } from "./execute";
 import { createPipeline } from "./pipeline";
 import { planDelivery } from "./plan";
@@ -38,7 +38,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
 
   const deliveries: Delivery[] = [];
   for (const message of batch.messages) {
-    const parsed = DeliveryMessage.safeParse(message.body);
+    const parsed = readDeliveryMessage(message.body);
     if (parsed.success) {
       deliveries.push(new Delivery(parsed.data, message));
     } else {

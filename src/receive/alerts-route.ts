@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { RelayEnv } from "../config/middleware";
 import type { RelayConfig } from "../config/settings";
 import type { Decision } from "../model/decision";
-import type { DeliveryMessage } from "../model/delivery-message";
+import { DELIVERY_MESSAGE_VERSION, type DeliveryMessage } from "../model/delivery-message";
 import { logProblem } from "../record/log";
 import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
 import { verifyOperator } from "./operator";
@@ -60,6 +60,7 @@ export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
     }
 
     const message: DeliveryMessage = {
+      version: DELIVERY_MESSAGE_VERSION,
       delivery_id: crypto.randomUUID(),
       source: source.name,
       received_at: now.toISOString(),

@@ -4,6 +4,7 @@ import { fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 
 function delivery(alerts: number, labelBytes: number): DeliveryMessage {
   return {
+    version: 2,
     delivery_id: "d-1",
     source: "alertmanager",
     received_at: "2026-11-25T12:00:00Z",

@@ -34,6 +34,7 @@ describe("POST /v1/alerts/{source}", () => {
     expect(json).toEqual({ status: "queued", delivery_id: expect.stringMatching(/^[0-9a-f-]{36}$/), alerts: 1 });
     expect(queued).toEqual([
       {
+        version: 2,
         delivery_id: json.delivery_id,
         source: "zapier",
         received_at: expect.any(String),

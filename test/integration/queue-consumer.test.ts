@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiError, JANE, mockDexApi, OLD_CLIENT, SAM } from "../helpers/dex-api-mock";
 import { currentDelivery, holdLedgerClock, ledger, runLedgerAlarm } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
+import releaseOneMessage from "../fixtures/release-0.1.0/queue-message.json";
 
 /** A Zapier alert about one user, queued through the real ingest. */
 async function queueAlert(fields: Record<string, unknown>) {
@@ -19,6 +20,23 @@ isolateEachTest();
 beforeEach(holdLedgerClock);
 
 describe("queue consumer", () => {
+  it("consumes a message as release 0.1.0 queued it, with no version, as it does the current one", async () => {
+    const api = mockDexApi();
+    const result = await runConsumer([releaseOneMessage]);
+    expect(result.explicitAcks).toEqual(["msg-0"]);
+    expect(api.commands.map((command) => `${command.type}/${command.device_id}`).sort()).toEqual([`pcap/${JANE.deviceId}`, `warp-diag/${JANE.deviceId}`]);
+    const record = await deliveryRecord(releaseOneMessage.delivery_id);
+    expect(record).toMatchObject({ state: "done", source: "zapier" });
+  });
+
+  it("leaves a message of a version it does not know to the dead-letter queue, unread", async () => {
+    const api = mockDexApi();
+    const result = await runConsumer([{ ...releaseOneMessage, version: 99 }]);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages).toEqual([{ msgId: "msg-0" }]);
+    expect(api.calls).toHaveLength(0);
+  });
+
   it("creates one command per matching rule and device, and records the delivery", async () => {
     const api = mockDexApi();
     const message = await queueAlert({ id: "INC-1", user_email: "jane.doe@example.com" });
