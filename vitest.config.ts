@@ -75,7 +75,7 @@ export default defineConfig({
           name: "relay",
           include: ["src/**/*.test.ts", "test/**/*.test.ts", "dev/**/*.test.ts"],
           // Any property file not listed in PROPERTY_FILES still runs here.
-          exclude: ["test/reports/**", ...PROPERTY_FILES.map((file) => `test/properties/${file}`), "test/security/rule-patterns.test.ts"],
+          exclude: ["test/reports/**", "test/upgrade/**", ...PROPERTY_FILES.map((file) => `test/properties/${file}`), "test/security/rule-patterns.test.ts"],
           ...shared,
         },
       },
@@ -92,7 +92,8 @@ export default defineConfig({
       },
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ...bindings, ...reporting } } })],
-        test: { name: "reports", include: ["test/reports/**/*.test.ts"], ...shared },
+        // Upgrade tests carry a ledger's pending reports through: they need the channels on too.
+        test: { name: "reports", include: ["test/reports/**/*.test.ts", "test/upgrade/**/*.test.ts"], ...shared },
       },
     ],
   },
