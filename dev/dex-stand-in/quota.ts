@@ -32,6 +32,7 @@ export const QuotaRequest = z.strictObject({
   reset_time: z.iso.datetime({ offset: true }).optional(),
   field: z.enum(QUOTA_FIELDS).optional(),
 });
+export type QuotaChange = z.infer<typeof QuotaRequest>;
 
 /** The account's command quota: every create counts, and a create that does not fit is refused whole. */
 export class CommandQuota {
@@ -70,7 +71,7 @@ export class CommandQuota {
   }
 
   /** What `POST /__quota` asks for; what it leaves out stays as it is. */
-  set(request: z.infer<typeof QuotaRequest>, now: Date): void {
+  set(request: QuotaChange, now: Date): void {
     this.#roll(now.getTime());
     if (request.limit !== undefined) this.#limit = request.limit;
     if (request.used !== undefined) this.#used = request.used;

@@ -269,7 +269,7 @@ describe("GET /dex/commands/devices", () => {
 });
 
 describe("the account's command quota", () => {
-  async function quotaOf(request: (url: string) => Promise<Response>) {
+  async function quotaOf(request: (url: string) => Response | Promise<Response>) {
     const res = await request(`${COMMANDS_URL}/quota`);
     expect(res.status).toBe(200);
     return CommandQuotaResponse.parse(await res.json()).result;

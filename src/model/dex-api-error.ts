@@ -146,5 +146,5 @@ async function readErrors(res: Response): Promise<ApiMessage[]> {
  */
 export function isQuotaRefusal(error: DexApiError): boolean {
   if (error.kind === "ambiguous") return false;
-  return error.errors.some((e) => e.code !== CLIENT_REFUSAL_CODE && /\bquota\b/i.test(e.message));
+  return error.errors.some((e) => e.code !== CLIENT_REFUSAL_CODE && /quota/i.test(e.message));
 }
