@@ -25,7 +25,11 @@ export function versionOf(stored: unknown): unknown {
 export function versionedReader<T>(what: string, schemas: Readonly<Record<number, z.ZodMiniType<T, unknown>>>) {
   return function read(stored: unknown, version: unknown = versionOf(stored)): Read<T> {
     const schema = typeof version === "number" && Object.hasOwn(schemas, version) ? schemas[version] : undefined;
-    if (!schema) return { success: false, error: `${what} version ${String(version)} is not one this release reads (it reads ${Object.keys(schemas).join(", ")})` };
+    if (!schema) {
+      // Only a number is repeated back: anything else in its place is not ours to echo.
+      const named = typeof version === "number" ? String(version) : `of type ${version === null ? "null" : typeof version}`;
+      return { success: false, error: `${what} version ${named} is not one this release reads (it reads ${Object.keys(schemas).join(", ")})` };
+    }
     const parsed = schema.safeParse(stored);
     return parsed.success ? { success: true, data: parsed.data } : { success: false, error: `${what} is malformed: ${formatIssues(parsed.error)}` };
   };
