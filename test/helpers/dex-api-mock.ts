@@ -115,11 +115,13 @@ export function mockDexApi(
   devices: Device[] = [JANE, SAM, OLD_CLIENT],
   /** Other services the test expects calls to, by `METHOD origin/path`. */
   others: Record<string, () => Response | Promise<Response>> = {},
+  /** How the API names the commands it creates: UUIDs unless a test says otherwise. */
+  { commandId }: { commandId?: () => string } = {},
 ) {
   const otherCalls: OtherCall[] = [];
   const calls: Call[] = [];
   const faults: Record<Route, Array<Fault | { landThenFail: Fault }>> = { create: [], list: [], devices: [], quota: [], download: [] };
-  const store = new CommandStore({ progress: "manual" });
+  const store = new CommandStore({ progress: "manual", ...(commandId ? { newId: commandId } : {}) });
   const quota = new CommandQuota();
   const standIn = createStandIn({ store, quota, devices: (now) => [...devices, ...enrolled].map((device) => accountDevice(device, now)) });
 
