@@ -4,7 +4,7 @@ import { listDeadLetters, readDeadLetter, saveDeadLetter } from "../record/dead-
 import { logEvent, logProblem } from "../record/log";
 import { notFound, unavailable } from "../model/http-errors";
 import { operatorAuth, sameOrigin, type Operator, type OperatorEnv } from "./operator-auth";
-import { PageQuery, parseQuery } from "./operator-query";
+import { PageQuery, validQuery } from "./operator-query";
 
 /**
  * Sends a dead letter's delivery through the queue again, as it was first queued (same
@@ -35,8 +35,8 @@ export async function replayDeadLetter(env: Env, id: string, operator: Operator)
 export const deadLettersRoute = new Hono<OperatorEnv>()
   // `/v1/dead-letters/*` covers `/v1/dead-letters` too.
   .use("/v1/dead-letters/*", operatorAuth())
-  .get("/v1/dead-letters", async (c) => {
-    const { cursor, limit } = parseQuery(PageQuery, c.req.query());
+  .get("/v1/dead-letters", validQuery(PageQuery), async (c) => {
+    const { cursor, limit } = c.req.valid("query");
     return c.json(await listDeadLetters(c.env.RELAY_KV, { cursor, limit }));
   })
   .get("/v1/dead-letters/:id", async (c) => {
