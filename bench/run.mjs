@@ -1,7 +1,7 @@
 // `npm run bench`: the relay's ingest throughput against a bare Worker, what an alert storm
 // costs in DEX API calls, device lookups and KV operations, the time from an alert to its
 // command (with and without transient API failures), DEX calls per command including status
-// polls, and the bundle size. Prints a Markdown report and writes it to
+// polls, the bundle size and how long the Worker takes to start. Prints a Markdown report and writes it to
 // bench/results/latest.md. Needs nothing but `npm ci`: every Worker runs locally under
 // `wrangler dev`, the DEX API is the stand-in in dev/. `BENCH_ONLY=latency,polls` runs only
 // the sections named (see README.md beside this file).
@@ -15,6 +15,7 @@ import { measureAlertToCommand } from "./latency.mjs";
 import { compareUnderLoad } from "./load.mjs";
 import { measureCallsPerCommand } from "./polls.mjs";
 import { describeMachine, renderReport } from "./report.mjs";
+import { measureColdStarts, measureStartupCpu } from "./startup.mjs";
 import {
   childEnv,
   cpuShare,
@@ -29,7 +30,7 @@ import {
 import { directTargetAlerts, eligibleRegistrations, measureStorm, sameUserAlerts } from "./storms.mjs";
 
 /** The report's sections, in the order they run; `BENCH_ONLY` picks some. */
-const SECTIONS = ["storms", "latency", "polls", "ingest", "bundle"];
+const SECTIONS = ["storms", "latency", "polls", "ingest", "bundle", "startup"];
 const only = sectionsToRun(process.env.BENCH_ONLY);
 
 const SETTINGS = {
@@ -53,6 +54,10 @@ const SETTINGS = {
   /** Waited after the stand-in calls every command finished, for the relay's last polls. */
   pollMarginSeconds: 30,
   pollTimeoutSeconds: 180,
+  /** New `wrangler dev` processes timed to their first 200, for the relay and the bare Worker each. */
+  coldStarts: positiveIntegerFrom("BENCH_COLD_STARTS", 7),
+  /** `wrangler check startup` profiles of each. */
+  startupProfiles: positiveIntegerFrom("BENCH_STARTUP_PROFILES", 5),
 };
 
 /** One rule, one command per alert: alerts and commands can then be compared one to one. */
@@ -139,8 +144,10 @@ async function main() {
   const needed = serversFor(only);
 
   log("building the Workers (wrangler deploy --dry-run)...");
-  const bundles = await buildAll(needed);
-  const bundle = only.has("bundle") ? await measureBundle(bundles.relay, relayConfig.minify ?? false) : undefined;
+  // The startup section starts the bare Worker too, one process at a time, before anything else runs.
+  const bundles = await buildAll(only.has("startup") ? new Set([...needed, "bare"]) : needed);
+  const bundle = only.has("bundle") || only.has("startup") ? await measureBundle(bundles.relay, relayConfig.minify ?? false) : undefined;
+  const startup = only.has("startup") ? await measureStartup(bundles) : undefined;
 
   const servers = {};
   if (needed.size > 0) {
@@ -253,6 +260,7 @@ async function main() {
     totalSeconds: (Date.now() - started.getTime()) / 1000,
     settings: SETTINGS,
     bundle,
+    startup,
     direct,
     lookup,
     load,
@@ -269,6 +277,30 @@ async function main() {
   console.log(`\n${report}`);
   log("written to bench/results/latest.md");
   rmSync(runDir, { recursive: true, force: true });
+}
+
+/**
+ * How long the relay and the bare Worker take from a new `wrangler dev` to their first 200 on
+ * /healthz, each started `coldStarts` times in turn, nothing else running; and the CPU their
+ * global scope takes in workerd, from `startupProfiles` runs of `wrangler check startup`.
+ */
+async function measureStartup(bundles) {
+  const [port, inspectorPort] = await freePorts(2);
+  // Polled every 20 ms: the answer is timed to within that.
+  const start = (label, spec) => (run) =>
+    dev(`${label}-cold-${run}`, { ...spec, port, inspectorPort, path: "healthz", ready: (res) => res.status === 200, pollMs: 20, logLevel: "warn" });
+  log(`cold starts: ${SETTINGS.coldStarts} × relay and bare Worker in turn, to the first 200 on /healthz...`);
+  const { relay, bare } = await measureColdStarts({
+    runs: SETTINGS.coldStarts,
+    targets: {
+      // The DEX API is never called: /healthz only reads the configuration.
+      relay: start("relay", { bundle: bundles.relay, config: "wrangler.toml", vars: relayVarsFor(`http://127.0.0.1:${port}/`), workerName: "dex-alert-relay-bench-cold" }),
+      bare: start("bare", { bundle: bundles.bare, config: "bench/bare-worker/wrangler.toml", workerName: "dex-alert-relay-bench-bare-cold" }),
+    },
+  });
+  log(`startup CPU: ${SETTINGS.startupProfiles} × wrangler check startup, relay and bare Worker...`);
+  const profile = (label, dir) => measureStartupCpu({ label, dir, runs: SETTINGS.startupProfiles, env, runDir });
+  return { relay, bare, relayCpu: await profile("relay", root), bareCpu: await profile("bare", join(root, "bench", "bare-worker")), loadAverage: loadavg()[0] };
 }
 
 /** The sections `BENCH_ONLY` names (comma-separated), or all of them. */
@@ -363,11 +395,9 @@ async function buildAll(servers) {
   return paths;
 }
 
-/** The Workers in `needed`, on free loopback ports, each with empty state of its own. */
-async function startAll(bundles, needed) {
-  const [standInPort, relayPort, ingestPort, kvRelayPort, barePort, bareQueuePort, ...inspectorPorts] = await freePorts(12);
-  const standInUrl = `http://127.0.0.1:${standInPort}/`;
-  const relayVars = {
+/** The relay's bindings for a run, its DEX API being the stand-in at `standInUrl`. */
+function relayVarsFor(standInUrl) {
+  return {
     CF_ACCOUNT_ID: "bench-account",
     DEX_API_BASE: `${standInUrl}client/v4`,
     IDEMPOTENCY_TTL_HOURS: "24",
@@ -375,38 +405,53 @@ async function startAll(bundles, needed) {
     RULES: JSON.stringify(BENCH_RULES),
     ...secrets,
   };
-  const dev = (name, { bundle, config, port, inspectorPort, vars = {}, workerName, logLevel = "info" }) =>
-    startWrangler({
-      label: name,
-      url: `http://127.0.0.1:${port}/`,
-      logPath: join(runDir, `${name}.log`),
-      env,
-      registryDir: join(runDir, "registry", name),
-      args: [
-        "dev",
-        bundle,
-        "--no-bundle",
-        "--config",
-        config,
-        "--name",
-        workerName,
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--inspector-port",
-        String(inspectorPort),
-        "--persist-to",
-        join(runDir, "state", name),
-        // Given an env file, wrangler reads it instead of .dev.vars; this one is empty.
-        "--env-file",
-        emptyEnvFile,
-        "--show-interactive-dev-session=false",
-        "--log-level",
-        logLevel,
-        ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
-      ],
-    });
+}
+
+/**
+ * `wrangler dev` serving a prebuilt bundle on `port`, with state, dev registry and log of
+ * its own under the run's directory; resolves once `path` answers (and `ready` accepts it).
+ */
+function dev(name, { bundle, config, port, inspectorPort, vars = {}, workerName, logLevel = "info", path = "", ready, pollMs }) {
+  return startWrangler({
+    label: name,
+    url: `http://127.0.0.1:${port}/${path}`,
+    logPath: join(runDir, `${name}.log`),
+    env,
+    registryDir: join(runDir, "registry", name),
+    ready,
+    pollMs,
+    args: [
+      "dev",
+      bundle,
+      "--no-bundle",
+      "--config",
+      config,
+      "--name",
+      workerName,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      join(runDir, "state", name),
+      // Given an env file, wrangler reads it instead of .dev.vars; this one is empty.
+      "--env-file",
+      emptyEnvFile,
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      logLevel,
+      ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+    ],
+  });
+}
+
+/** The Workers in `needed`, on free loopback ports, each with empty state of its own. */
+async function startAll(bundles, needed) {
+  const [standInPort, relayPort, ingestPort, kvRelayPort, barePort, bareQueuePort, ...inspectorPorts] = await freePorts(12);
+  const standInUrl = `http://127.0.0.1:${standInPort}/`;
+  const relayVars = relayVarsFor(standInUrl);
   const specs = {
     standIn: () => dev("stand-in", {
       bundle: bundles.standIn,

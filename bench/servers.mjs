@@ -64,13 +64,14 @@ export function childEnv(bindingNames, runDir) {
 
 /**
  * Starts `wrangler <args>` in its own process group, with stdout and stderr going to
- * `logPath`, and resolves once `url` answers any HTTP request.
+ * `logPath`, and resolves once `url` answers any HTTP request (or one `ready` accepts;
+ * `url` is tried every `pollMs`).
  *
  * Each server gets a dev registry of its own (`registryDir`). wrangler dev connects the
  * sessions of one registry: two Workers producing to a queue of the same name would share
  * one queue and one consumer, and a `npm start` beside the run would share it too.
  */
-export async function startWrangler({ label, args, url, logPath, env, registryDir }) {
+export async function startWrangler({ label, args, url, logPath, env, registryDir, ready = () => true, pollMs = 250 }) {
   const log = openSync(logPath, "a");
   const child = spawn(process.execPath, [wranglerBin, ...args], {
     cwd: root,
@@ -85,20 +86,22 @@ export async function startWrangler({ label, args, url, logPath, env, registryDi
     server.exited = true;
   });
   await new Promise((resolve, reject) => child.once("spawn", resolve).once("error", reject));
-  await waitUntilAnswering(server);
+  await waitUntilAnswering(server, ready, pollMs);
   return server;
 }
 
-async function waitUntilAnswering(server) {
+async function waitUntilAnswering(server, ready, pollMs) {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (server.exited) throw new Error(`${server.label} exited before answering\n${logTail(server)}`);
     try {
-      await fetch(server.url, { signal: AbortSignal.timeout(2_000) });
-      return;
+      const response = await fetch(server.url, { signal: AbortSignal.timeout(2_000) });
+      await response.body?.cancel();
+      if (ready(response)) return;
     } catch {
-      await sleep(250);
+      // Not listening yet.
     }
+    await sleep(pollMs);
   }
   throw new Error(`${server.label} did not answer ${server.url} within ${START_TIMEOUT_MS / 1000} s\n${logTail(server)}`);
 }

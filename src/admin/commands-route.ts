@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import * as z from "../model/zod";
 import type { ListedCommand } from "../ledger/list-commands";
 import { operatorAuth, type OperatorEnv } from "./operator-auth";
-import { downloadUrl, operatorLedger, optionalText, PageQuery, parseQuery, publicBase } from "./operator-query";
+import { downloadUrl, operatorLedger, optionalText, PageQuery, publicBase, validQuery } from "./operator-query";
 
 export const CommandsQuery = z.extend(PageQuery, { status: optionalText, device: optionalText });
 
@@ -19,6 +19,6 @@ export async function commandsPage(env: Env, query: z.infer<typeof CommandsQuery
  * newest first, with its DEX status as last read, device name, rule and download link.
  * Operators only.
  */
-export const commandsRoute = new Hono<OperatorEnv>().get("/v1/commands", operatorAuth(), async (c) => {
-  return c.json(await commandsPage(c.env, parseQuery(CommandsQuery, c.req.query()), publicBase(c.env, c.req.url)));
+export const commandsRoute = new Hono<OperatorEnv>().get("/v1/commands", operatorAuth(), validQuery(CommandsQuery), async (c) => {
+  return c.json(await commandsPage(c.env, c.req.valid("query"), publicBase(c.env, c.req.url)));
 });

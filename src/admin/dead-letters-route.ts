@@ -3,7 +3,7 @@ import { listDeadLetters, readDeadLetter, saveDeadLetter, type DeadLetter } from
 import { logEvent, logProblem } from "../record/log";
 import { conflict, notFound, unavailable } from "../model/http-errors";
 import { operatorAuth, sameOrigin, type Operator, type OperatorEnv } from "./operator-auth";
-import { PageQuery, parseQuery } from "./operator-query";
+import { PageQuery, validQuery } from "./operator-query";
 
 /**
  * Sends a dead letter's delivery through the queue again, as it was first queued (same
@@ -43,8 +43,8 @@ async function deadLetter(env: Env, id: string): Promise<DeadLetter> {
 export const deadLettersRoute = new Hono<OperatorEnv>()
   // `/v1/dead-letters/*` covers `/v1/dead-letters` too.
   .use("/v1/dead-letters/*", operatorAuth())
-  .get("/v1/dead-letters", async (c) => {
-    const { cursor, limit } = parseQuery(PageQuery, c.req.query());
+  .get("/v1/dead-letters", validQuery(PageQuery), async (c) => {
+    const { cursor, limit } = c.req.valid("query");
     const { unreadable, ...page } = await listDeadLetters(c.env.RELAY_KV, { cursor, limit });
     // Dead letters a newer release kept: named, so that the page never hides them.
     return c.json({ ...page, ...(unreadable.length > 0 ? { unreadable } : {}) });

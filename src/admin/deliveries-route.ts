@@ -6,7 +6,7 @@ import { conflict, notFound } from "../model/http-errors";
 import { withLedger } from "./ledger-view";
 import { listDeliveries, type DeliveryView, type UnreadableDelivery } from "./list-deliveries";
 import { operatorAuth, type OperatorEnv } from "./operator-auth";
-import { operatorLedger, optionalParam, optionalText, PageQuery, parseQuery } from "./operator-query";
+import { operatorLedger, optionalParam, optionalText, PageQuery, validQuery } from "./operator-query";
 
 const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DELIVERY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.\d{1,4})?$/;
@@ -44,8 +44,8 @@ export async function deliveriesPage(env: Env, query: z.infer<typeof DeliveriesQ
 export const deliveriesRoute = new Hono<OperatorEnv>()
   // `/v1/deliveries/*` covers `/v1/deliveries` too.
   .use("/v1/deliveries/*", operatorAuth())
-  .get("/v1/deliveries", async (c) => {
-    const page = await deliveriesPage(c.env, parseQuery(DeliveriesQuery, c.req.query()));
+  .get("/v1/deliveries", validQuery(DeliveriesQuery), async (c) => {
+    const page = await deliveriesPage(c.env, c.req.valid("query"));
     return c.json({
       deliveries: page.deliveries.map(({ id, ...rest }) => ({ delivery_id: id, ...rest })),
       cursor: page.cursor,

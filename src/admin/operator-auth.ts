@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { readSecret } from "../config/secrets";
-import { secretsEqual } from "../crypto/compare";
+import { bearerRefusal } from "../crypto/bearer";
 import { logProblem } from "../record/log";
 import { unauthorized } from "../model/http-errors";
 import { verifyAccessJwt, type AccessSettings } from "./access-jwt";
@@ -35,9 +35,9 @@ export function operatorAuth() {
 
     const authorization = c.req.header("authorization");
     if (authorization) {
-      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
       if (!adminToken) throw refuse("a bearer token was sent but ADMIN_TOKEN is not set");
-      if (!bearer || !(await secretsEqual(bearer, adminToken))) throw refuse("invalid bearer token");
+      const refusal = await bearerRefusal(authorization, adminToken);
+      if (refusal) throw refuse(refusal);
       c.set("operator", { via: "token" });
       return next();
     }

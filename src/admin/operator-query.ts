@@ -1,3 +1,4 @@
+import { sValidator } from "@hono/standard-validator";
 import * as z from "../model/zod";
 import { loadConfig, loadDexSettings, type RelayConfig } from "../config/settings";
 import { commandLedger, type LedgerStub } from "../ledger/ledger-stub";
@@ -42,7 +43,18 @@ export const PageQuery = z.object({
   ),
 });
 
-/** Parses query parameters, answering 400 with the name of the one that is wrong. */
+/**
+ * Validates a route's query parameters with `schema` (read them with `c.req.valid("query")`),
+ * answering 400 with the name of the one that is wrong, never its value. A parameter given
+ * twice is refused rather than one of its values picked.
+ */
+export function validQuery<T extends z.ZodMiniType>(schema: T) {
+  return sValidator("query", schema, (result) => {
+    if (!result.success) throw badRequest(formatIssues({ issues: result.error }, "query"));
+  });
+}
+
+/** Parses query parameters gathered by hand (the console's filters), answering 400 as {@link validQuery} does. */
 export function parseQuery<T extends z.ZodMiniType>(schema: T, query: Record<string, string>): z.infer<T> {
   const parsed = schema.safeParse(query);
   if (!parsed.success) throw badRequest(formatIssues(parsed.error, "query"));

@@ -101,6 +101,12 @@ describe("backtrackingRisk", () => {
     expect(backtrackingRisk(source, flags)).toBeDefined();
   });
 
+  // ES2025 modifiers: `(?i:A)` folds case inside the group only, so it matches the a's after it.
+  it("reads a group's (?i:...) modifier", () => {
+    expect(backtrackingRisk("^(?i:A)*(?i:a)*a*a*!")).toBeDefined();
+    expect(backtrackingRisk("^(?i:A)*b*a*a*!")).toBeUndefined();
+  });
+
   it.each([
     ["\\c", ""],
     ["\\c(a)+", ""],

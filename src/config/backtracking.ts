@@ -1,3 +1,5 @@
+import { RegExpParser, type AST } from "@eslint-community/regexpp";
+
 /**
  * A structural check for rule patterns that could make the regular-expression engine
  * backtrack for seconds or forever on a crafted title. It is conservative: it may refuse a
@@ -29,18 +31,18 @@ export function backtrackingRisk(source: string, flags = ""): string | undefined
   // Classes of the `v` flag nest, subtract, and match whole strings (`[\q{aa|a}]`, `\p{RGI_Emoji}`),
   // which can be as ambiguous as an alternation: beyond what this check reads.
   if (flags.includes("v")) return "the backtracking check does not read the v flag's classes (nested, with strings): use u";
-  let tree: Node;
-  const parser = new Parser(source, flags);
+  let pattern: AST.Pattern;
   try {
-    tree = parser.parse();
+    pattern = new RegExpParser({ ecmaVersion: 2025 }).parsePattern(source, 0, source.length, { unicode: flags.includes("u") });
   } catch {
     // Unparseable here, though it compiled: refuse rather than guess.
     return "the pattern uses syntax the backtracking check does not understand";
   }
+  const tree = alternation(pattern.alternatives, { ignoreCase: flags.includes("i"), dotAll: flags.includes("s"), unicode: flags.includes("u") });
   const nested = nestedRepetition(tree);
   if (nested) return nested;
   // `^a|b*b*b*x` is tried at every position all the same: anchored only when every branch is.
-  const anchored = parser.anchored && !flags.includes("m");
+  const anchored = pattern.alternatives.every((branch) => isStart(branch.elements[0])) && !flags.includes("m");
   const degree = maxDegree(tree, anchored);
   if (degree > MAX_BACKTRACKING_DEGREE) {
     return `up to ${degree} repetitions can share one run of the same character (at most ${MAX_BACKTRACKING_DEGREE}): separate them with characters they cannot match`;
@@ -280,266 +282,108 @@ function complement(set: CharSet): CharSet {
   return { ascii: set.ascii.map((bit) => !bit), other: true };
 }
 
-/**
- * `<name>` after `\k`: a group name, possibly with `\u` escapes. Anything else after `\k` is
- * not a group reference (or the pattern would not have compiled).
+/** The flags that change what an atom matches; a group's `(?i:...)` or `(?-s:...)` changes them inside it. */
+interface Mode {
+  ignoreCase: boolean;
+  dotAll: boolean;
+  unicode: boolean;
+}
+
+/*
+ * What follows turns regexpp's syntax tree into the nodes the checks above read. regexpp
+ * reads a pattern as the engine does, Annex B included: without `u`, `\p` is a plain `p`,
+ * `\k` a plain `k` unless the pattern has named groups, `\012` an octal escape.
  */
-const GROUP_REFERENCE = /^<(?:[\p{ID_Continue}$\u200c\u200d]|\\u[0-9a-fA-F]{4}|\\u\{[0-9a-fA-F]+\})+>/u;
 
-/**
- * A recursive-descent reader of the regular-expression syntax rules use. Without the `u`
- * (or `v`) flag, JavaScript reads some escapes the lenient way of its Annex B: `\p` is a
- * plain `p`, and `\k` a plain `k` unless the pattern has named groups. The reader must see
- * what the engine runs, or text it takes for an escape goes unchecked.
- */
-class Parser {
-  private pos = 0;
-  private depth = 0;
-  /** Every top-level branch starts with `^`. */
-  anchored = true;
-  private readonly ignoreCase: boolean;
-  private readonly dotAll: boolean;
-  /** `u` or `v`: escapes are strict, `\p{...}` is a property. */
-  private readonly unicode: boolean;
-  /** `\k<name>` is a group reference in a pattern with named groups, whatever the flags. */
-  private readonly namedGroups: boolean;
+function alternation(branches: AST.Alternative[], mode: Mode): Node {
+  const nodes = branches.map((branch): Node => ({ kind: "seq", items: branch.elements.map((element) => toNode(element, mode)) }));
+  return nodes.length === 1 ? nodes[0]! : { kind: "alt", branches: nodes };
+}
 
-  constructor(
-    private readonly src: string,
-    flags: string,
-  ) {
-    this.ignoreCase = flags.includes("i");
-    this.dotAll = flags.includes("s");
-    this.unicode = flags.includes("u") || flags.includes("v");
-    // Over-inclusive (a `(?<` inside a class counts too): it only makes `\k<name>` a reference.
-    this.namedGroups = /\(\?<(?![=!])/.test(src);
-  }
-
-  parse(): Node {
-    const node = this.alternation();
-    if (this.pos < this.src.length) throw new Error("unbalanced )");
-    return node;
-  }
-
-  private alternation(): Node {
-    const branches = [this.branch()];
-    while (this.src[this.pos] === "|") {
-      this.pos++;
-      branches.push(this.branch());
-    }
-    return branches.length === 1 ? branches[0]! : { kind: "alt", branches };
-  }
-
-  private branch(): Node {
-    if (this.depth === 0 && this.src[this.pos] !== "^") this.anchored = false;
-    return this.sequence();
-  }
-
-  private sequence(): Node {
-    const items: Node[] = [];
-    while (this.pos < this.src.length && this.src[this.pos] !== "|" && this.src[this.pos] !== ")") {
-      const start = this.pos;
-      items.push(this.quantified(this.atom()));
-      // Every atom reads at least one character: anything else would read the pattern forever.
-      if (this.pos <= start || this.pos > this.src.length) throw new Error("the reader lost its place");
-    }
-    return { kind: "seq", items };
-  }
-
-  private quantified(atom: Node): Node {
-    const c = this.src[this.pos];
-    let min: number;
-    let max: number;
-    if (c === "*") [min, max] = [0, Infinity];
-    else if (c === "+") [min, max] = [1, Infinity];
-    else if (c === "?") [min, max] = [0, 1];
-    else if (c === "{") {
-      const braces = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.pos));
-      if (!braces) return atom;
-      min = Number(braces[1]);
-      max = braces[2] === undefined ? min : braces[3] ? Number(braces[3]) : Infinity;
-      this.pos += braces[0].length - 1;
-    } else return atom;
-    this.pos++;
-    if (this.src[this.pos] === "?") this.pos++;
-    return this.quantified({ kind: "repeat", min, max, body: atom });
-  }
-
-  private atom(): Node {
-    const c = this.src[this.pos++]!;
-    switch (c) {
-      case "(":
-        return this.group();
-      case "[":
-        return { kind: "char", set: this.classSet() };
-      case ".":
-        return { kind: "char", set: setOf((code) => this.dotAll || (code !== 10 && code !== 13), true) };
-      case "^":
-      case "$":
-        return { kind: "empty" };
-      case "\\":
-        return this.escape();
-      default:
-        return { kind: "char", set: this.literal(c.charCodeAt(0)) };
-    }
-  }
-
-  private group(): Node {
-    let lookaround = false;
-    if (this.src[this.pos] === "?") {
-      const rest = this.src.slice(this.pos);
-      const prefix = /^\?(?::|=|!|<=|<!|<[A-Za-z_$][\w$]*>)/.exec(rest);
-      if (!prefix) throw new Error("unknown group");
-      lookaround = /^\?(=|!|<=|<!)/.test(rest);
-      this.pos += prefix[0].length;
-    }
-    this.depth++;
-    const body = this.alternation();
-    this.depth--;
-    if (this.src[this.pos++] !== ")") throw new Error("unclosed group");
-    // A lookaround consumes nothing; what it contains is still checked for nesting.
-    return lookaround ? { kind: "repeat", min: 0, max: 0, body } : body;
-  }
-
-  private escape(): Node {
-    const c = this.src[this.pos++];
-    if (c === undefined) throw new Error("trailing backslash");
-    if (/[1-9]/.test(c)) {
-      while (/[\d]/.test(this.src[this.pos] ?? "")) this.pos++;
+function toNode(element: AST.Element, mode: Mode): Node {
+  switch (element.type) {
+    case "Quantifier":
+      return { kind: "repeat", min: element.min, max: element.max, body: toNode(element.element, mode) };
+    case "CapturingGroup":
+      return alternation(element.alternatives, mode);
+    case "Group":
+      return alternation(element.alternatives, element.modifiers ? modified(mode, element.modifiers) : mode);
+    case "Assertion":
+      // A lookaround consumes nothing; what it contains is still checked for nesting.
+      if (element.kind === "lookahead" || element.kind === "lookbehind") return { kind: "repeat", min: 0, max: 0, body: alternation(element.alternatives, mode) };
+      return { kind: "empty" };
+    case "Backreference":
       return { kind: "backref" };
-    }
-    if (c === "k" && (this.unicode || this.namedGroups)) {
-      const name = GROUP_REFERENCE.exec(this.src.slice(this.pos));
-      if (!name) throw new Error("\\k without a group name");
-      this.pos += name[0].length;
-      return { kind: "backref" };
-    }
-    if (c === "b" || c === "B") return { kind: "empty" };
-    return { kind: "char", set: this.escapeSet(c) };
+    case "Character":
+      return { kind: "char", set: literal(element.value, mode) };
+    case "CharacterSet":
+      return { kind: "char", set: characterSet(element, mode) };
+    case "CharacterClass":
+      return { kind: "char", set: characterClass(element, mode) };
+    case "ExpressionCharacterClass":
+      // Only with the `v` flag, which is refused before parsing.
+      throw new Error("class expressions are not read");
   }
+}
 
-  private escapeSet(c: string): CharSet {
-    switch (c) {
-      case "w":
-        // With `i` and `u`, \w also matches ſ and K (Kelvin), which fold onto s and k.
-        return setOf(WORD, this.ignoreCase && this.unicode);
-      case "W":
-        return complement(setOf(WORD, false));
-      case "d":
-        return setOf(DIGIT, false);
-      case "D":
-        return complement(setOf(DIGIT, false));
-      case "s":
-        return setOf(SPACE, true);
-      case "S":
-        return complement(setOf(SPACE, false));
-      case "p":
-      case "P": {
-        // A plain letter without `u`; with it, the pattern compiled, so `{Name=Value}` follows.
-        if (!this.unicode) return this.literal(c.charCodeAt(0));
-        const end = this.src[this.pos] === "{" ? this.src.indexOf("}", this.pos) : -1;
-        if (end < 0) throw new Error("\\p without a property");
-        this.pos = end + 1;
-        return fullSet();
-      }
-      default:
-        return this.literal(this.escapedCode(c));
-    }
-  }
+function modified(mode: Mode, { add, remove }: AST.Modifiers): Mode {
+  return {
+    ...mode,
+    ignoreCase: add.ignoreCase || (mode.ignoreCase && !remove?.ignoreCase),
+    dotAll: add.dotAll || (mode.dotAll && !remove?.dotAll),
+  };
+}
 
-  /** The code of the character an escape stands for, its `\` and `c` read. */
-  private escapedCode(c: string, inClass = false): number {
-    const simple: Record<string, number> = { n: 10, r: 13, t: 9, v: 11, f: 12 };
-    if (Object.hasOwn(simple, c)) return simple[c]!;
-    // Without `u`, `\012` is an octal escape (a newline), and so is `[\1]` (outside a class, `\1` is a reference).
-    if (!this.unicode && (c === "0" || (inClass && /[1-7]/.test(c)))) return this.legacyOctal(c);
-    if (c === "0") return 0;
-    if (c === "x" || c === "u") {
-      // `\u{...}` is a code point only with `u`; without it, a `u` and then a quantifier or text.
-      const hex = c === "x" ? /^[0-9a-fA-F]{2}/ : this.unicode ? /^(\{[0-9a-fA-F]+\}|[0-9a-fA-F]{4})/ : /^[0-9a-fA-F]{4}/;
-      const found = hex.exec(this.src.slice(this.pos));
-      if (!found) return c.charCodeAt(0);
-      this.pos += found[0].length;
-      return parseInt(found[0].replace(/[{}]/g, ""), 16);
-    }
-    if (c === "c") {
-      const letter = this.src[this.pos] ?? "";
-      // `\cJ` is a control character; without `u`, so is `[\c1]` or `[\c_]`.
-      if (/[A-Za-z]/.test(letter) || (inClass && !this.unicode && /[\d_]/.test(letter))) {
-        this.pos++;
-        return letter.charCodeAt(0) % 32;
-      }
-      // Otherwise (only possible without `u`) a backslash, and the `c` is read again as a letter.
-      this.pos--;
-      return 92;
-    }
-    return c.charCodeAt(0);
-  }
+function isStart(element: AST.Element | undefined): boolean {
+  return element?.type === "Assertion" && element.kind === "start";
+}
 
-  /** An octal escape as JavaScript reads it without `u`: up to three digits, at most \377. */
-  private legacyOctal(first: string): number {
-    let code = Number(first);
-    let digits = 1;
-    const most = first <= "3" ? 3 : 2;
-    while (digits < most && /[0-7]/.test(this.src[this.pos] ?? "")) {
-      code = code * 8 + Number(this.src[this.pos++]);
-      digits++;
-    }
-    return code;
+function characterSet(set: AST.CharacterSet, mode: Mode): CharSet {
+  switch (set.kind) {
+    case "any":
+      return setOf((code) => mode.dotAll || (code !== 10 && code !== 13), true);
+    case "property":
+      return fullSet();
+    case "digit":
+      return set.negate ? complement(setOf(DIGIT, false)) : setOf(DIGIT, false);
+    case "space":
+      return set.negate ? complement(setOf(SPACE, false)) : setOf(SPACE, true);
+    case "word":
+      // With `i` and `u`, \w also matches ſ and K (Kelvin), which fold onto s and k.
+      return set.negate ? complement(setOf(WORD, false)) : setOf(WORD, mode.ignoreCase && mode.unicode);
   }
+}
 
-  private literal(code: number): CharSet {
-    const set = emptySet();
-    if (code >= 128) set.other = true;
-    else {
-      set.ascii[code] = true;
-      if (this.ignoreCase && code >= 65 && code <= 122 && /[a-z]/i.test(String.fromCharCode(code))) {
-        set.ascii[String.fromCharCode(code).toLowerCase().charCodeAt(0)] = true;
-        set.ascii[String.fromCharCode(code).toUpperCase().charCodeAt(0)] = true;
-        // Case-insensitive matching folds a few non-ASCII letters onto ASCII ones (K, ſ).
-        set.other = true;
-      }
-    }
-    return set;
+function characterClass(node: AST.CharacterClass, mode: Mode): CharSet {
+  const set = emptySet();
+  // A property is taken as every character: its complement would then be too small.
+  let approximate = false;
+  for (const element of node.elements) {
+    if (element.type === "Character") addTo(set, literal(element.value, mode));
+    else if (element.type === "CharacterClassRange") {
+      // Every code past ASCII is one "other" flag: a range up to U+10FFFF needs no million steps.
+      for (let code = Math.min(element.min.value, 128); code <= Math.min(element.max.value, 128); code++) addTo(set, literal(code, mode));
+    } else if (element.type === "CharacterSet") {
+      if (element.kind === "property") approximate = true;
+      addTo(set, characterSet(element, mode));
+    } else throw new Error("classes of the v flag are not read");
   }
+  if (!node.negate) return set;
+  return approximate ? fullSet() : complement(set);
+}
 
-  private classSet(): CharSet {
-    const negated = this.src[this.pos] === "^";
-    if (negated) this.pos++;
-    const set = emptySet();
-    let previous: number | undefined;
-    // A property is taken as every character: its complement would then be too small.
-    let approximate = false;
-    let start = -1;
-    while (this.pos < this.src.length && this.src[this.pos] !== "]") {
-      if (this.pos <= start) throw new Error("the reader lost its place");
-      start = this.pos;
-      const c = this.src[this.pos++]!;
-      if (c === "-" && previous !== undefined && this.src[this.pos] !== "]") {
-        const endChar = this.src[this.pos++]!;
-        const end = endChar === "\\" ? this.escapedCode(this.src[this.pos++] ?? "", true) : endChar.charCodeAt(0);
-        // Every code past ASCII is one "other" flag: a range up to U+10FFFF needs no million steps.
-        for (let code = previous; code <= Math.min(end, 128); code++) addTo(set, this.literal(code));
-        previous = undefined;
-        continue;
-      }
-      if (c === "\\") {
-        const e = this.src[this.pos++] ?? "";
-        if (e !== "" && "wWdDsSpP".includes(e)) {
-          if ((e === "p" || e === "P") && this.unicode) approximate = true;
-          addTo(set, this.escapeSet(e));
-          previous = undefined;
-        } else {
-          previous = e === "b" ? 8 : this.escapedCode(e, true);
-          addTo(set, this.literal(Math.min(previous, 128)));
-        }
-        continue;
-      }
-      previous = c.charCodeAt(0);
-      addTo(set, this.literal(Math.min(previous, 128)));
+function literal(code: number, mode: Mode): CharSet {
+  const set = emptySet();
+  if (code >= 128) set.other = true;
+  else {
+    set.ascii[code] = true;
+    const char = String.fromCharCode(code);
+    if (mode.ignoreCase && /[a-z]/i.test(char)) {
+      set.ascii[char.toLowerCase().charCodeAt(0)] = true;
+      set.ascii[char.toUpperCase().charCodeAt(0)] = true;
+      // Case-insensitive matching folds a few non-ASCII letters onto ASCII ones (K, ſ).
+      set.other = true;
     }
-    if (this.src[this.pos++] !== "]") throw new Error("unclosed class");
-    if (!negated) return set;
-    return approximate ? fullSet() : complement(set);
   }
+  return set;
 }

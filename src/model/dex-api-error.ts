@@ -1,4 +1,5 @@
 import { FailureEnvelope, type ApiMessage } from "./dex-api";
+import { parseRetryAfter } from "./retry-after";
 
 /**
  * What a failed DEX API call means for the caller:
@@ -74,20 +75,6 @@ export function isDexApiError(e: unknown): e is DexApiError {
 }
 
 /**
- * Seconds to wait, from a `Retry-After` header in either of its forms (delta-seconds or an
- * HTTP date). Anything missing or unreadable means the documented five-minute lockout.
- * @see https://www.rfc-editor.org/rfc/rfc9110#field.retry-after
- */
-export function retryAfterSeconds(header: string | null, now: Date): number {
-  const value = header?.trim();
-  if (!value) return RATE_LIMIT_LOCKOUT_SECONDS;
-  if (/^\d+$/.test(value)) return Number(value);
-  const until = Date.parse(value);
-  if (Number.isNaN(until)) return RATE_LIMIT_LOCKOUT_SECONDS;
-  return Math.max(0, Math.ceil((until - now.getTime()) / 1000));
-}
-
-/**
  * Classifies a non-2xx response. Reads the body (once) only to carry the API's
  * `errors[]`; a body that is not the Cloudflare envelope becomes one synthetic error
  * naming the status, so callers always have something to show.
@@ -95,7 +82,8 @@ export function retryAfterSeconds(header: string | null, now: Date): number {
 export async function errorFromResponse(res: Response, now: Date): Promise<DexApiError> {
   const errors = await readErrors(res);
   if (res.status === 429) {
-    const wait = retryAfterSeconds(res.headers.get("retry-after"), now);
+    // A missing or unreadable Retry-After means the documented five-minute lockout.
+    const wait = parseRetryAfter(res.headers.get("retry-after"), now) ?? RATE_LIMIT_LOCKOUT_SECONDS;
     return new DexApiError("rate-limited", `DEX API 429: rate limited, retry after ${wait} s`, {
       status: 429,
       errors,

@@ -1,4 +1,5 @@
 import { readSecret } from "../config/secrets";
+import { webhookSecretKey } from "../crypto/webhook-secret";
 import type { Channel } from "../model/channels";
 
 export const DEFAULT_PAGERDUTY_API_BASE = "https://api.pagerduty.com";
@@ -45,16 +46,13 @@ export function readChannels(env: Env): ChannelsResult {
   return { settings, off };
 }
 
-/** `whsec_` followed by base64: the Standard Webhooks form of a signing key. */
+/** The relay signs with this much key at least: a receiver cannot tell a guessable one. */
+const MIN_SIGNING_KEY_BYTES = 16;
+
+/** The key of a Standard Webhooks secret (`whsec_` followed by base64), when it is long enough to sign with. */
 function webhookKey(secret: string | undefined): Uint8Array | undefined {
-  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret ?? "");
-  if (!match) return undefined;
-  try {
-    const key = Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0));
-    return key.length >= 16 ? key : undefined;
-  } catch {
-    return undefined;
-  }
+  const key = secret ? webhookSecretKey(secret) : undefined;
+  return key && key.length >= MIN_SIGNING_KEY_BYTES ? key : undefined;
 }
 
 function httpUrl(value: string | undefined): string | undefined {

@@ -1,3 +1,4 @@
+import { parseRetryAfter } from "../model/retry-after";
 import type { ChannelSettings } from "./channels";
 import type { OutgoingReport } from "./compose";
 import { standardWebhookHeaders } from "./standard-webhooks";
@@ -30,7 +31,7 @@ export async function sendReport(report: OutgoingReport & { id: string }, settin
   await res.body?.cancel();
   if (res.ok) return { state: "sent" };
   const error = `${report.channel} answered HTTP ${res.status}`;
-  if (res.status === 429) return { state: "retry", error, afterSeconds: retryAfter(res.headers.get("retry-after"), now) };
+  if (res.status === 429) return { state: "retry", error, afterSeconds: parseRetryAfter(res.headers.get("retry-after"), now) };
   if (res.status >= 500 || res.status === 408) return { state: "retry", error };
   return { state: "failed", error };
 }
@@ -55,12 +56,4 @@ async function requestFor(report: OutgoingReport & { id: string }, settings: Cha
       if (!settings.webhook) return undefined;
       return { url: settings.webhook.url, headers: { ...json, ...(await standardWebhookHeaders(report.id, report.body, settings.webhook.key, now)) } };
   }
-}
-
-function retryAfter(value: string | null, now: Date): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now.getTime()) / 1000));
 }

@@ -1,5 +1,5 @@
 import { readSecret, readSecretList, type TextBinding } from "../config/secrets";
-import { secretsEqual } from "../crypto/compare";
+import { bearerRefusal } from "../crypto/bearer";
 import { unauthorized } from "../model/http-errors";
 import type { RawDelivery, SourceAdapter } from "./adapter";
 
@@ -15,11 +15,8 @@ export async function verifyBearer(
 ): Promise<void> {
   const expected = readSecret(env, secretName);
   if (!expected) throw unauthorized(`${disabled}: ${secretName} is not set`);
-  const header = headers.get("authorization");
-  if (!header) throw unauthorized("missing Authorization header");
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match?.[1]) throw unauthorized("Authorization must be 'Bearer <token>'");
-  if (!(await secretsEqual(match[1], expected))) throw unauthorized("invalid bearer token");
+  const refusal = await bearerRefusal(headers.get("authorization"), expected);
+  if (refusal) throw unauthorized(refusal);
 }
 
 /** The values of a secret that may hold several during a rotation; refuses everything while it is unset. */

@@ -86,6 +86,15 @@ describe("GET /v1/deliveries", () => {
     expect(await get("/v1/deliveries?since=yesterday")).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^query\.since: /) } });
     expect(await get("/v1/deliveries?limit=1000")).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^query\.limit: /) } });
   });
+
+  it("answers only the error, never the query it was given back, and refuses a parameter given twice", async () => {
+    mockDexApi();
+    const refused = await get("/v1/commands?device=jane-secret-laptop&since=yesterday");
+    expect(refused).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^query\.since: /) } });
+    expect(Object.keys(refused.json)).toEqual(["error"]);
+    expect(JSON.stringify(refused.json)).not.toMatch(/jane-secret-laptop|yesterday/);
+    expect(await get("/v1/dead-letters?limit=5&limit=6")).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^query\.limit: /) } });
+  });
 });
 
 describe("GET /v1/commands", () => {

@@ -1,3 +1,4 @@
+import { fromBase64, webhookSecretKey } from "../../crypto/webhook-secret";
 import { misconfigured, unauthorized } from "../../model/http-errors";
 
 export const WEBHOOK_ID_HEADER = "webhook-id";
@@ -13,8 +14,6 @@ export const TIMESTAMP_TOLERANCE_SECONDS = 300;
  */
 export const MAX_SIGNATURES_EXAMINED = 10;
 
-/** What Standard Webhooks secrets start with; the rest is the key, in base64. */
-const SECRET_PREFIX = "whsec_";
 /** HMAC-SHA256 is 32 bytes, 44 characters of base64. */
 const SIGNATURE_BYTES = 32;
 
@@ -69,11 +68,11 @@ export function v1Signatures(header: string): Uint8Array[] {
   return found;
 }
 
-/** The HMAC key of a `whsec_<base64>` secret (the prefix is optional, as senders' libraries allow). */
+/** The HMAC key of a `whsec_<base64>` secret; a secret that holds none is the operator's to fix (500). */
 async function hmacKey(secret: string): Promise<CryptoKey> {
-  const bytes = fromBase64(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
-  if (!bytes || bytes.length === 0) throw misconfigured("WEBHOOK_SECRET must be whsec_ followed by base64");
-  return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  const key = webhookSecretKey(secret);
+  if (!key) throw misconfigured("WEBHOOK_SECRET must be whsec_ followed by base64");
+  return crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
 }
 
 function checkTimestamp(timestamp: string, now: Date): void {
@@ -81,13 +80,6 @@ function checkTimestamp(timestamp: string, now: Date): void {
   const age = Math.floor(now.getTime() / 1000) - Number(timestamp);
   if (age > TIMESTAMP_TOLERANCE_SECONDS) throw unauthorized("timestamp is too old");
   if (age < -TIMESTAMP_TOLERANCE_SECONDS) throw unauthorized("timestamp is too new");
-}
-
-/** Standard base64 (padding required, as senders emit it), or undefined. */
-function fromBase64(text: string): Uint8Array | undefined {
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) return undefined;
-  const binary = atob(text);
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
