@@ -507,6 +507,7 @@ function reported(row: CommandRow, now: number): ReportedCommand {
     alert_title: report.title,
     ...presentFields({
       device_name: row.device_name,
+      requested_by: row.requested_by,
       incident_id: report.incident_id,
       notify: report.notify,
       completed_date: row.completed_date,
@@ -526,7 +527,7 @@ function entryOf(row: CommandRow): LedgerEntry {
     type: command.type,
     device_id: command.device_id,
     attempts: row.attempts,
-    ...presentFields({ device_name: row.device_name, status: row.status, filename: row.filename, completed_date: row.completed_date }),
+    ...presentFields({ device_name: row.device_name, requested_by: row.requested_by, status: row.status, filename: row.filename, completed_date: row.completed_date }),
     ...(row.created_at ? { created_at: new Date(row.created_at).toISOString() } : {}),
   };
 }

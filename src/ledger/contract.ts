@@ -23,6 +23,8 @@ export interface LedgerCommand {
   severity_rank: number;
   command: CommandInput;
   device_name?: string;
+  /** Who asked for it, for a capture on demand; unset for a command an alert started. */
+  requested_by?: string;
   /** What the reports back to the incident say about the alert. */
   report: {
     title: string;
@@ -62,6 +64,7 @@ export interface LedgerEntry extends LedgerResult {
   type: string;
   device_id: string;
   device_name?: string;
+  requested_by?: string;
   attempts: number;
   /** The DEX status once created: PENDING_EXEC, PENDING_UPLOAD, SUCCESS or FAILED. */
   status?: string;

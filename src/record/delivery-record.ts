@@ -1,3 +1,4 @@
+import type { AlertTarget, CaptureRequest } from "../model/alert";
 import type { DeliveryMessage } from "../model/delivery-message";
 import type { Decision } from "../model/decision";
 import { deliveryKey } from "../model/kv-keys";
@@ -21,9 +22,12 @@ export interface DeliveryRecord {
   updated_at: string;
   attempts: number;
   state: DeliveryState;
-  alerts: Array<{ episode: string; title: string; severity?: string; status: string; firing: boolean }>;
+  alerts: Array<{ episode: string; title: string; severity?: string; status: string; firing: boolean; request?: RecordedRequest }>;
   decisions: Decision[];
 }
+
+/** A capture on demand as the audit trail keeps it: who asked, where, for which rule, target and incident. */
+export type RecordedRequest = CaptureRequest & { target: AlertTarget; incident_id?: string };
 
 /** Builds the record of an attempt. Each attempt rewrites the whole record: the latest is the truth. */
 export function buildDeliveryRecord(
@@ -46,6 +50,7 @@ export function buildDeliveryRecord(
       severity: a.severity,
       status: a.status,
       firing: a.firing,
+      ...(a.request ? { request: { ...a.request, target: a.target, ...(a.refs?.incident_id ? { incident_id: a.refs.incident_id } : {}) } } : {}),
     })),
     decisions: [...decisions].sort((a, b) => a.alert - b.alert),
   };
