@@ -91,3 +91,10 @@ export interface DeliveryView {
 
 /** A refusal by the relay's own API budget: 0 means go ahead. */
 export type WaitSeconds = number;
+
+/** A command the ledger created: its rule, its device, and the incident it was reported to. */
+export interface MadeCommand {
+  rule: string;
+  target: { device_id: string; user_email: string; registration_id?: string };
+  incident?: { id: string; title: string };
+}

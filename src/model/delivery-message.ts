@@ -53,6 +53,8 @@ export function readDeliveryMessage(body: unknown): { success: true; data: Deliv
   else return { success: false, error: `message version ${String(version)} is not one this release reads` };
   if (!parsed.success) return { success: false, error: formatIssues(parsed.error) };
   const data = { ...parsed.data, version: messageVersionOf(parsed.data.alerts) };
-  if (data.version > (typeof version === "number" ? version : 1)) return { success: false, error: `a version ${String(version)} message carries no capture request` };
+  if (data.version === REQUEST_MESSAGE_VERSION && version !== REQUEST_MESSAGE_VERSION) {
+    return { success: false, error: `a version ${String(version)} message carries no capture request` };
+  }
   return { success: true, data };
 }
