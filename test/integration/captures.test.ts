@@ -114,7 +114,8 @@ describe("POST /v1/captures", () => {
   it("refuses without the operator's credentials, or from another site, and queues nothing", async () => {
     mockDexApi();
     const body = { rule: "warp-diag-on-demand", target: { user_email: JANE.personEmail } };
-    for (const headers of [{}, { authorization: "Bearer zapier-test-token" }, { ...ADMIN, origin: "https://evil.example" }]) {
+    const refused: Record<string, string>[] = [{}, { authorization: "Bearer zapier-test-token" }, { ...ADMIN, origin: "https://evil.example" }];
+    for (const headers of refused) {
       const { status, json, queued } = await capture(body, headers);
       expect(status).toBe(401);
       expect(json).toEqual({ error: "unauthorized" });
@@ -158,7 +159,7 @@ describe("the console's capture form", () => {
 
   it("queues the request, then shows its delivery, asked for by the operator, once the consumer has run", async () => {
     const api = mockDexApi();
-    const { status, location, queued } = await postForm({ rule: "pcap-on-demand", user_email: JANE.personEmail, hostname: "", device_id: "", incident_id: "" });
+    const { status, location, queued } = await postForm({ rule: "pcap-on-demand", user_email: JANE.personEmail!, hostname: "", device_id: "", incident_id: "" });
     expect(status).toBe(303);
     const deliveryId = queued[0]!.delivery_id;
     expect(location).toBe(`/console?source=operator&live=1&requested=${deliveryId}#deliveries`);
@@ -184,7 +185,7 @@ describe("the console's capture form", () => {
 
   it("refuses a form posted from another site", async () => {
     mockDexApi();
-    const { status, queued } = await postForm({ rule: "pcap-on-demand", user_email: JANE.personEmail }, { ...ADMIN, origin: "https://evil.example" });
+    const { status, queued } = await postForm({ rule: "pcap-on-demand", user_email: JANE.personEmail! }, { ...ADMIN, origin: "https://evil.example" });
     expect(status).toBe(401);
     expect(queued).toEqual([]);
   });

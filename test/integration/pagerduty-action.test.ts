@@ -103,7 +103,8 @@ describe("POST /v1/actions/pagerduty", () => {
 
   it("refuses a request without the action's secret with the one 401, and queues nothing", async () => {
     mockDexApi();
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { "x-pagerduty-signature": await signPagerDuty(workflowBody(), "wrong"), ...BEARER }]) {
+    const refused: Record<string, string>[] = [{}, { authorization: "Bearer wrong" }, { "x-pagerduty-signature": await signPagerDuty(workflowBody(), "wrong"), ...BEARER }];
+    for (const headers of refused) {
       const { status, json, queued } = await action("", workflowBody(), headers);
       expect(status).toBe(401);
       expect(json).toEqual({ error: "unauthorized" });
