@@ -35,7 +35,7 @@ export const consoleRoute = new Hono<OperatorEnv>()
     const view = await baseView(c.env, c.var.operator, query, publicBase(c.env, c.req.url));
     const notice = replayed
       ? `Dead letter ${replayed} was queued again; its delivery shows the new decisions once the consumer has run.`
-      : requested && `Capture asked for as delivery ${requested}: it is listed here with its decisions once the consumer has taken it, within seconds (the page refreshes itself).`;
+      : requested && `Capture asked for as delivery ${requested}; it is listed below once the consumer has run.`;
     return c.html(consolePage({ ...view, ...(notice ? { notice } : {}) }));
   })
   .post("/console/captures", sameOrigin(), async (c) => {

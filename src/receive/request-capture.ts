@@ -65,9 +65,8 @@ export async function requestCapture(env: Pick<Env, "ALERT_QUEUE">, config: Pick
   if (!rule) throw badRequest("rule: no rule in RULES has this name");
   if (!allowsOnDemand(rule)) throw badRequest(`rule: ${rule.name} does not allow captures on demand (its match.source does not name "${ON_DEMAND_SOURCE}")`);
   const target = ask.target ?? titleTarget(rule.title, ask.incident?.title);
-  if (!target) {
-    throw badRequest(`target: name the device by user_email, hostname, or device_id with user_email${rule.title && ask.incident?.title ? ` (rule ${rule.name}'s title pattern finds none in the incident title)` : ""}`);
-  }
+  // The incident's title names no device the rule's title pattern finds, when there is one.
+  if (!target) throw badRequest("target: name the device by user_email, hostname, or device_id with user_email");
 
   const deliveryId = crypto.randomUUID();
   const { incident, requested_by, via } = ask;

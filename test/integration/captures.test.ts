@@ -167,7 +167,7 @@ describe("the console's capture form", () => {
     expect(api.callsTo("create")).toHaveLength(1);
 
     const html = await consolePage(location!);
-    expect(html).toContain(`Capture asked for as delivery ${deliveryId}`);
+    expect(html).toContain(`Capture asked for as delivery ${deliveryId};`);
     expect(html).toContain('http-equiv="refresh"');
     expect(html).toContain(deliveryId);
     expect(html).toContain("asked for by admin token (console)");

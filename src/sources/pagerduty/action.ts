@@ -3,7 +3,7 @@ import { secretsEqual } from "../../crypto/compare";
 import { TARGET_FIELDS, type AlertTarget } from "../../model/alert";
 import { badRequest, unauthorized } from "../../model/http-errors";
 import * as z from "../../model/zod";
-import { MAX_REF_LENGTH, MAX_TARGET_LENGTH, MAX_VENDOR_ID_LENGTH } from "../limits";
+import { MAX_REF_LENGTH, MAX_TARGET_LENGTH, MAX_TITLE_LENGTH, MAX_VENDOR_ID_LENGTH } from "../limits";
 import { lenient, parseJsonObject, parseOrRefuse } from "../toolkit";
 import { PAGERDUTY_SIGNATURE_HEADER, verifyPagerDutySignature } from "./signature";
 
@@ -44,13 +44,9 @@ const ASKED_FIELDS = ["rule", ...TARGET_FIELDS] as const;
  * `messages[0]` (`incident`, `log_entries[0].agent`). What only adds context is lenient.
  */
 const ActionBody = z.object({
-  rule: Text(64),
-  device_id: Text(MAX_TARGET_LENGTH),
-  user_email: Text(MAX_TARGET_LENGTH),
-  registration_id: Text(MAX_TARGET_LENGTH),
-  hostname: Text(MAX_TARGET_LENGTH),
+  ...(Object.fromEntries(ASKED_FIELDS.map((field) => [field, Text(MAX_TARGET_LENGTH)])) as Record<(typeof ASKED_FIELDS)[number], ReturnType<typeof Text>>),
   incident_id: Text(MAX_VENDOR_ID_LENGTH),
-  incident_title: Text(1024),
+  incident_title: Text(MAX_TITLE_LENGTH),
   incident_url: Text(MAX_REF_LENGTH),
   requested_by: Text(200),
   event: lenient(z.object({ id: Id, agent: lenient(z.nullable(Agent)), data: lenient(Incident) })),
