@@ -123,7 +123,7 @@ function slackEscape(text: string): string {
 }
 
 function slackMessage(text: string, about: ReportedCommand) {
-  const context = `${about.source} alert: ${about.alert_title} · delivery ${about.delivery_id}`;
+  const context = `${about.requested_by ? "capture on demand" : `${about.source} alert`}: ${about.alert_title} · delivery ${about.delivery_id}`;
   return {
     text: `${text}\n${context}`,
     blocks: [

@@ -42,7 +42,8 @@ describe("reports of a capture on demand", () => {
 
     const started = "warp-diag started on JANE-MBP (jane.doe@example.com) by rule warp-diag-on-demand, asked for by Priya Raman.";
     expect(await notes()[0]!.json()).toEqual({ note: { content: started } });
-    expect((await slack()[0]!.json<Record<string, any>>()).text).toContain(started);
+    const message = await slack()[0]!.json<Record<string, any>>();
+    expect(message.text).toBe(`${started}\ncapture on demand: Calls keep freezing · delivery ${json.delivery_id}`);
     const created = await webhook()[0]!.json<Record<string, any>>();
     expect(created).toMatchObject({ type: "command.created", data: { rule: "warp-diag-on-demand", source: "operator", requested_by: "Priya Raman", delivery_id: json.delivery_id } });
 
