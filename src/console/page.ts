@@ -5,6 +5,7 @@ import type { HealthReport } from "../admin/health";
 import type { DeliveryView } from "../admin/list-deliveries";
 import type { RuleTestResult } from "../admin/rule-test";
 import type { DeadLetterSummary } from "../record/dead-letters";
+import { ON_DEMAND_SOURCE } from "../model/alert";
 import { OUTCOMES } from "../model/decision";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -99,7 +100,7 @@ ${capture.error ? html`<p class="bad" id="capture-error">${capture.error}</p>` :
 function filtersSection({ filters, sources }: ConsoleView): Html {
   const option = (value: string, selected: string | undefined) => html`<option value="${value}" ${value === selected ? "selected" : ""}>${value || "any"}</option>`;
   return html`<section id="filters"><form class="filters" method="get" action="/console">
-<label>Source<select name="source">${["", ...sources].map((s) => option(s, filters.source))}</select></label>
+<label>Source<select name="source">${["", ...sources, ON_DEMAND_SOURCE].map((s) => option(s, filters.source))}</select></label>
 <label>Outcome<select name="outcome">${["", ...OUTCOMES].map((o) => option(o, filters.outcome))}</select></label>
 <label>Command status<select name="status">${["", ...COMMAND_STATUSES].map((s) => option(s, filters.status))}</select></label>
 <label>Device id or name<input name="device" value="${filters.device ?? ""}" size="22"></label>

@@ -169,6 +169,7 @@ describe("the console's capture form", () => {
     const html = await consolePage(location!);
     expect(html).toContain(`Capture asked for as delivery ${deliveryId};`);
     expect(html).toContain('http-equiv="refresh"');
+    expect(html).toContain('<option value="operator" selected>operator</option>');
     expect(html).toContain(deliveryId);
     expect(html).toContain("asked for by admin token (console)");
     expect(html).toMatch(/pcap-on-demand<br><span class="muted">asked for by admin token<\/span>/);

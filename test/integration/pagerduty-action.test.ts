@@ -1,8 +1,8 @@
 /// <reference types="vite/client" />
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import asEvent from "../../src/sources/pagerduty/fixtures/custom-action.event.json?raw";
-import asMessages from "../../src/sources/pagerduty/fixtures/custom-action.messages.json?raw";
+import asEvent from "../../src/sources/pagerduty/action-fixtures/custom-action.event.json?raw";
+import asMessages from "../../src/sources/pagerduty/action-fixtures/custom-action.messages.json?raw";
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { currentDelivery } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, post, runConsumer } from "../helpers/relay";

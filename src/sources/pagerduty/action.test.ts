@@ -4,8 +4,8 @@ import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import { signPagerDuty } from "../../../test/helpers/sign";
 import { readPagerDutyAction, verifyPagerDutyAction } from "./action";
-import asEvent from "./fixtures/custom-action.event.json?raw";
-import asMessages from "./fixtures/custom-action.messages.json?raw";
+import asEvent from "./action-fixtures/custom-action.event.json?raw";
+import asMessages from "./action-fixtures/custom-action.messages.json?raw";
 
 const SECRET = "pd-action-test-secret";
 const bytes = (text: string) => new TextEncoder().encode(text);
