@@ -2,9 +2,12 @@
 // that `npm start` runs, signed or authenticated exactly as that tool does it, with the local
 // secrets of .dev.vars (else .dev.vars.example). Every run is a new alert (fresh ids and
 // times); `--dry-run` asks what the relay would do instead, with the operator's token.
+// `pagerduty-action` sends examples/actions/pagerduty.json as a PagerDuty Incident Workflow's
+// web request asks for a capture on demand (not part of `all`).
 //
 //   npm run demo -- pagerduty            npm run demo -- grafana --dry-run
 //   npm run demo -- all                  npm run demo -- zapier --url http://localhost:8787
+//   npm run demo -- pagerduty-action
 import { createHmac, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,14 +17,20 @@ import { parseArgs, parseEnv } from "node:util";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const examples = join(root, "examples");
 const SOURCES = readdirSync(examples).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
+/** Requests for a capture on demand, by name: what they send and how they authenticate. */
+const ACTIONS = {
+  // The action's secret as a bearer token, as the workflow's Web API integration sends it.
+  "pagerduty-action": { file: "actions/pagerduty.json", path: "/v1/actions/pagerduty", auth: () => bearer("PAGERDUTY_ACTION_SECRET") },
+};
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { url: { type: "string", default: "http://localhost:8787" }, "dry-run": { type: "boolean", default: false } },
 });
 const [asked] = positionals;
-if (!asked || (asked !== "all" && !SOURCES.includes(asked))) {
+if (!asked || (asked !== "all" && !SOURCES.includes(asked) && !ACTIONS[asked]) || (ACTIONS[asked] && values["dry-run"])) {
   console.error(`usage: npm run demo -- <${SOURCES.join("|")}|all> [--dry-run] [--url ${values.url}]`);
+  console.error(`       npm run demo -- <${Object.keys(ACTIONS).join("|")}> [--url ${values.url}]`);
   process.exit(2);
 }
 
@@ -36,12 +45,12 @@ const secret = (name) => {
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const bearer = (name) => ({ authorization: `Bearer ${secret(name)}` });
 
-/** The body of examples/<source>.json, with fresh ids and times: each run is a new alert. */
-function sampleBody(source) {
+/** The body of examples/<file>, with fresh ids and times: each run is a new alert. */
+function sampleBody(file) {
   const now = new Date();
   const id = randomUUID();
   const fill = { id, short: id.slice(0, 8).toUpperCase(), now: now.toISOString(), epoch: String(Math.floor(now.getTime() / 1000)), epoch_ms: String(now.getTime()) };
-  return readFileSync(join(examples, `${source}.json`), "utf8").replace(/\{\{(\w+)\}\}/g, (_, name) => fill[name]);
+  return readFileSync(join(examples, file), "utf8").replace(/\{\{(\w+)\}\}/g, (_, name) => fill[name]);
 }
 
 /** How each tool authenticates a delivery (README: "Point your tools at it"). */
@@ -72,10 +81,12 @@ const AUTH = {
 };
 
 async function send(source) {
-  const body = sampleBody(source);
-  const headers = { "content-type": "application/json", ...AUTH[source](body) };
+  const action = ACTIONS[source];
+  const body = sampleBody(action?.file ?? `${source}.json`);
+  const headers = { "content-type": "application/json", ...(action ? action.auth() : AUTH[source](body)) };
   if (values["dry-run"]) headers["x-relay-admin-token"] = secret("ADMIN_TOKEN");
-  const url = `${values.url.replace(/\/+$/, "")}/v1/alerts/${source}${values["dry-run"] ? "?dry_run=true" : ""}`;
+  const path = action?.path ?? `/v1/alerts/${source}${values["dry-run"] ? "?dry_run=true" : ""}`;
+  const url = `${values.url.replace(/\/+$/, "")}${path}`;
   let res;
   try {
     res = await fetch(url, { method: "POST", headers, body });

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { logProblem } from "./record/log";
+import { capturesRoute } from "./admin/captures-route";
 import { commandsRoute } from "./admin/commands-route";
 import { deadLettersRoute } from "./admin/dead-letters-route";
 import { deliveriesRoute } from "./admin/deliveries-route";
@@ -12,6 +13,7 @@ import { UNAUTHORIZED } from "./model/http-errors";
 import { consoleRoute } from "./console/console-route";
 import { dryRun } from "./consume/dry-run";
 import { alertsRoute } from "./receive/alerts-route";
+import { pagerDutyActionRoute } from "./receive/pagerduty-action-route";
 import { SOURCE_NAMES } from "./sources/registry";
 
 /**
@@ -22,6 +24,8 @@ import { SOURCE_NAMES } from "./sources/registry";
 export const app = new Hono<RelayEnv>()
   .use(relayConfig({ sources: SOURCE_NAMES }))
   .route("/", alertsRoute(dryRun))
+  .route("/", pagerDutyActionRoute)
+  .route("/", capturesRoute)
   .route("/", deliveriesRoute)
   .route("/", downloadRoute)
   .route("/", commandsRoute)

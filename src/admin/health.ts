@@ -1,5 +1,5 @@
 import { jsonErrorOffset } from "../config/json-position";
-import { loadRules } from "../config/load-rules";
+import { allowsOnDemand, loadRules } from "../config/load-rules";
 import { dexApiTokenOf, loadDexSettings } from "../config/settings";
 import { readSecret, type TextBinding } from "../config/secrets";
 import { CHANNELS } from "../model/channels";
@@ -27,6 +27,8 @@ export interface HealthReport {
   /** Where reports go: each channel whose settings are complete. */
   channels: Record<string, boolean>;
   pagerduty_enrichment: boolean;
+  /** Captures on demand: the rules that allow them, and whether PagerDuty actions are on (PAGERDUTY_ACTION_SECRET). */
+  on_demand: { rules: number; pagerduty_action: boolean };
 }
 
 /**
@@ -48,12 +50,15 @@ export function checkHealth(env: Env): HealthReport {
   }
 
   let rules: number | null = null;
+  let onDemand = 0;
   const syntax = typeof env.RULES === "string" ? jsonSyntaxError("RULES", env.RULES) : undefined;
   if (syntax) problems.push(syntax);
   else {
     const loaded = loadRules(env.RULES, SOURCE_NAMES);
-    if (loaded.ok) rules = loaded.rules.length;
-    else problems.push(loaded.error);
+    if (loaded.ok) {
+      rules = loaded.rules.length;
+      onDemand = loaded.rules.filter(allowsOnDemand).length;
+    } else problems.push(loaded.error);
   }
 
   const sources = Object.fromEntries(SOURCE_NAMES.map((name) => [name, (SOURCE_SECRETS[name] ?? []).some(set)]));
@@ -75,6 +80,7 @@ export function checkHealth(env: Env): HealthReport {
     operator: { admin_token: set("ADMIN_TOKEN"), access: !!(teamDomain && audience && isUrl(teamDomain)) },
     channels: Object.fromEntries(CHANNELS.map((channel) => [channel, !channels.off.some((o) => o.channel === channel)])),
     pagerduty_enrichment: set("PAGERDUTY_API_TOKEN"),
+    on_demand: { rules: onDemand, pagerduty_action: set("PAGERDUTY_ACTION_SECRET") },
   };
 }
 

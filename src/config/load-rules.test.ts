@@ -129,7 +129,7 @@ describe("loadRules", () => {
 
   it("refuses an unknown source and an unknown severity", () => {
     expect(errorOf([{ ...pcapRule, match: { source: ["zapier", "nagios"] } }])).toBe(
-      'RULES[0].match.source[1]: unknown source "nagios" (known: pagerduty, zapier)',
+      'RULES[0].match.source[1]: unknown source "nagios" (known: pagerduty, zapier, operator)',
     );
     expect(errorOf([{ ...pcapRule, match: { severity: ["urgent"] } }])).toMatch(/^RULES\[0\]\.match\.severity\[0\]: /);
   });

@@ -1,3 +1,4 @@
+import { ON_DEMAND_SOURCE } from "../model/alert";
 import { formatIssues } from "../model/schema-issues";
 import { compilePattern, isSlashedPattern } from "./pattern";
 import { ANY_SOURCE, RulesSchema, type Rule } from "./rules-schema";
@@ -59,9 +60,9 @@ function unknownSources(rules: Rule[], knownSources: readonly string[]): string 
   for (const [index, rule] of rules.entries()) {
     const sources = [rule.match.source ?? []].flat();
     for (const [i, source] of sources.entries()) {
-      if (!knownSources.includes(source)) {
+      if (!knownSources.includes(source) && source !== ON_DEMAND_SOURCE) {
         const path = Array.isArray(rule.match.source) ? `.source[${i}]` : ".source";
-        return `RULES[${index}].match${path}: unknown source "${source}" (known: ${knownSources.join(", ")})`;
+        return `RULES[${index}].match${path}: unknown source "${source}" (known: ${[...knownSources, ON_DEMAND_SOURCE].join(", ")})`;
       }
     }
     for (const source of Object.keys(rule.trust ?? {})) {
@@ -71,6 +72,15 @@ function unknownSources(rules: Rule[], knownSources: readonly string[]): string 
     }
   }
   return undefined;
+}
+
+/**
+ * Whether the rule may be asked for on demand: only when its `match.source` names
+ * `operator` itself, so that no rule written before captures on demand existed (one without
+ * `match.source` matches every source) can be run by hand.
+ */
+export function allowsOnDemand(rule: Pick<CompiledRule, "sources">): boolean {
+  return rule.sources?.includes(ON_DEMAND_SOURCE) ?? false;
 }
 
 function compileRule(rule: Rule): CompiledRule {

@@ -61,7 +61,7 @@ export const RuleMatchSchema = described(
   z.strictObject({
     source: described(
       z.optional(z.union([NonEmpty, z.array(NonEmpty).check(z.minLength(1))])),
-      "Only alerts from this source (or one of these sources).",
+      'Only alerts from this source (or one of these sources); "operator" lets the rule be asked for on demand.',
     ),
     severity: described(
       z.optional(z.array(z.enum(SEVERITIES)).check(z.minLength(1))),

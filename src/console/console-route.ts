@@ -4,13 +4,17 @@ import { CommandsQuery, commandsPage } from "../admin/commands-route";
 import { replayDeadLetter } from "../admin/dead-letters-route";
 import { DeliveriesQuery, deliveriesPage } from "../admin/deliveries-route";
 import { checkHealth } from "../admin/health";
-import { operatorAuth, sameOrigin, type Operator, type OperatorEnv } from "../admin/operator-auth";
+import { operatorAuth, operatorName, sameOrigin, type Operator, type OperatorEnv } from "../admin/operator-auth";
 import { operatorConfig, parseQuery, publicBase } from "../admin/operator-query";
 import { readQuotaStatus } from "../admin/quota-status";
 import { parseRuleTest, testRules } from "../admin/rule-test";
+import { allowsOnDemand } from "../config/load-rules";
+import { loadConfig } from "../config/settings";
+import { ON_DEMAND_SOURCE } from "../model/alert";
+import { requestCapture } from "../receive/request-capture";
 import { listDeadLetters } from "../record/dead-letters";
 import { SOURCE_NAMES } from "../sources/registry";
-import { consolePage, type ConsoleFilters, type ConsoleView } from "./page";
+import { consolePage, type CaptureForm, type ConsoleFilters, type ConsoleView } from "./page";
 
 const DEAD_LETTERS_SHOWN = 20;
 /** The tester starts with an alert the shipped rules act on. */
@@ -28,9 +32,35 @@ export const consoleRoute = new Hono<OperatorEnv>()
   .use("/console/*", operatorAuth())
   .get("/console", async (c) => {
     const query = c.req.query();
-    const replayed = query.replayed;
+    const { replayed, requested } = query;
     const view = await baseView(c.env, c.var.operator, query, publicBase(c.env, c.req.url));
-    return c.html(consolePage({ ...view, ...(replayed ? { notice: `Dead letter ${replayed} was queued again; its delivery shows the new decisions once the consumer has run.` } : {}) }));
+    const notice = replayed
+      ? `Dead letter ${replayed} was queued again; its delivery shows the new decisions once the consumer has run.`
+      : requested && `Capture asked for as delivery ${requested}; it is listed below once the consumer has run.`;
+    return c.html(consolePage({ ...view, ...(notice ? { notice } : {}) }));
+  })
+  .post("/console/captures", sameOrigin(), async (c) => {
+    const form = await c.req.parseBody();
+    const capture: CaptureForm = {};
+    for (const name of ["rule", "user_email", "hostname", "device_id", "incident_id"] as const) {
+      if (typeof form[name] === "string" && form[name].trim()) capture[name] = form[name].trim();
+    }
+    const { rule = "", incident_id, ...target } = capture;
+    try {
+      const queued = await requestCapture(c.env, operatorConfig(c.env), {
+        rule,
+        ...(Object.keys(target).length > 0 ? { target } : {}),
+        requested_by: operatorName(c.var.operator),
+        via: "console",
+        ...(incident_id ? { incident: { id: incident_id } } : {}),
+      });
+      return c.redirect(`/console?source=${ON_DEMAND_SOURCE}&live=1&requested=${encodeURIComponent(queued.delivery_id)}#deliveries`, 303);
+    } catch (error) {
+      if (!(error instanceof HTTPException) || error.status !== 400) throw error;
+      capture.error = error.message;
+    }
+    const view = await baseView(c.env, c.var.operator, {}, publicBase(c.env, c.req.url));
+    return c.html(consolePage({ ...view, capture }));
   })
   .post("/console/rules/test", sameOrigin(), async (c) => {
     const form = await c.req.parseBody();
@@ -85,7 +115,14 @@ async function baseView(env: Env, operator: Operator, query: Record<string, stri
     commands,
     deadLetters,
     tester: { source: "zapier", payload: EXAMPLE_PAYLOAD, rules: "" },
+    onDemandRules: onDemandRules(env),
   };
+}
+
+/** The rules the capture form offers; none while RULES is invalid (the health section says why). */
+function onDemandRules(env: Env): string[] {
+  const loaded = loadConfig(env, SOURCE_NAMES);
+  return loaded.ok ? loaded.config.rules.filter(allowsOnDemand).map((rule) => rule.name) : [];
 }
 
 /** A section that cannot be shown says why; the rest of the page still works. */

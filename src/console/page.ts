@@ -6,6 +6,7 @@ import type { QuotaStatus } from "../ledger/quota";
 import type { DeliveryView } from "../admin/list-deliveries";
 import type { RuleTestResult } from "../admin/rule-test";
 import type { DeadLetterSummary } from "../record/dead-letters";
+import { ON_DEMAND_SOURCE } from "../model/alert";
 import { OUTCOMES } from "../model/decision";
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -31,7 +32,13 @@ export interface ConsoleView {
   deadLetters: { items: DeadLetterSummary[]; next: string | null };
   tester: { source: string; payload: string; rules: string; result?: RuleTestResult; error?: string };
   notice?: string;
+  /** The rules that allow captures on demand, and the form asking for one as last sent. */
+  onDemandRules?: readonly string[];
+  capture?: CaptureForm;
 }
+
+/** The capture form's fields, kept to show again with its refusal. */
+export type CaptureForm = Partial<Record<"rule" | "user_email" | "hostname" | "device_id" | "incident_id" | "error", string>>;
 
 const COMMAND_STATUSES = ["waiting", "retrying", "created", "failed", "capped", "PENDING_EXEC", "PENDING_UPLOAD", "SUCCESS", "FAILED"];
 
@@ -63,6 +70,7 @@ ${view.filters.live ? html`<meta http-equiv="refresh" content="15">` : ""}
 <main>
 ${view.notice ? html`<p class="notice" id="notice">${view.notice}</p>` : ""}
 ${healthSection(view.health, view.quota)}
+${captureSection(view)}
 ${filtersSection(view)}
 ${deliveriesSection(view)}
 ${commandsSection(view)}
@@ -91,10 +99,23 @@ function quotaLine(quota: QuotaStatus | null): Html {
 · <span class="muted">read ${quota.read_at}</span>${spent}</p>`;
 }
 
+/** Asks for a rule's command on a device now, as the operator signed in. */
+function captureSection({ onDemandRules = [], capture = {} }: ConsoleView): Html {
+  const field = (name: keyof CaptureForm, label: string, size: number) => html`<label>${label}<input name="${name}" value="${capture[name] ?? ""}" size="${size}"></label>`;
+  return html`<section id="capture"><h2>Capture on demand</h2>
+${onDemandRules.length === 0
+    ? html`<p class="muted">No rule allows it: add "operator" to a rule's match.source.</p>`
+    : html`<form class="filters" method="post" action="/console/captures">
+<label>Rule<select name="rule">${onDemandRules.map((r) => html`<option value="${r}" ${r === capture.rule ? "selected" : ""}>${r}</option>`)}</select></label>
+${field("user_email", "User email", 24)}${field("hostname", "or host name", 16)}${field("device_id", "Device id (with the email)", 20)}${field("incident_id", "PagerDuty incident (optional)", 14)}
+<button type="submit">Capture now</button></form>`}
+${capture.error ? html`<p class="bad" id="capture-error">${capture.error}</p>` : ""}</section>`;
+}
+
 function filtersSection({ filters, sources }: ConsoleView): Html {
   const option = (value: string, selected: string | undefined) => html`<option value="${value}" ${value === selected ? "selected" : ""}>${value || "any"}</option>`;
   return html`<section id="filters"><form class="filters" method="get" action="/console">
-<label>Source<select name="source">${["", ...sources].map((s) => option(s, filters.source))}</select></label>
+<label>Source<select name="source">${["", ...sources, ON_DEMAND_SOURCE].map((s) => option(s, filters.source))}</select></label>
 <label>Outcome<select name="outcome">${["", ...OUTCOMES].map((o) => option(o, filters.outcome))}</select></label>
 <label>Command status<select name="status">${["", ...COMMAND_STATUSES].map((s) => option(s, filters.status))}</select></label>
 <label>Device id or name<input name="device" value="${filters.device ?? ""}" size="22"></label>
@@ -110,7 +131,7 @@ ${deliveries.items.length === 0 ? html`<p class="muted">No delivery matches.</p>
 <div class="scroll"><table><thead><tr><th>Received</th><th>Source</th><th>State</th><th>Alert</th><th>Decisions</th></tr></thead><tbody>
 ${deliveries.items.map(
   (d) => html`<tr class="delivery"><td class="mono">${d.received_at}<br><span class="muted">${d.id}</span></td><td>${d.source}</td><td><span class="pill ${d.state}">${d.state}</span></td>
-<td>${d.alerts.map((a) => html`<div>${a.title} <span class="muted">${a.severity ?? ""}</span></div>`)}</td>
+<td>${d.alerts.map((a) => html`<div>${a.title} <span class="muted">${a.severity ?? ""}${a.request ? ` asked for by ${a.request.requested_by} (${a.request.via})` : ""}</span></div>`)}</td>
 <td>${d.decisions.map(
     (x) => html`<div><span class="pill ${x.outcome}">${x.outcome}</span> ${x.rule ?? ""} ${x.device_id ? html`<a class="mono" href="${filterLink(filters, { device: x.device_id })}">${x.device_id.slice(0, 8)}</a>` : ""} <span class="muted">${x.reason}</span></div>`,
   )}</td></tr>`,
@@ -125,7 +146,7 @@ ${commands.items.length === 0 ? html`<p class="muted">No command matches.</p>` :
 <div class="scroll"><table><thead><tr><th>Taken</th><th>Device</th><th>Rule</th><th>Type</th><th>Relay</th><th>DEX status</th><th>Artifact</th></tr></thead><tbody>
 ${commands.items.map(
   (c) => html`<tr class="command"><td class="mono">${c.queued_at}</td><td><a href="${filterLink(filters, { device: c.device_id })}">${c.device_name ?? c.device_id}</a><br><span class="muted">${c.user_email ?? ""}</span></td>
-<td>${c.rule}</td><td>${c.type}</td><td><span class="pill ${c.outcome}" title="${c.reason}">${c.outcome}</span></td>
+<td>${c.rule}${c.requested_by ? html`<br><span class="muted">asked for by ${c.requested_by}</span>` : ""}</td><td>${c.type}</td><td><span class="pill ${c.outcome}" title="${c.reason}">${c.outcome}</span></td>
 <td>${c.status ? html`<span class="pill ${c.status}">${c.status}</span>` : html`<span class="muted">–</span>`}</td>
 <td>${c.download_url ? html`<a href="${c.download_url}">${c.filename}</a>` : html`<span class="muted">–</span>`}</td></tr>`,
 )}</tbody></table></div>

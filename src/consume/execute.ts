@@ -48,7 +48,7 @@ async function ledgerCommand(planned: PlannedCommand): Promise<LedgerCommand> {
     rule: rule.name,
     severity_rank: rank,
     command: planned.command,
-    ...presentFields({ device_name: device.name }),
+    ...presentFields({ device_name: device.name, requested_by: source.request?.requested_by }),
     report: { title: source.title, ...presentFields({ incident_id: source.refs?.incident_id, notify: rule.notify }) },
   };
 }

@@ -2,6 +2,7 @@ import type { CompiledRule } from "../config/load-rules";
 import { isDexApiError } from "../model/dex-api-error";
 import type { CommandInput } from "../model/dex-api";
 import { matchRules, trustedAlertFields, type RuleMatch } from "../match/match-rules";
+import { requestedRule } from "../match/requested-rule";
 import type { Decision } from "../model/decision";
 import { logProblem } from "../record/log";
 import type { DeviceDirectory } from "../resolve/device-directory";
@@ -66,14 +67,15 @@ async function planAlert(delivery: Delivery, index: number, alert: NormalizedAle
   }
   let matches: RuleMatch[];
   try {
-    matches = matchRules(alert, ctx.rules);
+    matches = alert.request ? requestedRule(alert, ctx.rules) : matchRules(alert, ctx.rules);
   } catch (error) {
     logProblem("alert-failed", { delivery_id: delivery.id, alert: index, error: messageOf(error) });
     decide({ outcome: "failed", reason: `could not match rules against this alert: ${messageOf(error)}` });
     return [];
   }
   if (matches.length === 0) {
-    decide({ outcome: "no-rule", reason: "no rule matches this alert" });
+    const reason = alert.request ? `rule ${alert.request.rule} no longer allows captures on demand` : "no rule matches this alert";
+    decide({ outcome: "no-rule", reason });
     return [];
   }
   const planned: PlannedCommand[] = [];

@@ -13,7 +13,7 @@ import { admit, CAP_WINDOW_MS, USEFUL_WAIT_MS } from "./admission";
 import { ApiBudget } from "./api-budget";
 import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
 import { CommandRows, commandOf, reportOf, type CommandRow } from "./command-rows";
-import type { DeliveryView, LedgerCommand, LedgerEntry, LedgerResult, WaitSeconds } from "./contract";
+import type { DeliveryView, LedgerCommand, LedgerEntry, LedgerResult, MadeCommand, WaitSeconds } from "./contract";
 import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
 import { AccountQuota, quotaHold, quotaReason, refreshQuota, type QuotaStatus } from "./quota";
@@ -165,6 +165,16 @@ export class CommandLedger extends DurableObject<Env> {
   fileOf(commandId: string): { filename: string; type: string } | undefined {
     const row = this.#rows.byCommandId(commandId);
     return row?.filename ? { filename: row.filename, type: commandOf(row).type } : undefined;
+  }
+
+  /** A command it created, as a request to run it again would name it (Slack's "Capture again"). */
+  madeCommand(commandId: string): MadeCommand | undefined {
+    const row = this.#rows.byCommandId(commandId);
+    if (!row?.command_id) return undefined;
+    const { device_id, user_email, registration_id } = commandOf(row);
+    const report = reportOf(row);
+    const incident = report.incident_id ? { incident: { id: report.incident_id, title: report.title } } : {};
+    return { rule: row.rule, target: { device_id, user_email, ...presentFields({ registration_id }) }, ...incident };
   }
 
   /**
@@ -555,6 +565,7 @@ function reported(row: CommandRow, now: number): ReportedCommand {
     alert_title: report.title,
     ...presentFields({
       device_name: row.device_name,
+      requested_by: row.requested_by,
       incident_id: report.incident_id,
       notify: report.notify,
       completed_date: row.completed_date,
@@ -574,7 +585,7 @@ function entryOf(row: CommandRow): LedgerEntry {
     type: command.type,
     device_id: command.device_id,
     attempts: row.attempts,
-    ...presentFields({ device_name: row.device_name, status: row.status, filename: row.filename, completed_date: row.completed_date }),
+    ...presentFields({ device_name: row.device_name, requested_by: row.requested_by, status: row.status, filename: row.filename, completed_date: row.completed_date }),
     ...(row.created_at ? { created_at: new Date(row.created_at).toISOString() } : {}),
   };
 }

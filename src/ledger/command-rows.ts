@@ -44,6 +44,7 @@ export const COMMAND_COLUMNS = {
   started_reported: "INTEGER NOT NULL DEFAULT 0",
   finished_reported: "INTEGER NOT NULL DEFAULT 0",
   expires_at: "INTEGER NOT NULL",
+  requested_by: "TEXT",
 } as const satisfies Record<string, ColumnDeclaration>;
 
 /** A command as the ledger stores it: what the consumer handed over, and where it stands. */
@@ -78,8 +79,8 @@ export class CommandRows {
   insert(command: LedgerCommand, now: number, keepMs: number): void {
     this.sql.exec(
       `INSERT INTO commands (key, delivery_id, source, alert, episode, rule, severity_rank, cooldown_key, cooldown_until,
-         command, device_name, report, state, queued_at, next_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)`,
+         command, device_name, report, state, queued_at, next_at, expires_at, requested_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)`,
       command.key,
       command.delivery_id,
       command.source,
@@ -95,6 +96,7 @@ export class CommandRows {
       now,
       now,
       now + keepMs,
+      command.requested_by ?? null,
     );
   }
 

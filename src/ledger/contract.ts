@@ -23,6 +23,8 @@ export interface LedgerCommand {
   severity_rank: number;
   command: CommandInput;
   device_name?: string;
+  /** Who asked for it, for a capture on demand; unset for a command an alert started. */
+  requested_by?: string;
   /** What the reports back to the incident say about the alert. */
   report: {
     title: string;
@@ -65,6 +67,7 @@ export interface LedgerEntry extends LedgerResult {
   type: string;
   device_id: string;
   device_name?: string;
+  requested_by?: string;
   attempts: number;
   /** The DEX status once created: PENDING_EXEC, PENDING_UPLOAD, SUCCESS or FAILED. */
   status?: string;
@@ -91,3 +94,10 @@ export interface DeliveryView {
 
 /** A refusal by the relay's own API budget: 0 means go ahead. */
 export type WaitSeconds = number;
+
+/** A command the ledger created: its rule, its device, and the incident it was reported to. */
+export interface MadeCommand {
+  rule: string;
+  target: { device_id: string; user_email: string; registration_id?: string };
+  incident?: { id: string; title: string };
+}

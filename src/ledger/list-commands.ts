@@ -31,6 +31,8 @@ export interface ListedCommand {
   device_id: string;
   device_name: string | null;
   user_email: string | null;
+  /** Who asked for it, for a capture on demand. */
+  requested_by: string | null;
   status: string | null;
   filename: string | null;
   completed_date: string | null;
@@ -101,6 +103,7 @@ function listed(row: CommandRow): ListedCommand {
     device_id: command.device_id,
     device_name: row.device_name,
     user_email: command.user_email ?? null,
+    requested_by: row.requested_by,
     status: row.status,
     filename: row.filename,
     completed_date: row.completed_date,

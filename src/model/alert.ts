@@ -17,6 +17,23 @@ export const AlertTarget = z.object({
 export type AlertTarget = z.infer<typeof AlertTarget>;
 
 /**
+ * The source of the alerts that are requests for a capture on demand (an operator in the
+ * console or the API, a responder's PagerDuty action, a Slack button): a rule may be asked
+ * for so only when its `match.source` names it.
+ */
+export const ON_DEMAND_SOURCE = "operator";
+/** Where a capture on demand was asked for. */
+export const REQUEST_CHANNELS = ["console", "api", "pagerduty", "slack"] as const;
+
+/** Who asked for a capture on demand, where, and which rule's command they asked for. */
+export const CaptureRequest = z.object({
+  rule: z.string(),
+  requested_by: z.string(),
+  via: z.enum(REQUEST_CHANNELS),
+});
+export type CaptureRequest = z.infer<typeof CaptureRequest>;
+
+/**
  * One alert in the shape every later stage works with, whatever tool sent it: what a source
  * makes of a delivery, and what the queue carries to the consumer, checked again there.
  * Only data needed to decide and to audit is kept: never the raw payload.
@@ -38,5 +55,10 @@ export const NormalizedAlert = z.object({
   target: AlertTarget,
   /** Source-specific references a later stage may follow (a PagerDuty incident id, say). */
   refs: z.optional(z.record(z.string(), z.string())),
+  /**
+   * Set only on the one alert a capture on demand makes: its rule is the one named here,
+   * whatever else the alert says, and its target is the one asked for.
+   */
+  request: z.optional(CaptureRequest),
 });
 export type NormalizedAlert = z.infer<typeof NormalizedAlert>;

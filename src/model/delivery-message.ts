@@ -1,13 +1,21 @@
 import { NormalizedAlert } from "./alert";
-import { versionedReader, versionOf } from "./versioned";
+import { versionedReader, versionOf, type Read } from "./versioned";
 import * as z from "./zod";
 
 /**
- * The version of the queue message this release writes. A message may wait on the queue
- * (retries, a dead letter replayed days later) across a deploy, so the consumer reads every
- * version written since release 0.1.0, and turns each into the current shape.
+ * The version of the queue message this release writes for a delivery of alerts. A message
+ * may wait on the queue (retries, a dead letter replayed days later) across a deploy, so the
+ * consumer reads every version written since release 0.1.0, and turns each into the current
+ * shape.
  */
 export const DELIVERY_MESSAGE_VERSION = 2;
+/**
+ * The version of a message that carries a capture on demand (an alert with `request`). A
+ * release that reads only version 2 would take it for an ordinary alert and match every rule
+ * against it, so it must refuse it instead: only these messages carry the newer version, and
+ * a rollback holds back nothing else.
+ */
+export const REQUEST_MESSAGE_VERSION = 3;
 
 const deliveryFields = {
   delivery_id: z.string().check(z.minLength(1)),
@@ -18,7 +26,7 @@ const deliveryFields = {
 
 /** What ingest puts on the queue: one verified delivery, already normalized. */
 export const DeliveryMessage = z.object({
-  version: z.literal(DELIVERY_MESSAGE_VERSION),
+  version: z.union([z.literal(DELIVERY_MESSAGE_VERSION), z.literal(REQUEST_MESSAGE_VERSION)]),
   ...deliveryFields,
 });
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
@@ -29,18 +37,35 @@ export const DeliveryMessageV1 = z.pipe(
   z.transform((message): DeliveryMessage => ({ version: DELIVERY_MESSAGE_VERSION, ...message })),
 );
 
+/** The version a message with these alerts is written with. */
+export function messageVersionOf(alerts: readonly NormalizedAlert[]): DeliveryMessage["version"] {
+  return alerts.some((alert) => alert.request) ? REQUEST_MESSAGE_VERSION : DELIVERY_MESSAGE_VERSION;
+}
+
 /**
  * Reads a message of any version this release knows, as the current shape. A message that
  * names a version this release does not know (one written by a newer release, read during a
- * rollback) is refused whole rather than guessed at.
+ * rollback) is refused whole rather than guessed at, and so is a request under an older
+ * version than requests are written with.
  */
-export const readDeliveryMessage = versionedReader<DeliveryMessage>("message", {
+const readAnyVersion = versionedReader<DeliveryMessage>("message", {
   1: DeliveryMessageV1,
   [DELIVERY_MESSAGE_VERSION]: DeliveryMessage,
+  [REQUEST_MESSAGE_VERSION]: DeliveryMessage,
 });
+
+export function readDeliveryMessage(body: unknown): Read<DeliveryMessage> {
+  const read = readAnyVersion(body);
+  if (!read.success) return read;
+  const version = messageVersionOf(read.data.alerts);
+  if (version === REQUEST_MESSAGE_VERSION && read.data.version !== REQUEST_MESSAGE_VERSION) {
+    return { success: false, error: `a version ${String(versionOf(body))} message carries no capture request` };
+  }
+  return { success: true, data: { ...read.data, version } };
+}
 
 /** A message that names a version after this release's: a newer release queued it, and only such a release can read it. */
 export function isNewerMessage(body: unknown): boolean {
   const version = versionOf(body);
-  return typeof version === "number" && version > DELIVERY_MESSAGE_VERSION;
+  return typeof version === "number" && version > REQUEST_MESSAGE_VERSION;
 }

@@ -1,3 +1,4 @@
+import { AlertTarget, CaptureRequest } from "../model/alert";
 import type { DeliveryMessage } from "../model/delivery-message";
 import { Decision } from "../model/decision";
 import { deliveryKey } from "../model/kv-keys";
@@ -16,6 +17,11 @@ export const DELIVERY_RECORD_VERSION = 2;
 
 export type { DeliveryState } from "./delivery-state";
 
+/** A capture on demand as the audit trail keeps it: who asked, where, for which rule, target and incident. */
+/** A capture on demand as the audit trail keeps it: who asked, for what, about which incident. */
+export const RecordedRequest = z.extend(CaptureRequest, { target: AlertTarget, incident_id: z.optional(z.string()) });
+export type RecordedRequest = z.infer<typeof RecordedRequest>;
+
 /** The audit record of one delivery: what came in, and what became of each alert. */
 export const DeliveryRecord = z.object({
   id: z.string().check(z.minLength(1)),
@@ -24,7 +30,16 @@ export const DeliveryRecord = z.object({
   updated_at: z.string(),
   attempts: z.number(),
   state: z.enum(DELIVERY_STATES),
-  alerts: z.array(z.object({ episode: z.string(), title: z.string(), severity: z.optional(z.string()), status: z.string(), firing: z.boolean() })),
+  alerts: z.array(
+    z.object({
+      episode: z.string(),
+      title: z.string(),
+      severity: z.optional(z.string()),
+      status: z.string(),
+      firing: z.boolean(),
+      request: z.optional(RecordedRequest),
+    }),
+  ),
   decisions: z.array(Decision),
 });
 export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
@@ -37,6 +52,7 @@ export const readStoredDeliveryRecord: (stored: unknown) => Read<DeliveryRecord>
   1: DeliveryRecord,
   [DELIVERY_RECORD_VERSION]: DeliveryRecord,
 });
+
 
 /** Builds the record of an attempt. Each attempt rewrites the whole record: the latest is the truth. */
 export function buildDeliveryRecord(
@@ -59,6 +75,7 @@ export function buildDeliveryRecord(
       severity: a.severity,
       status: a.status,
       firing: a.firing,
+      ...(a.request ? { request: { ...a.request, target: a.target, ...(a.refs?.incident_id ? { incident_id: a.refs.incident_id } : {}) } } : {}),
     })),
     decisions: [...decisions].sort((a, b) => a.alert - b.alert),
   };

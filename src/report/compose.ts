@@ -1,3 +1,4 @@
+import { ON_DEMAND_SOURCE } from "../model/alert";
 import type { Channel } from "../model/channels";
 import type { ChannelSettings } from "./channels";
 
@@ -13,7 +14,9 @@ export interface ReportedCommand {
   delivery_id: string;
   source: string;
   alert_title: string;
-  /** The PagerDuty incident the alert came from: only such alerts write to PagerDuty. */
+  /** Who asked for it, for a capture on demand. */
+  requested_by?: string;
+  /** The PagerDuty incident the alert came from (or a capture on demand was asked for in): only these write to PagerDuty. */
   incident_id?: string;
   /** The rule's `notify`; every configured channel when unset. */
   notify?: readonly Channel[];
@@ -75,8 +78,8 @@ export function downloadUrl(command: Pick<ReportedCommand, "command_id" | "filen
 function wants(command: ReportedCommand, channel: Channel, settings: ChannelSettings): boolean {
   if (!settings[channel]) return false;
   if (command.notify && !command.notify.includes(channel)) return false;
-  // Only alerts that came from PagerDuty write to PagerDuty.
-  return channel !== "incident" || (command.source === "pagerduty" && !!command.incident_id);
+  // Only alerts that came from PagerDuty, and captures asked for in an incident, write to PagerDuty.
+  return channel !== "incident" || ((command.source === "pagerduty" || command.source === ON_DEMAND_SOURCE) && !!command.incident_id);
 }
 
 /** "pcap and warp-diag started on JANE-MBP (jane.doe@example.com) by rules a and b." One sentence per device. */
@@ -86,13 +89,13 @@ export function startedText(commands: readonly ReportedCommand[]): string {
   return [...byDevice.values()]
     .map((group) => {
       const rules = [...new Set(group.map((c) => c.rule))];
-      return `${list(group.map((c) => c.type))} started on ${deviceOf(group[0]!)} by rule${rules.length > 1 ? "s" : ""} ${list(rules)}.`;
+      return `${list(group.map((c) => c.type))} started on ${deviceOf(group[0]!)} by rule${rules.length > 1 ? "s" : ""} ${list(rules)}${askedBy(group[0]!)}.`;
     })
     .join("\n");
 }
 
 export function finishedText(command: ReportedCommand, settings: ChannelSettings): string {
-  const head = `${command.type} on ${deviceOf(command)} (rule ${command.rule}) finished: ${command.status}.`;
+  const head = `${command.type} on ${deviceOf(command)} (rule ${command.rule}${askedBy(command)}) finished: ${command.status}.`;
   if (command.status !== "SUCCESS") {
     return `${head} DEX reported the command as ${command.status}${command.completed_date ? ` at ${command.completed_date}` : ""}; its detail is on the device's page in the Zero Trust dashboard.`;
   }
@@ -105,6 +108,11 @@ function deviceOf(command: ReportedCommand): string {
   return `${command.device_name ?? command.device_id} (${command.user_email})`;
 }
 
+/** ", asked for by oncall@example.com": a capture on demand names who asked. */
+function askedBy(command: ReportedCommand): string {
+  return command.requested_by ? `, asked for by ${command.requested_by}` : "";
+}
+
 function list(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
@@ -115,7 +123,7 @@ function slackEscape(text: string): string {
 }
 
 function slackMessage(text: string, about: ReportedCommand) {
-  const context = `${about.source} alert: ${about.alert_title} · delivery ${about.delivery_id}`;
+  const context = `${about.requested_by ? "capture on demand" : `${about.source} alert`}: ${about.alert_title} · delivery ${about.delivery_id}`;
   return {
     text: `${text}\n${context}`,
     blocks: [
@@ -142,6 +150,7 @@ function webhookEvent(type: ReportEvent, command: ReportedCommand, settings: Cha
       delivery_id: command.delivery_id,
       source: command.source,
       alert_title: command.alert_title,
+      ...(command.requested_by ? { requested_by: command.requested_by } : {}),
       ...(type === "command.finished" ? { completed_date: command.completed_date ?? null, filename: command.filename ?? null } : {}),
       ...(link ? { download_url: link } : {}),
     },

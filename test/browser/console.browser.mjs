@@ -118,6 +118,23 @@ try {
   await page.locator("#rule-tester").screenshot({ path: join(shots, "rule-tester.png") });
   step("rule tester works");
 
+  // Capture on demand: the form asks for a pcap on Sam's laptop as the operator signed in, then
+  // shows the request's delivery, which the consumer turns into a command within seconds.
+  await page.goto(`${relayUrl}/console`);
+  await page.selectOption('#capture select[name="rule"]', "pcap-on-demand");
+  await page.fill('#capture input[name="user_email"]', "sam.lee@example.com");
+  await Promise.all([page.waitForURL(/requested=/), page.click('#capture button[type="submit"]')]);
+  const requested = new URL(page.url()).searchParams.get("requested");
+  check((await page.locator("#notice").innerText()).includes(requested), "the console does not name the request's delivery");
+  const asked = await waitFor("the capture's delivery", async () => {
+    await page.goto(`${relayUrl}/console?source=operator`);
+    const rows = await page.locator("tr.delivery", { hasText: requested }).allInnerTexts();
+    return rows.length === 1 && rows[0].includes("created") ? rows[0] : undefined;
+  });
+  check(asked.includes("asked for by oncall@example.com (console)"), `the capture's delivery:\n${asked}`);
+  await page.locator("#capture").screenshot({ path: join(shots, "capture-form.png") });
+  step("capture on demand works");
+
   // Replay: the dead letter goes through again, now that the DEX API answers.
   await page.goto(`${relayUrl}/console#dead-letters`);
   const row = page.locator("tr.dead-letter", { hasText: dead });
@@ -166,7 +183,7 @@ try {
   await small.screenshot({ path: join(shots, "console-phone.png") });
   step("readable on a phone");
 
-  console.log(`browser test: 8 passed, 0 failed; screenshots in ${shots}`);
+  console.log(`browser test: 9 passed, 0 failed; screenshots in ${shots}`);
   await finish(0);
 } catch (error) {
   await fail(error);

@@ -24,7 +24,7 @@ describe("GET /console", () => {
     expect(html).toContain("JANE-MBP");
     expect(html.match(/<tr class="command">/g)).toHaveLength(2);
     for (const id of ["health", "deliveries", "commands", "rule-tester", "dead-letters"]) expect(html).toContain(`id="${id}"`);
-    expect(html).toContain("4 rules loaded");
+    expect(html).toContain("6 rules loaded");
   });
 
   it("escapes everything an alert carries", async () => {

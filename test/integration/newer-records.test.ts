@@ -14,6 +14,8 @@ import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/rela
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
 const NEWER = 3;
+/** Messages: versions 2 and 3 are this release's own (3 carries a capture on demand). */
+const NEWER_MESSAGE = 4;
 const DELIVERY_ID = releaseOne.queueMessage.delivery_id;
 /** Another delivery's id, for a second record of the same shape. */
 const OTHER_ID = "0d2e4f6a-8b1c-4d3e-9f5a-7b9c1d3e5f70";
@@ -110,10 +112,10 @@ describe("records of a newer release", () => {
 
   it("a queue message of a newer release that dead-letters is kept as it came, for that release to replay, and this one refuses to", async () => {
     mockDexApi();
-    const newer = { ...releaseOne.queueMessage, version: NEWER };
+    const newer = { ...releaseOne.queueMessage, version: NEWER_MESSAGE };
     await runDeadLetterConsumer([newer]);
     const [letter] = (await listDeadLetters()).dead_letters;
-    expect(letter).toMatchObject({ alerts: 0, reason: "not a delivery this release can replay: message version 3 is not one this release reads (it reads 1, 2)" });
+    expect(letter).toMatchObject({ alerts: 0, reason: "not a delivery this release can replay: message version 4 is not one this release reads (it reads 1, 2, 3)" });
     expect((await storedEntry(`dead-letter:${letter!.id}`))?.value).toMatchObject({ version: 2, newer_message: newer });
     // Kept, not shown: this release cannot say what it holds.
     expect((await get(`/v1/dead-letters/${letter!.id}`)).json).not.toHaveProperty("newer_message");

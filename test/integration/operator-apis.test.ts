@@ -151,6 +151,9 @@ describe("POST /v1/rules/test", () => {
       { rule: "warp-diag-on-critical", matched: false, failed: { condition: "severity", expected: "one of critical", actual: "error" } },
       { rule: "bandwidth-speed-test", matched: false, failed: { condition: "label", label: "check", expected: "= bandwidth", actual: null } },
       { rule: "dex-alert-probe-warp-diag", matched: false, failed: expect.objectContaining({ condition: "source" }) },
+      // Rules asked for on demand only: no alert matches them.
+      { rule: "warp-diag-on-demand", matched: false, failed: expect.objectContaining({ condition: "source", expected: "one of operator" }) },
+      { rule: "pcap-on-demand", matched: false, failed: expect.objectContaining({ condition: "source", expected: "one of operator" }) },
     ]);
     expect(json.decisions).toEqual([expect.objectContaining({ outcome: "no-rule" })]);
     expect(api.calls).toHaveLength(0);
@@ -159,7 +162,7 @@ describe("POST /v1/rules/test", () => {
   it("plans a match as a dry run: devices looked up, nothing created, queued or recorded", async () => {
     const api = mockDexApi();
     const { json } = await test({ source: "zapier", payload: { id: "T-2", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail } });
-    expect(json.alerts[0].rules.map((r: any) => r.matched)).toEqual([true, true, false, false]);
+    expect(json.alerts[0].rules.map((r: any) => r.matched)).toEqual([true, true, false, false, false, false]);
     expect(json.decisions.map((d: any) => [d.rule, d.outcome, d.device_id])).toEqual([
       ["vpn-packet-loss-pcap", "would-create", JANE.deviceId],
       ["warp-diag-on-critical", "would-create", JANE.deviceId],
@@ -195,7 +198,13 @@ describe("GET /healthz", () => {
   it("answers 200 with what is on when the configuration is sound, without auth and without a secret", async () => {
     const { status, json } = await health();
     expect(status).toBe(200);
-    expect(json).toMatchObject({ status: "ok", rules: 4, operator: { admin_token: true, access: false }, pagerduty_enrichment: false });
+    expect(json).toMatchObject({
+      status: "ok",
+      rules: 6,
+      operator: { admin_token: true, access: false },
+      pagerduty_enrichment: false,
+      on_demand: { rules: 2, pagerduty_action: true },
+    });
     expect(json.sources).toEqual({ alertmanager: true, cloudflare: true, datadog: true, grafana: true, pagerduty: true, webhook: true, zapier: true });
     // The test configuration leaves every report channel off.
     expect(json.channels).toEqual({ incident: false, slack: false, webhook: false });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { SOURCE_NAMES } from "../../src/sources/registry";
 import { RELAY } from "../helpers/relay";
+import { signPagerDuty } from "../helpers/sign";
 import { authOf, invalidAuthVariants, testSecrets, validAuthHeaders } from "../helpers/source-auth";
 import { fixturesOf } from "../helpers/source-fixtures";
 
@@ -99,4 +100,24 @@ describe("the operators' endpoints", () => {
       await expectTheOne401(await requestWithEnv(path, { headers: { authorization: "Bearer admin-test-token" } }, { ADMIN_TOKEN: "" }), "ADMIN_TOKEN unset");
     },
   );
+});
+
+describe("the PagerDuty action", () => {
+  const path = "/v1/actions/pagerduty?rule=warp-diag-on-demand&user_email=jane.doe%40example.com";
+  const body = JSON.stringify({ incident_id: "Q1", requested_by: "Priya Raman" });
+  const init = (headers: Record<string, string>): RequestInit => ({ method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+
+  it("refuses missing, wrong and unset credentials with the same 401, and a signature made with another secret", async () => {
+    const variants: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer wrong" },
+      { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+      { "x-pagerduty-signature": await signPagerDuty(body, "wrong") },
+      // The alerts webhook's signing secret is not the action's.
+      { "x-pagerduty-signature": await signPagerDuty(body, env.PAGERDUTY_WEBHOOK_SECRET) },
+    ];
+    for (const headers of variants) await expectTheOne401(await exports.default.fetch(`${RELAY}${path}`, init(headers)), JSON.stringify(Object.keys(headers)));
+    const valid = { authorization: `Bearer ${env.PAGERDUTY_ACTION_SECRET}` };
+    await expectTheOne401(await requestWithEnv(path, init(valid), { PAGERDUTY_ACTION_SECRET: "" }), "PAGERDUTY_ACTION_SECRET unset");
+  });
 });

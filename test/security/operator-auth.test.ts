@@ -18,6 +18,8 @@ const OPERATOR_ROUTES: Array<[string, string]> = [
   ["POST", "/v1/rules/test"],
   ["POST", "/console/rules/test"],
   ["POST", "/console/dead-letters/9999999999999-abc/replay"],
+  ["POST", "/v1/captures"],
+  ["POST", "/console/captures"],
 ];
 
 let key: SigningKey;
