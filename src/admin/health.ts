@@ -27,6 +27,8 @@ export interface HealthReport {
   /** Where reports go: each channel whose settings are complete. */
   channels: Record<string, boolean>;
   pagerduty_enrichment: boolean;
+  /** Slack's Approve and Deny buttons: clicks are verified (SLACK_SIGNING_SECRET), and from one workspace only (SLACK_TEAM_ID). */
+  slack_interactions: { signing_secret: boolean; team_pinned: boolean };
 }
 
 /**
@@ -48,11 +50,15 @@ export function checkHealth(env: Env): HealthReport {
   }
 
   let rules: number | null = null;
+  let needApproval: string[] = [];
   const syntax = typeof env.RULES === "string" ? jsonSyntaxError("RULES", env.RULES) : undefined;
   if (syntax) problems.push(syntax);
   else {
     const loaded = loadRules(env.RULES, SOURCE_NAMES);
-    if (loaded.ok) rules = loaded.rules.length;
+    if (loaded.ok) {
+      rules = loaded.rules.length;
+      needApproval = loaded.rules.filter((rule) => rule.approval).map((rule) => rule.name);
+    }
     else problems.push(loaded.error);
   }
 
@@ -64,6 +70,10 @@ export function checkHealth(env: Env): HealthReport {
   if (!!teamDomain !== !!audience) problems.push("ACCESS_TEAM_DOMAIN and ACCESS_AUD: set both, or neither");
   if (teamDomain && !isUrl(teamDomain)) problems.push("ACCESS_TEAM_DOMAIN: not a URL (https://<team>.cloudflareaccess.com)");
   const channels = readChannels(env);
+  const slackSigned = set("SLACK_SIGNING_SECRET");
+  if (needApproval.length > 0 && !slackSigned && !set("ADMIN_TOKEN") && !(teamDomain && audience)) {
+    problems.push(`RULES: ${needApproval.join(", ")} need approval, but nobody can give it: set SLACK_SIGNING_SECRET (Slack's buttons), or ADMIN_TOKEN or Access (the console)`);
+  }
   const publicUrl = String(vars.RELAY_PUBLIC_URL ?? "").trim();
   if (publicUrl && !isUrl(publicUrl)) problems.push("RELAY_PUBLIC_URL: not a URL");
 
@@ -75,6 +85,7 @@ export function checkHealth(env: Env): HealthReport {
     operator: { admin_token: set("ADMIN_TOKEN"), access: !!(teamDomain && audience && isUrl(teamDomain)) },
     channels: Object.fromEntries(CHANNELS.map((channel) => [channel, !channels.off.some((o) => o.channel === channel)])),
     pagerduty_enrichment: set("PAGERDUTY_API_TOKEN"),
+    slack_interactions: { signing_secret: slackSigned, team_pinned: set("SLACK_TEAM_ID") },
   };
 }
 

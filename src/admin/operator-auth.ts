@@ -13,6 +13,11 @@ export interface Operator {
 
 export type OperatorEnv = { Bindings: Env; Variables: { operator: Operator } };
 
+/** How the audit trail names an operator: the Access identity's email, or the admin token. */
+export function operatorName(operator: Operator): string {
+  return operator.via === "access" ? (operator.email ?? "Cloudflare Access") : "admin token";
+}
+
 /** The one answer to every refused operator request: why is logged, not told. */
 export const OPERATOR_REFUSAL = "unauthorized";
 

@@ -6,7 +6,12 @@ import { DEAD_LETTER_QUEUE } from "../../src/consume/dead-letter-consumer";
 import worker from "../../src/index";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { currentDelivery } from "../helpers/ledger";
-import { deliveryRecord, isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
+import { deliveryRecord, isolateEachTest, postZapier, RELAY, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";
+
+/** Not about approval: the shipped rules with every command sent at once (approval has ./approvals.test.ts). */
+function runConsumer(bodies: readonly unknown[], attempts = 1, overrides: Record<string, unknown> = {}) {
+  return runWithRules(bodies, attempts, { RULES: rulesSentAtOnce(), ...overrides });
+}
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
 

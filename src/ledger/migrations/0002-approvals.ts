@@ -1,0 +1,15 @@
+/**
+ * Migration 2: approval before sending (rules with `approval`). A command that needs it waits
+ * as `awaiting-approval` with the secret its Slack buttons carry and when it expires; who
+ * decided, how and when is kept for the audit trail; `approval_reported` says which reports
+ * about it are written (0 none, 1 the request, 2 the refusal or expiry). Every column is
+ * nullable or defaulted, so the release before runs over this schema unchanged.
+ */
+export const APPROVALS_SCHEMA = `
+ALTER TABLE commands ADD COLUMN approval_secret TEXT;
+ALTER TABLE commands ADD COLUMN approval_expires_at INTEGER;
+ALTER TABLE commands ADD COLUMN approval_by TEXT;
+ALTER TABLE commands ADD COLUMN approval_via TEXT;
+ALTER TABLE commands ADD COLUMN approval_at INTEGER;
+ALTER TABLE commands ADD COLUMN approval_reported INTEGER NOT NULL DEFAULT 0;
+`;
