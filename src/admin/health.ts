@@ -72,7 +72,7 @@ export function checkHealth(env: Env): HealthReport {
   const channels = readChannels(env);
   const slackSigned = set("SLACK_SIGNING_SECRET");
   if (needApproval.length > 0 && !slackSigned && !set("ADMIN_TOKEN") && !(teamDomain && audience)) {
-    problems.push(`RULES: ${needApproval.join(", ")} need approval, but nobody can give it: set SLACK_SIGNING_SECRET (Slack's buttons), or ADMIN_TOKEN or Access (the console)`);
+    problems.push(`RULES: ${needApproval.join(", ")} ${needApproval.length > 1 ? "need" : "needs"} approval, but nobody can give it: set SLACK_SIGNING_SECRET (Slack's buttons), or ADMIN_TOKEN or Access (the console)`);
   }
   const publicUrl = String(vars.RELAY_PUBLIC_URL ?? "").trim();
   if (publicUrl && !isUrl(publicUrl)) problems.push("RELAY_PUBLIC_URL: not a URL");
