@@ -140,7 +140,7 @@ function stormRows(direct, lookup) {
 function bundleRows(bundle) {
   return [
     [`**Bundle**: wrangler deploy --dry-run (minify ${bundle.minify ? "on" : "off"} in wrangler.toml)`, "", "", ""],
-    ["index.js / gzip -9", `${kib(bundle.bytes)} / ${kib(bundle.gzipBytes)}`, "≤ 64 KiB gzipped", verdict(bundle.gzipBytes <= 64 * 1024)],
+    ["index.js / gzip -9", `${kib(bundle.bytes)} / ${kib(bundle.gzipBytes)}`, "≤ 66 KiB gzipped", verdict(bundle.gzipBytes <= 66 * 1024)],
     ["Largest parts (minified, esbuild metafile)", bundle.parts.slice(0, 4).map((p) => `${p.name} ${kib(p.bytes)}`).join(", "), "", ""],
   ];
 }
