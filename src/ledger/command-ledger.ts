@@ -343,13 +343,13 @@ export class CommandLedger extends DurableObject<Env> {
     for (const row of waiting) {
       if (admitted.has(row.key)) continue;
       if (now - readySince(row) >= USEFUL_WAIT_MS) {
-        const reason = `MAX_COMMANDS_PER_MINUTE (${settings.maxCommandsPerMinute}) had no room for it within ${USEFUL_WAIT_MS / 60_000} minutes of the alert`;
+        const reason = `MAX_COMMANDS_PER_MINUTE (${settings.maxCommandsPerMinute}) had no room for it within ${USEFUL_WAIT_MS / 60_000} minutes of the alert or its approval`;
         this.#rows.update(row.key, { state: "expired", reason, next_at: null, cooldown_until: null });
         this.#log("capped", row, { reason });
       } else {
         this.#rows.update(row.key, {
           next_at: slotFreesAt,
-          reason: `held by MAX_COMMANDS_PER_MINUTE (${settings.maxCommandsPerMinute}); sent when a slot frees, within ${USEFUL_WAIT_MS / 60_000} minutes of the alert`,
+          reason: `held by MAX_COMMANDS_PER_MINUTE (${settings.maxCommandsPerMinute}); sent when a slot frees, within ${USEFUL_WAIT_MS / 60_000} minutes of the alert or its approval`,
         });
       }
     }
