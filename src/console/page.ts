@@ -127,7 +127,7 @@ function approvalsSection({ approvals }: ConsoleView): Html {
 ${approvals.items.length === 0 ? html`<p class="muted">Nothing awaits approval.</p>` : ""}
 <div class="scroll"><table><thead><tr><th>Taken</th><th>Device</th><th>Rule</th><th>Type</th><th>Expires</th><th></th></tr></thead><tbody>
 ${approvals.items.map(
-  (c) => html`<tr class="approval"><td class="mono">${c.queued_at}</td><td>${c.device_name ?? c.device_id}<br><span class="muted">${c.user_email ?? ""}</span></td>
+  (c) => html`<tr class="approval" id="approval-${c.key}"><td class="mono">${c.queued_at}</td><td>${c.device_name ?? c.device_id}<br><span class="muted">${c.user_email ?? ""}</span></td>
 <td>${c.rule}</td><td>${c.type}</td><td class="mono">${c.approval?.expires_at}</td>
 <td><form class="inline" method="post" action="/console/approvals/${c.key}/approve"><button type="submit">Approve</button></form>
 <form class="inline" method="post" action="/console/approvals/${c.key}/deny"><button type="submit">Deny</button></form></td></tr>`,

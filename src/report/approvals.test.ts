@@ -35,7 +35,7 @@ describe("approvalRequestedReports", () => {
     expect(withButtons.blocks.map((b: any) => b.type)).toEqual(["section", "actions", "context"]);
     const without = slackOf(approvalRequestedReports(awaiting(), settings(false, "https://relay.example.com")));
     expect(without.blocks.map((b: any) => b.type)).toEqual(["section", "context"]);
-    expect(without.text).toContain("Approve or deny it in the console: https://relay.example.com/console#approvals");
+    expect(without.text).toContain(`Approve or deny it in the console: https://relay.example.com/console#approval-${"a".repeat(64)}`);
     expect(JSON.stringify(without)).not.toContain("b".repeat(32));
   });
 

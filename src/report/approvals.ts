@@ -17,9 +17,9 @@ export interface ApprovalReported extends ApprovalSubject {
   at: string;
 }
 
-/** Where the console lists the commands awaiting approval; none without RELAY_PUBLIC_URL. */
-export function approvalsLink(settings: ChannelSettings): string | undefined {
-  return settings.publicUrl ? `${settings.publicUrl}/console#approvals` : undefined;
+/** This command's row among the console's approvals; none without RELAY_PUBLIC_URL. */
+export function approvalLink(command: Pick<ApprovalSubject, "key">, settings: ChannelSettings): string | undefined {
+  return settings.publicUrl ? `${settings.publicUrl}/console#approval-${command.key}` : undefined;
 }
 
 /**
@@ -27,7 +27,7 @@ export function approvalsLink(settings: ChannelSettings): string | undefined {
  * message with Approve and Deny (when Slack's clicks can be verified), a result-webhook event.
  */
 export function approvalRequestedReports(command: ApprovalReported, settings: ChannelSettings): OutgoingReport[] {
-  const link = approvalsLink(settings);
+  const link = approvalLink(command, settings);
   const where = link ? `Approve or deny it in the console: ${link}` : "Approve or deny it in the relay's console (/console).";
   const text = approvalText(command);
   const reports: OutgoingReport[] = [];

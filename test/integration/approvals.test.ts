@@ -159,7 +159,7 @@ describe("the console's approvals", () => {
     const key = await awaitingKey();
     const before = (await get("/console")).html as string;
     expect(before).toContain('id="approvals"');
-    expect(before.match(/<tr class="approval">/g)).toHaveLength(1);
+    expect(before.match(/<tr class="approval" id="approval-[0-9a-f]{64}">/g)).toEqual([`<tr class="approval" id="approval-${key}">`]);
     expect(before).toContain(`action="/console/approvals/${key}/approve"`);
     expect(before).toContain(`action="/console/approvals/${key}/deny"`);
 

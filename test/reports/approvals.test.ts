@@ -87,12 +87,13 @@ describe("asking for approval", () => {
 
     expect(await notes()).toEqual([
       "warp-diag started on JANE-MBP (jane.doe@example.com) by rule warp-diag-on-critical.",
-      expect.stringMatching(/^pcap on JANE-MBP \(jane\.doe@example\.com\) \(rule vpn-packet-loss-pcap\) awaits approval: nothing is sent to the device unless someone approves it by \S+Z\. Approve or deny it in the console: https:\/\/relay\.test\/console#approvals$/),
+      expect.stringMatching(/^pcap on JANE-MBP \(jane\.doe@example\.com\) \(rule vpn-packet-loss-pcap\) awaits approval: nothing is sent to the device unless someone approves it by \S+Z\. Approve or deny it in the console: https:\/\/relay\.test\/console#approval-[0-9a-f]{64}$/),
     ]);
     const events = await Promise.all(webhook().map(async (r) => ({ request: r, body: await r.text() })));
     const requested = events.find((e) => JSON.parse(e.body).type === "approval.requested")!;
     expect(requested.request.headers.get("webhook-signature")).toBe(await expectedSignature(requested.request.headers.get("webhook-id")!, requested.request.headers.get("webhook-timestamp")!, requested.body));
-    expect(JSON.parse(requested.body).data).toMatchObject({ type: "pcap", device_id: JANE.deviceId, rule: "vpn-packet-loss-pcap", delivery_id: deliveryId, approval: { state: "awaiting" }, console_url: "https://relay.test/console#approvals" });
+    expect(JSON.parse(requested.body).data).toMatchObject({ type: "pcap", device_id: JANE.deviceId, rule: "vpn-packet-loss-pcap", delivery_id: deliveryId, approval: { state: "awaiting" }, console_url: expect.stringMatching(/^https:\/\/relay\.test\/console#approval-[0-9a-f]{64}$/) });
+    expect(JSON.parse(requested.body).data.console_url).toBe(`https://relay.test/console#approval-${JSON.parse(requested.body).data.key}`);
     // The buttons' secret goes to Slack only.
     const secret = approve!.value.split(".")[1];
     expect([...(await notes()), ...events.map((e) => e.body)].some((text) => text.includes(secret))).toBe(false);
