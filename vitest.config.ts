@@ -35,6 +35,8 @@ const bindings = {
   GRAFANA_HMAC_WITHOUT_TIMESTAMP: "true",
   // Reports are off here; the `reports` project below turns every channel on.
   SLACK_WEBHOOK_URL: "",
+  SLACK_SIGNING_SECRET: "",
+  SLACK_TEAM_ID: "",
   RESULT_WEBHOOK_SECRET: "",
   RELAY_PUBLIC_URL: "https://relay.test",
 };
@@ -51,6 +53,9 @@ const reporting = {
   RESULT_WEBHOOK_URL: "https://results.test/dex-relay",
   // "test-result-webhook-secret" in base64.
   RESULT_WEBHOOK_SECRET: "whsec_dGVzdC1yZXN1bHQtd2ViaG9vay1zZWNyZXQ=",
+  // Slack's Approve and Deny buttons, and the one workspace whose clicks count.
+  SLACK_SIGNING_SECRET: "test-slack-signing-secret",
+  SLACK_TEAM_ID: "T0TEST",
 };
 
 /** The heaviest property-test files, each run in a runtime of its own (see below). */

@@ -8,6 +8,7 @@ import { deliveriesRoute } from "./admin/deliveries-route";
 import { downloadRoute } from "./admin/download-route";
 import { healthRoute } from "./admin/health-route";
 import { rulesTestRoute } from "./admin/rules-test-route";
+import { slackInteractionsRoute } from "./admin/slack/interactions-route";
 import { relayConfig, type RelayEnv } from "./config/middleware";
 import { UNAUTHORIZED } from "./model/http-errors";
 import { consoleRoute } from "./console/console-route";
@@ -31,6 +32,7 @@ export const app = new Hono<RelayEnv>()
   .route("/", commandsRoute)
   .route("/", deadLettersRoute)
   .route("/", rulesTestRoute)
+  .route("/", slackInteractionsRoute)
   .route("/", healthRoute)
   .route("/", consoleRoute)
   .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}", console: "/console", health: "/healthz" }))

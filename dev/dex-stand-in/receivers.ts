@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { StandInEnv } from "./env";
+import { createSlack } from "./slack";
 
 /** What a receiver got: enough to see the relay's report, and whether it was signed right. */
 export interface ReceivedReport {
@@ -11,12 +12,16 @@ export interface ReceivedReport {
   /** Result webhook only: whether the Standard Webhooks signature matched the local secret. */
   signature_valid?: boolean;
   webhook_id?: string;
+  /** Slack only (./slack.ts): the message's id on the stand-in's Slack page, its buttons' clicks, and the relay's updates through `response_url`. */
+  message_id?: string;
+  clicks?: Array<{ at: string; action_id: string; user: string; relay_status: number }>;
+  updates?: Array<{ received_at: string; body: unknown }>;
 }
 
 /**
  * Local stand-ins for where the relay reports back: PagerDuty's REST API (incident notes,
- * and the incident alerts that enrichment reads), a Slack incoming webhook and a result
- * webhook. Each keeps what it received, newest first, for `GET /`.
+ * and the incident alerts that enrichment reads), Slack (./slack.ts) and a result webhook.
+ * Each keeps what it received, newest first, for `GET /`.
  */
 export function createReceivers(received: ReceivedReport[], now: () => Date) {
   const app = new Hono<{ Bindings: StandInEnv }>();
@@ -35,12 +40,7 @@ export function createReceivers(received: ReceivedReport[], now: () => Date) {
   // Enrichment reads the incident's first alert; the stand-in's incidents carry no details.
   app.get("/pagerduty/incidents/:id/alerts", (c) => c.json({ alerts: [], limit: 1, offset: 0, more: false }));
 
-  app.post("/slack/*", async (c) => {
-    const body = await c.req.json().catch(() => undefined);
-    if (!body || typeof body !== "object" || !("text" in body)) return c.text("invalid_payload", 400);
-    keep({ channel: "slack", body });
-    return c.text("ok");
-  });
+  app.route("/", createSlack(received, now));
 
   app.post("/result-webhook", async (c) => {
     const text = await c.req.text();

@@ -1,5 +1,23 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { jsonSyntaxError } from "./health";
+import { checkHealth, jsonSyntaxError } from "./health";
+
+describe("checkHealth: approvals", () => {
+  it("says whether Slack's clicks are verified and pinned to one workspace", () => {
+    expect(checkHealth(env).slack_interactions).toEqual({ signing_secret: false, team_pinned: false });
+    expect(checkHealth({ ...env, SLACK_SIGNING_SECRET: "s", SLACK_TEAM_ID: "T1" } as Env).slack_interactions).toEqual({ signing_secret: true, team_pinned: true });
+  });
+
+  it("names the rules that need approval when nobody can give it: no Slack signing secret, no admin token, no Access", () => {
+    expect(checkHealth(env).problems).toEqual([]);
+    const { ok, problems } = checkHealth({ ...env, ADMIN_TOKEN: "", SLACK_SIGNING_SECRET: "" } as Env);
+    expect(ok).toBe(false);
+    expect(problems).toContain(
+      "RULES: vpn-packet-loss-pcap needs approval, but nobody can give it: set SLACK_SIGNING_SECRET (Slack's buttons), or ADMIN_TOKEN or Access (the console)",
+    );
+    expect(checkHealth({ ...env, ADMIN_TOKEN: "", SLACK_SIGNING_SECRET: "s" } as Env).problems).toEqual([]);
+  });
+});
 
 describe("jsonSyntaxError", () => {
   it("says where JSON breaks, by line and column", () => {

@@ -29,6 +29,8 @@ export interface HealthReport {
   pagerduty_enrichment: boolean;
   /** Captures on demand: the rules that allow them, and whether PagerDuty actions are on (PAGERDUTY_ACTION_SECRET). */
   on_demand: { rules: number; pagerduty_action: boolean };
+  /** Slack's Approve and Deny buttons: clicks are verified (SLACK_SIGNING_SECRET), and from one workspace only (SLACK_TEAM_ID). */
+  slack_interactions: { signing_secret: boolean; team_pinned: boolean };
 }
 
 /**
@@ -51,6 +53,7 @@ export function checkHealth(env: Env): HealthReport {
 
   let rules: number | null = null;
   let onDemand = 0;
+  let needApproval: string[] = [];
   const syntax = typeof env.RULES === "string" ? jsonSyntaxError("RULES", env.RULES) : undefined;
   if (syntax) problems.push(syntax);
   else {
@@ -58,6 +61,7 @@ export function checkHealth(env: Env): HealthReport {
     if (loaded.ok) {
       rules = loaded.rules.length;
       onDemand = loaded.rules.filter(allowsOnDemand).length;
+      needApproval = loaded.rules.filter((rule) => rule.approval).map((rule) => rule.name);
     } else problems.push(loaded.error);
   }
 
@@ -69,6 +73,10 @@ export function checkHealth(env: Env): HealthReport {
   if (!!teamDomain !== !!audience) problems.push("ACCESS_TEAM_DOMAIN and ACCESS_AUD: set both, or neither");
   if (teamDomain && !isUrl(teamDomain)) problems.push("ACCESS_TEAM_DOMAIN: not a URL (https://<team>.cloudflareaccess.com)");
   const channels = readChannels(env);
+  const slackSigned = set("SLACK_SIGNING_SECRET");
+  if (needApproval.length > 0 && !slackSigned && !set("ADMIN_TOKEN") && !(teamDomain && audience)) {
+    problems.push(`RULES: ${needApproval.join(", ")} ${needApproval.length > 1 ? "need" : "needs"} approval, but nobody can give it: set SLACK_SIGNING_SECRET (Slack's buttons), or ADMIN_TOKEN or Access (the console)`);
+  }
   const publicUrl = String(vars.RELAY_PUBLIC_URL ?? "").trim();
   if (publicUrl && !isUrl(publicUrl)) problems.push("RELAY_PUBLIC_URL: not a URL");
 
@@ -81,6 +89,7 @@ export function checkHealth(env: Env): HealthReport {
     channels: Object.fromEntries(CHANNELS.map((channel) => [channel, !channels.off.some((o) => o.channel === channel)])),
     pagerduty_enrichment: set("PAGERDUTY_API_TOKEN"),
     on_demand: { rules: onDemand, pagerduty_action: set("PAGERDUTY_ACTION_SECRET") },
+    slack_interactions: { signing_secret: slackSigned, team_pinned: set("SLACK_TEAM_ID") },
   };
 }
 

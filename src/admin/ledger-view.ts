@@ -1,4 +1,5 @@
 import type { DeliveryView, LedgerEntry, ReportEntry } from "../ledger/contract";
+import type { ApprovalView } from "../model/approval";
 import type { Decision } from "../model/decision";
 import type { DeliveryRecord, DeliveryState } from "../record/delivery-record";
 
@@ -12,7 +13,11 @@ export interface CommandView {
   status?: string;
   filename: string | null;
   completed_date: string | null;
+  approval?: ApprovalView;
 }
+
+/** A decision brought up to date: with its command's approval, when its rule wants one (who decided, how, when). */
+export type DecisionView = Decision & { approval?: ApprovalView };
 
 /**
  * The delivery record as it stands now. The record was written when the consumer handed
@@ -24,13 +29,19 @@ export interface CommandView {
 export function withLedger(
   record: DeliveryRecord,
   { commands: entries, reports }: DeliveryView,
-): DeliveryRecord & { commands: CommandView[]; reports: ReportEntry[] } {
+): Omit<DeliveryRecord, "decisions"> & { decisions: DecisionView[]; commands: CommandView[]; reports: ReportEntry[] } {
   const owned = entries.filter((entry) => entry.delivery_id === record.id);
-  const decisions = record.decisions.map((decision) => {
+  const decisions = record.decisions.map((decision): DecisionView => {
     const entry = owned.find((e) => sameCommand(e, decision));
     if (!entry || decision.outcome === "duplicate" || decision.outcome === "cooldown") return decision;
     const { command_id, ...rest } = decision;
-    return { ...rest, outcome: entry.outcome, reason: entry.reason, ...(entry.command_id ? { command_id: entry.command_id } : command_id ? { command_id } : {}) };
+    return {
+      ...rest,
+      outcome: entry.outcome,
+      reason: entry.reason,
+      ...(entry.command_id ? { command_id: entry.command_id } : command_id ? { command_id } : {}),
+      ...(entry.approval ? { approval: entry.approval } : {}),
+    };
   });
   const referenced = new Set(decisions.flatMap((d) => (d.command_id ? [d.command_id] : [])));
   const commands = entries
@@ -44,6 +55,7 @@ export function withLedger(
       status: entry.status,
       filename: entry.filename ?? null,
       completed_date: entry.completed_date ?? null,
+      ...(entry.approval ? { approval: entry.approval } : {}),
     }));
   return { ...record, state: stateOf(record.state, decisions), decisions, commands, reports };
 }
@@ -55,5 +67,5 @@ function sameCommand(entry: LedgerEntry, decision: Decision): boolean {
 /** An acknowledged delivery is done once the ledger has settled every command it owns. */
 function stateOf(recorded: DeliveryState, decisions: readonly Decision[]): DeliveryState {
   if (recorded !== "in-progress") return recorded;
-  return decisions.some((d) => d.outcome === "retrying" || d.outcome === "waiting") ? "in-progress" : "done";
+  return decisions.some((d) => d.outcome === "retrying" || d.outcome === "waiting" || d.outcome === "awaiting-approval") ? "in-progress" : "done";
 }

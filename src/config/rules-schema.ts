@@ -21,6 +21,11 @@ export const ANY_SOURCE = "*";
 /** The most fixed targets one rule may list; these are not capped by `max_devices`. */
 export const MAX_RULE_TARGETS = 50;
 
+/** A command that needs approval waits this long for a person by default, then expires unsent. */
+export const DEFAULT_APPROVAL_MINUTES = 30;
+/** The longest a command may wait for approval: a capture approved a day later shows nothing of the problem. */
+export const MAX_APPROVAL_MINUTES = 1440;
+
 const NonEmpty = z.string().check(z.minLength(1));
 
 const RulePattern = NonEmpty.check(
@@ -101,6 +106,20 @@ export const RuleTargetSchema = z.union(
   { error: "a target is { hostname }, { user_email } or { device_id, user_email } (with registration_id for a multi-user device)" },
 );
 
+/**
+ * A person approves each command of the rule, from Slack or the console, before it is sent;
+ * until then nothing reaches the DEX API. For captures of someone's private traffic.
+ */
+export const RuleApprovalSchema = described(
+  z.strictObject({
+    expires_minutes: described(
+      z._default(z.number().check(z.int(), z.gte(1), z.lte(MAX_APPROVAL_MINUTES)), DEFAULT_APPROVAL_MINUTES),
+      `How long the command waits for a decision, then expires unsent; default ${DEFAULT_APPROVAL_MINUTES}, at most ${MAX_APPROVAL_MINUTES}.`,
+    ),
+  }),
+  "A person approves each command (Slack buttons, or the console) before it is sent; denied or undecided commands are never sent.",
+);
+
 export const RuleSchema = z.strictObject({
   name: described(
     z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, '.', '_' and '-', at most 64")),
@@ -132,6 +151,7 @@ export const RuleSchema = z.strictObject({
     z.optional(z.array(z.enum(CHANNELS)).check(z.maxLength(CHANNELS.length))),
     "Where to report the commands this rule starts and how they end; every configured channel when unset, none when empty.",
   ),
+  approval: z.optional(RuleApprovalSchema),
 });
 
 export const RulesSchema = described(
@@ -152,3 +172,4 @@ export const RulesSchema = described(
 export type Rule = z.infer<typeof RuleSchema>;
 export type RuleCommand = z.infer<typeof RuleCommandSchema>;
 export type RuleTarget = z.infer<typeof RuleTargetSchema>;
+export type RuleApproval = z.infer<typeof RuleApprovalSchema>;

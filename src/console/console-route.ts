@@ -5,8 +5,9 @@ import { replayDeadLetter } from "../admin/dead-letters-route";
 import { DeliveriesQuery, deliveriesPage } from "../admin/deliveries-route";
 import { checkHealth } from "../admin/health";
 import { operatorAuth, operatorName, sameOrigin, type Operator, type OperatorEnv } from "../admin/operator-auth";
-import { operatorConfig, parseQuery, publicBase } from "../admin/operator-query";
+import { operatorConfig, operatorLedger, parseQuery, publicBase } from "../admin/operator-query";
 import { readQuotaStatus } from "../admin/quota-status";
+import { notFound } from "../model/http-errors";
 import { parseRuleTest, testRules } from "../admin/rule-test";
 import { allowsOnDemand } from "../config/load-rules";
 import { loadConfig } from "../config/settings";
@@ -17,13 +18,25 @@ import { SOURCE_NAMES } from "../sources/registry";
 import { consolePage, type CaptureForm, type ConsoleFilters, type ConsoleView } from "./page";
 
 const DEAD_LETTERS_SHOWN = 20;
+/** Approvals shown at once, the oldest first to expire among the newest. */
+const APPROVALS_SHOWN = 50;
+const COMMAND_KEY = /^[0-9a-f]{64}$/;
+/** What the console says after an approval form, by the ledger's answer. */
+const APPROVAL_NOTICES: Record<string, string> = {
+  approved: "Approved: the relay sends the command now. The Commands list shows who approved it.",
+  denied: "Denied: the command will never be sent.",
+  "already-decided": "It had already been decided: nothing changed.",
+  expired: "It had expired: nothing changed.",
+  unknown: "No such approval: nothing changed.",
+};
 /** The tester starts with an alert the shipped rules act on. */
 const EXAMPLE_PAYLOAD = JSON.stringify({ id: "TEST-1", title: "VPN packet loss above 8%", severity: "critical", user_email: "jane.doe@example.com" }, null, 1);
 
 /**
  * `GET /console`: one server-rendered page for operators: recent deliveries and their
- * decisions, commands with their DEX status and download links, a rule tester, dead letters
- * with a replay button, and the configuration's health. Filters live in the URL. The forms
+ * decisions, commands awaiting approval with Approve and Deny, commands with their DEX status
+ * and download links, a rule tester, dead letters with a replay button, and the
+ * configuration's health. Filters live in the URL. The forms
  * that post are checked to come from this origin.
  */
 export const consoleRoute = new Hono<OperatorEnv>()
@@ -36,7 +49,11 @@ export const consoleRoute = new Hono<OperatorEnv>()
     const view = await baseView(c.env, c.var.operator, query, publicBase(c.env, c.req.url));
     const notice = replayed
       ? `Dead letter ${replayed} was queued again; its delivery shows the new decisions once the consumer has run.`
-      : requested && `Capture asked for as delivery ${requested}; it is listed below once the consumer has run.`;
+      : requested
+        ? `Capture asked for as delivery ${requested}; it is listed below once the consumer has run.`
+        : query.approval && Object.hasOwn(APPROVAL_NOTICES, query.approval)
+          ? APPROVAL_NOTICES[query.approval]
+          : undefined;
     return c.html(consolePage({ ...view, ...(notice ? { notice } : {}) }));
   })
   .post("/console/captures", sameOrigin(), async (c) => {
@@ -75,6 +92,12 @@ export const consoleRoute = new Hono<OperatorEnv>()
     const view = await baseView(c.env, c.var.operator, {}, publicBase(c.env, c.req.url));
     return c.html(consolePage({ ...view, tester }));
   })
+  .post("/console/approvals/:key/:decision{approve|deny}", sameOrigin(), async (c) => {
+    const key = c.req.param("key");
+    if (!COMMAND_KEY.test(key)) throw notFound("no such approval");
+    const answer = await operatorLedger(c.env).decideAsOperator(key, c.req.param("decision") as "approve" | "deny", operatorName(c.var.operator));
+    return c.redirect(`/console?approval=${answer.result}#approvals`, 303);
+  })
   .post("/console/dead-letters/:id/replay", sameOrigin(), async (c) => {
     const id = c.req.param("id");
     await replayDeadLetter(c.env, id, c.var.operator);
@@ -86,7 +109,7 @@ async function baseView(env: Env, operator: Operator, query: Record<string, stri
   for (const key of ["source", "outcome", "status", "device", "since", "live"] as const) if (query[key]) filters[key] = query[key];
   const unreadableDeliveries: string[] = [];
   const unreadableDeadLetters: string[] = [];
-  const [deliveries, commands, deadLetters, quota] = await Promise.all([
+  const [deliveries, commands, approvals, deadLetters, quota] = await Promise.all([
     attempt(async () => {
       const page = await deliveriesPage(env, parseQuery(DeliveriesQuery, { ...pick(filters, "source", "outcome", "device", "since"), ...(query.cursor ? { cursor: query.cursor } : {}) }));
       unreadableDeliveries.push(...page.unreadable.map((d) => `delivery ${d.delivery_id}`));
@@ -96,6 +119,7 @@ async function baseView(env: Env, operator: Operator, query: Record<string, stri
       const page = await commandsPage(env, parseQuery(CommandsQuery, { ...pick(filters, "status", "device", "since"), ...(query.ccursor ? { cursor: query.ccursor } : {}) }), base);
       return { items: page.commands, next: page.cursor };
     }),
+    attempt(async () => ({ items: (await commandsPage(env, { status: "awaiting-approval", limit: APPROVALS_SHOWN }, base)).commands, next: null })),
     listDeadLetters(env.RELAY_KV, { limit: DEAD_LETTERS_SHOWN }).then((page) => {
       unreadableDeadLetters.push(...page.unreadable.map((d) => `dead letter ${d.id}`));
       return { items: page.dead_letters, next: page.cursor };
@@ -106,13 +130,14 @@ async function baseView(env: Env, operator: Operator, query: Record<string, stri
   return {
     // Records a newer release wrote (read after a rollback) are named rather than left out unsaid.
     ...(unreadable.length > 0 ? { notice: `This release cannot read ${unreadable.join(", ")}; GET /v1/deliveries and /v1/dead-letters say why (most likely a newer release wrote them).` } : {}),
-    who: operator.via === "access" ? (operator.email ?? "Cloudflare Access") : "admin token",
+    who: operatorName(operator),
     filters,
     health: checkHealth(env),
     quota,
     sources: SOURCE_NAMES,
     deliveries,
     commands,
+    approvals,
     deadLetters,
     tester: { source: "zapier", payload: EXAMPLE_PAYLOAD, rules: "" },
     onDemandRules: onDemandRules(env),

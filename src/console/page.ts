@@ -29,6 +29,8 @@ export interface ConsoleView {
   sources: readonly string[];
   deliveries: { items: DeliveryView[]; next: string | null } | { error: string };
   commands: { items: CommandView[]; next: string | null } | { error: string };
+  /** Commands awaiting a person's approval. */
+  approvals: { items: CommandView[]; next: null } | { error: string };
   deadLetters: { items: DeadLetterSummary[]; next: string | null };
   tester: { source: string; payload: string; rules: string; result?: RuleTestResult; error?: string };
   notice?: string;
@@ -40,7 +42,7 @@ export interface ConsoleView {
 /** The capture form's fields, kept to show again with its refusal. */
 export type CaptureForm = Partial<Record<"rule" | "user_email" | "hostname" | "device_id" | "incident_id" | "error", string>>;
 
-const COMMAND_STATUSES = ["waiting", "retrying", "created", "failed", "capped", "PENDING_EXEC", "PENDING_UPLOAD", "SUCCESS", "FAILED"];
+const COMMAND_STATUSES = ["awaiting-approval", "waiting", "retrying", "created", "failed", "capped", "denied", "expired", "PENDING_EXEC", "PENDING_UPLOAD", "SUCCESS", "FAILED"];
 
 const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#f6f7f9}
@@ -56,8 +58,9 @@ label{display:flex;flex-direction:column;font-size:12px;color:#5b6270}
 input,select,textarea,button{font:inherit}textarea{width:100%;box-sizing:border-box;font:12px ui-monospace,monospace}
 .ok{color:#0a7c2f}.bad{color:#b42318}.muted{color:#6b7280}
 .pill{display:inline-block;padding:0 6px;border-radius:9px;background:#eef1f5;font-size:12px;white-space:nowrap}
-.pill.created,.pill.SUCCESS,.pill.done{background:#dcf5e3}.pill.failed,.pill.FAILED,.pill.dead-lettered{background:#fde2e0}
-.pill.retrying,.pill.waiting,.pill.in-progress,.pill.PENDING_EXEC,.pill.PENDING_UPLOAD{background:#fff3cd}
+.pill.created,.pill.SUCCESS,.pill.done{background:#dcf5e3}.pill.failed,.pill.FAILED,.pill.dead-lettered,.pill.denied,.pill.expired{background:#fde2e0}
+.pill.retrying,.pill.waiting,.pill.in-progress,.pill.PENDING_EXEC,.pill.PENDING_UPLOAD,.pill.awaiting-approval{background:#fff3cd}
+form.inline{display:inline}
 .notice{background:#e7f0ff;border:1px solid #b6cdfa;padding:6px 10px;border-radius:6px}`;
 
 /** The whole console: every value goes through `html`, which escapes it. */
@@ -70,6 +73,7 @@ ${view.filters.live ? html`<meta http-equiv="refresh" content="15">` : ""}
 <main>
 ${view.notice ? html`<p class="notice" id="notice">${view.notice}</p>` : ""}
 ${healthSection(view.health, view.quota)}
+${approvalsSection(view)}
 ${captureSection(view)}
 ${filtersSection(view)}
 ${deliveriesSection(view)}
@@ -146,11 +150,24 @@ ${commands.items.length === 0 ? html`<p class="muted">No command matches.</p>` :
 <div class="scroll"><table><thead><tr><th>Taken</th><th>Device</th><th>Rule</th><th>Type</th><th>Relay</th><th>DEX status</th><th>Artifact</th></tr></thead><tbody>
 ${commands.items.map(
   (c) => html`<tr class="command"><td class="mono">${c.queued_at}</td><td><a href="${filterLink(filters, { device: c.device_id })}">${c.device_name ?? c.device_id}</a><br><span class="muted">${c.user_email ?? ""}</span></td>
-<td>${c.rule}${c.requested_by ? html`<br><span class="muted">asked for by ${c.requested_by}</span>` : ""}</td><td>${c.type}</td><td><span class="pill ${c.outcome}" title="${c.reason}">${c.outcome}</span></td>
+<td>${c.rule}${c.requested_by ? html`<br><span class="muted">asked for by ${c.requested_by}</span>` : ""}</td><td>${c.type}</td><td><span class="pill ${c.outcome}" title="${c.reason}">${c.outcome}</span>${c.approval?.by ? html`<br><span class="muted approval">${c.approval.state} by ${c.approval.by} (${c.approval.via}) ${c.approval.at}</span>` : ""}</td>
 <td>${c.status ? html`<span class="pill ${c.status}">${c.status}</span>` : html`<span class="muted">–</span>`}</td>
 <td>${c.download_url ? html`<a href="${c.download_url}">${c.filename}</a>` : html`<span class="muted">–</span>`}</td></tr>`,
 )}</tbody></table></div>
 ${commands.next ? html`<p><a href="${filterLink(filters, { ccursor: commands.next })}">Older commands →</a></p>` : ""}</section>`;
+}
+
+function approvalsSection({ approvals }: ConsoleView): Html {
+  if ("error" in approvals) return html`<section id="approvals"><h2>Awaiting approval</h2><p class="bad">${approvals.error}</p></section>`;
+  return html`<section id="approvals"><h2>Awaiting approval</h2>
+${approvals.items.length === 0 ? html`<p class="muted">Nothing awaits approval.</p>` : ""}
+<div class="scroll"><table><thead><tr><th>Taken</th><th>Device</th><th>Rule</th><th>Type</th><th>Expires</th><th></th></tr></thead><tbody>
+${approvals.items.map(
+  (c) => html`<tr class="approval" id="approval-${c.key}"><td class="mono">${c.queued_at}</td><td>${c.device_name ?? c.device_id}<br><span class="muted">${c.user_email ?? ""}</span></td>
+<td>${c.rule}</td><td>${c.type}</td><td class="mono">${c.approval?.expires_at}</td>
+<td><form class="inline" method="post" action="/console/approvals/${c.key}/approve"><button type="submit">Approve</button></form>
+<form class="inline" method="post" action="/console/approvals/${c.key}/deny"><button type="submit">Deny</button></form></td></tr>`,
+)}</tbody></table></div></section>`;
 }
 
 function testerSection({ tester, sources }: ConsoleView): Html {

@@ -50,6 +50,7 @@ async function ledgerCommand(planned: PlannedCommand): Promise<LedgerCommand> {
     command: planned.command,
     ...presentFields({ device_name: device.name, requested_by: source.request?.requested_by }),
     report: { title: source.title, ...presentFields({ incident_id: source.refs?.incident_id, notify: rule.notify }) },
+    ...presentFields({ approval: rule.approval }),
   };
 }
 

@@ -88,7 +88,7 @@ async function settle(delivery: Delivery, kv: KVNamespace, now: Date): Promise<v
 
 /** Commands the ledger still works on: the delivery is acknowledged, its record not final. */
 function stillMoving(delivery: Delivery): boolean {
-  return delivery.decisions.some((d) => d.outcome === "retrying" || d.outcome === "waiting");
+  return delivery.decisions.some((d) => d.outcome === "retrying" || d.outcome === "waiting" || d.outcome === "awaiting-approval");
 }
 
 /** 30 s, 60 s, 120 s, ... capped at the queue's maximum. */

@@ -9,7 +9,9 @@ import { readChannels, type ChannelSettings } from "../report/channels";
 import { finishedReports, startedReports, type ReportedCommand } from "../report/compose";
 import { reportRetrySeconds, REPORT_HORIZON_MS } from "../report/retry-schedule";
 import { sendReport, type SendOutcome } from "../report/send-report";
+import type { ApprovalAnswer, ApprovalDecision } from "../model/approval";
 import { admit, CAP_WINDOW_MS, USEFUL_WAIT_MS } from "./admission";
+import { approvalOf, Approvals, readySince, type Decider } from "./approvals";
 import { ApiBudget } from "./api-budget";
 import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
 import { CommandRows, commandOf, reportOf, type CommandRow } from "./command-rows";
@@ -57,6 +59,7 @@ export class CommandLedger extends DurableObject<Env> {
   readonly #budget: ApiBudget;
   readonly #reports: ReportRows;
   readonly #quota: AccountQuota;
+  readonly #approvals: Approvals;
   /** Keys this instance is working on now. A `sending` row outside it was left by a restart. */
   readonly #inFlight = new Set<string>();
   /** Reports this instance is sending now. */
@@ -74,6 +77,7 @@ export class CommandLedger extends DurableObject<Env> {
     this.#budget = new ApiBudget(ctx.storage.sql);
     this.#reports = new ReportRows(ctx.storage.sql);
     this.#quota = new AccountQuota(ctx.storage.sql);
+    this.#approvals = new Approvals(ctx.storage.sql, this.#rows);
     // Said once as the ledger starts, so an operator sees which reports will not be sent.
     for (const { channel, reason } of readChannels(env).off) logEvent("report-channel-off", { channel, reason });
   }
@@ -95,6 +99,7 @@ export class CommandLedger extends DurableObject<Env> {
         const cooling = this.#rows.coolingDown(command.cooldown_key, now);
         if (cooling) return answers.set(i, cooldownAnswer(cooling, command));
         this.#rows.insert(command, now, Math.max(settings.idempotencyTtlSeconds * 1000, command.cooldown_minutes * 60_000));
+        if (command.approval) this.#approvals.hold(command.key, command.approval, now);
       });
     });
     await this.#work(settings, { poll: false });
@@ -119,8 +124,10 @@ export class CommandLedger extends DurableObject<Env> {
       cooldowns.add(command.cooldown_key);
       const locked = this.#budget.lockedUntil(now);
       const spent = this.#quota.spentUntil(now);
-      const reason = spent
-        ? `every check passed; ${quotaReason(spent)}, so it would wait for the reset`
+      const reason = command.approval
+        ? `every check passed; it would wait up to ${command.approval.expires_minutes} minutes for a person to approve it`
+        : spent
+          ? `every check passed; ${quotaReason(spent)}, so it would wait for the reset`
         : locked
           ? `every check passed; the DEX API is locking the token out until ${new Date(locked).toISOString()}, so it would be sent then`
           : "every check passed";
@@ -177,6 +184,27 @@ export class CommandLedger extends DurableObject<Env> {
     return { rule: row.rule, target: { device_id, user_email, ...presentFields({ registration_id }) }, ...incident };
   }
 
+  /** A click on a Slack button: its value names the command and proves the clicker saw its message. */
+  async decideFromSlack(token: string, decision: ApprovalDecision, by: string): Promise<ApprovalAnswer> {
+    const key = await this.#approvals.keyOf(token);
+    return key ? this.#decide(key, decision, { by, via: "slack" }) : { result: "unknown" };
+  }
+
+  /** An operator's decision in the console: operator auth has said who it is. */
+  decideAsOperator(key: string, decision: ApprovalDecision, by: string): Promise<ApprovalAnswer> {
+    return this.#decide(key, decision, { by, via: "console" });
+  }
+
+  /** Records the decision at once; the alarm, due now, sends an approved command and the reports. */
+  async #decide(key: string, decision: ApprovalDecision, decider: Decider): Promise<ApprovalAnswer> {
+    const answer = this.#approvals.decide(key, decision, decider, Date.now());
+    if (answer.result === "unknown") return answer;
+    this.#log(`approval-${answer.result}`, this.#rows.get(key)!, { via: decider.via });
+    this.#queueReports();
+    await this.#scheduleAlarm();
+    return answer;
+  }
+
   /**
    * Retries what is due, sends what the cap now admits, finds creates a restart cut off and
    * polls statuses; then sends due reports in the background, so that a slow receiver never
@@ -224,6 +252,7 @@ export class CommandLedger extends DurableObject<Env> {
     const now = Date.now();
     this.#rows.deleteExpired(now);
     this.#reports.deleteOld(now);
+    for (const row of this.#approvals.expire(now)) this.#log("approval-expired", row, {});
     this.#admit(settings, now);
     const due = this.#rows.due(now + DUE_TOGETHER_MS).filter((row) => !this.#inFlight.has(row.key));
     for (const row of due) this.#inFlight.add(row.key);
@@ -260,6 +289,7 @@ export class CommandLedger extends DurableObject<Env> {
       for (const report of finishedReports(reported(row, now), settings)) this.#reports.insert(report, row.delivery_id, now);
       this.#rows.update(row.key, { finished_reported: 1 });
     }
+    this.#approvals.queueReports(this.#reports, settings, now);
   }
 
   /**
@@ -336,14 +366,14 @@ export class CommandLedger extends DurableObject<Env> {
     const slotFreesAt = (this.#rows.firstAdmittedSince(since) ?? now) + CAP_WINDOW_MS;
     for (const row of waiting) {
       if (admitted.has(row.key)) continue;
-      if (now - row.queued_at >= USEFUL_WAIT_MS) {
-        const reason = `MAX_COMMANDS_PER_MINUTE (${settings.maxCommandsPerMinute}) had no room for it within ${USEFUL_WAIT_MS / 60_000} minutes of the alert`;
+      if (now - readySince(row) >= USEFUL_WAIT_MS) {
+        const reason = `MAX_COMMANDS_PER_MINUTE (${settings.maxCommandsPerMinute}) had no room for it within ${USEFUL_WAIT_MS / 60_000} minutes of the alert or its approval`;
         this.#rows.update(row.key, { state: "expired", reason, next_at: null, cooldown_until: null });
         this.#log("capped", row, { reason });
       } else {
         this.#rows.update(row.key, {
           next_at: slotFreesAt,
-          reason: `held by MAX_COMMANDS_PER_MINUTE (${settings.maxCommandsPerMinute}); sent when a slot frees, within ${USEFUL_WAIT_MS / 60_000} minutes of the alert`,
+          reason: `held by MAX_COMMANDS_PER_MINUTE (${settings.maxCommandsPerMinute}); sent when a slot frees, within ${USEFUL_WAIT_MS / 60_000} minutes of the alert or its approval`,
         });
       }
     }
@@ -474,7 +504,7 @@ export class CommandLedger extends DurableObject<Env> {
   /** The create did not land: try again soon, unless the capture has stopped being worth it. */
   #retryLater(row: CommandRow, error: string): void {
     const now = Date.now();
-    if (now - row.queued_at >= RETRY_HORIZON_MS) {
+    if (now - readySince(row) >= RETRY_HORIZON_MS) {
       const reason = `gave up after ${row.attempts} attempts over ${RETRY_HORIZON_MS / 60_000} minutes (last: ${error})`;
       this.#rows.update(row.key, { state: "failed", reason, next_at: null, cooldown_until: null });
       return this.#log("failed", row, { reason });
@@ -487,7 +517,7 @@ export class CommandLedger extends DurableObject<Env> {
 
   /** The API could not say whether a create landed: ask again later, never create blindly. */
   #couldNotCheck(row: CommandRow, error: DexApiError): void {
-    if (Date.now() - row.queued_at >= RETRY_HORIZON_MS) {
+    if (Date.now() - readySince(row) >= RETRY_HORIZON_MS) {
       const reason = `gave up after ${RETRY_HORIZON_MS / 60_000} minutes without learning whether the create landed (last: ${error.message})`;
       this.#rows.update(row.key, { state: "failed", reason, next_at: null, cooldown_until: null });
       return this.#log("failed", row, { reason });
@@ -525,11 +555,11 @@ export class CommandLedger extends DurableObject<Env> {
     }
   }
 
-  /** Sets the alarm for the earliest thing waiting: a retry, a free slot, a status poll, a create in flight. */
+  /** Sets the alarm for the earliest thing waiting: a retry, a free slot, a status poll, an approval that expires, a create in flight. */
   async #scheduleAlarm(): Promise<void> {
     const now = Date.now();
     const inFlight = this.#rows.hasSending() || this.#reports.hasSending() ? now + WATCHDOG_MS : undefined;
-    const times = [this.#rows.nextDue(), this.#reports.nextDue(), this.#nextPollAt(now), inFlight];
+    const times = [this.#rows.nextDue(), this.#reports.nextDue(), this.#nextPollAt(now), this.#approvals.nextExpiry(), inFlight];
     const due = times.filter((t): t is number => t !== undefined);
     const at = due.length > 0 ? Math.max(now, Math.min(...due)) : null;
     if ((await this.ctx.storage.getAlarm()) === at) return;
@@ -570,6 +600,7 @@ function reported(row: CommandRow, now: number): ReportedCommand {
       notify: report.notify,
       completed_date: row.completed_date,
       filename: row.filename,
+      approval: approvalOf(row),
     }),
     at: new Date(now).toISOString(),
   };
@@ -585,7 +616,14 @@ function entryOf(row: CommandRow): LedgerEntry {
     type: command.type,
     device_id: command.device_id,
     attempts: row.attempts,
-    ...presentFields({ device_name: row.device_name, requested_by: row.requested_by, status: row.status, filename: row.filename, completed_date: row.completed_date }),
+    ...presentFields({
+      device_name: row.device_name,
+      requested_by: row.requested_by,
+      status: row.status,
+      filename: row.filename,
+      completed_date: row.completed_date,
+      approval: approvalOf(row),
+    }),
     ...(row.created_at ? { created_at: new Date(row.created_at).toISOString() } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import type { ApprovalVia } from "../model/approval";
 import type { CommandInput } from "../model/dex-api";
 import type { LedgerCommand } from "./contract";
 import type { ColumnDeclaration, RowOf } from "./sql-table";
@@ -11,8 +12,10 @@ import type { ColumnDeclaration, RowOf } from "./sql-table";
  * - `uncertain`: the create failed in a way that may have landed; reconcile, then retry.
  * - `created`, `failed`: final. `expired`: waited for the cap or for the quota's reset until
  *   the capture stopped being useful, never sent.
+ * - `awaiting-approval`: its rule wants a person to approve it first (./approvals.ts);
+ *   approved, it becomes `waiting`. `denied`, `approval-expired`: final, never sent.
  */
-export type RowState = "waiting" | "sending" | "uncertain" | "created" | "failed" | "expired";
+export type RowState = "waiting" | "sending" | "uncertain" | "created" | "failed" | "expired" | "awaiting-approval" | "denied" | "approval-expired";
 
 /** The columns as the last migration leaves them (./migrations): tables.test.ts holds the two together. */
 export const COMMAND_COLUMNS = {
@@ -45,10 +48,16 @@ export const COMMAND_COLUMNS = {
   finished_reported: "INTEGER NOT NULL DEFAULT 0",
   expires_at: "INTEGER NOT NULL",
   requested_by: "TEXT",
+  approval_secret: "TEXT",
+  approval_expires_at: "INTEGER",
+  approval_by: "TEXT",
+  approval_via: "TEXT",
+  approval_at: "INTEGER",
+  approval_reported: "INTEGER NOT NULL DEFAULT 0",
 } as const satisfies Record<string, ColumnDeclaration>;
 
 /** A command as the ledger stores it: what the consumer handed over, and where it stands. */
-export type CommandRow = RowOf<typeof COMMAND_COLUMNS, { state: RowState }>;
+export type CommandRow = RowOf<typeof COMMAND_COLUMNS, { state: RowState; approval_via: ApprovalVia | null }>;
 
 /** Statuses after which DEX has nothing more to say about a command. */
 export const FINISHED_STATUSES = ["SUCCESS", "FAILED"] as const;
@@ -65,11 +74,15 @@ export class CommandRows {
     return keys.flatMap((key) => this.get(key) ?? []);
   }
 
-  /** A command of this rule × device × type sent (or on its way) recently. */
+  /**
+   * A command of this rule × device × type sent (or on its way) recently; one awaiting
+   * approval holds its cooldown for as long as it waits, so no second alert asks again.
+   */
   coolingDown(cooldownKey: string, now: number): CommandRow | undefined {
     return this.sql
       .exec<CommandRow>(
-        "SELECT * FROM commands WHERE cooldown_key = ? AND cooldown_until > ? ORDER BY cooldown_until DESC LIMIT 1",
+        `SELECT * FROM commands WHERE cooldown_key = ? AND (cooldown_until > ? OR (state = 'awaiting-approval' AND cooldown_until IS NOT NULL))
+           ORDER BY cooldown_until DESC LIMIT 1`,
         cooldownKey,
         now,
       )
@@ -200,7 +213,7 @@ export class CommandRows {
 
   /** Forgets final commands past their time; what is still moving is kept. */
   deleteExpired(now: number): void {
-    this.sql.exec("DELETE FROM commands WHERE expires_at < ? AND state IN ('created', 'failed', 'expired')", now);
+    this.sql.exec("DELETE FROM commands WHERE expires_at < ? AND state IN ('created', 'failed', 'expired', 'denied', 'approval-expired')", now);
   }
 }
 

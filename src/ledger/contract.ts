@@ -1,5 +1,6 @@
 import type { CommandInput } from "../model/dex-api";
 import type { Channel } from "../model/channels";
+import type { ApprovalView } from "../model/approval";
 
 /**
  * What the queue consumer and the audit API exchange with the command ledger. Everything
@@ -33,6 +34,8 @@ export interface LedgerCommand {
     /** The rule's `notify`; every configured channel when unset. */
     notify?: Channel[];
   };
+  /** The rule's `approval`: a person approves the command before it is sent. */
+  approval?: { expires_minutes: number };
 }
 
 export type LedgerOutcome =
@@ -49,7 +52,13 @@ export type LedgerOutcome =
   | "cooldown"
   | "capped"
   /** Dry runs only: every check passed. */
-  | "would-create";
+  | "would-create"
+  /** Its rule wants a person to approve it; nothing is sent until then. */
+  | "awaiting-approval"
+  /** A person denied it: never sent. */
+  | "denied"
+  /** Nobody approved it in time: never sent. */
+  | "expired";
 
 /** Where one command stands, as the ledger tells the one who asked. */
 export interface LedgerResult {
@@ -74,6 +83,8 @@ export interface LedgerEntry extends LedgerResult {
   filename?: string;
   completed_date?: string;
   created_at?: string;
+  /** Present when its rule wants approval: where that stands, who decided, how and when. */
+  approval?: ApprovalView;
 }
 
 /** One report back about a delivery's commands, for the audit trail. */

@@ -1,12 +1,15 @@
 import { commandOf, type CommandRow } from "./command-rows";
 import { ownResult } from "./outcomes";
+import { presentFields } from "../model/present-fields";
+import { approvalOf } from "./approvals";
+import type { ApprovalView } from "../model/approval";
 import type { LedgerOutcome } from "./contract";
 
 /** At most this many commands per page. */
 export const MAX_LISTED_COMMANDS = 100;
 
 export interface CommandQuery {
-  /** A DEX status (`SUCCESS`, `PENDING_EXEC`, ...) or what the ledger says (`waiting`, `retrying`, `failed`, `capped`, `created`). */
+  /** A DEX status (`SUCCESS`, `PENDING_EXEC`, ...) or what the ledger says (`waiting`, `retrying`, `failed`, `capped`, `created`, `awaiting-approval`, `denied`, `expired`). */
   status?: string;
   /** A device id, or a device name in any case. */
   device?: string;
@@ -39,6 +42,8 @@ export interface ListedCommand {
   attempts: number;
   queued_at: string;
   created_at: string | null;
+  /** Present when its rule wants approval: where that stands, who decided, how and when. */
+  approval?: ApprovalView;
 }
 
 /** Ledger states behind each outcome a caller may filter on. */
@@ -48,6 +53,9 @@ const STATES_OF: Partial<Record<string, string[]>> = {
   capped: ["expired"],
   retrying: ["sending", "uncertain", "waiting"],
   waiting: ["waiting"],
+  "awaiting-approval": ["awaiting-approval"],
+  denied: ["denied"],
+  expired: ["approval-expired"],
 };
 
 /**
@@ -110,6 +118,7 @@ function listed(row: CommandRow): ListedCommand {
     attempts: row.attempts,
     queued_at: new Date(row.queued_at).toISOString(),
     created_at: row.created_at === null ? null : new Date(row.created_at).toISOString(),
+    ...presentFields({ approval: approvalOf(row) }),
   };
 }
 

@@ -79,6 +79,23 @@ describe("ledger migrations: a new ledger", () => {
   });
 });
 
+describe("ledger migrations: the steps after release 0.1.0", () => {
+  it("keep every command of a release 0.1.0 ledger, as one nobody asked for by hand, that needs no approval and has nothing to report about it", async () => {
+    const row = await runInDurableObject(ledger(), (_, state) => {
+      const { sql } = state.storage;
+      for (const table of ["commands", "api_budget", "limits", "reports", "schema_migrations"]) sql.exec(`DROP TABLE IF EXISTS ${table}`);
+      migrateLedger(state.storage, LEDGER_MIGRATIONS.slice(0, 1));
+      sql.exec(
+        `INSERT INTO commands (key, delivery_id, source, alert, episode, rule, severity_rank, cooldown_key, command, state, queued_at, report, expires_at)
+         VALUES ('k1', 'd1', 'zapier', 0, 'e1', 'r1', 0, 'c1', '{}', 'waiting', 1, '{}', 2)`,
+      );
+      expect(migrateLedger(state.storage).applied).toEqual(LEDGER_MIGRATIONS.slice(1).map((step) => step.version));
+      return sql.exec("SELECT state, requested_by, approval_secret, approval_expires_at, approval_by, approval_via, approval_at, approval_reported FROM commands").one();
+    });
+    expect(row).toEqual({ state: "waiting", requested_by: null, approval_secret: null, approval_expires_at: null, approval_by: null, approval_via: null, approval_at: null, approval_reported: 0 });
+  });
+});
+
 describe("ledger migrations: the runner", () => {
   const probe: Migration[] = [
     ...LEDGER_MIGRATIONS,

@@ -19,6 +19,12 @@ export function ownResult(row: CommandRow): LedgerResult {
       return { ...base, outcome: "retrying", reason: "its create is being sent" };
     case "uncertain":
       return { ...base, outcome: "retrying", reason: row.reason ?? "the DEX API failed; the ledger checks and retries" };
+    case "awaiting-approval":
+      return { ...base, outcome: "awaiting-approval", reason: `waits for a person to approve it (Slack or the console) until ${new Date(row.approval_expires_at ?? 0).toISOString()}; nothing is sent before` };
+    case "denied":
+      return { ...base, outcome: "denied", reason: row.reason ?? "denied; never sent" };
+    case "approval-expired":
+      return { ...base, outcome: "expired", reason: row.reason ?? "nobody approved it in time; never sent" };
   }
 }
 
@@ -33,7 +39,11 @@ export function answerFor(row: CommandRow, asking: Pick<LedgerCommand, "delivery
       return { ...base, command_id: row.command_id!, reason: `this alert episode already created command ${row.command_id} (${by})` };
     case "failed":
     case "expired":
+    case "denied":
+    case "approval-expired":
       return { ...base, reason: `this alert episode already ended without a command (${by}): ${row.reason}` };
+    case "awaiting-approval":
+      return { ...base, reason: `this alert episode's command already awaits approval (${by})` };
     default:
       return { ...base, reason: `this alert episode's command is already on its way (${by})` };
   }
@@ -45,7 +55,9 @@ export function cooldownAnswer(cooling: CommandRow, asking: LedgerCommand): Ledg
   return {
     key: asking.key,
     outcome: "cooldown",
-    reason: cooling.command_id
+    reason: cooling.state === "awaiting-approval"
+      ? `rule ${asking.rule} already awaits approval for ${asking.command.type} on this device (delivery ${cooling.delivery_id}); no second request while it waits`
+      : cooling.command_id
       ? `rule ${asking.rule} sent ${asking.command.type} to this device recently (command ${cooling.command_id}); cooldown until ${until}`
       : `rule ${asking.rule} is already sending ${asking.command.type} to this device; cooldown until ${until}`,
     ...(cooling.command_id ? { command_id: cooling.command_id } : {}),

@@ -19,6 +19,9 @@ export const OUTCOMES = [
   "failed",
   "retrying",
   "waiting",
+  "awaiting-approval",
+  "denied",
+  "expired",
 ] as const;
 export const Outcome = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof Outcome>;

@@ -7,9 +7,10 @@ export const DEFAULT_PAGERDUTY_API_BASE = "https://api.pagerduty.com";
 /** The settings of each channel that is on; a channel whose settings are unset is off. */
 export interface ChannelSettings {
   incident?: { apiBase: string; token: string; from: string };
-  slack?: { url: string };
+  /** `buttons`: Slack's clicks can be verified (SLACK_SIGNING_SECRET), so approvals carry Approve and Deny. */
+  slack?: { url: string; buttons: boolean };
   webhook?: { url: string; key: Uint8Array };
-  /** The relay's public base URL, for download links; no link without it. */
+  /** The relay's public base URL, for download and console links; no link without it. */
   publicUrl?: string;
 }
 
@@ -35,7 +36,7 @@ export function readChannels(env: Env): ChannelsResult {
     off.push({ channel: "incident", reason: token ? "PAGERDUTY_FROM_EMAIL is not set" : "PAGERDUTY_API_TOKEN is not set" });
   }
   const slack = httpUrl(readSecret(env, "SLACK_WEBHOOK_URL"));
-  if (slack) settings.slack = { url: slack };
+  if (slack) settings.slack = { url: slack, buttons: readSecret(env, "SLACK_SIGNING_SECRET") !== undefined };
   else off.push({ channel: "slack", reason: "SLACK_WEBHOOK_URL is not set to an http(s) URL" });
   const webhookUrl = httpUrl(env.RESULT_WEBHOOK_URL);
   const key = webhookKey(readSecret(env, "RESULT_WEBHOOK_SECRET"));

@@ -4,7 +4,7 @@ import { finishedReports, finishedText, startedReports, startedText, type Report
 
 const all: ChannelSettings = {
   incident: { apiBase: "https://api.pagerduty.com", token: "k", from: "relay@example.com" },
-  slack: { url: "https://hooks.slack.com/services/T/B/x" },
+  slack: { url: "https://hooks.slack.com/services/T/B/x", buttons: true },
   webhook: { url: "https://tools.example.com/dex", key: new Uint8Array(32) },
   publicUrl: "https://relay.example.com",
 };

@@ -1,4 +1,5 @@
 import { ON_DEMAND_SOURCE } from "../model/alert";
+import type { ApprovalView } from "../model/approval";
 import type { Channel } from "../model/channels";
 import type { ChannelSettings } from "./channels";
 
@@ -22,11 +23,13 @@ export interface ReportedCommand {
   notify?: readonly Channel[];
   completed_date?: string;
   filename?: string;
+  /** Its rule wanted approval: who gave it, how and when. */
+  approval?: ApprovalView;
   /** When the event happened: the create, or the status read that saw it finish. */
   at: string;
 }
 
-export type ReportEvent = "command.created" | "command.finished";
+export type ReportEvent = "command.created" | "command.finished" | "approval.requested" | "approval.denied" | "approval.expired";
 
 /** One message to one channel, ready to send: the body is fixed, so every retry sends the same. */
 export interface OutgoingReport {
@@ -75,7 +78,8 @@ export function downloadUrl(command: Pick<ReportedCommand, "command_id" | "filen
   return `${settings.publicUrl}/v1/commands/${encodeURIComponent(command.command_id)}/download`;
 }
 
-function wants(command: ReportedCommand, channel: Channel, settings: ChannelSettings): boolean {
+/** Whether a report about this command goes to `channel`: the channel is on, the rule's `notify` names it. */
+export function wants(command: Pick<ReportedCommand, "notify" | "source" | "incident_id">, channel: Channel, settings: ChannelSettings): boolean {
   if (!settings[channel]) return false;
   if (command.notify && !command.notify.includes(channel)) return false;
   // Only alerts that came from PagerDuty, and captures asked for in an incident, write to PagerDuty.
@@ -89,7 +93,8 @@ export function startedText(commands: readonly ReportedCommand[]): string {
   return [...byDevice.values()]
     .map((group) => {
       const rules = [...new Set(group.map((c) => c.rule))];
-      return `${list(group.map((c) => c.type))} started on ${deviceOf(group[0]!)} by rule${rules.length > 1 ? "s" : ""} ${list(rules)}${askedBy(group[0]!)}.`;
+      const approvals = group.flatMap((c) => (c.approval?.by ? [` ${c.type} approved by ${deciderOf(c.approval)}.`] : []));
+      return `${list(group.map((c) => c.type))} started on ${deviceOf(group[0]!)} by rule${rules.length > 1 ? "s" : ""} ${list(rules)}${askedBy(group[0]!)}.${approvals.join("")}`;
     })
     .join("\n");
 }
@@ -104,7 +109,7 @@ export function finishedText(command: ReportedCommand, settings: ChannelSettings
   return command.filename ? `${head} File ${command.filename} is ready; set RELAY_PUBLIC_URL for a download link.` : head;
 }
 
-function deviceOf(command: ReportedCommand): string {
+export function deviceOf(command: Pick<ReportedCommand, "device_name" | "device_id" | "user_email">): string {
   return `${command.device_name ?? command.device_id} (${command.user_email})`;
 }
 
@@ -118,23 +123,34 @@ function list(items: readonly string[]): string {
 }
 
 /** Slack's mrkdwn treats these three as markup: a title must not become a link or a mention. */
-function slackEscape(text: string): string {
+export function slackEscape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-function slackMessage(text: string, about: ReportedCommand) {
+/** "@jane (U123) in Slack", "oncall@example.com in the console". */
+export function deciderOf(approval: ApprovalView): string {
+  return `${approval.by} ${approval.via === "slack" ? "in Slack" : "in the console"}`;
+}
+
+/** A Slack message: the text, any `blocks` (buttons) after it, and the alert or request it is about. */
+export function slackMessage(
+  text: string,
+  about: Pick<ReportedCommand, "source" | "alert_title" | "delivery_id" | "requested_by">,
+  blocks: readonly object[] = [],
+) {
   const context = `${about.requested_by ? "capture on demand" : `${about.source} alert`}: ${about.alert_title} · delivery ${about.delivery_id}`;
   return {
     text: `${text}\n${context}`,
     blocks: [
       { type: "section", text: { type: "mrkdwn", text: slackEscape(text) } },
+      ...blocks,
       { type: "context", elements: [{ type: "mrkdwn", text: slackEscape(context) }] },
     ],
   };
 }
 
 /** The result webhook's event, as the README documents it. */
-function webhookEvent(type: ReportEvent, command: ReportedCommand, settings: ChannelSettings) {
+function webhookEvent(type: "command.created" | "command.finished", command: ReportedCommand, settings: ChannelSettings) {
   const link = downloadUrl(command, settings);
   return {
     type,
@@ -153,6 +169,7 @@ function webhookEvent(type: ReportEvent, command: ReportedCommand, settings: Cha
       ...(command.requested_by ? { requested_by: command.requested_by } : {}),
       ...(type === "command.finished" ? { completed_date: command.completed_date ?? null, filename: command.filename ?? null } : {}),
       ...(link ? { download_url: link } : {}),
+      ...(command.approval ? { approval: command.approval } : {}),
     },
   };
 }

@@ -3,7 +3,8 @@
 // team that publishes a signing key, and — after one delivery has been dead-lettered while
 // the DEX API was unreachable — the DEX API stand-in. Then headless Chromium (Debian's
 // `chromium`, driven by playwright-core) signs in with an Access cookie, uses the filters,
-// runs the rule tester, replays the dead letter and waits for a download link. Screenshots go to
+// approves a capture that waits for a person, runs the rule tester, replays the dead letter and
+// waits for a download link. Screenshots go to
 // test/browser/screenshots/. Exits non-zero on the first failure; every wait is bounded.
 import { createSign, generateKeyPairSync, createHmac } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,6 +25,8 @@ const STEP_TIMEOUT_MS = 20_000;
 const CONSUMER_TIMEOUT_MS = 60_000;
 const AUDIENCE = "browser-test-aud";
 const ADMIN = { authorization: "Bearer local-admin-token" };
+/** JANE-MBP, as the DEX stand-in seeds it. */
+const JANE_DEVICE = "3f6c2a1e-7b4d-4e8a-9c1f-5d2b8e7a6c01";
 const shots = join(root, "test", "browser", "screenshots");
 
 const runDir = mkdtempSync(join(tmpdir(), "dex-relay-browser-"));
@@ -90,6 +93,26 @@ try {
   await page.screenshot({ path: join(shots, "console.png"), fullPage: true });
   step("console loaded");
 
+  // Approval: the shipped pcap rule holds Jane's capture for a person; nothing reached the DEX API.
+  check(!(await dexCommands(dexPort)).some((c) => c.type === "pcap"), "a pcap was sent before anyone approved it");
+  const pending = page.locator("tr.approval", { hasText: "JANE-MBP" });
+  check((await pending.count()) === 1, `captures awaiting approval for JANE-MBP: ${await pending.count()}`);
+  await page.locator("#approvals").screenshot({ path: join(shots, "approvals.png") });
+  await Promise.all([page.waitForURL(/approval=approved/), pending.locator("button", { hasText: "Approve" }).click()]);
+  check((await page.locator("#notice").innerText()).includes("Approved"), "the console does not say the capture was approved");
+  // The ledger's alarm sends it; the commands list says who approved it.
+  const approvedRow = await waitFor("the approved capture", async () => {
+    await page.goto(`${relayUrl}/console?device=JANE-MBP&status=created`);
+    const rows = await page.locator("tr.command", { hasText: "pcap" }).allInnerTexts();
+    return rows.length === 1 && rows[0].includes("approved by oncall@example.com (console)") ? rows[0] : undefined;
+  });
+  check((await dexCommands(dexPort)).filter((c) => c.type === "pcap" && c.device_id === JANE_DEVICE).length === 1, "the approved pcap did not reach the DEX API once");
+  const approval = (await api(relayUrl, "/v1/commands?status=created")).commands.find((c) => c.type === "pcap")?.approval;
+  check(approval?.state === "approved" && approval.by === "oncall@example.com" && approval.via === "console", `the audit trail's approval: ${JSON.stringify(approval)}`);
+  await page.screenshot({ path: join(shots, "console-approved.png"), fullPage: true });
+  step(`approved a capture in the console: ${approvedRow.replace(/\s+/g, " ").slice(0, 120)}`);
+  await page.goto(`${relayUrl}/console`);
+
   // Filters: the form puts them in the URL, and the lists follow them.
   await page.selectOption('select[name="source"]', "zapier");
   await page.selectOption('select[name="outcome"]', "created");
@@ -144,13 +167,13 @@ try {
   await waitFor("the replayed delivery's commands", async () => {
     await page.goto(`${relayUrl}/console?outcome=created`);
     const rows = await page.locator("tr.delivery", { hasText: dead }).allInnerTexts();
-    return rows.length === 1 && rows[0].includes("done") ? rows : undefined;
+    return rows.length === 1 && rows[0].includes("in-progress") ? rows : undefined;
   });
   await page.screenshot({ path: join(shots, "console-replayed.png"), fullPage: true });
   const replayed = await api(relayUrl, `/v1/deliveries/${dead}`);
-  // Priya's build machine gets the pcap and the warp-diag.
+  // Priya's build machine gets the warp-diag; its pcap waits for approval like any other.
   const outcomes = replayed.decisions.map((d) => `${d.rule}:${d.outcome}`).sort();
-  check(outcomes.filter((o) => o.endsWith(":created")).length === 2 && !outcomes.some((o) => /:(failed|retrying)$/.test(o)), `replayed decisions: ${outcomes}`);
+  check(outcomes.join() === "vpn-packet-loss-pcap:awaiting-approval,warp-diag-on-critical:created", `replayed decisions: ${outcomes}`);
   step("replay works");
 
   // A second replay creates nothing: the ledger answers what it already holds.
@@ -234,9 +257,13 @@ async function api(relayUrl, path) {
   return res.json();
 }
 
-async function commandCount(dexPort) {
+async function dexCommands(dexPort) {
   const res = await fetch(`http://127.0.0.1:${dexPort}/`, { signal: AbortSignal.timeout(10_000) });
-  return (await res.json()).commands.length;
+  return (await res.json()).commands;
+}
+
+async function commandCount(dexPort) {
+  return (await dexCommands(dexPort)).length;
 }
 
 async function postZapier(relayUrl, fields) {

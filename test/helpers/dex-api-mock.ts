@@ -113,8 +113,8 @@ function accountDevice(device: Device, now: Date): AccountDevice {
  */
 export function mockDexApi(
   devices: Device[] = [JANE, SAM, OLD_CLIENT],
-  /** Other services the test expects calls to, by `METHOD origin/path`. */
-  others: Record<string, () => Response | Promise<Response>> = {},
+  /** Other services the test expects calls to, by `METHOD origin/path`; each is handed the call. */
+  others: Record<string, (call: OtherCall) => Response | Promise<Response>> = {},
   /** How the API names the commands it creates: UUIDs unless a test says otherwise. */
   { commandId }: { commandId?: () => string } = {},
 ) {
@@ -143,8 +143,9 @@ export function mockDexApi(
     if (other) {
       // Read here, in the context that made the request: a test cannot read a body a Durable Object made.
       const body = await request.text();
-      otherCalls.push({ method: request.method, url: request.url, headers: request.headers, text: async () => body, json: async () => JSON.parse(body) });
-      return other();
+      const call = { method: request.method, url: request.url, headers: request.headers, text: async () => body, json: async () => JSON.parse(body) };
+      otherCalls.push(call);
+      return other(call);
     }
     const kind = route(request.method, url);
     const body = request.method === "POST" ? await request.clone().json() : undefined;

@@ -96,6 +96,15 @@ export async function runConsumer(bodies: readonly unknown[], attempts = 1, over
   return { ...(await getQueueResult(batch, ctx)), retryDelays };
 }
 
+/**
+ * The shipped rules without `approval`, for tests about sending and reporting: there, the
+ * shipped pcap rule's capture would wait for a person and never go out. Approval has tests
+ * of its own (test/integration/approvals.test.ts, test/reports/approvals.test.ts).
+ */
+export function rulesSentAtOnce(): unknown[] {
+  return (env.RULES as unknown as Array<Record<string, unknown>>).map(({ approval: _approval, ...rule }) => rule);
+}
+
 export async function deliveryRecord(id: string) {
   return env.RELAY_KV.get<Record<string, any>>(deliveryKey(id), "json");
 }

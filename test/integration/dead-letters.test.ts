@@ -4,7 +4,12 @@ import type { DeliveryMessage } from "../../src/model/delivery-message";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { listDeadLetters, replay, runDeadLetterConsumer } from "../helpers/dead-letters";
 import { currentDelivery } from "../helpers/ledger";
-import { deliveryRecord, isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
+import { deliveryRecord, isolateEachTest, postZapier, RELAY, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";
+
+/** Not about approval: the shipped rules with every command sent at once (approval has ./approvals.test.ts). */
+function runConsumer(bodies: readonly unknown[], attempts = 1, overrides: Record<string, unknown> = {}) {
+  return runWithRules(bodies, attempts, { RULES: rulesSentAtOnce(), ...overrides });
+}
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
 

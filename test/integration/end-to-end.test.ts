@@ -16,12 +16,12 @@ const pagerDutyTriggered = freshPagerDuty(triggeredFixture);
  * producer sends, the Queues runtime batches, the Worker's consumer runs.
  */
 
-/** Waits, bounded, until the consumer has recorded every delivery. */
-async function settled(deliveryIds: string[], timeoutMs = 15_000) {
+/** Waits, bounded, until the consumer has recorded every delivery (`in-progress` while a command awaits approval). */
+async function settled(deliveryIds: string[], timeoutMs = 15_000, states = ["done"]) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const records = await Promise.all(deliveryIds.map((id) => env.RELAY_KV.get<Record<string, any>>(deliveryKey(id), "json")));
-    if (records.every((r) => r?.state === "done")) return records as Record<string, any>[];
+    if (records.every((r) => states.includes(r?.state))) return records as Record<string, any>[];
     if (Date.now() > deadline) throw new Error(`deliveries not processed within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -30,6 +30,17 @@ async function settled(deliveryIds: string[], timeoutMs = 15_000) {
 function send(path: string, headers: Record<string, string>, body: string) {
   return exports.default.fetch(`${RELAY}${path}`, { method: "POST", headers, body });
 }
+
+/** Waits, bounded, until `check` holds: the ledger's alarm runs on the runtime's own clock here. */
+async function until(check: () => boolean, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not so within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const ADMIN = { authorization: "Bearer admin-test-token" };
 
 beforeEach(() => {
   vi.spyOn(console, "log").mockImplementation(() => undefined);
@@ -40,7 +51,7 @@ afterEach(async () => {
 });
 
 describe("end to end through the local queue", () => {
-  it("a signed PagerDuty incident becomes commands on the user's device, once, however often it is delivered", async () => {
+  it("a signed PagerDuty incident becomes commands on the user's device, its pcap once approved, once, however often it is delivered", async () => {
     const api = mockDexApi();
     const headers = {
       "content-type": "application/json",
@@ -50,13 +61,19 @@ describe("end to end through the local queue", () => {
     const first = await send("/v1/alerts/pagerduty", headers, pagerDutyTriggered);
     expect(first.status).toBe(202);
     const { delivery_id } = await first.json<{ delivery_id: string }>();
-    const [record] = await settled([delivery_id]);
+    const [record] = await settled([delivery_id], 15_000, ["in-progress"]);
 
-    expect(api.commands.map((c) => [c.type, c.device_id])).toEqual([
-      ["pcap", JANE.deviceId],
-      ["warp-diag", JANE.deviceId],
-    ]);
-    expect(record?.decisions.map((d: any) => d.outcome)).toEqual(["created", "created"]);
+    // The shipped pcap rule waits for a person: only the warp-diag went out.
+    expect(api.commands.map((c) => [c.type, c.device_id])).toEqual([["warp-diag", JANE.deviceId]]);
+    expect(record?.decisions.map((d: any) => d.outcome)).toEqual(["awaiting-approval", "created"]);
+
+    // An operator approves it (the console's form, with the admin token); the ledger's alarm sends it.
+    const { commands } = await (await exports.default.fetch(`${RELAY}/v1/commands?status=awaiting-approval`, { headers: ADMIN })).json<{ commands: Array<{ key: string }> }>();
+    expect(commands).toHaveLength(1);
+    const approved = await exports.default.fetch(`${RELAY}/console/approvals/${commands[0]!.key}/approve`, { method: "POST", headers: ADMIN, redirect: "manual" });
+    expect(approved.status).toBe(303);
+    await until(() => api.commands.length === 2);
+    expect(api.commands.map((c) => c.type)).toEqual(["warp-diag", "pcap"]);
 
     // PagerDuty's retry of the same webhook is dropped at the door.
     const retry = await send("/v1/alerts/pagerduty", headers, pagerDutyTriggered);
@@ -68,10 +85,10 @@ describe("end to end through the local queue", () => {
     expect(again.status).toBe(202);
     const [duplicate] = await settled([(await again.json<{ delivery_id: string }>()).delivery_id]);
     expect(duplicate?.decisions.map((d: any) => d.outcome)).toEqual(["duplicate", "duplicate"]);
-    expect(api.callsTo("create")).toHaveLength(1);
+    expect(api.callsTo("create")).toHaveLength(2);
   });
 
-  it("a Zapier JSON body and a Zapier form body become commands", async () => {
+  it("a Zapier JSON body and a Zapier form body become commands (a pcap only once approved)", async () => {
     const api = mockDexApi();
     const json = await send(
       "/v1/alerts/zapier",
@@ -85,10 +102,9 @@ describe("end to end through the local queue", () => {
     );
     expect([json.status, form.status]).toEqual([202, 202]);
     const ids = [(await json.json<{ delivery_id: string }>()).delivery_id, (await form.json<{ delivery_id: string }>()).delivery_id];
-    await settled(ids);
-    expect(api.commands.map((c) => `${c.type}@${c.device_id}`).sort()).toEqual(
-      [`pcap@${SAM.deviceId}`, `speed-test@${JANE.deviceId}`].sort(),
-    );
+    const [fromJson] = await settled(ids, 15_000, ["in-progress", "done"]);
+    expect(fromJson?.decisions.map((d: any) => `${d.type}@${d.device_id}: ${d.outcome}`)).toEqual([`pcap@${SAM.deviceId}: awaiting-approval`]);
+    expect(api.commands.map((c) => `${c.type}@${c.device_id}`)).toEqual([`speed-test@${JANE.deviceId}`]);
   });
 
   it("50 concurrent deliveries of the same alert end as one command", async () => {

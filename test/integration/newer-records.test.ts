@@ -4,7 +4,7 @@ import { deliveryKey, devicesKey } from "../../src/model/kv-keys";
 import { listDeadLetters, replay, runDeadLetterConsumer } from "../helpers/dead-letters";
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { putAsWritten, releaseOne, storedEntry } from "../helpers/release-0.1.0";
-import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
+import { isolateEachTest, postZapier, RELAY, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";
 
 /**
  * What a newer release may leave in KV for this one to find after a rollback: records of a
@@ -37,6 +37,11 @@ async function newerDelivery(id: string, indexVersion: number) {
 async function newerDeadLetter() {
   const { key, value, metadata } = releaseOne.deadLetter;
   await putAsWritten({ key, value: { version: NEWER, ...value }, metadata: { version: NEWER, ...metadata } });
+}
+
+/** The consumer with the rules as release 0.1.0 shipped them: none waits for an approval. */
+function runConsumer(bodies: readonly unknown[], attempts = 1) {
+  return runWithRules(bodies, attempts, { RULES: rulesSentAtOnce() });
 }
 
 isolateEachTest();

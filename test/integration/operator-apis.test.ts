@@ -4,7 +4,12 @@ import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, runLedgerAlarm } from "../helpers/ledger";
-import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
+import { isolateEachTest, postZapier, RELAY, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";
+
+/** Not about approval: the shipped rules with every command sent at once (approval has ./approvals.test.ts). */
+function runConsumer(bodies: readonly unknown[], attempts = 1, overrides: Record<string, unknown> = {}) {
+  return runWithRules(bodies, attempts, { RULES: rulesSentAtOnce(), ...overrides });
+}
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
 

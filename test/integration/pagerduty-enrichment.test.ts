@@ -1,7 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
 import triggered from "../../src/sources/pagerduty/fixtures/incident.triggered.json";
 import { mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { deliveryRecord, isolateEachTest, postPagerDuty, runConsumer } from "../helpers/relay";
+import { deliveryRecord, isolateEachTest, postPagerDuty, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";
+
+/** Not about approval: the shipped rules with every command sent at once (approval has ./approvals.test.ts). */
+function runConsumer(bodies: readonly unknown[], attempts = 1, overrides: Record<string, unknown> = {}) {
+  return runWithRules(bodies, attempts, { RULES: rulesSentAtOnce(), ...overrides });
+}
 
 /** The fixture's incident, with a title that names no one. */
 const incident = structuredClone(triggered);

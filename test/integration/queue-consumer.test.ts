@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiError, JANE, mockDexApi, OLD_CLIENT, SAM } from "../helpers/dex-api-mock";
 import { currentDelivery, holdLedgerClock, ledger, runLedgerAlarm } from "../helpers/ledger";
-import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
+import { deliveryRecord, isolateEachTest, postZapier, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";
 import releaseOneMessage from "../fixtures/release-0.1.0/queue-message.json";
 
 /** A Zapier alert about one user, queued through the real ingest. */
@@ -10,6 +10,11 @@ async function queueAlert(fields: Record<string, unknown>) {
   const { status, queued } = await postZapier({ severity: "critical", title: "VPN packet loss", ...fields });
   expect(status).toBe(202);
   return queued[0]!;
+}
+
+/** These tests are about sending: the shipped rules, every command sent at once (no approval). */
+function runConsumer(bodies: readonly unknown[], attempts = 1) {
+  return runWithRules(bodies, attempts, { RULES: rulesSentAtOnce() });
 }
 
 function decisionsOf(record: Record<string, any> | null) {

@@ -7,7 +7,7 @@ import { listDeadLetters, replay, runDeadLetterConsumer } from "../helpers/dead-
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { holdLedgerClock } from "../helpers/ledger";
 import { keysUnder, putAsWritten, releaseOne, storedEntry } from "../helpers/release-0.1.0";
-import { isolateEachTest, postPagerDuty, RELAY, runConsumer } from "../helpers/relay";
+import { isolateEachTest, postPagerDuty, RELAY, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";
 import { freshPagerDuty } from "../helpers/source-fixtures";
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
@@ -25,6 +25,11 @@ async function get(path: string) {
 async function releaseOneDelivery() {
   await putAsWritten(releaseOne.deliveryRecord);
   await putAsWritten(releaseOne.deliveryIndexEntry);
+}
+
+/** The consumer with the rules as release 0.1.0 shipped them: none waits for an approval. */
+function runConsumer(bodies: readonly unknown[], attempts = 1) {
+  return runWithRules(bodies, attempts, { RULES: rulesSentAtOnce() });
 }
 
 isolateEachTest();

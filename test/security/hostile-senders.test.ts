@@ -176,8 +176,9 @@ describe("targets: a sender names a laptop only as the devices API lists it", ()
     // The same title from PagerDuty, whose title.user_email the shipped rules trust, does.
     const { status, queued } = await postPagerDuty(pagerDutyEvent(new Date(), title));
     expect(status).toBe(202);
-    expect(outcomes(await consume(queued))).toEqual(["vpn-packet-loss-pcap: created", "warp-diag-on-critical: created"]);
-    expect(api.commands.map((c) => c.device_id)).toEqual([JANE.deviceId, JANE.deviceId]);
+    // The shipped pcap rule waits for a person's approval; it matched all the same.
+    expect(outcomes(await consume(queued))).toEqual(["vpn-packet-loss-pcap: awaiting-approval", "warp-diag-on-critical: created"]);
+    expect(api.commands.map((c) => c.device_id)).toEqual([JANE.deviceId]);
   });
 });
 
@@ -260,12 +261,12 @@ describe("replays: an old delivery starts nothing", () => {
     }
   });
 
-  it("the same event from 47 hours ago, within PagerDuty's retry window, still creates its commands", async () => {
+  it("the same event from 47 hours ago, within PagerDuty's retry window, is still acted on (its pcap waits for approval)", async () => {
     const api = mockDexApi(DEVICES);
     const { status, queued } = await postPagerDuty(pagerDutyEvent(new Date(Date.now() - 47 * HOUR)));
     expect(status).toBe(202);
-    expect(outcomes(await consume(queued))).toEqual(["vpn-packet-loss-pcap: created", "warp-diag-on-critical: created"]);
-    expect(api.commands).toHaveLength(2);
+    expect(outcomes(await consume(queued))).toEqual(["vpn-packet-loss-pcap: awaiting-approval", "warp-diag-on-critical: created"]);
+    expect(api.commands.map((c) => c.type)).toEqual(["warp-diag"]);
   });
 
   describe("Grafana HMAC signatures", () => {
@@ -347,8 +348,9 @@ describe("patterns: a rule cannot pin the relay on a crafted title", () => {
     const { status, queued } = await postPagerDuty(pagerDutyEvent(new Date(), title));
     expect(status).toBe(202);
     expect(queued[0]!.alerts[0]!.title.length).toBeLessThanOrEqual(MAX_MATCH_TEXT_LENGTH);
-    expect(outcomes(await consume(queued))).toEqual(["vpn-packet-loss-pcap: created", "warp-diag-on-critical: created"]);
-    expect(api.commands.map((c) => c.device_id)).toEqual([JANE.deviceId, JANE.deviceId]);
+    // The shipped pcap rule waits for a person's approval; it matched all the same.
+    expect(outcomes(await consume(queued))).toEqual(["vpn-packet-loss-pcap: awaiting-approval", "warp-diag-on-critical: created"]);
+    expect(api.commands.map((c) => c.device_id)).toEqual([JANE.deviceId]);
   });
 
   it("a 100,000-character Alertmanager summary full of near-emails matches no rule it should not, and creates only what it names", async () => {

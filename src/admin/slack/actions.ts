@@ -1,0 +1,15 @@
+import { APPROVE_ACTION, DENY_ACTION } from "../../report/approvals";
+import { decideApproval } from "./approval-actions";
+import type { SlackClick } from "./payload";
+
+/**
+ * What one kind of button does, by its `action_id`. It must answer within Slack's three
+ * seconds: a quick ledger call, and anything slow (the message update) in `waitUntil`.
+ */
+export type SlackActionHandler = (click: SlackClick, env: Env, ctx: Pick<ExecutionContext, "waitUntil">) => Promise<void>;
+
+/** Every button the relay puts in Slack messages. A new kind of button joins here. */
+export const SLACK_ACTIONS: ReadonlyMap<string, SlackActionHandler> = new Map([
+  [APPROVE_ACTION, decideApproval("approve")],
+  [DENY_ACTION, decideApproval("deny")],
+]);

@@ -1,0 +1,150 @@
+import { secretsEqual } from "../crypto/compare";
+import { presentFields } from "../model/present-fields";
+import type { ApprovalAnswer, ApprovalDecision, ApprovalSubject, ApprovalVia, ApprovalView } from "../model/approval";
+import { approvalEndedReports, approvalRequestedReports, type ApprovalReported } from "../report/approvals";
+import type { ChannelSettings } from "../report/channels";
+import { commandOf, reportOf, type CommandRow, type CommandRows } from "./command-rows";
+import type { LedgerCommand } from "./contract";
+import type { ReportRows } from "./report-rows";
+
+/**
+ * Approval before sending, for rules with `approval`: such a command is claimed like any
+ * other (its key, cooldown and episode hold at once, so a repeat alert never asks twice) but
+ * waits as `awaiting-approval`, with nothing sent to the DEX API, until a person approves it
+ * (it becomes `waiting`, and the cap, the budget and the retries take over), denies it
+ * (`denied`) or lets it expire (`approval-expired`). Every step here is synchronous, so a
+ * decision and a second click, or the alarm's expiry, never interleave.
+ */
+
+/** Randomness of the secret a command's Slack buttons carry: 128 bits, so it cannot be guessed. */
+const SECRET_BYTES = 16;
+/** `<command key>.<secret>`: the value of the Approve and Deny buttons. */
+const TOKEN = /^([0-9a-f]{64})\.([0-9a-f]{32})$/;
+
+/** Who decided: a Slack user or an operator, as the audit trail names them. */
+export interface Decider {
+  by: string;
+  via: ApprovalVia;
+}
+
+export class Approvals {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly rows: CommandRows,
+  ) {}
+
+  /** Puts a command just claimed on hold until a person decides, for at most the rule's `expires_minutes`. */
+  hold(key: string, approval: NonNullable<LedgerCommand["approval"]>, now: number): void {
+    const secret = Array.from(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)), (b) => b.toString(16).padStart(2, "0")).join("");
+    this.rows.update(key, { state: "awaiting-approval", next_at: null, approval_secret: secret, approval_expires_at: now + approval.expires_minutes * 60_000 });
+  }
+
+  /**
+   * The command a Slack button's value names, when its secret is that command's: a value
+   * made up, or one command's key with another's secret, names none.
+   */
+  async keyOf(token: string): Promise<string | undefined> {
+    const [, key, secret] = TOKEN.exec(token) ?? [];
+    const row = key ? this.rows.get(key) : undefined;
+    if (!row?.approval_secret || !secret) return undefined;
+    return (await secretsEqual(secret, row.approval_secret)) ? row.key : undefined;
+  }
+
+  /** Approves or denies a command awaiting approval; anything else is answered as it stands, unchanged. */
+  decide(key: string, decision: ApprovalDecision, decider: Decider, now: number): ApprovalAnswer {
+    let row = this.rows.get(key);
+    if (!row || row.approval_expires_at === null) return { result: "unknown" };
+    // Its expiry is due but the alarm has not run yet: too late all the same.
+    if (row.state === "awaiting-approval" && now >= row.approval_expires_at) {
+      this.#expire(row, now);
+      row = this.rows.get(key)!;
+    }
+    if (row.state !== "awaiting-approval") return { result: row.state === "approval-expired" ? "expired" : "already-decided", command: subjectOf(row) };
+    const decided = { approval_by: decider.by, approval_via: decider.via, approval_at: now };
+    // Approved, it is an ordinary command from now on: its useful wait and its retries count from here (readySince).
+    if (decision === "approve") this.rows.update(key, { ...decided, state: "waiting", next_at: now, reason: null });
+    else this.rows.update(key, { ...decided, state: "denied", next_at: null, reason: `denied by ${decider.by} (${decider.via}); never sent` });
+    return { result: decision === "approve" ? "approved" : "denied", command: subjectOf(this.rows.get(key)!) };
+  }
+
+  /** Expires every command whose approval did not come in time; returns them. */
+  expire(now: number): CommandRow[] {
+    const late = this.sql
+      .exec<CommandRow>("SELECT * FROM commands WHERE state = 'awaiting-approval' AND approval_expires_at <= ?", now)
+      .toArray();
+    for (const row of late) this.#expire(row, now);
+    return late;
+  }
+
+  /** When the next approval expires: the ledger's alarm wakes for it. */
+  nextExpiry(): number | undefined {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(approval_expires_at) AS at FROM commands WHERE state = 'awaiting-approval'").one().at ?? undefined;
+  }
+
+  /**
+   * Writes the reports owed: the request for each command newly awaiting approval, the end of
+   * each denied or expired one. Each is marked in the same synchronous step, so none is written twice.
+   */
+  queueReports(reports: ReportRows, settings: ChannelSettings, now: number): void {
+    const requested = this.sql.exec<CommandRow>("SELECT * FROM commands WHERE state = 'awaiting-approval' AND approval_reported = 0").toArray();
+    for (const row of requested) {
+      for (const report of approvalRequestedReports(reported(row, now), settings)) reports.insert(report, row.delivery_id, now);
+      this.rows.update(row.key, { approval_reported: 1 });
+    }
+    const ended = this.sql.exec<CommandRow>("SELECT * FROM commands WHERE state IN ('denied', 'approval-expired') AND approval_reported < 2").toArray();
+    for (const row of ended) {
+      for (const report of approvalEndedReports(reported(row, now), settings)) reports.insert(report, row.delivery_id, now);
+      // Its last report: nothing about it is ever sent again.
+      this.rows.update(row.key, { approval_reported: 2, started_reported: 1, finished_reported: 1 });
+    }
+  }
+
+  #expire(row: CommandRow, now: number): void {
+    const minutes = Math.round((row.approval_expires_at! - row.queued_at) / 60_000);
+    // Nobody said no: a later alert about the device may ask again.
+    this.rows.update(row.key, { state: "approval-expired", next_at: null, cooldown_until: null, approval_at: now, reason: `nobody approved it within ${minutes} minutes; never sent` });
+  }
+}
+
+/** The value of a command's Approve and Deny buttons. */
+export function approvalToken(row: Pick<CommandRow, "key" | "approval_secret">): string | undefined {
+  return row.approval_secret ? `${row.key}.${row.approval_secret}` : undefined;
+}
+
+/** Since when a command may be sent: its approval, or else when the ledger took it. The useful wait and the retries count from here. */
+export function readySince(row: CommandRow): number {
+  return row.approval_at ?? row.queued_at;
+}
+
+/** A command's approval as the audit trail shows it; undefined when its rule wants none. */
+export function approvalOf(row: CommandRow): ApprovalView | undefined {
+  if (row.approval_expires_at === null) return undefined;
+  const state = row.state === "awaiting-approval" ? "awaiting" : row.state === "denied" ? "denied" : row.state === "approval-expired" ? "expired" : "approved";
+  return {
+    state,
+    expires_at: new Date(row.approval_expires_at).toISOString(),
+    ...presentFields({ by: row.approval_by, via: row.approval_via, at: row.approval_at === null ? null : new Date(row.approval_at).toISOString() }),
+  };
+}
+
+export function subjectOf(row: CommandRow): ApprovalSubject {
+  const command = commandOf(row);
+  return {
+    key: row.key,
+    delivery_id: row.delivery_id,
+    source: row.source,
+    rule: row.rule,
+    type: command.type,
+    device_id: command.device_id,
+    user_email: command.user_email,
+    alert_title: reportOf(row).title,
+    approval: approvalOf(row)!,
+    ...presentFields({ device_name: row.device_name }),
+  };
+}
+
+function reported(row: CommandRow, now: number): ApprovalReported {
+  const { incident_id, notify } = reportOf(row);
+  const token = row.state === "awaiting-approval" ? approvalToken(row) : undefined;
+  return { ...subjectOf(row), ...presentFields({ incident_id, notify, token }), at: new Date(now).toISOString() };
+}
