@@ -178,10 +178,10 @@ export class CommandLedger extends DurableObject<Env> {
   madeCommand(commandId: string): MadeCommand | undefined {
     const row = this.#rows.byCommandId(commandId);
     if (!row?.command_id) return undefined;
-    const { device_id, user_email, registration_id } = commandOf(row);
+    const { type, device_id, user_email, registration_id } = commandOf(row);
     const report = reportOf(row);
     const incident = report.incident_id ? { incident: { id: report.incident_id, title: report.title } } : {};
-    return { rule: row.rule, target: { device_id, user_email, ...presentFields({ registration_id }) }, ...incident };
+    return { rule: row.rule, type, target: { device_id, user_email, ...presentFields({ registration_id }) }, ...incident };
   }
 
   /** A click on a Slack button: its value names the command and proves the clicker saw its message. */

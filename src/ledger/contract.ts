@@ -109,6 +109,7 @@ export type WaitSeconds = number;
 /** A command the ledger created: its rule, its device, and the incident it was reported to. */
 export interface MadeCommand {
   rule: string;
+  type: CommandInput["type"];
   target: { device_id: string; user_email: string; registration_id?: string };
   incident?: { id: string; title: string };
 }

@@ -1,5 +1,6 @@
 import { ON_DEMAND_SOURCE } from "../model/alert";
 import type { ApprovalView } from "../model/approval";
+import { captureAgainButton } from "./capture-again";
 import type { Channel } from "../model/channels";
 import type { ChannelSettings } from "./channels";
 
@@ -65,7 +66,11 @@ export function finishedReports(command: ReportedCommand, settings: ChannelSetti
   if (wants(command, "incident", settings)) {
     reports.push({ channel: "incident", event: "command.finished", incident_id: command.incident_id, body: JSON.stringify({ note: { content: text } }) });
   }
-  if (wants(command, "slack", settings)) reports.push({ channel: "slack", event: "command.finished", body: JSON.stringify(slackMessage(text, command)) });
+  if (wants(command, "slack", settings)) {
+    // Only where Slack's clicks can be verified: a button nobody can trust would do nothing.
+    const buttons = settings.slack!.buttons ? [captureAgainButton(command.command_id)] : [];
+    reports.push({ channel: "slack", event: "command.finished", body: JSON.stringify(slackMessage(text, command, buttons)) });
+  }
   if (wants(command, "webhook", settings)) {
     reports.push({ channel: "webhook", event: "command.finished", body: JSON.stringify(webhookEvent("command.finished", command, settings)) });
   }

@@ -70,11 +70,23 @@ describe("captureAgain (Slack's Capture again)", () => {
     expect((await deliveryRecord(answer!.delivery_id))?.decisions).toEqual([expect.objectContaining({ outcome: "cooldown" })]);
   });
 
-  it("refuses a command the relay did not make, and one whose rule does not allow captures on demand", async () => {
+  it("repeats an alert's command under the on-demand rule of its type, whose cooldown is its own", async () => {
     const api = mockDexApi();
-    expect(await again("6f1c2d4e-0000-4000-8000-00000000dead")).toEqual({ refused: expect.stringMatching(/^404 no such command/), queued: [] });
     const { queued } = await postZapier({ id: "A-1", severity: "critical", title: "Calls freezing", user_email: JANE.personEmail });
     await runConsumer(queued);
-    expect(await again(api.commands[0]!.id)).toEqual({ refused: expect.stringMatching(/^400 rule: warp-diag-on-critical does not allow captures on demand/), queued: [] });
+    const { answer, queued: again1 } = await again(api.commands[0]!.id);
+    expect(answer).toMatchObject({ status: "queued", rule: "warp-diag-on-demand" });
+    await runConsumer(again1);
+    expect(api.callsTo("create")).toHaveLength(2);
+  });
+
+  it("refuses a command the relay did not make, and one no rule may repeat on demand", async () => {
+    const api = mockDexApi();
+    expect(await again("6f1c2d4e-0000-4000-8000-00000000dead")).toEqual({ refused: expect.stringMatching(/^404 no such command/), queued: [] });
+    const { queued } = await postZapier({ id: "B-1", severity: "warning", title: "Slow uploads", user_email: JANE.personEmail, check: "bandwidth" });
+    await runConsumer(queued);
+    const speedTest = api.commands.find((command) => command.type === "speed-test");
+    expect(speedTest, "the alert's speed-test").toBeDefined();
+    expect(await again(speedTest!.id)).toEqual({ refused: expect.stringMatching(/^400 rule: no rule allows a capture on demand of speed-test/), queued: [] });
   });
 });

@@ -1,5 +1,7 @@
 import { APPROVE_ACTION, DENY_ACTION } from "../../report/approvals";
+import { CAPTURE_AGAIN_ACTION } from "../../report/capture-again";
 import { decideApproval } from "./approval-actions";
+import { captureAgainFromSlack } from "./capture-again-action";
 import type { SlackClick } from "./payload";
 
 /**
@@ -12,4 +14,5 @@ export type SlackActionHandler = (click: SlackClick, env: Env, ctx: Pick<Executi
 export const SLACK_ACTIONS: ReadonlyMap<string, SlackActionHandler> = new Map([
   [APPROVE_ACTION, decideApproval("approve")],
   [DENY_ACTION, decideApproval("deny")],
+  [CAPTURE_AGAIN_ACTION, captureAgainFromSlack],
 ]);
