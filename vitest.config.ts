@@ -26,6 +26,7 @@ const bindings = {
   WEBHOOK_TOKEN: "webhook-test-token",
   CLOUDFLARE_NOTIFICATIONS_SECRET: "cloudflare-test-secret",
   ADMIN_TOKEN: "admin-test-token",
+  METRICS_TOKEN: "metrics-test-token",
   // Off unless a test turns them on with an env copy.
   PAGERDUTY_API_TOKEN: "",
   GRAFANA_TIMESTAMP_HEADER: "",

@@ -13,6 +13,12 @@ import { consoleRoute } from "./console/console-route";
 import { dryRun } from "./consume/dry-run";
 import { alertsRoute } from "./receive/alerts-route";
 import { SOURCE_NAMES } from "./sources/registry";
+import { CounterBatch } from "./record/counter-batch";
+import { countInLedger } from "./ledger/count-in-ledger";
+import { metricsRoute } from "./admin/metrics-route";
+
+/** Ingest's counts, gathered in this isolate and written to the command ledger in batches. */
+export const ingestCounts = new CounterBatch(countInLedger);
 
 /**
  * The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`, except an
@@ -21,13 +27,14 @@ import { SOURCE_NAMES } from "./sources/registry";
  */
 export const app = new Hono<RelayEnv>()
   .use(relayConfig({ sources: SOURCE_NAMES }))
-  .route("/", alertsRoute(dryRun))
+  .route("/", alertsRoute(dryRun, ingestCounts))
   .route("/", deliveriesRoute)
   .route("/", downloadRoute)
   .route("/", commandsRoute)
   .route("/", deadLettersRoute)
   .route("/", rulesTestRoute)
   .route("/", healthRoute)
+  .route("/", metricsRoute)
   .route("/", consoleRoute)
   .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}", console: "/console", health: "/healthz" }))
   .notFound((c) => c.json({ error: "not found" }, 404))

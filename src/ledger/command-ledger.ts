@@ -17,6 +17,8 @@ import type { DeliveryView, LedgerCommand, LedgerEntry, LedgerResult, WaitSecond
 import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
 import { ReportRows, type ReportRow } from "./report-rows";
+import { LedgerMetrics, type LedgerMetricsSnapshot } from "./ledger-metrics";
+import type { CounterIncrement } from "../model/metrics";
 import { migrateLedger } from "./migrate";
 import { presentFields } from "../model/present-fields";
 import { retryDelaySeconds, RETRY_HORIZON_MS } from "./retry-schedule";
@@ -55,6 +57,7 @@ export class CommandLedger extends DurableObject<Env> {
   readonly #rows: CommandRows;
   readonly #budget: ApiBudget;
   readonly #reports: ReportRows;
+  readonly #metrics: LedgerMetrics;
   /** Keys this instance is working on now. A `sending` row outside it was left by a restart. */
   readonly #inFlight = new Set<string>();
   /** Reports this instance is sending now. */
@@ -71,6 +74,7 @@ export class CommandLedger extends DurableObject<Env> {
     this.#rows = new CommandRows(ctx.storage.sql);
     this.#budget = new ApiBudget(ctx.storage.sql);
     this.#reports = new ReportRows(ctx.storage.sql);
+    this.#metrics = new LedgerMetrics(ctx.storage.sql, this.#budget);
     // Said once as the ledger starts, so an operator sees which reports will not be sent.
     for (const { channel, reason } of readChannels(env).off) logEvent("report-channel-off", { channel, reason });
   }
@@ -129,7 +133,17 @@ export class CommandLedger extends DurableObject<Env> {
 
   /** Any DEX call answered 429: every call, the ledger's own included, waits `seconds`. */
   lockOut(seconds: number): void {
-    this.#budget.lockOut(seconds, Date.now());
+    this.#lockOut(seconds);
+  }
+
+  /** Adds what ingest and the queue consumer counted, in one step (../model/metrics.ts names them). */
+  count(increments: CounterIncrement[]): { refused?: string } {
+    return this.#metrics.addAll(increments);
+  }
+
+  /** The ledger's counters and gauges, for `GET /metrics`. */
+  metrics(): LedgerMetricsSnapshot {
+    return this.#metrics.snapshot(Date.now());
   }
 
   /**
@@ -193,9 +207,15 @@ export class CommandLedger extends DurableObject<Env> {
       token: settings.dexApiToken,
       gate: {
         take: (calls) => this.#budget.take(calls, Date.now()),
-        lockOut: (seconds) => this.#budget.lockOut(seconds, Date.now()),
+        lockOut: (seconds) => this.#lockOut(seconds),
       },
     });
+  }
+
+  #lockOut(seconds: number): void {
+    const now = Date.now();
+    this.#metrics.lockout(this.#budget.lockedUntil(now) !== undefined);
+    this.#budget.lockOut(seconds, now);
   }
 
   async #work(settings: DexSettings, options: { poll: boolean }): Promise<void> {
@@ -288,16 +308,19 @@ export class CommandLedger extends DurableObject<Env> {
     const attempts = row.attempts + 1;
     const details = { delivery_id: row.delivery_id, report: row.id, channel: row.channel, report_event: row.event, attempts };
     if (outcome.state === "sent") {
+      this.#metrics.report(row.channel, "sent");
       this.#reports.update(row.id, { state: "sent", next_at: null, reason: null });
       return logEvent("report-sent", details);
     }
     if (outcome.state === "failed" || Date.now() - row.created_at >= REPORT_HORIZON_MS) {
       const reason = outcome.state === "failed" ? outcome.error : `gave up after ${attempts} attempts over 24 hours (last: ${outcome.error})`;
+      this.#metrics.report(row.channel, "failed");
       this.#reports.update(row.id, { state: "failed", next_at: null, reason });
       return logProblem("report-failed", { ...details, reason });
     }
     const delay = Math.max(outcome.afterSeconds ?? 0, reportRetrySeconds(attempts));
     const reason = `${outcome.error}; retrying in ${delay} s`;
+    this.#metrics.report(row.channel, "retried");
     this.#reports.update(row.id, { state: "pending", next_at: Date.now() + delay * 1000, reason });
     logEvent("report-retry-scheduled", { ...details, reason });
   }
@@ -410,6 +433,7 @@ export class CommandLedger extends DurableObject<Env> {
       next_at: null,
       cooldown_until: cooldownMs > 0 ? now + cooldownMs : null,
     });
+    this.#metrics.commandCreated(row, now);
     this.#log("created", row, { command_id: commandId, reason });
   }
 
@@ -487,7 +511,9 @@ export class CommandLedger extends DurableObject<Env> {
   }
 
   #log(event: string, row: CommandRow, details: Record<string, string | number | undefined>): void {
-    logEvent(`ledger-${event}`, { delivery_id: row.delivery_id, alert: row.alert, rule: row.rule, type: commandOf(row).type, ...details });
+    const { type } = commandOf(row);
+    this.#metrics.commandEvent(event, type, details);
+    logEvent(`ledger-${event}`, { delivery_id: row.delivery_id, alert: row.alert, rule: row.rule, type, ...details });
   }
 }
 

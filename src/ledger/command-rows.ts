@@ -43,6 +43,8 @@ export const COMMAND_COLUMNS = {
   started_reported: "INTEGER NOT NULL DEFAULT 0",
   finished_reported: "INTEGER NOT NULL DEFAULT 0",
   expires_at: "INTEGER NOT NULL",
+  // Migration 2: when the relay received the alert, for the alert → command histogram.
+  received_at: "INTEGER",
 } as const satisfies Record<string, ColumnDeclaration>;
 
 /** A command as the ledger stores it: what the consumer handed over, and where it stands. */
@@ -77,8 +79,8 @@ export class CommandRows {
   insert(command: LedgerCommand, now: number, keepMs: number): void {
     this.sql.exec(
       `INSERT INTO commands (key, delivery_id, source, alert, episode, rule, severity_rank, cooldown_key, cooldown_until,
-         command, device_name, report, state, queued_at, next_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)`,
+         command, device_name, report, state, queued_at, next_at, expires_at, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)`,
       command.key,
       command.delivery_id,
       command.source,
@@ -94,6 +96,7 @@ export class CommandRows {
       now,
       now,
       now + keepMs,
+      receivedAt(command.received_at),
     );
   }
 
@@ -199,6 +202,12 @@ export class CommandRows {
   deleteExpired(now: number): void {
     this.sql.exec("DELETE FROM commands WHERE expires_at < ? AND state IN ('created', 'failed', 'expired')", now);
   }
+}
+
+/** The alert's arrival as epoch ms; null when the consumer did not say (an earlier release's) or said nonsense. */
+function receivedAt(value: string | undefined): number | null {
+  const at = value === undefined ? NaN : Date.parse(value);
+  return Number.isNaN(at) ? null : at;
 }
 
 export function commandOf(row: CommandRow): CommandInput {

@@ -23,6 +23,8 @@ export interface LedgerCommand {
   severity_rank: number;
   command: CommandInput;
   device_name?: string;
+  /** When the relay received the alert (ISO time): the start of the alert → command time. */
+  received_at?: string;
   /** What the reports back to the incident say about the alert. */
   report: {
     title: string;

@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { RelayEnv } from "../config/middleware";
 import type { RelayConfig } from "../config/settings";
 import type { Decision } from "../model/decision";
 import { DELIVERY_MESSAGE_VERSION, type DeliveryMessage } from "../model/delivery-message";
@@ -10,6 +9,9 @@ import { verifyOperator } from "./operator";
 import { enqueueParts, fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 import { notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "../model/http-errors";
 import { redeliveryKey } from "../model/kv-keys";
+import type { CounterBatch } from "../record/counter-batch";
+import { countDeliveries, type IngestEnv } from "./delivery-counts";
+import { limitSender } from "./sender-limit";
 
 /** Larger than any alert a monitoring tool sends; anything bigger is refused unread. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -24,12 +26,13 @@ const REDELIVERY_TTL_SECONDS = 48 * 3600;
 export type DryRun = (env: Env, config: RelayConfig, message: DeliveryMessage) => Promise<Decision[]>;
 
 /**
- * `POST /v1/alerts/{source}`: read the body once, verify it, normalize it, queue it, and
- * answer 202 at once; the queue consumer does the rest. Nothing is queued for a request
- * that failed any check.
+ * `POST /v1/alerts/{source}`: read the body once, verify it, hold the sender to its rate,
+ * normalize it, queue it, and answer 202 at once; the queue consumer does the rest. Nothing
+ * is queued for a request that failed any check. Every answer is counted into `counts`.
  */
-export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
+export const alertsRoute = (dryRun: DryRun, counts: CounterBatch) => new Hono<IngestEnv>().post(
   "/v1/alerts/:source",
+  countDeliveries(counts),
   bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
@@ -48,6 +51,7 @@ export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const delivery = { bytes, body: new TextDecoder().decode(bytes), headers: c.req.raw.headers, contentType };
     await source.verify(delivery, c.env, now);
+    await limitSender(c.env, source.name, delivery.headers);
     // What a dry run shows (devices, emails, who was online, earlier commands) is for
     // operators: a sender's credentials alone are not enough.
     const dryRunAsked = c.req.query("dry_run") === "true";
@@ -56,6 +60,7 @@ export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
     const received = await source.receive(delivery, now);
     if (received.refused) logProblem("delivery-refused", { source: source.name, reason: received.ignored });
     if (received.alerts.length === 0) {
+      c.set("tally", { outcome: "ignored" });
       return c.json({ status: "ignored", reason: received.ignored ?? "the delivery carries no alerts" }, 200);
     }
 
@@ -68,13 +73,17 @@ export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
     };
     if (dryRunAsked) {
       const decisions = await dryRun(c.env, config, message);
+      c.set("tally", { outcome: "dry-run" });
       return c.json({ status: "dry-run", alerts: received.alerts.length, decisions }, 200);
     }
 
     const seenKey = received.redeliveryKey ? redeliveryKey(source.name, received.redeliveryKey) : undefined;
     if (seenKey) {
       const first = await c.env.RELAY_KV.get(seenKey);
-      if (first) return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
+      if (first) {
+        c.set("tally", { outcome: "duplicate" });
+        return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
+      }
     }
     const parts = splitDelivery(message);
     // Sources bound what they keep of an alert; this is the backstop, so that no sender
@@ -92,6 +101,7 @@ export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
         c.env.RELAY_KV.put(seenKey, message.delivery_id, { expirationTtl: REDELIVERY_TTL_SECONDS }).catch(() => undefined),
       );
     }
+    c.set("tally", { outcome: "queued", alerts: received.alerts.length });
     return c.json(
       {
         status: "queued",

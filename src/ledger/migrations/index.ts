@@ -1,4 +1,5 @@
 import { INITIAL_SCHEMA } from "./0001-initial";
+import { METRICS_SCHEMA } from "./0002-metrics";
 
 /**
  * One step of the ledger's SQLite schema. Steps run in order, each once, each in its own
@@ -19,4 +20,5 @@ export interface Migration {
 
 export const LEDGER_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "commands, API budget, limits and reports (release 0.1.0)", sql: INITIAL_SCHEMA },
+  { version: 2, name: "metric counters; when each command's alert was received", sql: METRICS_SCHEMA },
 ];
