@@ -5,7 +5,7 @@ import { app } from "../../src/app";
 import worker from "../../src/index";
 import { ApiBudget } from "../../src/ledger/api-budget";
 import { LedgerMetrics, QUOTA_LIMIT_ROWS } from "../../src/ledger/ledger-metrics";
-import { METRIC_FAMILIES } from "../../src/model/metrics";
+import { METRIC_FAMILIES, type CounterIncrement } from "../../src/model/metrics";
 import { saveDeadLetter } from "../../src/record/dead-letters";
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { advanceClock, ledger, runLedgerAlarm } from "../helpers/ledger";
@@ -28,7 +28,7 @@ describe("GET /metrics: who may read it", () => {
     const get = (headers: Record<string, string>) => exports.default.fetch(`${RELAY}/metrics`, { headers });
     expect((await get(SCRAPE_AUTH)).status).toBe(200);
     expect((await get({ authorization: "Bearer admin-test-token" })).status).toBe(200);
-    for (const headers of [{}, { authorization: "Bearer metrics-test-tokens" }, { authorization: "Bearer zapier-test-token" }, { authorization: "metrics-test-token" }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: "Bearer metrics-test-tokens" }, { authorization: "Bearer zapier-test-token" }, { authorization: "metrics-test-token" }]) {
       const res = await get(headers);
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: "unauthorized" });
@@ -192,7 +192,7 @@ describe("GET /metrics: what it shows", () => {
 describe("the ledger's count()", () => {
   it("refuses whole a batch with an unknown series, wrong labels or a bad increment, and counts nothing of it", async () => {
     const good = { name: "dex_relay_deliveries_received_total", labels: { source: "zapier", outcome: "queued" }, by: 1 };
-    const bad = [
+    const bad: CounterIncrement[] = [
       { name: "dex_relay_made_up_total", labels: {}, by: 1 },
       { name: "dex_relay_deliveries_received_total", labels: { source: "zapier" }, by: 1 },
       { name: "dex_relay_deliveries_received_total", labels: { source: "zapier", outcome: "queued", extra: "x" }, by: 1 },
