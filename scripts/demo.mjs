@@ -1,6 +1,6 @@
 // `npm run demo -- <source>`: sends the sample alert of examples/<source>.json to the relay
 // that `npm start` runs, signed or authenticated exactly as that tool does it, with the local
-// secrets of .dev.vars (else .dev.vars.example). Every run is a new alert (fresh ids and
+// secrets of .dev.vars (else dev/local.dev.vars). Every run is a new alert (fresh ids and
 // times); `--dry-run` asks what the relay would do instead, with the operator's token.
 //
 //   npm run demo -- pagerduty            npm run demo -- grafana --dry-run
@@ -25,7 +25,7 @@ if (!asked || (asked !== "all" && !SOURCES.includes(asked))) {
   process.exit(2);
 }
 
-const varsFile = [".dev.vars", ".dev.vars.example"].map((name) => join(root, name)).find(existsSync);
+const varsFile = [".dev.vars", "dev/local.dev.vars"].map((name) => join(root, name)).find(existsSync);
 const vars = varsFile ? parseEnv(readFileSync(varsFile, "utf8")) : {};
 /** The first of a comma-separated list of secrets (several are set during a rotation). */
 const secret = (name) => {
