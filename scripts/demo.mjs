@@ -13,17 +13,11 @@ import { parseArgs, parseEnv } from "node:util";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const examples = join(root, "examples");
-const SOURCES = readdirSync(examples).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { url: { type: "string", default: "http://localhost:8787" }, "dry-run": { type: "boolean", default: false } },
 });
-const [asked] = positionals;
-if (!asked || (asked !== "all" && !SOURCES.includes(asked))) {
-  console.error(`usage: npm run demo -- <${SOURCES.join("|")}|all> [--dry-run] [--url ${values.url}]`);
-  process.exit(2);
-}
 
 const varsFile = [".dev.vars", "dev/local.dev.vars"].map((name) => join(root, name)).find(existsSync);
 const vars = varsFile ? parseEnv(readFileSync(varsFile, "utf8")) : {};
@@ -70,6 +64,18 @@ const AUTH = {
   // The destination's secret, as is.
   cloudflare: () => ({ "cf-webhook-auth": secret("CLOUDFLARE_NOTIFICATIONS_SECRET") }),
 };
+
+/** The sample alert of each source in examples/ (the folder also holds the Grafana dashboard, which is none). */
+const SOURCES = readdirSync(examples)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.slice(0, -".json".length))
+  .filter((name) => Object.hasOwn(AUTH, name))
+  .sort();
+const [asked] = positionals;
+if (!asked || (asked !== "all" && !SOURCES.includes(asked))) {
+  console.error(`usage: npm run demo -- <${SOURCES.join("|")}|all> [--dry-run] [--url ${values.url}]`);
+  process.exit(2);
+}
 
 async function send(source) {
   const body = sampleBody(source);
