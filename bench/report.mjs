@@ -113,6 +113,8 @@ function ingestRows(load, settings) {
 /** Rows of the storm sections: DEX calls, device lookups and KV operations. */
 function stormRows(direct, lookup) {
   const createGoal = Math.ceil(direct.commands / 10);
+  // The ledger reads the account's command quota at most every 5 minutes while it sends.
+  const quotaGoal = Math.max(1, Math.ceil(direct.lastChangeSeconds / 300));
   const directKv = kvPerAlert(direct);
   const lookupKv = kvPerAlert(lookup);
   return [
@@ -121,7 +123,7 @@ function stormRows(direct, lookup) {
     ["Commands created", `${direct.commands}`, `${direct.alerts}`, verdict(direct.commands === direct.alerts)],
     ["Create calls", `${direct.calls.create}`, `⌈${direct.commands}/10⌉ = ${createGoal}`, verdict(direct.calls.create <= createGoal)],
     ["Create calls ÷ goal", fixed(direct.calls.create / Math.max(1, createGoal)), "1.00", ""],
-    ["Other DEX calls: list / devices / quota", `${direct.calls.list} / ${direct.calls.devices} / ${direct.calls.quota}`, `0 / ≤ ${direct.users} (one per user named) / 0`, verdict(direct.calls.list + direct.calls.quota === 0 && direct.calls.devices <= direct.users)],
+    ["Other DEX calls: list / devices / quota", `${direct.calls.list} / ${direct.calls.devices} / ${direct.calls.quota}`, `0 / ≤ ${direct.users} (one per user named) / ≤ ${quotaGoal} (one per 5 minutes)`, verdict(direct.calls.list === 0 && direct.calls.quota <= quotaGoal && direct.calls.devices <= direct.users)],
     ["First alert sent → last change seen", `${fixed(direct.lastChangeSeconds, 1)} s${direct.drained ? "" : " (timed out)"}`, "", ""],
     [`**Device lookups**: ${lookup.alerts} alerts naming ${lookup.user} by email only`, "", "", ""],
     ["Alerts acknowledged / refused", `${lookup.acknowledged} / ${stormFailures(lookup)}`, "", ""],
@@ -146,7 +148,7 @@ function bundleRows(bundle) {
 }
 
 const seconds = (n) => (Number.isFinite(n) ? `${(n / 1000).toFixed(1)} s` : "n/a");
-const routeCalls = (calls) => `${calls.create} / ${calls.list} / ${calls.devices}`;
+const routeCalls = (calls) => `${calls.create} / ${calls.list} / ${calls.devices} / ${calls.quota ?? 0}`;
 
 /** How many of the planned alerts were measured, and what happened to the others. */
 function latencyCount(phase) {
@@ -170,7 +172,7 @@ function latencyRows(latency, settings) {
     ["DEX API answering at once: alerts measured", latencyCount(clean), "", ""],
     [`Two transient 500s before each create (${JSON.stringify(latency.faults)} queued): p50 / p99 (max)`, cell(faulted), `≤ ${goalSeconds} s for every alert`, verdict(met)],
     ["Two transient 500s: alerts measured", latencyCount(faulted), `${faulted.planned} of ${faulted.planned}`, verdict(allMeasured)],
-    ["Two transient 500s: DEX calls in the phase, create / list / devices; faults still queued when a command appeared", `${routeCalls(faulted.calls)}; ${faulted.faultsLeft}`, "", ""],
+    ["Two transient 500s: DEX calls in the phase, create / list / devices / quota; faults still queued when a command appeared", `${routeCalls(faulted.calls)}; ${faulted.faultsLeft}`, "", ""],
     ["Phase durations: no faults; two 500s", `${fixed(clean.seconds, 0)} s; ${fixed(faulted.seconds, 0)} s (budget: no alert sent after ${settings.latencyBudgetSeconds} s)`, "", ""],
   ];
 }
@@ -179,16 +181,16 @@ function latencyRows(latency, settings) {
 function pollRows(polls) {
   const n = Math.max(1, polls.commands);
   const per = (k) => fixed(polls.calls[k] / n);
-  const all = (polls.calls.create + polls.calls.list + polls.calls.devices) / n;
+  const all = (polls.calls.create + polls.calls.list + polls.calls.devices + (polls.calls.quota ?? 0)) / n;
   const finished = polls.finished ? `all finished ${fixed(polls.finishedSeconds, 0)} s after the first alert` : "**not all finished within the timeout**";
   return [
     [`**DEX calls per command, status polls included**: ${polls.alerts} alerts naming ${polls.users} users by email, counted until ${polls.marginSeconds} s after every command finished`, "", "", ""],
     ["Alerts acknowledged / refused", `${polls.acknowledged} / ${stormFailures(polls)}`, "", ""],
     ["Commands created", `${polls.commands} (${finished})`, `${polls.expectedCommands}`, verdict(polls.commands === polls.expectedCommands)],
-    ["Calls: create / list / devices", routeCalls(polls.calls), "", ""],
-    ["Per command: create / list / devices", `${per("create")} / ${per("list")} / ${per("devices")}`, "", ""],
-    ["Per command: all three", fixed(all), "", ""],
-    [`Calls after the last command finished (the ${polls.marginSeconds} s margin): create / list / devices`, routeCalls(polls.callsAfterFinish), "", ""],
+    ["Calls: create / list / devices / quota", routeCalls(polls.calls), "", ""],
+    ["Per command: create / list / devices / quota", `${per("create")} / ${per("list")} / ${per("devices")} / ${per("quota")}`, "", ""],
+    ["Per command: all four", fixed(all), "", ""],
+    [`Calls after the last command finished (the ${polls.marginSeconds} s margin): create / list / devices / quota`, routeCalls(polls.callsAfterFinish), "", ""],
   ];
 }
 
@@ -229,7 +231,7 @@ export function renderReport({ machine, startedAt, totalSeconds, settings, bundl
       : []),
     ...(polls
       ? [
-          `DEX calls per command: against the relay. One storm of ${polls.alerts} Zapier alerts naming users by email only (so the relay looks their devices up), from a reset stand-in; then the stand-in is read until it holds every expected command (or none has appeared for 15 s) and lists each as finished (it completes a command 20 s after creating it), then ${polls.marginSeconds} s more for the relay's last status polls, all within ${settings.pollTimeoutSeconds} s. The calls are the stand-in's own counters per endpoint (create = POST /dex/commands, list = GET /dex/commands, devices = GET /dex/commands/devices), divided by the commands created.`,
+          `DEX calls per command: against the relay. One storm of ${polls.alerts} Zapier alerts naming users by email only (so the relay looks their devices up), from a reset stand-in; then the stand-in is read until it holds every expected command (or none has appeared for 15 s) and lists each as finished (it completes a command 20 s after creating it), then ${polls.marginSeconds} s more for the relay's last status polls, all within ${settings.pollTimeoutSeconds} s. The calls are the stand-in's own counters per endpoint (create = POST /dex/commands, list = GET /dex/commands, devices = GET /dex/commands/devices, quota = GET /dex/commands/quota), divided by the commands created.`,
         ]
       : []),
   ];

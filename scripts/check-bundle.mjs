@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_BYTES = 64 * 1024;
+// Kept libraries for security code (JWT checks, parsers) are worth their bytes; the startup
+// cost they bring is measured in `npm run bench` rather than traded against.
+const BUDGET_BYTES = 128 * 1024;
 
 const outdir = mkdtempSync(join(tmpdir(), "relay-bundle-"));
 try {

@@ -7,12 +7,10 @@ import { ApiFailure, ERROR_CODES, failed, issueToError, readJson, succeeded } fr
 import type { StandInEnv } from "./env";
 import { FaultQueue, FaultsRequest, injectFaults, ROUTES, type Route } from "./faults";
 import { paginate, readCommandFilters, readPaging } from "./list-query";
+import { CommandQuota, QuotaRequest } from "./quota";
 import { rateLimit, RollingRateLimit } from "./rate-limit";
 import { artifactZip } from "./artifact";
 import { createReceivers, type ReceivedReport } from "./receivers";
-
-/** Commands one account may create per day; the stand-in's own figure for `/quota`. */
-export const DAILY_COMMAND_QUOTA = 1000;
 
 export interface StandInOptions {
   /** The clock; tests pass one they move to watch commands progress. */
@@ -30,6 +28,11 @@ export interface StandInOptions {
    * with `progress: "manual"`; by default a fresh store whose commands move on with time.
    */
   store?: CommandStore;
+  /**
+   * The account's command quota: creates count against it and are refused once it is spent.
+   * A test passes its own to set it; by default 1,000 a day, reset at 00:00 UTC.
+   */
+  quota?: CommandQuota;
 }
 
 /** Which counted call a request to the commands API is. */
@@ -49,6 +52,7 @@ export function createStandIn(options: StandInOptions = {}) {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const devicesAt = options.devices ?? seededDevicesAt;
   const store = options.store ?? new CommandStore();
+  const quota = options.quota ?? new CommandQuota();
   const limiter = new RollingRateLimit();
   const faults = new FaultQueue();
   const reports: ReceivedReport[] = [];
@@ -65,6 +69,7 @@ export function createStandIn(options: StandInOptions = {}) {
   api.post("/", async (c) => {
     const at = now();
     const commands = readCreateRequest(await c.req.text(), devicesAt(at));
+    quota.take(commands.length, at);
     const created = commands.map((command) => {
       const stored = store.add(command, at);
       return createdView(stored, store.viewAt(stored, at));
@@ -89,18 +94,7 @@ export function createStandIn(options: StandInOptions = {}) {
     return c.json(succeeded({ devices: items }, resultInfo));
   });
 
-  api.get("/quota", (c) => {
-    const at = now();
-    const dayStart = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
-    const usage = store.newestFirst().filter((command) => Date.parse(command.created_date) >= dayStart).length;
-    return c.json(
-      succeeded({
-        quota: Math.max(0, DAILY_COMMAND_QUOTA - usage),
-        quota_usage: usage,
-        reset_time: new Date(dayStart + 86_400_000).toISOString(),
-      }),
-    );
-  });
+  api.get("/quota", (c) => c.json(succeeded(quota.view(now()))));
 
   const app = new Hono<{ Bindings: StandInEnv }>();
 
@@ -112,6 +106,7 @@ export function createStandIn(options: StandInOptions = {}) {
       devices: physicalDeviceCount(devicesAt(at)),
       calls,
       faults: faults.pending(),
+      quota: quota.summary(at),
       reports,
       note: "local DEX API stand-in; state resets on restart",
     });
@@ -122,6 +117,7 @@ export function createStandIn(options: StandInOptions = {}) {
     store.clear();
     limiter.reset();
     faults.clear();
+    quota.reset();
     reports.length = 0;
     for (const route of ROUTES) calls[route] = 0;
     return c.json({ reset: true });
@@ -138,6 +134,15 @@ export function createStandIn(options: StandInOptions = {}) {
   app.delete("/__faults", (c) => {
     faults.clear();
     return c.json({ faults: faults.pending() });
+  });
+
+  // The account's command quota on demand, to watch the relay hold commands until it resets.
+  app.post("/__quota", async (c) => {
+    const parsed = QuotaRequest.safeParse(readJson(await c.req.text()));
+    if (!parsed.success) throw new ApiFailure(400, parsed.error.issues.map(issueToError));
+    const at = now();
+    quota.set(parsed.data, at);
+    return c.json({ quota: quota.summary(at) });
   });
 
   // A finished command's file, as `GET …/dex/commands/{id}/downloads/{filename}` serves it.

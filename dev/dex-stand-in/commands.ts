@@ -63,14 +63,20 @@ export class CommandStore {
   #commands: StoredCommand[] = [];
 
   readonly progress: Progress;
+  readonly #newId: () => string;
 
-  constructor({ progress = "time" }: { progress?: Progress } = {}) {
+  /**
+   * `newId` names each new command: a UUID, as DEX does today, unless a test hands out ids
+   * of another shape (the API types them as plain strings).
+   */
+  constructor({ progress = "time", newId = () => crypto.randomUUID() }: { progress?: Progress; newId?: () => string } = {}) {
     this.progress = progress;
+    this.#newId = newId;
   }
 
   add({ command, registration }: TargetedCommand, now: Date): StoredCommand {
     const stored: StoredCommand = {
-      id: crypto.randomUUID(),
+      id: this.#newId(),
       type: command.type,
       args: command.args,
       device_id: command.device_id,

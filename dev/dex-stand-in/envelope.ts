@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   registrationRequired: 1003,
   unknownRegistration: 1004,
   invalidQuery: 1005,
+  quotaExceeded: 1006,
 } as const;
 
 /** A refusal with the API's status and `errors[]`; rendered once, by the app's onError. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  CommandQuotaResponse,
   CreateCommandsResponse,
   FailureEnvelope,
   ListCommandsResponse,
@@ -8,6 +9,7 @@ import {
 import { createStandIn, type StandInOptions } from "./app";
 import { CommandStore } from "./commands";
 import type { AccountDevice } from "./devices";
+import { CommandQuota } from "./quota";
 import standIn from "./index";
 import type { StandInEnv } from "./env";
 
@@ -22,7 +24,7 @@ const KIOSK = "5c9e1b7a-3d2f-4a8c-9e6b-4f1a2d3c5e03";
 const KIOSK_NIGHT_SHIFT = "d4f1a8c3-6e2b-4d9f-a7c5-3b2e1f4a6d32";
 
 /** A fresh stand-in on a clock the test moves; fault delays are recorded, not waited. */
-function standInAt(start = START, env: StandInEnv = {}, options: Pick<StandInOptions, "devices" | "store"> = {}) {
+function standInAt(start = START, env: StandInEnv = {}, options: Pick<StandInOptions, "devices" | "store" | "quota"> = {}) {
   let clock = start;
   const slept: number[] = [];
   const app = createStandIn({
@@ -266,17 +268,80 @@ describe("GET /dex/commands/devices", () => {
   });
 });
 
-describe("GET /dex/commands/quota", () => {
-  it("counts today's commands against the quota", async () => {
+describe("the account's command quota", () => {
+  async function quotaOf(request: (url: string) => Response | Promise<Response>) {
+    const res = await request(`${COMMANDS_URL}/quota`);
+    expect(res.status).toBe(200);
+    return CommandQuotaResponse.parse(await res.json()).result;
+  }
+
+  it("counts every command created, and says what is left and when it resets: at 00:00 UTC by default", async () => {
     const { create, request } = standInAt();
     await create([{ ...JANE, type: "warp-diag" }, { ...SAM, type: "warp-diag" }]);
 
-    const res = await request(`${COMMANDS_URL}/quota`);
+    expect(await quotaOf(request)).toEqual({ quota: 998, quota_usage: 2, reset_time: "2026-11-21T00:00:00.000Z" });
+  });
 
-    expect(await res.json()).toMatchObject({
-      success: true,
-      result: { quota: 998, quota_usage: 2, reset_time: "2026-11-21T00:00:00.000Z" },
-    });
+  it("refuses a create that does not fit in what is left, whole, with a 400 that names the quota", async () => {
+    const { create, request } = standInAt(START, {}, { quota: new CommandQuota({ limit: 3, used: 2 }) });
+
+    const refused = await create([{ ...JANE, type: "warp-diag" }, { ...SAM, type: "warp-diag" }]);
+
+    expect(refused.status).toBe(400);
+    const [error] = await errorsOf(refused);
+    expect(error).toEqual({ code: 1006, message: "Command quota exceeded: 2 of 3 commands used; the quota resets at 2026-11-21T00:00:00.000Z" });
+    const listed = ListCommandsResponse.parse(await (await request(COMMANDS_URL)).json());
+    expect(listed.result?.commands).toEqual([]);
+    // One still fits.
+    expect((await create([{ ...JANE, type: "warp-diag" }])).status).toBe(200);
+    expect((await create([{ ...SAM, type: "warp-diag" }])).status).toBe(400);
+    expect(await quotaOf(request)).toMatchObject({ quota: 0, quota_usage: 3 });
+  });
+
+  it("starts afresh at its reset, and every day after", async () => {
+    const { create, request, advance } = standInAt(START, {}, { quota: new CommandQuota({ limit: 1, used: 1, resetAt: new Date("2026-11-20T10:30:00Z") }) });
+    expect((await create([{ ...JANE, type: "warp-diag" }])).status).toBe(400);
+
+    advance(30 * 60_000);
+    expect(await quotaOf(request)).toEqual({ quota: 1, quota_usage: 0, reset_time: "2026-11-21T10:30:00.000Z" });
+    expect((await create([{ ...JANE, type: "warp-diag" }])).status).toBe(200);
+    advance(2 * 86_400_000);
+    expect(await quotaOf(request)).toEqual({ quota: 1, quota_usage: 0, reset_time: "2026-11-23T10:30:00.000Z" });
+  });
+
+  it("carries the total in `quota` when told to, as the API reference documents it", async () => {
+    const { create, request } = standInAt(START, {}, { quota: new CommandQuota({ limit: 5, field: "total" }) });
+    await create([{ ...JANE, type: "warp-diag" }]);
+
+    expect(await quotaOf(request)).toMatchObject({ quota: 5, quota_usage: 1 });
+  });
+
+  it("is set with POST /__quota, shown by GET / and put back by POST /__reset", async () => {
+    const { app, request } = standInAt();
+    const set = await app.request("/__quota", { method: "POST", body: JSON.stringify({ limit: 10, used: 10, reset_time: "2026-11-20T12:00:00Z" }) });
+
+    expect(set.status).toBe(200);
+    expect(await set.json()).toEqual({ quota: { limit: 10, used: 10, left: 0, reset_time: "2026-11-20T12:00:00.000Z", field: "remaining" } });
+    expect(await quotaOf(request)).toEqual({ quota: 0, quota_usage: 10, reset_time: "2026-11-20T12:00:00.000Z" });
+    expect((await (await app.request("/")).json<{ quota: { left: number } }>()).quota.left).toBe(0);
+
+    await app.request("/__reset", { method: "POST" });
+    expect(await quotaOf(request)).toEqual({ quota: 1000, quota_usage: 0, reset_time: "2026-11-21T00:00:00.000Z" });
+  });
+
+  it.each([
+    ["a negative limit", { limit: -1 }, "/limit"],
+    ["a reset time that is not one", { reset_time: "tomorrow" }, "/reset_time"],
+    ["an unknown field reading", { field: "left" }, "/field"],
+    ["an unknown key", { quota: 5 }, "/"],
+  ])("refuses %s on POST /__quota, and changes nothing", async (_, body, pointer) => {
+    const { app, request } = standInAt();
+
+    const res = await app.request("/__quota", { method: "POST", body: JSON.stringify(body) });
+
+    expect(res.status).toBe(400);
+    expect((await errorsOf(res))[0]?.source?.pointer).toBe(pointer);
+    expect(await quotaOf(request)).toMatchObject({ quota: 1000, quota_usage: 0 });
   });
 });
 

@@ -2,9 +2,9 @@ import { Hono } from "hono";
 import * as z from "../model/zod";
 import { readDeliveryRecord } from "../record/delivery-record";
 import { OUTCOMES } from "../model/decision";
-import { notFound } from "../model/http-errors";
+import { conflict, notFound } from "../model/http-errors";
 import { withLedger } from "./ledger-view";
-import { listDeliveries, type DeliveryView } from "./list-deliveries";
+import { listDeliveries, type DeliveryView, type UnreadableDelivery } from "./list-deliveries";
 import { operatorAuth, type OperatorEnv } from "./operator-auth";
 import { operatorLedger, optionalParam, optionalText, PageQuery, parseQuery } from "./operator-query";
 
@@ -22,7 +22,7 @@ export const DeliveriesQuery = z.extend(PageQuery, {
  * Records name devices by id; a device name is turned into the id of the device the ledger
  * last sent a command to under that name.
  */
-export async function deliveriesPage(env: Env, query: z.infer<typeof DeliveriesQuery>): Promise<{ deliveries: DeliveryView[]; cursor: string | null }> {
+export async function deliveriesPage(env: Env, query: z.infer<typeof DeliveriesQuery>): Promise<{ deliveries: DeliveryView[]; cursor: string | null; unreadable: UnreadableDelivery[] }> {
   const ledger = operatorLedger(env);
   if (query.device && !DEVICE_ID.test(query.device)) {
     const [named] = (await ledger.listCommands({ device: query.device, limit: 1 })).commands;
@@ -35,10 +35,11 @@ export async function deliveriesPage(env: Env, query: z.infer<typeof DeliveriesQ
 
 /**
  * `GET /v1/deliveries?source=&outcome=&device=&since=&cursor=&limit=`: deliveries newest
- * first. `GET /v1/deliveries/{id}`: the audit record of one delivery — each alert's
- * episode and every decision with its reason — brought up to date from the command ledger,
- * with each command's DEX status as the ledger last read it (no DEX API call per read).
- * Operators only (./operator-auth.ts).
+ * first, with `unreadable` naming any this release cannot read. `GET /v1/deliveries/{id}`:
+ * the audit record of one delivery — each alert's episode and every decision with its
+ * reason — brought up to date from the command ledger, with each command's DEX status as
+ * the ledger last read it (no DEX API call per read); 409 for a record this release cannot
+ * read. Operators only (./operator-auth.ts).
  */
 export const deliveriesRoute = new Hono<OperatorEnv>()
   // `/v1/deliveries/*` covers `/v1/deliveries` too.
@@ -48,6 +49,8 @@ export const deliveriesRoute = new Hono<OperatorEnv>()
     return c.json({
       deliveries: page.deliveries.map(({ id, ...rest }) => ({ delivery_id: id, ...rest })),
       cursor: page.cursor,
+      // Deliveries recorded by a newer release: named, so that the page never hides them.
+      ...(page.unreadable.length > 0 ? { unreadable: page.unreadable } : {}),
     });
   })
   .get("/v1/deliveries/:id", async (c) => {
@@ -57,7 +60,8 @@ export const deliveriesRoute = new Hono<OperatorEnv>()
     if (!record) {
       throw notFound("no such delivery: deliveries are recorded once the queue consumer has processed them, and kept 7 days");
     }
-    const commandIds = record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []));
-    const entries = await operatorLedger(c.env).describe(record.id, commandIds);
-    return c.json(withLedger(record, entries));
+    if (!record.success) throw conflict(`this release cannot read the record of this delivery: ${record.error}`);
+    const commandIds = record.data.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []));
+    const entries = await operatorLedger(c.env).describe(record.data.id, commandIds);
+    return c.json(withLedger(record.data, entries));
   });

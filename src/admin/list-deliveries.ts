@@ -1,7 +1,7 @@
 import type { DeliveryView as LedgerView } from "../ledger/contract";
-import { DELIVERY_INDEX_PREFIX, receivedAtOfIndexKey, type DeliveryIndexEntry } from "../record/delivery-index";
+import { DELIVERY_INDEX_PREFIX, deliveryIdOfIndexKey, readIndexEntry, receivedAtOfIndexKey, type DeliveryIndexEntry } from "../record/delivery-index";
 import { deliveryKey } from "../model/kv-keys";
-import type { DeliveryRecord } from "../record/delivery-record";
+import { readStoredDeliveryRecord, type DeliveryRecord } from "../record/delivery-record";
 import { withLedger } from "./ledger-view";
 
 /** KV list pages read for one answer at most: a rare filter answers short, with a cursor to go on. */
@@ -21,21 +21,30 @@ export interface DeliveryQuery {
 
 export type DeliveryView = ReturnType<typeof withLedger>;
 
+/** A delivery the listing found but cannot show: its record or index entry is not one this release reads. */
+export interface UnreadableDelivery {
+  delivery_id: string;
+  error: string;
+}
+
 /**
  * Deliveries newest first, from the index that `saveDeliveryRecord` keeps beside every
  * record: filters are applied to the index entries' metadata, and only the records that
  * pass are read. The cursor is KV's, so a page may hold fewer than `limit` deliveries
- * when a filter is rare; `cursor: null` means there is nothing older.
+ * when a filter is rare; `cursor: null` means there is nothing older. A delivery whose
+ * index entry or record this release cannot read (a newer release wrote it) is named in
+ * `unreadable`, whatever the filters, rather than failing the whole page or going unsaid.
  */
 export async function listDeliveries(
   kv: KVNamespace,
   query: DeliveryQuery,
   describe: (record: DeliveryRecord) => Promise<LedgerView>,
-): Promise<{ deliveries: DeliveryView[]; cursor: string | null }> {
+): Promise<{ deliveries: DeliveryView[]; cursor: string | null; unreadable: UnreadableDelivery[] }> {
   const picked: DeliveryIndexEntry[] = [];
+  const unreadable: UnreadableDelivery[] = [];
   let cursor: string | null = query.cursor ?? null;
   for (let page = 0; page < MAX_INDEX_PAGES && picked.length < query.limit; page++) {
-    const listed = await kv.list<DeliveryIndexEntry>({ prefix: DELIVERY_INDEX_PREFIX, limit: query.limit - picked.length, cursor });
+    const listed = await kv.list<unknown>({ prefix: DELIVERY_INDEX_PREFIX, limit: query.limit - picked.length, cursor });
     cursor = listed.list_complete ? null : listed.cursor;
     let older = false;
     for (const key of listed.keys) {
@@ -43,21 +52,27 @@ export async function listDeliveries(
         older = true;
         break;
       }
-      if (key.metadata && mayMatch(key.metadata, query)) picked.push(key.metadata);
+      const entry = readIndexEntry(key.metadata);
+      if (!entry.success) unreadable.push({ delivery_id: deliveryIdOfIndexKey(key.name), error: entry.error });
+      else if (mayMatch(entry.data, query)) picked.push(entry.data);
     }
     if (older) cursor = null;
     if (!cursor) break;
   }
-  if (picked.length === 0) return { deliveries: [], cursor };
+  if (picked.length === 0) return { deliveries: [], cursor, unreadable };
 
-  const records = await kv.get<DeliveryRecord>(picked.map((entry) => deliveryKey(entry.id)), "json");
-  const views = await Promise.all(
-    picked.flatMap((entry) => {
-      const record = records.get(deliveryKey(entry.id));
-      return record ? [describe(record).then((view) => withLedger(record, view))] : [];
-    }),
-  );
-  return { deliveries: views.filter((view) => matches(view, query)), cursor };
+  const stored = await kv.get<unknown>(picked.map((entry) => deliveryKey(entry.id)), "json");
+  const records: DeliveryRecord[] = [];
+  for (const entry of picked) {
+    const value = stored.get(deliveryKey(entry.id));
+    // Expired since the index was listed: nothing to show.
+    if (value === null || value === undefined) continue;
+    const record = readStoredDeliveryRecord(value);
+    if (record.success) records.push(record.data);
+    else unreadable.push({ delivery_id: entry.id, error: record.error });
+  }
+  const views = await Promise.all(records.map((record) => describe(record).then((view) => withLedger(record, view))));
+  return { deliveries: views.filter((view) => matches(view, query)), cursor, unreadable };
 }
 
 /**

@@ -6,6 +6,7 @@ import { DeliveriesQuery, deliveriesPage } from "../admin/deliveries-route";
 import { checkHealth } from "../admin/health";
 import { operatorAuth, sameOrigin, type Operator, type OperatorEnv } from "../admin/operator-auth";
 import { operatorConfig, parseQuery, publicBase } from "../admin/operator-query";
+import { readQuotaStatus } from "../admin/quota-status";
 import { parseRuleTest, testRules } from "../admin/rule-test";
 import { listDeadLetters } from "../record/dead-letters";
 import { SOURCE_NAMES } from "../sources/registry";
@@ -53,21 +54,32 @@ export const consoleRoute = new Hono<OperatorEnv>()
 async function baseView(env: Env, operator: Operator, query: Record<string, string>, base: string): Promise<ConsoleView> {
   const filters: ConsoleFilters = {};
   for (const key of ["source", "outcome", "status", "device", "since", "live"] as const) if (query[key]) filters[key] = query[key];
-  const [deliveries, commands, deadLetters] = await Promise.all([
+  const unreadableDeliveries: string[] = [];
+  const unreadableDeadLetters: string[] = [];
+  const [deliveries, commands, deadLetters, quota] = await Promise.all([
     attempt(async () => {
       const page = await deliveriesPage(env, parseQuery(DeliveriesQuery, { ...pick(filters, "source", "outcome", "device", "since"), ...(query.cursor ? { cursor: query.cursor } : {}) }));
+      unreadableDeliveries.push(...page.unreadable.map((d) => `delivery ${d.delivery_id}`));
       return { items: page.deliveries, next: page.cursor };
     }),
     attempt(async () => {
       const page = await commandsPage(env, parseQuery(CommandsQuery, { ...pick(filters, "status", "device", "since"), ...(query.ccursor ? { cursor: query.ccursor } : {}) }), base);
       return { items: page.commands, next: page.cursor };
     }),
-    listDeadLetters(env.RELAY_KV, { limit: DEAD_LETTERS_SHOWN }).then((page) => ({ items: page.dead_letters, next: page.cursor })),
+    listDeadLetters(env.RELAY_KV, { limit: DEAD_LETTERS_SHOWN }).then((page) => {
+      unreadableDeadLetters.push(...page.unreadable.map((d) => `dead letter ${d.id}`));
+      return { items: page.dead_letters, next: page.cursor };
+    }),
+    readQuotaStatus(env),
   ]);
+  const unreadable = [...unreadableDeliveries, ...unreadableDeadLetters];
   return {
+    // Records a newer release wrote (read after a rollback) are named rather than left out unsaid.
+    ...(unreadable.length > 0 ? { notice: `This release cannot read ${unreadable.join(", ")}; GET /v1/deliveries and /v1/dead-letters say why (most likely a newer release wrote them).` } : {}),
     who: operator.via === "access" ? (operator.email ?? "Cloudflare Access") : "admin token",
     filters,
     health: checkHealth(env),
+    quota,
     sources: SOURCE_NAMES,
     deliveries,
     commands,

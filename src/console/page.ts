@@ -2,6 +2,7 @@ import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { CommandView } from "../admin/commands-route";
 import type { HealthReport } from "../admin/health";
+import type { QuotaStatus } from "../ledger/quota";
 import type { DeliveryView } from "../admin/list-deliveries";
 import type { RuleTestResult } from "../admin/rule-test";
 import type { DeadLetterSummary } from "../record/dead-letters";
@@ -22,6 +23,8 @@ export interface ConsoleView {
   who: string;
   filters: ConsoleFilters;
   health: HealthReport;
+  /** The account's DEX command quota as the ledger last read it; null when the relay cannot say. */
+  quota: QuotaStatus | null;
   sources: readonly string[];
   deliveries: { items: DeliveryView[]; next: string | null } | { error: string };
   commands: { items: CommandView[]; next: string | null } | { error: string };
@@ -59,7 +62,7 @@ ${view.filters.live ? html`<meta http-equiv="refresh" content="15">` : ""}
 <body><header><h1>dex-alert-relay console</h1><span class="muted">signed in: ${view.who}</span></header>
 <main>
 ${view.notice ? html`<p class="notice" id="notice">${view.notice}</p>` : ""}
-${healthSection(view.health)}
+${healthSection(view.health, view.quota)}
 ${filtersSection(view)}
 ${deliveriesSection(view)}
 ${commandsSection(view)}
@@ -68,12 +71,24 @@ ${deadLettersSection(view)}
 </main></body></html>`;
 }
 
-function healthSection(health: HealthReport): Html {
+function healthSection(health: HealthReport, quota: QuotaStatus | null): Html {
   const sources = Object.entries(health.sources);
   return html`<section id="health"><h2>Configuration ${health.ok ? html`<span class="ok">sound</span>` : html`<span class="bad">has problems</span>`}</h2>
 ${health.problems.length ? html`<ul class="bad">${health.problems.map((p) => html`<li>${p}</li>`)}</ul>` : ""}
 <p>${health.rules ?? "no"} rules loaded · sources: ${sources.map(([name, on]) => html`<span class="pill ${on ? "created" : ""}">${name} ${on ? "on" : "off"}</span> `)}
-· operator access: ${health.operator.access ? "Cloudflare Access" : "no Access"}${health.operator.admin_token ? ", admin token" : ""}</p></section>`;
+· operator access: ${health.operator.access ? "Cloudflare Access" : "no Access"}${health.operator.admin_token ? ", admin token" : ""}</p>
+${quotaLine(quota)}</section>`;
+}
+
+function quotaLine(quota: QuotaStatus | null): Html {
+  const spent = quota?.spent_until
+    ? html` · <span class="bad">spent until ${quota.spent_until}: commands wait for the reset</span>`
+    : "";
+  if (!quota?.read_at) {
+    return html`<p id="dex-quota">DEX command quota: <span class="muted">not read yet; the ledger reads it when it first sends a command</span>${spent}</p>`;
+  }
+  return html`<p id="dex-quota">DEX command quota: ${quota.used} used, at least ${quota.left_at_least} left (the API says quota ${quota.quota}) · resets ${quota.reset_time}
+· <span class="muted">read ${quota.read_at}</span>${spent}</p>`;
 }
 
 function filtersSection({ filters, sources }: ConsoleView): Html {

@@ -1,7 +1,7 @@
 import { deadLetterId, readDeadLetter, saveDeadLetter } from "../record/dead-letters";
 import { readDeliveryRecord, saveDeliveryRecord } from "../record/delivery-record";
 import { logEvent, logProblem } from "../record/log";
-import { readDeliveryMessage } from "../model/delivery-message";
+import { isNewerMessage, readDeliveryMessage } from "../model/delivery-message";
 import { countInLedger } from "../ledger/count-in-ledger";
 import { increment, METRICS, type CounterIncrement } from "../model/metrics";
 import { sourceNamed } from "../sources/registry";
@@ -21,15 +21,18 @@ export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): P
     batch.messages.map(async (message) => {
       try {
         const id = deadLetterId(message.id, message.timestamp);
+        // Kept already (by this release or another): the queue brought it twice.
         if (await readDeadLetter(env.RELAY_KV, id)) return message.ack();
         const parsed = readDeliveryMessage(message.body);
-        const reason = parsed.success ? await whyItDied(env.RELAY_KV, parsed.data.delivery_id, message.attempts) : "the message is not a delivery; it cannot be replayed";
+        const reason = parsed.success
+          ? await whyItDied(env.RELAY_KV, parsed.data.delivery_id)
+          : `not a delivery this release can replay: ${parsed.error}`;
         await saveDeadLetter(env.RELAY_KV, {
           id,
           dead_lettered_at: new Date().toISOString(),
           attempts: message.attempts,
           reason,
-          ...(parsed.success ? { message: parsed.data } : {}),
+          ...(parsed.success ? { message: parsed.data } : isNewerMessage(message.body) ? { newer_message: message.body } : {}),
           replays: [],
         });
         if (parsed.success) await markDeadLettered(env.RELAY_KV, parsed.data.delivery_id, new Date());
@@ -50,19 +53,19 @@ export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): P
 /**
  * The consumer records `dead-lettered` itself only when it saw the last attempt; when the
  * queue gave up earlier (a smaller `max_retries`, say), its record still says `retrying`.
+ * The record is rewritten in this release's version; one it cannot read is left as it is.
  */
 async function markDeadLettered(kv: KVNamespace, deliveryId: string, at: Date): Promise<void> {
   const record = await readDeliveryRecord(kv, deliveryId);
-  if (!record || record.state === "dead-lettered" || record.state === "done") return;
-  await saveDeliveryRecord(kv, { ...record, state: "dead-lettered", updated_at: at.toISOString() });
+  if (!record?.success || record.data.state === "dead-lettered" || record.data.state === "done") return;
+  await saveDeliveryRecord(kv, { ...record.data, state: "dead-lettered", updated_at: at.toISOString() });
 }
 
 /** The failures the delivery's last recorded attempt gives, or what is known without it. */
-async function whyItDied(kv: KVNamespace, deliveryId: string, attempts: number): Promise<string> {
+async function whyItDied(kv: KVNamespace, deliveryId: string): Promise<string> {
   const record = await readDeliveryRecord(kv, deliveryId);
-  const reasons = [...new Set((record?.decisions ?? []).filter((d) => d.outcome === "failed" || d.outcome === "retrying").map((d) => d.reason))];
-  if (reasons.length > 0) return reasons.join("; ");
-  return record
-    ? `ran out of attempts with its record ${record.state}`
-    : "ran out of attempts before any was recorded (the configuration was invalid, or the command ledger could not be reached)";
+  if (!record) return "ran out of attempts before any was recorded (the configuration was invalid, or the command ledger could not be reached)";
+  if (!record.success) return `ran out of attempts; its record cannot be read by this release (${record.error})`;
+  const reasons = [...new Set(record.data.decisions.filter((d) => d.outcome === "failed" || d.outcome === "retrying").map((d) => d.reason))];
+  return reasons.length > 0 ? reasons.join("; ") : `ran out of attempts with its record ${record.data.state}`;
 }

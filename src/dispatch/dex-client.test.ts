@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DexClient, type DexClientOptions } from "./dex-client";
-import { DexApiError, isDexApiError } from "../model/dex-api-error";
+import { DexApiError, isDexApiError, isQuotaRefusal } from "../model/dex-api-error";
 import type { CommandInput } from "../model/dex-api";
 
 const BASE = "https://dex.test/client/v4";
@@ -231,6 +231,63 @@ describe("searchDevices", () => {
     expect(sent[0]?.url.searchParams.get("page")).toBe("3");
     expect(sent[0]?.url.searchParams.get("per_page")).toBe("20");
     expect(sent[0]?.url.searchParams.get("search")).toBe("jane.doe@example.com");
+  });
+});
+
+describe("getQuota", () => {
+  const QUOTA_PATH = `GET ${COMMANDS_PATH}/quota`;
+
+  it("reads the quota, what was used of it and when it resets, with the token", async () => {
+    const result = { quota: 800, quota_usage: 12, reset_time: "2026-11-21T00:00:00Z" };
+    const { sent } = stubDex({ [QUOTA_PATH]: () => success(result) });
+
+    expect(await client().getQuota()).toEqual(result);
+    expect(sent[0]?.headers.get("authorization")).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it("asks the API budget first, and sends nothing while it says wait", async () => {
+    const { sent } = stubDex({ [QUOTA_PATH]: () => success({ quota: 1, quota_usage: 0, reset_time: "2026-11-21T00:00:00Z" }) });
+    const take = vi.fn(() => 30);
+
+    const error = await failureOf(client({ gate: { take, lockOut: () => {} } }).getQuota());
+
+    expect(error).toMatchObject({ kind: "rate-limited", retryAfterSeconds: 30 });
+    expect(take).toHaveBeenCalledWith(1);
+    expect(sent).toHaveLength(0);
+  });
+
+  it.each([
+    ["a quota that is not a number", { quota: "800", quota_usage: 0, reset_time: "2026-11-21T00:00:00Z" }],
+    ["a reset time that is not a date-time", { quota: 800, quota_usage: 0, reset_time: "tomorrow" }],
+    ["no usage", { quota: 800, reset_time: "2026-11-21T00:00:00Z" }],
+  ])("refuses %s as a response it cannot trust", async (_, result) => {
+    stubDex({ [QUOTA_PATH]: () => success(result) });
+
+    const error = await failureOf(client().getQuota());
+
+    expect(error).toMatchObject({ kind: "ambiguous", message: "DEX API 200: the response is not the expected envelope" });
+  });
+
+  it("calls a success without a result ambiguous", async () => {
+    stubDex({ [QUOTA_PATH]: () => success(null) });
+
+    expect((await failureOf(client().getQuota())).message).toBe("DEX API quota answered without a result");
+  });
+});
+
+describe("isQuotaRefusal", () => {
+  const refusal = (kind: "rejected" | "rate-limited" | "ambiguous", message: string, code = 1006) =>
+    new DexApiError(kind, `DEX API: ${message}`, { errors: [{ code, message }] });
+
+  it("is a refusal whose errors speak of the quota, whatever the status", () => {
+    expect(isQuotaRefusal(refusal("rejected", "Command quota exceeded"))).toBe(true);
+    expect(isQuotaRefusal(refusal("rate-limited", "Daily QUOTA reached for remote captures"))).toBe(true);
+  });
+
+  it("is not an answer that may have created the commands, nor another refusal, nor the client's own", () => {
+    expect(isQuotaRefusal(refusal("ambiguous", "quota service unavailable"))).toBe(false);
+    expect(isQuotaRefusal(refusal("rejected", "device is offline"))).toBe(false);
+    expect(isQuotaRefusal(refusal("rejected", "command quota: not a number", 0))).toBe(false);
   });
 });
 

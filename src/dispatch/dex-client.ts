@@ -8,12 +8,14 @@ import {
   isDexApiError,
 } from "../model/dex-api-error";
 import {
+  CommandQuotaResponse,
   CreateCommandsRequest,
   CreateCommandsResponse,
   ListCommandsResponse,
   ListDevicesResponse,
   type ApiMessage,
   type CommandInput,
+  type CommandQuota,
   type CommandStatus,
   type CommandType,
   type CreatedCommand,
@@ -156,6 +158,16 @@ export class DexClient {
     url.searchParams.set("search", search);
     const body = await this.#call(ListDevicesResponse, url.href, { method: "GET" });
     return withResultInfo({ devices: body.result?.devices ?? [] }, body.result_info);
+  }
+
+  /**
+   * `GET /accounts/{id}/dex/commands/quota`: how many commands the account may create, how
+   * many it has, and when that resets. One call, within the same budget as every other.
+   */
+  async getQuota(): Promise<CommandQuota> {
+    const body = await this.#call(CommandQuotaResponse, `${this.#commandsUrl}/quota`, { method: "GET" });
+    if (!body.result) throw new DexApiError("ambiguous", "DEX API quota answered without a result");
+    return body.result;
   }
 
   /**

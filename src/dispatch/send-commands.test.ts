@@ -105,6 +105,51 @@ describe("sendCommands", () => {
     expect(results.slice(10)).toEqual(Array(20).fill({ state: "rate-limited", retryAfterSeconds: 120 }));
   });
 
+  /** An API whose command quota has `left` commands, refusing a create that does not fit whole. */
+  function withQuota(left: number, refusal: { status: number; kind: "rejected" | "rate-limited" } = { status: 400, kind: "rejected" }) {
+    return creator((batch) => {
+      if (batch.length > left) {
+        const message = "Command quota exceeded for this account";
+        throw new DexApiError(refusal.kind, `DEX API ${refusal.status}: ${message}`, { status: refusal.status, errors: [{ code: 1006, message }] });
+      }
+      left -= batch.length;
+      return echo(batch);
+    });
+  }
+
+  it("a batch refused for the quota is halved until what fits goes out; the rest is quota-spent, never failed", async () => {
+    const api = withQuota(3);
+    const { results, calls } = await sendCommands(api, commands(10));
+    expect(results.filter((r) => r.state === "created")).toHaveLength(3);
+    expect(results.filter((r) => r.state === "quota-spent")).toHaveLength(7);
+    expect(results.some((r) => r.state === "failed")).toBe(false);
+    // 10 → 5 → 3 (created) → 2 → 1 refused, and then nothing more is sent.
+    expect(api.calls.map((c) => c.length)).toEqual([10, 5, 3, 2, 1]);
+    expect(calls).toBe(5);
+  });
+
+  it("a quota refusal stops the batches that follow without calling the API", async () => {
+    const api = withQuota(0);
+    const { results, calls } = await sendCommands(api, commands(12));
+    expect(results).toEqual(Array(12).fill({ state: "quota-spent", error: "DEX API 400: Command quota exceeded for this account" }));
+    // The first batch of 10 is halved down to one refused command; the batch of 2 is never sent.
+    expect(calls).toBe(5);
+  });
+
+  it("a 429 that says the quota is spent is quota-spent, not a rate limit to wait out", async () => {
+    const api = withQuota(0, { status: 429, kind: "rate-limited" });
+    const { results } = await sendCommands(api, commands(1));
+    expect(results).toEqual([{ state: "quota-spent", error: "DEX API 429: Command quota exceeded for this account" }]);
+  });
+
+  it("a 5xx that mentions the quota may still have landed: uncertain", async () => {
+    const api = creator(() => {
+      throw new DexApiError("ambiguous", "DEX API 503: quota service unavailable", { status: 503, errors: [{ code: 10001, message: "quota service unavailable" }] });
+    });
+    const { results } = await sendCommands(api, commands(1));
+    expect(results[0]?.state).toBe("uncertain");
+  });
+
   it("marks a batch whose create may have landed as uncertain, never as failed", async () => {
     const api = creator(() => {
       throw new DexApiError("ambiguous", "DEX API 502: bad gateway", { status: 502 });

@@ -1,4 +1,4 @@
-import { isDexApiError, type DexApiError } from "../model/dex-api-error";
+import { isDexApiError, isQuotaRefusal, type DexApiError } from "../model/dex-api-error";
 import { MAX_COMMANDS_PER_REQUEST, type CommandInput, type CreatedCommand } from "../model/dex-api";
 
 /** What became of one command. */
@@ -8,6 +8,8 @@ export type SendResult =
   | { state: "failed"; error: string }
   /** Nothing was created; try again after the lockout. */
   | { state: "rate-limited"; retryAfterSeconds: number }
+  /** Nothing was created: the account's command quota is spent. Try again once it resets. */
+  | { state: "quota-spent"; error: string }
   /** It may or may not have been created (5xx, timeout, lost connection): reconcile before retrying. */
   | { state: "uncertain"; error: string };
 
@@ -21,7 +23,9 @@ const BATCH_CONTENT_ERRORS = new Set([400, 422, undefined]);
 /**
  * Sends commands in as few create calls as the API's 10-per-request limit allows. A batch
  * refused because of one bad command is split so the good ones still go out; a 429 stops
- * everything that has not been sent yet.
+ * everything that has not been sent yet. A batch refused because the account's command
+ * quota is spent is halved too, since a smaller one may fit in what is left; once a single
+ * command is refused for it, nothing more is sent.
  */
 export async function sendCommands(
   client: CommandCreator,
@@ -29,11 +33,12 @@ export async function sendCommands(
 ): Promise<{ results: SendResult[]; calls: number }> {
   const results: SendResult[] = new Array(commands.length);
   let calls = 0;
-  let rateLimited: SendResult | undefined;
+  /** Set once nothing more may be sent in this call: what every command not sent yet gets. */
+  let stopped: SendResult | undefined;
 
   async function send(indexes: number[]): Promise<void> {
-    if (rateLimited) {
-      for (const i of indexes) results[i] = rateLimited;
+    if (stopped) {
+      for (const i of indexes) results[i] = stopped;
       return;
     }
     calls++;
@@ -47,9 +52,13 @@ export async function sendCommands(
   }
 
   async function handleFailure(indexes: number[], error: DexApiError): Promise<void> {
-    if (error.kind === "rate-limited") {
-      rateLimited = { state: "rate-limited", retryAfterSeconds: error.retryAfterSeconds ?? 300 };
-      for (const i of indexes) results[i] = rateLimited;
+    // Before the 429 check: the API may refuse a spent quota with a 429 as well.
+    const quotaSpent = isQuotaRefusal(error);
+    if (quotaSpent && indexes.length > 1) return halve(indexes);
+    if (quotaSpent) stopped = { state: "quota-spent", error: error.message };
+    else if (error.kind === "rate-limited") stopped = { state: "rate-limited", retryAfterSeconds: error.retryAfterSeconds ?? 300 };
+    if (stopped) {
+      for (const i of indexes) results[i] = stopped;
       return;
     }
     if (error.kind === "ambiguous") {
@@ -67,6 +76,10 @@ export async function sendCommands(
       return;
     }
     // The API did not say which command it refused: halve until the bad one is alone.
+    await halve(indexes);
+  }
+
+  async function halve(indexes: number[]): Promise<void> {
     const middle = Math.ceil(indexes.length / 2);
     await send(indexes.slice(0, middle));
     await send(indexes.slice(middle));

@@ -16,6 +16,7 @@ import { CommandRows, commandOf, reportOf, type CommandRow } from "./command-row
 import type { DeliveryView, LedgerCommand, LedgerEntry, LedgerResult, WaitSeconds } from "./contract";
 import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
+import { AccountQuota, quotaHold, quotaReason, refreshQuota, type QuotaStatus } from "./quota";
 import { ReportRows, type ReportRow } from "./report-rows";
 import { LedgerMetrics, type LedgerMetricsSnapshot } from "./ledger-metrics";
 import type { CounterIncrement } from "../model/metrics";
@@ -57,6 +58,7 @@ export class CommandLedger extends DurableObject<Env> {
   readonly #rows: CommandRows;
   readonly #budget: ApiBudget;
   readonly #reports: ReportRows;
+  readonly #quota: AccountQuota;
   readonly #metrics: LedgerMetrics;
   /** Keys this instance is working on now. A `sending` row outside it was left by a restart. */
   readonly #inFlight = new Set<string>();
@@ -74,7 +76,8 @@ export class CommandLedger extends DurableObject<Env> {
     this.#rows = new CommandRows(ctx.storage.sql);
     this.#budget = new ApiBudget(ctx.storage.sql);
     this.#reports = new ReportRows(ctx.storage.sql);
-    this.#metrics = new LedgerMetrics(ctx.storage.sql, this.#budget);
+    this.#quota = new AccountQuota(ctx.storage.sql);
+    this.#metrics = new LedgerMetrics(ctx.storage.sql, this.#budget, this.#quota);
     // Said once as the ledger starts, so an operator sees which reports will not be sent.
     for (const { channel, reason } of readChannels(env).off) logEvent("report-channel-off", { channel, reason });
   }
@@ -119,9 +122,12 @@ export class CommandLedger extends DurableObject<Env> {
       }
       cooldowns.add(command.cooldown_key);
       const locked = this.#budget.lockedUntil(now);
-      const reason = locked
-        ? `every check passed; the DEX API is locking the token out until ${new Date(locked).toISOString()}, so it would be sent then`
-        : "every check passed";
+      const spent = this.#quota.spentUntil(now);
+      const reason = spent
+        ? `every check passed; ${quotaReason(spent)}, so it would wait for the reset`
+        : locked
+          ? `every check passed; the DEX API is locking the token out until ${new Date(locked).toISOString()}, so it would be sent then`
+          : "every check passed";
       return { key: command.key, outcome: "would-create", reason };
     });
   }
@@ -144,6 +150,11 @@ export class CommandLedger extends DurableObject<Env> {
   /** The ledger's counters and gauges, for `GET /metrics`. */
   metrics(): LedgerMetricsSnapshot {
     return this.#metrics.snapshot(Date.now());
+  }
+
+  /** The account's DEX command quota as last read, for `GET /healthz` and the console: no API call. */
+  quotaStatus(): QuotaStatus {
+    return this.#quota.status(Date.now());
   }
 
   /**
@@ -228,6 +239,7 @@ export class CommandLedger extends DurableObject<Env> {
     for (const row of due) this.#inFlight.add(row.key);
     try {
       if (due.length > 0) await this.#send(api, due);
+      if (due.length > 0 || options.poll) await this.#readQuota(api);
       if (options.poll) await this.#pollStatuses(api);
     } finally {
       for (const row of due) this.#inFlight.delete(row.key);
@@ -329,6 +341,8 @@ export class CommandLedger extends DurableObject<Env> {
   #admit(settings: DexSettings, now: number): void {
     const waiting = this.#rows.notAdmitted();
     if (waiting.length === 0) return;
+    const spentUntil = this.#quota.spentUntil(now);
+    if (spentUntil !== undefined) return this.#holdForQuota(waiting, spentUntil, now);
     const since = now - CAP_WINDOW_MS;
     const admitted = new Set(admit(waiting, this.#rows.admittedSince(since), settings.maxCommandsPerMinute));
     for (const key of admitted) this.#rows.update(key, { admitted_at: now, next_at: now });
@@ -354,6 +368,9 @@ export class CommandLedger extends DurableObject<Env> {
     const ready = due.filter((row) => row.state === "waiting");
     if (unchecked.length > 0) ready.push(...(await this.#reconcile(api, unchecked, "before sending again")));
     if (ready.length === 0) return;
+    // Spent since these were admitted (a refusal, a read): what did not land waits for the reset.
+    const spentUntil = this.#quota.spentUntil(Date.now());
+    if (spentUntil !== undefined) return this.#holdForQuota(ready, spentUntil, Date.now());
 
     const sentAt = Date.now();
     for (const row of ready) {
@@ -366,6 +383,7 @@ export class CommandLedger extends DurableObject<Env> {
     const uncertain: CommandRow[] = [];
     const errors = new Map<string, string>();
     const answeredAt = Date.now();
+    let quotaSpentUntil: number | undefined;
     results.forEach((result, i) => {
       const row = this.#rows.get(ready[i]!.key)!;
       switch (result.state) {
@@ -380,6 +398,16 @@ export class CommandLedger extends DurableObject<Env> {
           this.#rows.update(row.key, { state: "waiting", attempts: row.attempts - 1, reason, next_at: answeredAt + result.retryAfterSeconds * 1000 });
           return this.#log("waiting", row, { reason });
         }
+        case "quota-spent": {
+          if (quotaSpentUntil === undefined) {
+            quotaSpentUntil = this.#quota.refused(answeredAt);
+            logProblem("dex-quota-spent", { until: new Date(quotaSpentUntil).toISOString(), error: result.error });
+          }
+          // Nothing was created: not an attempt, and not a failure. It waits for the reset.
+          const hold = quotaHold(row, quotaSpentUntil, answeredAt);
+          this.#rows.update(row.key, { ...hold, attempts: row.attempts - 1 });
+          return this.#log(hold.state === "expired" ? "quota-expired" : "quota-held", row, { reason: hold.reason ?? undefined });
+        }
         case "uncertain":
           uncertain.push(row);
           errors.set(row.key, result.error);
@@ -389,6 +417,26 @@ export class CommandLedger extends DurableObject<Env> {
     if (uncertain.length === 0) return;
     for (const row of await this.#reconcile(api, uncertain, "after the create failed")) {
       this.#retryLater(row, `${errors.get(row.key)}; it did not land`);
+    }
+  }
+
+  /**
+   * Reads the account's command quota when a read is due (./quota.ts), then applies what the
+   * ledger now knows of its reset to the commands that wait.
+   */
+  async #readQuota(api: DexClient): Promise<void> {
+    await refreshQuota(api, this.#quota);
+    const now = Date.now();
+    const spentUntil = this.#quota.spentUntil(now);
+    if (spentUntil !== undefined) this.#holdForQuota(this.#rows.notAdmitted(), spentUntil, now);
+  }
+
+  /** While the quota is spent, each command waits for the reset, or ends expired once past its useful window. */
+  #holdForQuota(rows: readonly CommandRow[], spentUntil: number, now: number): void {
+    for (const row of rows) {
+      const hold = quotaHold(row, spentUntil, now);
+      this.#rows.update(row.key, hold);
+      if (hold.state === "expired") this.#log("quota-expired", row, { reason: hold.reason ?? undefined });
     }
   }
 

@@ -4,12 +4,13 @@ import type { ColumnDeclaration, RowOf } from "./sql-table";
 
 /**
  * Where a command stands in the ledger:
- * - `waiting`: accepted; not sent yet (held by the cap, the API budget or a 429).
+ * - `waiting`: accepted; not sent yet (held by the cap, the API budget, a 429 or the
+ *   account's spent command quota).
  * - `sending`: claimed, its create in flight. Found so with nothing in flight (the object
  *   restarted mid-create), it may have landed: reconcile before sending again.
  * - `uncertain`: the create failed in a way that may have landed; reconcile, then retry.
- * - `created`, `failed`: final. `expired`: waited for the cap until the capture stopped
- *   being useful, never sent.
+ * - `created`, `failed`: final. `expired`: waited for the cap or for the quota's reset until
+ *   the capture stopped being useful, never sent.
  */
 export type RowState = "waiting" | "sending" | "uncertain" | "created" | "failed" | "expired";
 

@@ -40,7 +40,10 @@ export type LedgerOutcome =
   | "failed"
   /** The API failed or asked to wait; the ledger retries on its own within seconds. */
   | "retrying"
-  /** Held by the per-minute command cap; sent as soon as it allows, or recorded as capped. */
+  /**
+   * Held by the per-minute command cap or the account's spent command quota; sent as soon as
+   * they allow, or recorded as capped once no longer useful.
+   */
   | "waiting"
   | "duplicate"
   | "cooldown"

@@ -2,15 +2,14 @@ import { COMMAND_STATUSES } from "../model/dex-api";
 import { METRICS, type CounterIncrement, type MetricSample } from "../model/metrics";
 import type { ApiBudget } from "./api-budget";
 import { MetricCounters } from "./metric-counters";
+import type { AccountQuota } from "./quota";
 
 /**
- * Rows of the `limits` table that hold the DEX command quota as the ledger last read it.
- * Until something writes them, the quota series are left out of `GET /metrics`.
+ * Commands the ledger logs as finished, and the outcome `dex_relay_commands_total` counts
+ * them under: the one the audit trail gives them (a command the spent quota held past its
+ * useful window is `capped` there too).
  */
-export const QUOTA_LIMIT_ROWS = { used: "command_quota_used", left: "command_quota_left" } as const;
-
-/** Commands the ledger logs as finished: the outcome `dex_relay_commands_total` counts them under. */
-const FINAL_EVENTS: Readonly<Record<string, string>> = { created: "created", failed: "failed", capped: "capped" };
+const FINAL_EVENTS: Readonly<Record<string, string>> = { created: "created", failed: "failed", capped: "capped", "quota-expired": "capped" };
 
 /** What the ledger tells `GET /metrics`: its counters, and its gauges read now. */
 export interface LedgerMetricsSnapshot {
@@ -29,6 +28,7 @@ export class LedgerMetrics {
   constructor(
     private readonly sql: SqlStorage,
     private readonly budget: ApiBudget,
+    private readonly quota: AccountQuota,
   ) {
     this.#counters = new MetricCounters(sql);
   }
@@ -40,8 +40,8 @@ export class LedgerMetrics {
 
   /**
    * Every command event the ledger logs (`ledger-created`, `ledger-failed`, `ledger-capped`,
-   * `ledger-status`, `ledger-retry-scheduled`) is counted here too, so a log line and a
-   * counter never disagree.
+   * `ledger-quota-expired`, `ledger-status`, `ledger-retry-scheduled`) is counted here too, so
+   * a log line and a counter never disagree.
    */
   commandEvent(event: string, type: string, details: { status?: string | number }): void {
     const outcome = FINAL_EVENTS[event];
@@ -90,11 +90,11 @@ export class LedgerMetrics {
         .map((row) => [row.state, row.n]),
     );
     for (const state of ["waiting", "sending", "uncertain"]) gauges.push({ name: METRICS.commandsPending.name, labels: { state }, value: pending.get(state) ?? 0 });
-    const limits = new Map(this.sql.exec<{ name: string; value: number }>("SELECT name, value FROM limits").toArray().map((row) => [row.name, row.value]));
-    const used = limits.get(QUOTA_LIMIT_ROWS.used);
-    const left = limits.get(QUOTA_LIMIT_ROWS.left);
-    if (used !== undefined) gauges.push({ name: METRICS.quotaUsed.name, labels: {}, value: used });
-    if (left !== undefined) gauges.push({ name: METRICS.quotaLeft.name, labels: {}, value: left });
+    // The quota as last read (./quota.ts); nothing until the ledger has read it once.
+    const quota = this.quota.status(now);
+    if (quota.used !== null) gauges.push({ name: METRICS.quotaUsed.name, labels: {}, value: quota.used });
+    if (quota.left_at_least !== null) gauges.push({ name: METRICS.quotaLeft.name, labels: {}, value: quota.left_at_least });
+    gauges.push({ name: METRICS.quotaSpent.name, labels: {}, value: quota.spent_until === null ? 0 : 1 });
     return { counters: this.#counters.read(), gauges };
   }
 

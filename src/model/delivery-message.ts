@@ -1,5 +1,5 @@
 import { NormalizedAlert } from "./alert";
-import { formatIssues } from "./schema-issues";
+import { versionedReader, versionOf } from "./versioned";
 import * as z from "./zod";
 
 /**
@@ -23,23 +23,24 @@ export const DeliveryMessage = z.object({
 });
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
 
-/** Release 0.1.0's message: the same delivery, with no version. */
-const DeliveryMessageV1 = z.object(deliveryFields);
+/** Release 0.1.0's message: the same delivery, with no version; read as the current one. */
+export const DeliveryMessageV1 = z.pipe(
+  z.object(deliveryFields),
+  z.transform((message): DeliveryMessage => ({ version: DELIVERY_MESSAGE_VERSION, ...message })),
+);
 
 /**
  * Reads a message of any version this release knows, as the current shape. A message that
  * names a version this release does not know (one written by a newer release, read during a
  * rollback) is refused whole rather than guessed at.
  */
-export function readDeliveryMessage(body: unknown): { success: true; data: DeliveryMessage } | { success: false; error: string } {
-  const version = typeof body === "object" && body !== null && "version" in body ? (body as { version: unknown }).version : 1;
-  if (version === DELIVERY_MESSAGE_VERSION) {
-    const parsed = DeliveryMessage.safeParse(body);
-    return parsed.success ? { success: true, data: parsed.data } : { success: false, error: formatIssues(parsed.error) };
-  }
-  if (version === 1) {
-    const parsed = DeliveryMessageV1.safeParse(body);
-    return parsed.success ? { success: true, data: { version: DELIVERY_MESSAGE_VERSION, ...parsed.data } } : { success: false, error: formatIssues(parsed.error) };
-  }
-  return { success: false, error: `message version ${String(version)} is not one this release reads` };
+export const readDeliveryMessage = versionedReader<DeliveryMessage>("message", {
+  1: DeliveryMessageV1,
+  [DELIVERY_MESSAGE_VERSION]: DeliveryMessage,
+});
+
+/** A message that names a version after this release's: a newer release queued it, and only such a release can read it. */
+export function isNewerMessage(body: unknown): boolean {
+  const version = versionOf(body);
+  return typeof version === "number" && version > DELIVERY_MESSAGE_VERSION;
 }

@@ -136,3 +136,15 @@ async function readErrors(res: Response): Promise<ApiMessage[]> {
   const statusText = res.statusText ? ` ${res.statusText}` : "";
   return [{ code: res.status, message: `HTTP ${res.status}${statusText} without a Cloudflare error body` }];
 }
+
+/**
+ * Whether the API refused a create because the account's command quota is spent. The API
+ * documents no code for this; what is certain is that it is a refusal (a 4xx, 429 included,
+ * or `success: false` with errors), so nothing was created, and that its errors speak of the
+ * quota. Anything else keeps its own meaning: a 5xx that mentions a quota may still have
+ * created the commands, and the client's own refusals never mention one.
+ */
+export function isQuotaRefusal(error: DexApiError): boolean {
+  if (error.kind === "ambiguous") return false;
+  return error.errors.some((e) => e.code !== CLIENT_REFUSAL_CODE && /quota/i.test(e.message));
+}

@@ -140,3 +140,17 @@ export const Device = z.object({
 export type Device = z.infer<typeof Device>;
 
 export const ListDevicesResponse = envelope(z.object({ devices: listOf(Device) }));
+
+/**
+ * `GET /dex/commands/quota`. The API documents `quota` both as the total the account may
+ * create and as what is left of it (its SDKs say "remaining", its reference page "total"):
+ * src/ledger/quota.ts reads it so that either is safe.
+ */
+export const CommandQuota = z.object({
+  quota: z.number(),
+  quota_usage: z.number(),
+  reset_time: z.iso.datetime({ offset: true }),
+});
+export type CommandQuota = z.infer<typeof CommandQuota>;
+
+export const CommandQuotaResponse = envelope(CommandQuota);

@@ -19,6 +19,11 @@ export const unauthorized = refusal(401);
 /** The whole body of every 401, so that a refusal tells an unauthenticated caller nothing. */
 export const UNAUTHORIZED = "unauthorized";
 export const notFound = refusal(404);
+/**
+ * What is asked for exists but cannot be acted on or read as it stands (a record a newer
+ * release wrote): asking again will not change the answer.
+ */
+export const conflict = refusal(409);
 export const payloadTooLarge = refusal(413);
 export const unsupportedMediaType = refusal(415);
 /**

@@ -2,7 +2,18 @@ import { sha256Hex } from "../crypto/hmac";
 
 /**
  * The relay's KV keyspace: every key is built here, from these prefixes, so a key's shape
- * lives in one place and no two kinds of entry can collide.
+ * lives in one place and no two kinds of entry can collide. (The listed kinds, whose keys
+ * sort by time, keep theirs beside their records: `delivery-index:`, `dead-letter:`.)
+ *
+ * Every entry carries the version of its shape, and each kind is read through one reader
+ * that knows every version since release 0.1.0 (which wrote none: version 1):
+ * - `delivery:` the audit record, `version` in the value (record/delivery-record.ts);
+ * - `delivery-index:` its index entry, `version` in the metadata (record/delivery-index.ts);
+ * - `dead-letter:` `version` in the value and in the summary metadata (record/dead-letters.ts);
+ * - `redelivery:` the bare delivery id, `version` in the metadata (receive/redeliveries.ts);
+ * - `devices:` the bare list of devices, `version` in the metadata (resolve/device-directory.ts).
+ * A bare value keeps its version in the metadata so that the release before reads it as it
+ * always did after a rollback.
  */
 export const DELIVERY_PREFIX = "delivery:";
 export const REDELIVERY_PREFIX = "redelivery:";

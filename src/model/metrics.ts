@@ -130,8 +130,13 @@ export const METRICS = {
     ["state"],
   ),
   reportsPending: family("dex_relay_reports_pending", "gauge", "Reports waiting to be sent or in flight."),
-  quotaUsed: family("dex_relay_dex_command_quota_used", "gauge", "Commands the DEX API counts against the account's command quota, as the ledger last read it."),
-  quotaLeft: family("dex_relay_dex_command_quota_left", "gauge", "Commands the account may still create before its DEX command quota resets, as the ledger last read it."),
+  quotaUsed: family("dex_relay_dex_command_quota_used", "gauge", "Commands used of the account's DEX command quota, as the ledger last read it."),
+  quotaLeft: family(
+    "dex_relay_dex_command_quota_left",
+    "gauge",
+    "Commands the account may at least still create before its DEX command quota resets, as the ledger last read it (quota - used, whichever way the API means quota).",
+  ),
+  quotaSpent: family("dex_relay_dex_command_quota_spent", "gauge", "1 while the DEX command quota is spent and the ledger holds every create until the reset; else 0."),
   configProblems: family(
     "dex_relay_config_problems",
     "gauge",

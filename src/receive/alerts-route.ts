@@ -8,15 +8,13 @@ import { SOURCE_NAMES, sourceNamed } from "../sources/registry";
 import { verifyOperator } from "./operator";
 import { enqueueParts, fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 import { notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "../model/http-errors";
-import { redeliveryKey } from "../model/kv-keys";
+import { firstDeliveryOf, rememberDelivery } from "./redeliveries";
 import type { CounterBatch } from "../record/counter-batch";
 import { countDeliveries, type IngestEnv } from "./delivery-counts";
 import { limitSender } from "./sender-limit";
 
 /** Larger than any alert a monitoring tool sends; anything bigger is refused unread. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** How long a sender's redelivery id is remembered (PagerDuty retries for 48 hours). */
-const REDELIVERY_TTL_SECONDS = 48 * 3600;
 
 /**
  * What the relay would do with a delivery, without doing it. The consumer's own pipeline
@@ -77,9 +75,9 @@ export const alertsRoute = (dryRun: DryRun, counts: CounterBatch) => new Hono<In
       return c.json({ status: "dry-run", alerts: received.alerts.length, decisions }, 200);
     }
 
-    const seenKey = received.redeliveryKey ? redeliveryKey(source.name, received.redeliveryKey) : undefined;
-    if (seenKey) {
-      const first = await c.env.RELAY_KV.get(seenKey);
+    const senderKey = received.redeliveryKey;
+    if (senderKey) {
+      const first = await firstDeliveryOf(c.env.RELAY_KV, source.name, senderKey);
       if (first) {
         c.set("tally", { outcome: "duplicate" });
         return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
@@ -96,10 +94,8 @@ export const alertsRoute = (dryRun: DryRun, counts: CounterBatch) => new Hono<In
       throw unavailable("could not queue the delivery; retry later");
     }
     // Best effort: the idempotency keys downstream stop a redelivery from creating anything anyway.
-    if (seenKey) {
-      c.executionCtx.waitUntil(
-        c.env.RELAY_KV.put(seenKey, message.delivery_id, { expirationTtl: REDELIVERY_TTL_SECONDS }).catch(() => undefined),
-      );
+    if (senderKey) {
+      c.executionCtx.waitUntil(rememberDelivery(c.env.RELAY_KV, source.name, senderKey, message.delivery_id).catch(() => undefined));
     }
     c.set("tally", { outcome: "queued", alerts: received.alerts.length });
     return c.json(

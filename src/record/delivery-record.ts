@@ -1,29 +1,42 @@
 import type { DeliveryMessage } from "../model/delivery-message";
-import type { Decision } from "../model/decision";
+import { Decision } from "../model/decision";
 import { deliveryKey } from "../model/kv-keys";
+import { versionedReader, type Read } from "../model/versioned";
+import * as z from "../model/zod";
 import { deliveryIndexKey, indexEntryOf } from "./delivery-index";
+import { DELIVERY_STATES, type DeliveryState } from "./delivery-state";
 
 /** How long the audit trail keeps a delivery. */
 export const DELIVERY_RECORD_TTL_SECONDS = 7 * 24 * 3600;
-
 /**
- * `done`: every alert has its final decision. `in-progress`: acknowledged, with commands the
- * command ledger is still sending. `retrying`: the queue brings it back. `dead-lettered`:
- * out of attempts.
+ * The version of the record this release writes, kept in the stored record beside its
+ * fields. Release 0.1.0's record names none (version 1) and has the same fields.
  */
-export type DeliveryState = "done" | "in-progress" | "retrying" | "dead-lettered";
+export const DELIVERY_RECORD_VERSION = 2;
+
+export type { DeliveryState } from "./delivery-state";
 
 /** The audit record of one delivery: what came in, and what became of each alert. */
-export interface DeliveryRecord {
-  id: string;
-  source: string;
-  received_at: string;
-  updated_at: string;
-  attempts: number;
-  state: DeliveryState;
-  alerts: Array<{ episode: string; title: string; severity?: string; status: string; firing: boolean }>;
-  decisions: Decision[];
-}
+export const DeliveryRecord = z.object({
+  id: z.string().check(z.minLength(1)),
+  source: z.string(),
+  received_at: z.string(),
+  updated_at: z.string(),
+  attempts: z.number(),
+  state: z.enum(DELIVERY_STATES),
+  alerts: z.array(z.object({ episode: z.string(), title: z.string(), severity: z.optional(z.string()), status: z.string(), firing: z.boolean() })),
+  decisions: z.array(Decision),
+});
+export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
+
+/**
+ * A stored record of any version this release knows, as the current shape (the version is
+ * storage's, not the record's: it is dropped on reading and written by `saveDeliveryRecord`).
+ */
+export const readStoredDeliveryRecord: (stored: unknown) => Read<DeliveryRecord> = versionedReader("delivery record", {
+  1: DeliveryRecord,
+  [DELIVERY_RECORD_VERSION]: DeliveryRecord,
+});
 
 /** Builds the record of an attempt. Each attempt rewrites the whole record: the latest is the truth. */
 export function buildDeliveryRecord(
@@ -51,15 +64,20 @@ export function buildDeliveryRecord(
   };
 }
 
-/** Writes the record, and its index entry that lets operators list deliveries newest first. */
+/**
+ * Writes the record in this release's version, whatever version it was read in, and its
+ * index entry that lets operators list deliveries newest first.
+ */
 export async function saveDeliveryRecord(kv: KVNamespace, record: DeliveryRecord): Promise<void> {
   const options = { expirationTtl: DELIVERY_RECORD_TTL_SECONDS };
   await Promise.all([
-    kv.put(deliveryKey(record.id), JSON.stringify(record), options),
+    kv.put(deliveryKey(record.id), JSON.stringify({ version: DELIVERY_RECORD_VERSION, ...record }), options),
     kv.put(deliveryIndexKey(record.received_at, record.id), "", { ...options, metadata: indexEntryOf(record) }),
   ]);
 }
 
-export async function readDeliveryRecord(kv: KVNamespace, id: string): Promise<DeliveryRecord | null> {
-  return kv.get<DeliveryRecord>(deliveryKey(id), "json");
+/** The record of delivery `id`: null when there is none, or why this release cannot read the one there is. */
+export async function readDeliveryRecord(kv: KVNamespace, id: string): Promise<Read<DeliveryRecord> | null> {
+  const stored = await kv.get<unknown>(deliveryKey(id), "json");
+  return stored === null ? null : readStoredDeliveryRecord(stored);
 }

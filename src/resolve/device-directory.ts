@@ -1,5 +1,7 @@
-import type { Device, ResultInfo } from "../model/dex-api";
+import { Device, type ResultInfo } from "../model/dex-api";
 import { devicesKey } from "../model/kv-keys";
+import { versionedReader, versionOf } from "../model/versioned";
+import * as z from "../model/zod";
 
 /** How long a device lookup is reused across consumer batches. KV's shortest TTL. */
 export const DEVICE_CACHE_TTL_SECONDS = 60;
@@ -7,6 +9,12 @@ export const DEVICE_CACHE_TTL_SECONDS = 60;
 export const DEVICE_PAGE_SIZE = 50;
 /** A search broader than this many pages names no single person or host: stop there. */
 export const MAX_DEVICE_PAGES = 5;
+/**
+ * The version of a cached search, kept in the entry's KV metadata: the value stays the bare
+ * list of devices release 0.1.0 cached (version 1), which it still reads after a rollback.
+ */
+export const DEVICE_CACHE_VERSION = 2;
+const readCachedDevices = versionedReader("device cache", { 1: z.array(Device), [DEVICE_CACHE_VERSION]: z.array(Device) });
 
 export interface DeviceSearch {
   searchDevices(search: string, page?: number, perPage?: number): Promise<{ devices: Device[]; resultInfo?: ResultInfo | null }>;
@@ -47,11 +55,15 @@ export function createDeviceDirectory(
 
   async function lookUp(term: string): Promise<Device[]> {
     const key = await devicesKey(accountId, term);
-    const cached = await kv.get<Device[]>(key, "json");
-    if (cached) return cached;
+    const { value, metadata } = await kv.getWithMetadata<unknown>(key, "json");
+    // An entry this release cannot read (a newer release's) is only a cache: look the term up again.
+    const cached = value === null ? undefined : readCachedDevices(value, versionOf(metadata));
+    if (cached?.success) return cached.data;
     const devices = await fetchAllPages(term);
     // A dry run records nothing, not even a cache entry.
-    if (!options.readOnly) await kv.put(key, JSON.stringify(devices), { expirationTtl: DEVICE_CACHE_TTL_SECONDS });
+    if (!options.readOnly) {
+      await kv.put(key, JSON.stringify(devices), { expirationTtl: DEVICE_CACHE_TTL_SECONDS, metadata: { version: DEVICE_CACHE_VERSION } });
+    }
     return devices;
   }
 

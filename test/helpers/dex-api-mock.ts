@@ -2,6 +2,7 @@ import { vi } from "vitest";
 import { createStandIn } from "../../dev/dex-stand-in/app";
 import { CommandStore, type ExistingCommand, type ListedCommandView } from "../../dev/dex-stand-in/commands";
 import type { AccountDevice } from "../../dev/dex-stand-in/devices";
+import { CommandQuota, type QuotaChange } from "../../dev/dex-stand-in/quota";
 import type { CommandStatus, Device } from "../../src/model/dex-api";
 
 /** The DEX base the test configuration points at (vitest.config.ts). */
@@ -49,7 +50,7 @@ export function enrol(device_id: string, user_email: string): void {
 }
 
 /** The calls the relay makes to the DEX API. */
-type Route = "create" | "list" | "devices" | "download";
+type Route = "create" | "list" | "devices" | "quota" | "download";
 
 /** A request to one of the `others` services, its body already read. */
 export interface OtherCall {
@@ -80,6 +81,7 @@ function route(method: string, url: URL): Route {
     if (method === "POST" && url.pathname === COMMANDS_PATH) return "create";
     if (method === "GET" && url.pathname === COMMANDS_PATH) return "list";
     if (method === "GET" && url.pathname === `${COMMANDS_PATH}/devices`) return "devices";
+    if (method === "GET" && url.pathname === `${COMMANDS_PATH}/quota`) return "quota";
     if (method === "GET" && DOWNLOAD_PATH.test(url.pathname)) return "download";
   }
   throw new Error(`unexpected outbound request: ${method} ${url.origin}${url.pathname}`);
@@ -113,12 +115,15 @@ export function mockDexApi(
   devices: Device[] = [JANE, SAM, OLD_CLIENT],
   /** Other services the test expects calls to, by `METHOD origin/path`. */
   others: Record<string, () => Response | Promise<Response>> = {},
+  /** How the API names the commands it creates: UUIDs unless a test says otherwise. */
+  { commandId }: { commandId?: () => string } = {},
 ) {
   const otherCalls: OtherCall[] = [];
   const calls: Call[] = [];
-  const faults: Record<Route, Array<Fault | { landThenFail: Fault }>> = { create: [], list: [], devices: [], download: [] };
-  const store = new CommandStore({ progress: "manual" });
-  const standIn = createStandIn({ store, devices: (now) => [...devices, ...enrolled].map((device) => accountDevice(device, now)) });
+  const faults: Record<Route, Array<Fault | { landThenFail: Fault }>> = { create: [], list: [], devices: [], quota: [], download: [] };
+  const store = new CommandStore({ progress: "manual", ...(commandId ? { newId: commandId } : {}) });
+  const quota = new CommandQuota();
+  const standIn = createStandIn({ store, quota, devices: (now) => [...devices, ...enrolled].map((device) => accountDevice(device, now)) });
 
   async function answer(fault: Fault, signal: AbortSignal | null | undefined): Promise<Response> {
     if (fault === "network") throw new TypeError("Network connection lost.");
@@ -168,6 +173,13 @@ export function mockDexApi(
     /** A command the API holds that the relay did not create (another client's, or one that landed before a restart). */
     createdElsewhere(command: ExistingCommand) {
       store.addExisting(command);
+    },
+    /**
+     * The account's command quota from now on, as `POST /__quota` sets it: the commands it
+     * allows, those already used, when it resets, and whether `quota` carries the total.
+     */
+    setQuota(settings: QuotaChange) {
+      quota.set(settings, new Date());
     },
     /** The next call to `kind` fails with this answer instead of succeeding. */
     failNext(kind: Route, ...answers: Fault[]) {

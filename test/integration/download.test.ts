@@ -1,14 +1,17 @@
 import { env, exports } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiError, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
 import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
 
-/** A warp-diag on SAM-XPS13 that DEX reports finished, with its file, which the DEX API then serves. */
-async function finishedCommand() {
-  const api = mockDexApi();
+/**
+ * A warp-diag on SAM-XPS13 that DEX reports finished, with its file, which the DEX API then
+ * serves; `commandId` names it as the API would (a UUID unless given).
+ */
+async function finishedCommand(commandId?: string) {
+  const api = mockDexApi(undefined, {}, commandId ? { commandId: () => commandId } : {});
   const { queued } = await postZapier({ id: "DL-1", title: "Disk latency", severity: "critical", user_email: SAM.personEmail });
   await runConsumer(queued);
   const { id } = api.commands[0]!;
@@ -56,6 +59,40 @@ describe("GET /v1/commands/{id}/download", () => {
     for (const id of ["00000000-0000-4000-8000-000000000000", "../../etc/passwd"]) {
       expect((await exports.default.fetch(`${RELAY}/v1/commands/${encodeURIComponent(id)}/download`, { headers: ADMIN })).status).toBe(404);
     }
+  });
+
+  // The API types a command id as a plain string: nothing says it stays a UUID.
+  it.each(["cmd_01JDX9V2Q7K3M8N4P5R6S7T8W9", "4711", "run #7/8?x=1"])("serves a finished command whose DEX id is %j, its id URL-encoded in the path", async (dexId) => {
+    const { command, api } = await finishedCommand(dexId);
+    expect(command.id).toBe(dexId);
+    const res = await exports.default.fetch(`${RELAY}/v1/commands/${encodeURIComponent(dexId)}/download`, { headers: ADMIN });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toContain(`filename="warp-diag-`);
+    expect(new Uint8Array(await res.arrayBuffer()).slice(0, 2)).toEqual(new Uint8Array([0x50, 0x4b]));
+    // The id goes to the DEX API as one encoded path segment, never as a path of its own.
+    expect(api.callsTo("download").map((call) => call.url.pathname.split("/").at(-3))).toEqual([encodeURIComponent(dexId)]);
+  });
+
+  it("answers 404 for an id of any shape the ledger does not hold, without asking the DEX API", async () => {
+    const { api } = await finishedCommand("cmd_01JDX9V2Q7K3M8N4P5R6S7T8W9");
+    for (const id of ["cmd_01JDX9V2Q7K3M8N4P5R6S7T8W8", "cmd_01jdx9v2q7k3m8n4p5r6s7t8w9", "4711", "00000000-0000-4000-8000-000000000000", "a b#c", "%00", "ü"]) {
+      const res = await exports.default.fetch(`${RELAY}/v1/commands/${encodeURIComponent(id)}/download`, { headers: ADMIN });
+      expect(res.status, id).toBe(404);
+    }
+    expect(api.callsTo("download")).toEqual([]);
+  });
+
+  it("answers 404 for an absurdly long id without asking the ledger", async () => {
+    mockDexApi();
+    const fileOf = vi.fn(async () => undefined);
+    vi.spyOn(env.COMMAND_LEDGER, "get").mockReturnValue({ fileOf } as unknown as ReturnType<typeof env.COMMAND_LEDGER.get>);
+    const download = (id: string) => exports.default.fetch(`${RELAY}/v1/commands/${encodeURIComponent(id)}/download`, { headers: ADMIN });
+    // The longest id the relay looks up does reach the ledger, which says it holds no such command...
+    expect((await download("c".repeat(256))).status).toBe(404);
+    expect(fileOf).toHaveBeenCalledTimes(1);
+    // ...one longer is refused before it.
+    for (const id of ["c".repeat(257), "c".repeat(10_000)]) expect((await download(id)).status).toBe(404);
+    expect(fileOf).toHaveBeenCalledTimes(1);
   });
 
   it("answers 503 with Retry-After while the DEX API rate limits the relay, and 502 when it fails", async () => {

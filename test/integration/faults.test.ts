@@ -131,11 +131,11 @@ describe("storage failing", () => {
   it("a KV read that throws during a device lookup retries that delivery and sends nothing for it", async () => {
     const api = mockDexApi();
     const { queued } = await postZapier({ id: "kv-get", title: "Disk latency", severity: "critical", user_email: SAM.personEmail });
-    vi.spyOn(env.RELAY_KV, "get").mockRejectedValue(new Error("KV GET failed: 503"));
+    vi.spyOn(env.RELAY_KV, "getWithMetadata").mockRejectedValue(new Error("KV GET failed: 503"));
     const result = await runConsumer(queued);
     expect(result.retryMessages).toHaveLength(1);
     expect(api.calls).toHaveLength(0);
-    vi.mocked(env.RELAY_KV.get).mockRestore();
+    vi.mocked(env.RELAY_KV.getWithMetadata).mockRestore();
     expect((await deliveryRecord(queued[0]!.delivery_id))?.decisions[0]).toMatchObject({ outcome: "retrying", reason: expect.stringContaining("KV GET failed") });
   });
 });

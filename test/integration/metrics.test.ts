@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import worker from "../../src/index";
 import { ApiBudget } from "../../src/ledger/api-budget";
-import { LedgerMetrics, QUOTA_LIMIT_ROWS } from "../../src/ledger/ledger-metrics";
+import { LedgerMetrics } from "../../src/ledger/ledger-metrics";
+import { AccountQuota } from "../../src/ledger/quota";
 import { METRIC_FAMILIES, type CounterIncrement } from "../../src/model/metrics";
 import { saveDeadLetter } from "../../src/record/dead-letters";
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
@@ -155,20 +156,28 @@ describe("GET /metrics: what it shows", () => {
     expect(after.value("dex_relay_dead_letters_waiting")).toBe(1);
   });
 
-  it("shows the DEX command quota once the ledger has read it, and leaves it out before", async () => {
+  it("shows the DEX command quota once the ledger has read it, and whether it is spent", async () => {
     const before = await scrape();
     expect(before.family("dex_relay_dex_command_quota_left")).toBeUndefined();
+    expect(before.value("dex_relay_dex_command_quota_spent")).toBe(0);
+    const resetTime = new Date(Date.now() + 3600_000).toISOString();
     await runInDurableObject(ledger(), (_, state) => {
-      state.storage.sql.exec("INSERT INTO limits (name, value) VALUES (?, 180), (?, 20)", QUOTA_LIMIT_ROWS.used, QUOTA_LIMIT_ROWS.left);
+      new AccountQuota(state.storage.sql).record({ quota: 200, quota_usage: 180, reset_time: resetTime }, Date.now());
     });
-    const after = await scrape();
-    expect(after.value("dex_relay_dex_command_quota_used")).toBe(180);
-    expect(after.value("dex_relay_dex_command_quota_left")).toBe(20);
+    const read = await scrape();
+    expect(read.value("dex_relay_dex_command_quota_used")).toBe(180);
+    expect(read.value("dex_relay_dex_command_quota_left")).toBe(20);
+    expect(read.value("dex_relay_dex_command_quota_spent")).toBe(0);
+    // A create refused for the quota: the ledger holds every create until the reset.
+    await runInDurableObject(ledger(), (_, state) => {
+      new AccountQuota(state.storage.sql).refused(Date.now());
+    });
+    expect((await scrape()).value("dex_relay_dex_command_quota_spent")).toBe(1);
   });
 
   it("counts approvals through the ledger's hook", async () => {
     await runInDurableObject(ledger(), (_, state) => {
-      const metrics = new LedgerMetrics(state.storage.sql, new ApiBudget(state.storage.sql));
+      const metrics = new LedgerMetrics(state.storage.sql, new ApiBudget(state.storage.sql), new AccountQuota(state.storage.sql));
       metrics.approval("approved");
       metrics.approval("approved");
       metrics.approval("rejected");
