@@ -27,6 +27,7 @@ const bindings = {
   CLOUDFLARE_NOTIFICATIONS_SECRET: "cloudflare-test-secret",
   ADMIN_TOKEN: "admin-test-token",
   PAGERDUTY_ACTION_SECRET: "pd-action-test-secret",
+  METRICS_TOKEN: "metrics-test-token",
   // Off unless a test turns them on with an env copy.
   PAGERDUTY_API_TOKEN: "",
   GRAFANA_TIMESTAMP_HEADER: "",

@@ -337,10 +337,10 @@ function serversFor(sections) {
   return needed;
 }
 
-/** Names .dev.vars.example documents: the secrets a developer may have exported. */
+/** Names dev/local.dev.vars documents: the bindings a developer may have exported. */
 function documentedBindings() {
   try {
-    const text = readFileSync(join(root, ".dev.vars.example"), "utf8");
+    const text = readFileSync(join(root, "dev", "local.dev.vars"), "utf8");
     return [...text.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*=/gm)].map((match) => match[1]);
   } catch {
     return [];

@@ -2,7 +2,7 @@
 /**
  * `npm run check:patterns`: the full backtracking check of every rule pattern the relay is
  * configured with — wrangler.toml's `[[vars.RULES]]`, and the RULES of .dev.vars and
- * .dev.vars.example when they exist. Exits 1 naming the rule path of each unsafe pattern,
+ * dev/local.dev.vars when they exist. Exits 1 naming the rule path of each unsafe pattern,
  * 2 when a configuration cannot be read. Runs offline.
  *
  * Usage: node scripts/check-patterns.mjs [--config wrangler.toml] [--vars .dev.vars …]
@@ -16,7 +16,7 @@ import { auditPattern, rulePatterns } from "./pattern-audit.mjs";
 const { values } = parseArgs({
   options: { config: { type: "string", default: "wrangler.toml" }, vars: { type: "string", multiple: true } },
 });
-const varsFiles = values.vars ?? [".dev.vars", ".dev.vars.example"].filter((file) => existsSync(file));
+const varsFiles = values.vars ?? [".dev.vars", "dev/local.dev.vars"].filter((file) => existsSync(file));
 
 /** Where RULES is configured: [file, the RULES value]. */
 function configuredRules() {

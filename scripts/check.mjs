@@ -1,7 +1,7 @@
 // `npm run check`: is the configuration one that can work, before the first alert arrives?
 // `node scripts/check.mjs` checks what `wrangler deploy` would ship (wrangler.toml; secrets
 // live in Cloudflare and are not checked); `--local` checks what `npm start` runs
-// (wrangler.toml with .dev.vars, or .dev.vars.example, over it). Prints every problem and
+// (wrangler.toml with .dev.vars, or dev/local.dev.vars, over it). Prints every problem and
 // exits 1 when there is one. Each check is one function returning a list of problems.
 import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -38,9 +38,9 @@ export function checkPlaceholders(config) {
   return problems;
 }
 
-/** `.dev.vars` (else `.dev.vars.example`), as `wrangler dev` reads it. */
+/** `.dev.vars` (else dev/local.dev.vars, which `npm start` copies to it), as `wrangler dev` reads it. */
 export function readDevVars() {
-  for (const name of [".dev.vars", ".dev.vars.example"]) {
+  for (const name of [".dev.vars", "dev/local.dev.vars"]) {
     const path = join(root, name);
     if (existsSync(path)) return { name, vars: parseEnv(readFileSync(path, "utf8")) };
   }

@@ -1,6 +1,6 @@
 // `npm run demo -- <source>`: sends the sample alert of examples/<source>.json to the relay
 // that `npm start` runs, signed or authenticated exactly as that tool does it, with the local
-// secrets of .dev.vars (else .dev.vars.example). Every run is a new alert (fresh ids and
+// secrets of .dev.vars (else dev/local.dev.vars). Every run is a new alert (fresh ids and
 // times); `--dry-run` asks what the relay would do instead, with the operator's token.
 // `pagerduty-action` sends examples/actions/pagerduty.json as a PagerDuty Incident Workflow's
 // web request asks for a capture on demand (not part of `all`).
@@ -16,7 +16,6 @@ import { parseArgs, parseEnv } from "node:util";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const examples = join(root, "examples");
-const SOURCES = readdirSync(examples).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
 /** Requests for a capture on demand, by name: what they send and how they authenticate. */
 const ACTIONS = {
   // The action's secret as a bearer token, as the workflow's Web API integration sends it.
@@ -27,14 +26,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { url: { type: "string", default: "http://localhost:8787" }, "dry-run": { type: "boolean", default: false } },
 });
-const [asked] = positionals;
-if (!asked || (asked !== "all" && !SOURCES.includes(asked) && !ACTIONS[asked]) || (ACTIONS[asked] && values["dry-run"])) {
-  console.error(`usage: npm run demo -- <${SOURCES.join("|")}|all> [--dry-run] [--url ${values.url}]`);
-  console.error(`       npm run demo -- <${Object.keys(ACTIONS).join("|")}> [--url ${values.url}]`);
-  process.exit(2);
-}
 
-const varsFile = [".dev.vars", ".dev.vars.example"].map((name) => join(root, name)).find(existsSync);
+const varsFile = [".dev.vars", "dev/local.dev.vars"].map((name) => join(root, name)).find(existsSync);
 const vars = varsFile ? parseEnv(readFileSync(varsFile, "utf8")) : {};
 /** The first of a comma-separated list of secrets (several are set during a rotation). */
 const secret = (name) => {
@@ -79,6 +72,19 @@ const AUTH = {
   // The destination's secret, as is.
   cloudflare: () => ({ "cf-webhook-auth": secret("CLOUDFLARE_NOTIFICATIONS_SECRET") }),
 };
+
+/** The sample alert of each source in examples/ (the folder also holds the Grafana dashboard, which is none). */
+const SOURCES = readdirSync(examples)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.slice(0, -".json".length))
+  .filter((name) => Object.hasOwn(AUTH, name))
+  .sort();
+const [asked] = positionals;
+if (!asked || (asked !== "all" && !SOURCES.includes(asked) && !ACTIONS[asked]) || (ACTIONS[asked] && values["dry-run"])) {
+  console.error(`usage: npm run demo -- <${SOURCES.join("|")}|all> [--dry-run] [--url ${values.url}]`);
+  console.error(`       npm run demo -- <${Object.keys(ACTIONS).join("|")}> [--url ${values.url}]`);
+  process.exit(2);
+}
 
 async function send(source) {
   const action = ACTIONS[source];

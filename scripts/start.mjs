@@ -15,8 +15,8 @@ const wrangler = join(root, "node_modules", ".bin", onWindows ? "wrangler.cmd" :
 const GRACE_MS = 5_000;
 
 if (!existsSync(join(root, ".dev.vars"))) {
-  copyFileSync(join(root, ".dev.vars.example"), join(root, ".dev.vars"));
-  console.log("[start] created .dev.vars from .dev.vars.example (local test values)");
+  copyFileSync(join(root, "dev", "local.dev.vars"), join(root, ".dev.vars"));
+  console.log("[start] created .dev.vars from dev/local.dev.vars (local test values)");
 }
 
 // The checks of `npm run check -- --local` but the slow full pattern audit: a broken RULES is

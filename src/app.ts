@@ -16,6 +16,12 @@ import { dryRun } from "./consume/dry-run";
 import { alertsRoute } from "./receive/alerts-route";
 import { pagerDutyActionRoute } from "./receive/pagerduty-action-route";
 import { SOURCE_NAMES } from "./sources/registry";
+import { CounterBatch } from "./record/counter-batch";
+import { countInLedger } from "./ledger/count-in-ledger";
+import { metricsRoute } from "./admin/metrics-route";
+
+/** Ingest's counts, gathered in this isolate and written to the command ledger in batches. */
+export const ingestCounts = new CounterBatch(countInLedger);
 
 /**
  * The HTTP face of the relay. Every error becomes `{ "error": "what to check" }`, except an
@@ -24,7 +30,7 @@ import { SOURCE_NAMES } from "./sources/registry";
  */
 export const app = new Hono<RelayEnv>()
   .use(relayConfig({ sources: SOURCE_NAMES }))
-  .route("/", alertsRoute(dryRun))
+  .route("/", alertsRoute(dryRun, ingestCounts))
   .route("/", pagerDutyActionRoute)
   .route("/", capturesRoute)
   .route("/", deliveriesRoute)
@@ -34,6 +40,7 @@ export const app = new Hono<RelayEnv>()
   .route("/", rulesTestRoute)
   .route("/", slackInteractionsRoute)
   .route("/", healthRoute)
+  .route("/", metricsRoute)
   .route("/", consoleRoute)
   .get("/", (c) => c.json({ service: "dex-alert-relay", alerts: "POST /v1/alerts/{source}", console: "/console", health: "/healthz" }))
   .notFound((c) => c.json({ error: "not found" }, 404))

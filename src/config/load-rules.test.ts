@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import devVarsExample from "../../.dev.vars.example?raw";
+import devVarsExample from "../../dev/local.dev.vars?raw";
 import { SOURCE_NAMES } from "../sources/registry";
 import { loadRules } from "./load-rules";
 
@@ -44,7 +44,7 @@ describe("loadRules", () => {
     expect(result).toMatchObject({ ok: true });
   });
 
-  it("loads the rules .dev.vars.example gives `npm start`, which are wrangler.toml's", () => {
+  it("loads the rules dev/local.dev.vars gives `npm start`, which are wrangler.toml's", () => {
     const line = devVarsExample.split("\n").find((l) => l.startsWith("RULES="));
     const raw = line?.slice("RULES=".length).replace(/^'|'$/g, "");
     const result = loadRules(raw, SOURCE_NAMES);

@@ -2,6 +2,9 @@ import { deadLetterId, readDeadLetter, saveDeadLetter } from "../record/dead-let
 import { readDeliveryRecord, saveDeliveryRecord } from "../record/delivery-record";
 import { logEvent, logProblem } from "../record/log";
 import { isNewerMessage, readDeliveryMessage } from "../model/delivery-message";
+import { countInLedger } from "../ledger/count-in-ledger";
+import { increment, METRICS, type CounterIncrement } from "../model/metrics";
+import { sourceNamed } from "../sources/registry";
 
 /** The queue wrangler.toml names as the alert queue's `dead_letter_queue`. */
 export const DEAD_LETTER_QUEUE = "dex-alert-relay-dead-letter";
@@ -10,8 +13,10 @@ export const DEAD_LETTER_QUEUE = "dex-alert-relay-dead-letter";
  * The consumer of `dex-alert-relay-dead-letter`: every delivery that ran out of attempts is
  * kept in KV with why it died (the last reasons its record gives), so that nothing is lost
  * silently and an operator can replay it. A message is acknowledged only once it is kept.
+ * Each one kept is counted (`dex_relay_dead_letters_total`), in one ledger request per batch.
  */
 export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const kept: CounterIncrement[] = [];
   await Promise.all(
     batch.messages.map(async (message) => {
       try {
@@ -31,6 +36,7 @@ export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): P
           replays: [],
         });
         if (parsed.success) await markDeadLettered(env.RELAY_KV, parsed.data.delivery_id, new Date());
+        kept.push(increment(METRICS.deadLetters, { source: (parsed.success && sourceNamed(parsed.data.source)?.name) || "unknown" }));
         logEvent("dead-letter-kept", { dead_letter_id: id, delivery_id: parsed.success ? parsed.data.delivery_id : undefined });
         message.ack();
       } catch (error) {
@@ -39,6 +45,9 @@ export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): P
       }
     }),
   );
+  await countInLedger(env, kept).catch((error) => {
+    logProblem("metrics-write-failed", { counts: kept.length, error: error instanceof Error ? error.message : String(error) });
+  });
 }
 
 /**

@@ -42,6 +42,7 @@ async function ledgerCommand(planned: PlannedCommand): Promise<LedgerCommand> {
     cooldown_key: await cooldownKey(identity),
     cooldown_minutes: rule.cooldown_minutes ?? 0,
     delivery_id: planned.delivery.id,
+    received_at: planned.delivery.body.received_at,
     source: source.source,
     alert: planned.alert,
     episode: source.episode,

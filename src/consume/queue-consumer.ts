@@ -1,5 +1,8 @@
 import { loadConfig } from "../config/settings";
 import { buildDeliveryRecord, saveDeliveryRecord, type DeliveryState } from "../record/delivery-record";
+import { writeDecisionPoints } from "../record/decision-analytics";
+import type { CounterIncrement } from "../model/metrics";
+import { deliveryCounts, writeCounts } from "./consumer-counts";
 import { logDecision, logProblem } from "../record/log";
 import { SOURCE_NAMES } from "../sources/registry";
 import { Delivery } from "./delivery";
@@ -26,7 +29,8 @@ const CONFIG_RETRY_SECONDS = 60;
  * in one call, which sends them in as few creates as the API allows and retries on its own.
  * A message is acknowledged once the ledger holds all its commands; it comes back only when
  * planning must wait (a device lookup failed), and after its last attempt the queue moves
- * it to the dead-letter queue.
+ * it to the dead-letter queue. What each attempt decided is counted, in one ledger request
+ * per batch (./consumer-counts.ts), and written to Analytics Engine when it is final.
  */
 export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, now: () => Date = () => new Date()) {
   const loaded = loadConfig(env, SOURCE_NAMES);
@@ -58,21 +62,30 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     // and every message comes back; the ledger answers for what it already holds.
     logProblem("batch-failed", { error: error instanceof Error ? error.message : String(error), messages: deliveries.length });
     for (const { message } of deliveries) message.retry({ delaySeconds: retryDelay(message.attempts) });
+    await writeCounts(pipeline.ledger, deliveries.flatMap((delivery) => deliveryCounts(delivery, "retrying")));
     return;
   }
+  const counts: CounterIncrement[] = [];
   await Promise.all(
-    deliveries.map((delivery) =>
-      settle(delivery, env.RELAY_KV, now()).catch((error) => {
+    deliveries.map(async (delivery) => {
+      let state: DeliveryState;
+      try {
+        state = await settle(delivery, env.RELAY_KV, now());
+      } catch (error) {
         // The record could not be written: the retry finds every command in the ledger and writes it then.
         logProblem("record-failed", { delivery_id: delivery.id, error: error instanceof Error ? error.message : String(error) });
         delivery.message.retry({ delaySeconds: retryDelay(delivery.message.attempts) });
-      }),
-    ),
+        state = "retrying";
+      }
+      counts.push(...deliveryCounts(delivery, state));
+      if (state !== "retrying") writeDecisionPoints(env, loaded.config.accountId, { ...delivery.body, decisions: delivery.decisions }, now());
+    }),
   );
+  await writeCounts(pipeline.ledger, counts);
 }
 
-/** Records the delivery's decisions, then acknowledges it or asks the queue to bring it back. */
-async function settle(delivery: Delivery, kv: KVNamespace, now: Date): Promise<void> {
+/** Records the delivery's decisions, then acknowledges it or asks the queue to bring it back; says which. */
+async function settle(delivery: Delivery, kv: KVNamespace, now: Date): Promise<DeliveryState> {
   const { message } = delivery;
   const wait = delivery.retryAfterSeconds;
   let state: DeliveryState;
@@ -84,6 +97,7 @@ async function settle(delivery: Delivery, kv: KVNamespace, now: Date): Promise<v
   await saveDeliveryRecord(kv, buildDeliveryRecord(delivery.body, delivery.decisions, state, message.attempts, now));
   if (state === "retrying" || state === "dead-lettered") message.retry({ delaySeconds: Math.max(wait ?? 0, retryDelay(message.attempts)) });
   else message.ack();
+  return state;
 }
 
 /** Commands the ledger still works on: the delivery is acknowledged, its record not final. */

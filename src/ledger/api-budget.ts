@@ -48,6 +48,12 @@ export class ApiBudget {
     return locked_until > now ? locked_until : undefined;
   }
 
+  /** Calls the budget would allow now (none while locked out): what `GET /metrics` shows. */
+  available(now: number): number {
+    const row = this.#read(now);
+    return row.locked_until > now ? 0 : Math.floor(row.tokens);
+  }
+
   #read(now: number): BudgetRow {
     const row = this.sql.exec<BudgetRow>("SELECT tokens, refilled_at, locked_until FROM api_budget WHERE id = 1").toArray()[0];
     if (!row) return { tokens: API_BURST, refilled_at: now, locked_until: 0 };

@@ -20,6 +20,8 @@ import { listCommands, type CommandQuery, type ListedCommand } from "./list-comm
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
 import { AccountQuota, quotaHold, quotaReason, refreshQuota, type QuotaStatus } from "./quota";
 import { ReportRows, type ReportRow } from "./report-rows";
+import { LedgerMetrics, type LedgerMetricsSnapshot } from "./ledger-metrics";
+import type { CounterIncrement } from "../model/metrics";
 import { migrateLedger } from "./migrate";
 import { presentFields } from "../model/present-fields";
 import { retryDelaySeconds, RETRY_HORIZON_MS } from "./retry-schedule";
@@ -60,6 +62,7 @@ export class CommandLedger extends DurableObject<Env> {
   readonly #reports: ReportRows;
   readonly #quota: AccountQuota;
   readonly #approvals: Approvals;
+  readonly #metrics: LedgerMetrics;
   /** Keys this instance is working on now. A `sending` row outside it was left by a restart. */
   readonly #inFlight = new Set<string>();
   /** Reports this instance is sending now. */
@@ -78,6 +81,7 @@ export class CommandLedger extends DurableObject<Env> {
     this.#reports = new ReportRows(ctx.storage.sql);
     this.#quota = new AccountQuota(ctx.storage.sql);
     this.#approvals = new Approvals(ctx.storage.sql, this.#rows);
+    this.#metrics = new LedgerMetrics(ctx.storage.sql, this.#budget, this.#quota);
     // Said once as the ledger starts, so an operator sees which reports will not be sent.
     for (const { channel, reason } of readChannels(env).off) logEvent("report-channel-off", { channel, reason });
   }
@@ -99,7 +103,10 @@ export class CommandLedger extends DurableObject<Env> {
         const cooling = this.#rows.coolingDown(command.cooldown_key, now);
         if (cooling) return answers.set(i, cooldownAnswer(cooling, command));
         this.#rows.insert(command, now, Math.max(settings.idempotencyTtlSeconds * 1000, command.cooldown_minutes * 60_000));
-        if (command.approval) this.#approvals.hold(command.key, command.approval, now);
+        if (command.approval) {
+          this.#approvals.hold(command.key, command.approval, now);
+          this.#metrics.approval("requested");
+        }
       });
     });
     await this.#work(settings, { poll: false });
@@ -142,7 +149,17 @@ export class CommandLedger extends DurableObject<Env> {
 
   /** Any DEX call answered 429: every call, the ledger's own included, waits `seconds`. */
   lockOut(seconds: number): void {
-    this.#budget.lockOut(seconds, Date.now());
+    this.#lockOut(seconds);
+  }
+
+  /** Adds what ingest and the queue consumer counted, in one step (../model/metrics.ts names them). */
+  count(increments: CounterIncrement[]): { refused?: string } {
+    return this.#metrics.addAll(increments);
+  }
+
+  /** The ledger's counters and gauges, for `GET /metrics`. */
+  metrics(): LedgerMetricsSnapshot {
+    return this.#metrics.snapshot(Date.now());
   }
 
   /** The account's DEX command quota as last read, for `GET /healthz` and the console: no API call. */
@@ -199,6 +216,7 @@ export class CommandLedger extends DurableObject<Env> {
   async #decide(key: string, decision: ApprovalDecision, decider: Decider): Promise<ApprovalAnswer> {
     const answer = this.#approvals.decide(key, decision, decider, Date.now());
     if (answer.result === "unknown") return answer;
+    if (answer.result === "approved" || answer.result === "denied") this.#metrics.approval(answer.result);
     this.#log(`approval-${answer.result}`, this.#rows.get(key)!, { via: decider.via });
     this.#queueReports();
     await this.#scheduleAlarm();
@@ -242,9 +260,15 @@ export class CommandLedger extends DurableObject<Env> {
       token: settings.dexApiToken,
       gate: {
         take: (calls) => this.#budget.take(calls, Date.now()),
-        lockOut: (seconds) => this.#budget.lockOut(seconds, Date.now()),
+        lockOut: (seconds) => this.#lockOut(seconds),
       },
     });
+  }
+
+  #lockOut(seconds: number): void {
+    const now = Date.now();
+    this.#metrics.lockout(this.#budget.lockedUntil(now) !== undefined);
+    this.#budget.lockOut(seconds, now);
   }
 
   async #work(settings: DexSettings, options: { poll: boolean }): Promise<void> {
@@ -252,7 +276,10 @@ export class CommandLedger extends DurableObject<Env> {
     const now = Date.now();
     this.#rows.deleteExpired(now);
     this.#reports.deleteOld(now);
-    for (const row of this.#approvals.expire(now)) this.#log("approval-expired", row, {});
+    for (const row of this.#approvals.expire(now)) {
+      this.#metrics.approval("expired");
+      this.#log("approval-expired", row, {});
+    }
     this.#admit(settings, now);
     const due = this.#rows.due(now + DUE_TOGETHER_MS).filter((row) => !this.#inFlight.has(row.key));
     for (const row of due) this.#inFlight.add(row.key);
@@ -340,16 +367,19 @@ export class CommandLedger extends DurableObject<Env> {
     const attempts = row.attempts + 1;
     const details = { delivery_id: row.delivery_id, report: row.id, channel: row.channel, report_event: row.event, attempts };
     if (outcome.state === "sent") {
+      this.#metrics.report(row.channel, "sent");
       this.#reports.update(row.id, { state: "sent", next_at: null, reason: null });
       return logEvent("report-sent", details);
     }
     if (outcome.state === "failed" || Date.now() - row.created_at >= REPORT_HORIZON_MS) {
       const reason = outcome.state === "failed" ? outcome.error : `gave up after ${attempts} attempts over 24 hours (last: ${outcome.error})`;
+      this.#metrics.report(row.channel, "failed");
       this.#reports.update(row.id, { state: "failed", next_at: null, reason });
       return logProblem("report-failed", { ...details, reason });
     }
     const delay = Math.max(outcome.afterSeconds ?? 0, reportRetrySeconds(attempts));
     const reason = `${outcome.error}; retrying in ${delay} s`;
+    this.#metrics.report(row.channel, "retried");
     this.#reports.update(row.id, { state: "pending", next_at: Date.now() + delay * 1000, reason });
     logEvent("report-retry-scheduled", { ...details, reason });
   }
@@ -498,6 +528,7 @@ export class CommandLedger extends DurableObject<Env> {
       next_at: null,
       cooldown_until: cooldownMs > 0 ? now + cooldownMs : null,
     });
+    this.#metrics.commandCreated(row, now);
     this.#log("created", row, { command_id: commandId, reason });
   }
 
@@ -575,7 +606,9 @@ export class CommandLedger extends DurableObject<Env> {
   }
 
   #log(event: string, row: CommandRow, details: Record<string, string | number | undefined>): void {
-    logEvent(`ledger-${event}`, { delivery_id: row.delivery_id, alert: row.alert, rule: row.rule, type: commandOf(row).type, ...details });
+    const { type } = commandOf(row);
+    this.#metrics.commandEvent(event, type, details);
+    logEvent(`ledger-${event}`, { delivery_id: row.delivery_id, alert: row.alert, rule: row.rule, type, ...details });
   }
 }
 

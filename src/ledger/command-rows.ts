@@ -54,6 +54,8 @@ export const COMMAND_COLUMNS = {
   approval_via: "TEXT",
   approval_at: "INTEGER",
   approval_reported: "INTEGER NOT NULL DEFAULT 0",
+  // Migration 4: when the relay received the alert, for the alert → command histogram.
+  received_at: "INTEGER",
 } as const satisfies Record<string, ColumnDeclaration>;
 
 /** A command as the ledger stores it: what the consumer handed over, and where it stands. */
@@ -92,8 +94,8 @@ export class CommandRows {
   insert(command: LedgerCommand, now: number, keepMs: number): void {
     this.sql.exec(
       `INSERT INTO commands (key, delivery_id, source, alert, episode, rule, severity_rank, cooldown_key, cooldown_until,
-         command, device_name, report, state, queued_at, next_at, expires_at, requested_by)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)`,
+         command, device_name, report, state, queued_at, next_at, expires_at, requested_by, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?)`,
       command.key,
       command.delivery_id,
       command.source,
@@ -110,6 +112,7 @@ export class CommandRows {
       now,
       now + keepMs,
       command.requested_by ?? null,
+      receivedAt(command.received_at),
     );
   }
 
@@ -215,6 +218,12 @@ export class CommandRows {
   deleteExpired(now: number): void {
     this.sql.exec("DELETE FROM commands WHERE expires_at < ? AND state IN ('created', 'failed', 'expired', 'denied', 'approval-expired')", now);
   }
+}
+
+/** The alert's arrival as epoch ms; null when the consumer did not say (an earlier release's) or said nonsense. */
+function receivedAt(value: string | undefined): number | null {
+  const at = value === undefined ? NaN : Date.parse(value);
+  return Number.isNaN(at) ? null : at;
 }
 
 export function commandOf(row: CommandRow): CommandInput {

@@ -26,6 +26,8 @@ export interface LedgerCommand {
   device_name?: string;
   /** Who asked for it, for a capture on demand; unset for a command an alert started. */
   requested_by?: string;
+  /** When the relay received the alert (ISO time): the start of the alert → command time. */
+  received_at?: string;
   /** What the reports back to the incident say about the alert. */
   report: {
     title: string;

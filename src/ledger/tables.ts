@@ -1,5 +1,6 @@
 import { BUDGET_COLUMNS } from "./api-budget";
 import { COMMAND_COLUMNS } from "./command-rows";
+import { METRIC_COUNTER_COLUMNS } from "./metric-counters";
 import { REPORT_COLUMNS } from "./report-rows";
 import type { ColumnDeclaration } from "./sql-table";
 
@@ -14,4 +15,5 @@ export const LEDGER_TABLES: Readonly<Record<string, Record<string, ColumnDeclara
   api_budget: BUDGET_COLUMNS,
   limits: LIMITS_COLUMNS,
   reports: REPORT_COLUMNS,
+  metric_counters: METRIC_COUNTER_COLUMNS,
 };

@@ -26,6 +26,17 @@ export const notFound = refusal(404);
 export const conflict = refusal(409);
 export const payloadTooLarge = refusal(413);
 export const unsupportedMediaType = refusal(415);
+/**
+ * A sender past its rate: `429` with `Retry-After`, so a sender that retries (PagerDuty,
+ * Standard Webhooks senders) comes back when there is room.
+ */
+export function tooManyRequests(message: string, retryAfterSeconds: number): HTTPException {
+  const res = new Response(JSON.stringify({ error: message }), {
+    status: 429,
+    headers: { "content-type": "application/json", "retry-after": String(retryAfterSeconds) },
+  });
+  return new HTTPException(429, { message, res });
+}
 /** The relay cannot act right now but will once fixed: senders retry 5xx. */
 export const unavailable = refusal(503);
 export const misconfigured = refusal(500);

@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { RelayEnv } from "../config/middleware";
 import type { RelayConfig } from "../config/settings";
 import type { Decision } from "../model/decision";
 import { DELIVERY_MESSAGE_VERSION, type DeliveryMessage } from "../model/delivery-message";
@@ -10,6 +9,9 @@ import { verifyOperator } from "./operator";
 import { enqueueParts, fitsTheQueue, MAX_MESSAGE_BYTES, splitDelivery } from "./enqueue";
 import { notFound, payloadTooLarge, unavailable, unsupportedMediaType } from "../model/http-errors";
 import { firstDeliveryOf, rememberDelivery } from "./redeliveries";
+import type { CounterBatch } from "../record/counter-batch";
+import { countDeliveries, type IngestEnv } from "./delivery-counts";
+import { limitSender } from "./sender-limit";
 
 /** Larger than any alert a monitoring tool sends; anything bigger is refused unread. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -22,12 +24,13 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export type DryRun = (env: Env, config: RelayConfig, message: DeliveryMessage) => Promise<Decision[]>;
 
 /**
- * `POST /v1/alerts/{source}`: read the body once, verify it, normalize it, queue it, and
- * answer 202 at once; the queue consumer does the rest. Nothing is queued for a request
- * that failed any check.
+ * `POST /v1/alerts/{source}`: read the body once, verify it, hold the sender to its rate,
+ * normalize it, queue it, and answer 202 at once; the queue consumer does the rest. Nothing
+ * is queued for a request that failed any check. Every answer is counted into `counts`.
  */
-export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
+export const alertsRoute = (dryRun: DryRun, counts: CounterBatch) => new Hono<IngestEnv>().post(
   "/v1/alerts/:source",
+  countDeliveries(counts),
   bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {
@@ -46,6 +49,7 @@ export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const delivery = { bytes, body: new TextDecoder().decode(bytes), headers: c.req.raw.headers, contentType };
     await source.verify(delivery, c.env, now);
+    await limitSender(c.env, source.name, delivery.headers);
     // What a dry run shows (devices, emails, who was online, earlier commands) is for
     // operators: a sender's credentials alone are not enough.
     const dryRunAsked = c.req.query("dry_run") === "true";
@@ -54,6 +58,7 @@ export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
     const received = await source.receive(delivery, now);
     if (received.refused) logProblem("delivery-refused", { source: source.name, reason: received.ignored });
     if (received.alerts.length === 0) {
+      c.set("tally", { outcome: "ignored" });
       return c.json({ status: "ignored", reason: received.ignored ?? "the delivery carries no alerts" }, 200);
     }
 
@@ -66,13 +71,17 @@ export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
     };
     if (dryRunAsked) {
       const decisions = await dryRun(c.env, config, message);
+      c.set("tally", { outcome: "dry-run" });
       return c.json({ status: "dry-run", alerts: received.alerts.length, decisions }, 200);
     }
 
     const senderKey = received.redeliveryKey;
     if (senderKey) {
       const first = await firstDeliveryOf(c.env.RELAY_KV, source.name, senderKey);
-      if (first) return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
+      if (first) {
+        c.set("tally", { outcome: "duplicate" });
+        return c.json({ status: "duplicate", delivery_id: first, reason: "this delivery was already received" }, 200);
+      }
     }
     const parts = splitDelivery(message);
     // Sources bound what they keep of an alert; this is the backstop, so that no sender
@@ -88,6 +97,7 @@ export const alertsRoute = (dryRun: DryRun) => new Hono<RelayEnv>().post(
     if (senderKey) {
       c.executionCtx.waitUntil(rememberDelivery(c.env.RELAY_KV, source.name, senderKey, message.delivery_id).catch(() => undefined));
     }
+    c.set("tally", { outcome: "queued", alerts: received.alerts.length });
     return c.json(
       {
         status: "queued",

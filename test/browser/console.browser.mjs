@@ -328,7 +328,7 @@ function dev(label, config, port, inspectorPort, vars) {
       "--inspector-port", String(inspectorPort),
       "--persist-to", join(runDir, "state", label),
       // The local test values, as `npm start` uses them; the run's own values over them.
-      "--env-file", join(root, ".dev.vars.example"),
+      "--env-file", join(root, "dev", "local.dev.vars"),
       "--show-interactive-dev-session=false",
       ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
     ],

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { checkSync } from "recheck/lib/browser.js";
 import { describe, expect, it } from "vitest";
-import devVarsExample from "../../.dev.vars.example?raw";
+import devVarsExample from "../../dev/local.dev.vars?raw";
 import { MAX_BACKTRACKING_DEGREE } from "../../src/config/backtracking";
 import { compileRules } from "../helpers/fakes";
 import { patternError } from "../../src/config/pattern";
@@ -28,12 +28,12 @@ function audit(pattern: string) {
   return found;
 }
 
-/** The RULES line of .dev.vars.example, as `npm start` copies it to .dev.vars. */
+/** The RULES line of dev/local.dev.vars, as `npm start` copies it to .dev.vars. */
 const exampleRules = /^RULES='(.*)'$/m.exec(devVarsExample)?.[1];
 
 const SHIPPED: Array<[string, unknown]> = [
   ["wrangler.toml", env.RULES],
-  [".dev.vars.example", exampleRules],
+  ["dev/local.dev.vars", exampleRules],
 ];
 
 /** Patterns the structural check accepts, as operators write them: the full checker must agree. */

@@ -1,6 +1,7 @@
 import { INITIAL_SCHEMA } from "./0001-initial";
 import { REQUESTED_BY } from "./0002-requested-by";
 import { APPROVALS_SCHEMA } from "./0003-approvals";
+import { METRICS_SCHEMA } from "./0004-metrics";
 
 /**
  * One step of the ledger's SQLite schema. Steps run in order, each once, each in its own
@@ -23,4 +24,5 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "commands, API budget, limits and reports (release 0.1.0)", sql: INITIAL_SCHEMA },
   { version: 2, name: "commands.requested_by: who asked for a capture on demand", sql: REQUESTED_BY },
   { version: 3, name: "approval before sending: who decided, how and when", sql: APPROVALS_SCHEMA },
+  { version: 4, name: "metric counters; when each command's alert was received", sql: METRICS_SCHEMA },
 ];

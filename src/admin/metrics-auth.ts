@@ -1,0 +1,20 @@
+import { createMiddleware } from "hono/factory";
+import { readSecret } from "../config/secrets";
+import { secretsEqual } from "../crypto/compare";
+import { operatorAuth, type OperatorEnv } from "./operator-auth";
+
+/**
+ * Lets through Prometheus with `Authorization: Bearer <METRICS_TOKEN>` (compared in constant
+ * time), and otherwise whoever passes {@link operatorAuth}. The scrape token reads the
+ * numbers and nothing else, so a Prometheus server never holds the admin token. With
+ * `METRICS_TOKEN` unset, only operators may read them.
+ */
+export function metricsAuth() {
+  const operator = operatorAuth();
+  return createMiddleware<OperatorEnv>(async function metricsAuth(c, next) {
+    const scrapeToken = readSecret(c.env, "METRICS_TOKEN");
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    if (scrapeToken && bearer && (await secretsEqual(bearer, scrapeToken))) return next();
+    return operator(c, next);
+  });
+}
