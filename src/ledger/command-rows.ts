@@ -1,7 +1,8 @@
 import type { ApprovalVia } from "../model/approval";
 import type { CommandInput, CommandType } from "../model/dex-api";
 import type { LedgerCommand } from "./contract";
-import type { ColumnDeclaration, RowOf } from "./sql-table";
+import type { ColumnDeclaration, RowOf } from "../model/sql-table";
+import { transition, type CommandEvent, type Step } from "./transitions";
 
 /**
  * Where a command stands in the ledger:
@@ -127,6 +128,13 @@ export class CommandRows {
       command.requested_by ?? null,
       receivedAt(command.received_at),
     );
+  }
+
+  /** Applies what happened to a command (./transitions.ts): its changes are written, a refusal changes nothing. */
+  apply(row: CommandRow, event: CommandEvent, now: number): Step {
+    const step = transition(row, event, now);
+    if (step.ok) this.update(row.key, step.changes);
+    return step;
   }
 
   update(key: string, changes: Partial<Omit<CommandRow, "key">>): void {
