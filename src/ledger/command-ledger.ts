@@ -1,21 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
-import { loadDexSettings, type DexSettings } from "../config/settings";
+import type { DexSettings } from "../config/settings";
 import { DexClient } from "../dispatch/dex-client";
-import { listCommandsSince } from "../dispatch/list-since";
-import { sendCommands } from "../dispatch/send-commands";
 import type { ApprovalAnswer, ApprovalDecision } from "../model/approval";
-import { isDexApiError } from "../model/dex-api-error";
 import type { CounterIncrement } from "../model/metrics";
 import { logEvent, logProblem } from "../record/log";
 import { readChannels } from "../report/channels";
 import { ReportOutbox } from "../report/report-outbox";
-import { admit, CAP_WINDOW_MS } from "./admission";
 import { ApiBudget } from "./api-budget";
 import { Approvals, type Decider } from "./approvals";
-import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
 import { CommandRows, commandOf, type CommandRow } from "./command-rows";
+import { CommandSender, WATCHDOG_MS } from "./command-sender";
 import type { DeliveryView, LedgerCommand, LedgerResult, MadeCommand, WaitSeconds } from "./contract";
 import { LedgerMetrics, type LedgerMetricsSnapshot } from "./ledger-metrics";
+import { ledgerSettings, rememberCap } from "./ledger-settings";
 import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { migrateLedger } from "./migrate";
 import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
@@ -23,7 +20,7 @@ import { preview } from "./preview";
 import { AccountQuota, refreshQuota, type QuotaStatus } from "./quota";
 import { queueReports } from "./queue-reports";
 import { entryOf, madeCommandOf } from "./row-views";
-import { readySince, type CommandEvent, type Effect } from "./transitions";
+import type { CommandEvent, Effect } from "./transitions";
 
 /** What the consumer's configuration says about sending, given with every submit. */
 export interface SubmitLimits {
@@ -32,16 +29,6 @@ export interface SubmitLimits {
 
 /** Commands due within this long of each other go out in the same pass, in the same creates. */
 const DUE_TOGETHER_MS = 1_000;
-/** A create still marked `sending` this long after it left was cut off by a restart. */
-const WATCHDOG_MS = 30_000;
-/** While a created command is unfinished, its status is read at most this often. */
-export const STATUS_POLL_INTERVAL_MS = 20_000;
-/** A command just created is still PENDING_EXEC: its first status read waits this long. */
-const FIRST_POLL_AFTER_MS = 10_000;
-/** Statuses are followed for this long after a create; a capture that never reports is left as it was. */
-const STATUS_HORIZON_MS = 2 * 3600_000;
-/** Pages of 50 read per reconcile or status poll, at most. */
-const MAX_LIST_PAGES = 5;
 
 /**
  * The command ledger: one Durable Object per account, the one authority for every command
@@ -61,9 +48,9 @@ export class CommandLedger extends DurableObject<Env> {
   readonly #quota: AccountQuota;
   readonly #approvals: Approvals;
   readonly #metrics: LedgerMetrics;
+  readonly #sender: CommandSender;
   /** Keys this instance is working on now. A `sending` row outside it was left by a restart. */
   readonly #inFlight = new Set<string>();
-  #lastPollAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -78,6 +65,7 @@ export class CommandLedger extends DurableObject<Env> {
     this.#approvals = new Approvals(ctx.storage.sql, this.#rows);
     this.#metrics = new LedgerMetrics(ctx.storage.sql, this.#budget, this.#quota);
     this.#outbox = new ReportOutbox(ctx.storage.sql, (channel, result) => this.#metrics.report(channel, result));
+    this.#sender = new CommandSender(this.#rows, this.#quota, (row, event, now) => this.#apply(row, event, now), () => this.#scheduleAlarm());
     // Said once as the ledger starts, so an operator sees which reports will not be sent.
     for (const { channel, reason } of readChannels(env).off) logEvent("report-channel-off", { channel, reason });
   }
@@ -88,13 +76,8 @@ export class CommandLedger extends DurableObject<Env> {
    * sent as far as the cap and the API allow before this returns. One answer per command.
    */
   async submit(commands: LedgerCommand[], limits: SubmitLimits): Promise<LedgerResult[]> {
-    // The cap comes with each submit, as the consumer read and checked it (during a deploy the
-    // consumer and the ledger may run different versions); the alarm keeps applying the last one.
-    this.ctx.storage.sql.exec(
-      "INSERT INTO limits (name, value) VALUES ('max_commands_per_minute', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-      limits.maxCommandsPerMinute,
-    );
-    const settings = this.#settings();
+    rememberCap(this.ctx.storage.sql, limits.maxCommandsPerMinute);
+    const settings = ledgerSettings(this.env, this.ctx.storage.sql);
     const now = Date.now();
     const answers = new Map<number, LedgerResult>();
     this.ctx.storage.transactionSync(() => {
@@ -199,16 +182,8 @@ export class CommandLedger extends DurableObject<Env> {
    * holds up the next alarm, and with it a capture's retry.
    */
   override async alarm(): Promise<void> {
-    await this.#work(this.#settings(), { poll: true });
+    await this.#work(ledgerSettings(this.env, this.ctx.storage.sql), { poll: true });
     this.ctx.waitUntil(this.#outbox.sendDue(readChannels(this.env).settings, Date.now(), () => this.#scheduleAlarm()));
-  }
-
-  #settings(): DexSettings {
-    const loaded = loadDexSettings(this.env);
-    // Thrown to the consumer (its message is retried) or to the alarm (retried by the runtime).
-    if (!loaded.ok) throw new Error(`relay configuration is invalid: ${loaded.error}`);
-    const cap = this.ctx.storage.sql.exec<{ value: number }>("SELECT value FROM limits WHERE name = 'max_commands_per_minute'").toArray()[0];
-    return cap ? { ...loaded.settings, maxCommandsPerMinute: cap.value } : loaded.settings;
   }
 
   async #work(settings: DexSettings, options: { poll: boolean }): Promise<void> {
@@ -218,16 +193,16 @@ export class CommandLedger extends DurableObject<Env> {
     this.#rows.deleteExpired(now);
     this.#outbox.deleteOld(now);
     for (const { row, effects } of this.#approvals.expire(now)) this.#do(row, effects, now);
-    this.#admit(settings, now);
+    this.#sender.admit(settings, now);
     const due = this.#rows.due(now + DUE_TOGETHER_MS).filter((row) => !this.#inFlight.has(row.key));
     for (const row of due) this.#inFlight.add(row.key);
     try {
-      if (due.length > 0) await this.#send(api, due);
+      if (due.length > 0) await this.#sender.send(api, due);
       if (due.length > 0 || options.poll) {
         await refreshQuota(api, this.#quota);
-        this.#holdForQuota(this.#rows.notAdmitted());
+        this.#sender.holdForQuota(this.#rows.notAdmitted());
       }
-      if (options.poll) await this.#pollStatuses(api);
+      if (options.poll) await this.#sender.pollStatuses(api);
     } finally {
       for (const row of due) this.#inFlight.delete(row.key);
       this.#queueReports();
@@ -239,134 +214,16 @@ export class CommandLedger extends DurableObject<Env> {
     queueReports(this.#rows, this.#approvals, this.#outbox, readChannels(this.env).settings, Date.now());
   }
 
-  /** Lets waiting commands past the per-minute cap; the rest wait for a slot, or expire (./transitions.ts). */
-  #admit(settings: DexSettings, now: number): void {
-    const waiting = this.#rows.notAdmitted();
-    if (waiting.length === 0 || this.#holdForQuota(waiting, now)) return;
-    const since = now - CAP_WINDOW_MS;
-    const admitted = new Set(admit(waiting, this.#rows.admittedSince(since), settings.maxCommandsPerMinute));
-    for (const row of waiting) if (admitted.has(row.key)) this.#apply(row, { type: "admitted" }, now);
-    const slotFreesAt = (this.#rows.firstAdmittedSince(since) ?? now) + CAP_WINDOW_MS;
-    for (const row of waiting) {
-      if (!admitted.has(row.key)) this.#apply(row, { type: "held-by-cap", cap: settings.maxCommandsPerMinute, slot_frees_at: slotFreesAt }, now);
-    }
-  }
-
-  /** While the account's quota is spent, these wait for its reset (or expire); says whether it is spent. */
-  #holdForQuota(rows: readonly CommandRow[], now = Date.now()): boolean {
-    const spentUntil = this.#quota.spentUntil(now);
-    if (spentUntil === undefined) return false;
-    for (const row of rows) this.#apply(row, { type: "held-by-quota", spent_until: spentUntil }, now);
-    return true;
-  }
-
-  /** Sends due commands: those that may have landed already are looked up first, never created twice. */
-  async #send(api: DexClient, due: CommandRow[]): Promise<void> {
-    const toSend = (row: CommandRow, event: CommandEvent) => this.#apply(row, event, Date.now()).some((effect) => effect.do === "send");
-    const ready = due.filter((row) => toSend(row, { type: "due" }));
-    const unchecked = due.filter((row) => row.state !== "waiting");
-    if (unchecked.length > 0) ready.push(...(await this.#reconcile(api, unchecked, "before sending again")).filter((row) => toSend(row, { type: "reconcile-not-found" })));
-    // Spent since these were admitted (a refusal, a read): what did not land waits for the reset.
-    if (ready.length === 0 || this.#holdForQuota(ready)) return;
-    const sentAt = Date.now();
-    for (const row of ready) this.#apply(row, { type: "sent" }, sentAt);
-    // Should this instance die mid-create, the alarm finds the `sending` rows and reconciles them.
-    await this.#scheduleAlarm();
-    const { results } = await sendCommands(api, ready.map(commandOf));
-
-    const uncertain: Array<{ row: CommandRow; error: string }> = [];
-    const answeredAt = Date.now();
-    let spentUntil: number | undefined;
-    results.forEach((result, i) => {
-      const row = this.#rows.get(ready[i]!.key)!;
-      if (result.state === "quota-spent" && spentUntil === undefined) {
-        spentUntil = this.#quota.refused(answeredAt);
-        logProblem("dex-quota-spent", { until: new Date(spentUntil).toISOString(), error: result.error });
-      }
-      const event: CommandEvent =
-        result.state === "created" ? { type: "create-created", command_id: result.command_id }
-        : result.state === "failed" ? { type: "create-failed", error: result.error }
-        : result.state === "rate-limited" ? { type: "create-rate-limited", retry_after_seconds: result.retryAfterSeconds }
-        : result.state === "quota-spent" ? { type: "create-quota-spent", spent_until: spentUntil! }
-        : { type: "create-uncertain", error: result.error };
-      const effects = this.#apply(row, event, answeredAt);
-      if (event.type === "create-uncertain" && effects.some((effect) => effect.do === "reconcile")) uncertain.push({ row, error: event.error });
-    });
-    // Ask at once whether an uncertain create landed; what did not is retried within seconds.
-    if (uncertain.length === 0) return;
-    const errors = new Map(uncertain.map(({ row, error }) => [row.key, error]));
-    for (const row of await this.#reconcile(api, uncertain.map(({ row }) => row), "after the create failed")) {
-      this.#apply(row, { type: "reconcile-not-found", error: errors.get(row.key)! }, Date.now());
-    }
-  }
-
-  /**
-   * Looks up creates that may have landed. Those found are recorded as created; the rest
-   * are returned. When the API cannot say, the rows wait as `uncertain` and none is returned.
-   */
-  async #reconcile(api: DexClient, rows: CommandRow[], when: string): Promise<CommandRow[]> {
-    const from = Math.min(...rows.map((row) => row.first_sent_at ?? row.queued_at)) - ATTRIBUTION_MARGIN_MS;
-    let listed;
-    try {
-      listed = await listCommandsSince(api, from, MAX_LIST_PAGES);
-    } catch (error) {
-      if (!isDexApiError(error)) throw error;
-      for (const row of rows) this.#apply(row, { type: "reconcile-could-not-check", error }, Date.now());
-      return [];
-    }
-    const unconfirmed = rows.map((row) => {
-      const { device_id, registration_id, user_email, type } = commandOf(row);
-      const window = { first_sent_at: row.first_sent_at ?? row.queued_at, last_sent_at: row.last_sent_at ?? row.queued_at };
-      return { key: row.key, device_id, registration_id, user_email, type, ...window };
-    });
-    const landed = attributeLanded(unconfirmed, listed, this.#rows.knownCommandIds());
-    const notLanded: CommandRow[] = [];
-    for (const row of rows) {
-      const commandId = landed.get(row.key);
-      if (commandId) this.#apply(this.#rows.get(row.key)!, { type: "reconcile-found", command_id: commandId, when }, Date.now());
-      else notLanded.push(this.#rows.get(row.key)!);
-    }
-    return notLanded;
-  }
-
-  /** Reads the DEX status of unfinished commands, a few times a minute at most, within the API budget. */
-  async #pollStatuses(api: DexClient): Promise<void> {
-    const now = Date.now();
-    const pollAt = this.#nextPollAt(now);
-    if (pollAt === undefined || pollAt > now) return;
-    const open = this.#rows.unfinished(now - STATUS_HORIZON_MS);
-    this.#lastPollAt = now;
-    let listed;
-    try {
-      listed = await listCommandsSince(api, Math.min(...open.map((row) => row.created_at ?? now)) - ATTRIBUTION_MARGIN_MS, MAX_LIST_PAGES);
-    } catch (error) {
-      if (!isDexApiError(error)) throw error;
-      return logProblem("status-poll-failed", { error: error.message });
-    }
-    const byId = new Map(listed.map((command) => [command.id, command]));
-    for (const row of open) {
-      const { status, filename = null, completed_date = null } = byId.get(row.command_id!) ?? {};
-      if (status) this.#apply(row, { type: "status-polled", status, filename, completed_date }, Date.now());
-    }
-  }
-
   /** Sets the alarm for the earliest thing waiting: a retry, a free slot, a status poll, an approval that expires, a create in flight. */
   async #scheduleAlarm(): Promise<void> {
     const now = Date.now();
     const inFlight = this.#rows.hasSending() || this.#outbox.hasSending() ? now + WATCHDOG_MS : undefined;
-    const times = [this.#rows.nextDue(), this.#outbox.nextDue(), this.#nextPollAt(now), this.#approvals.nextExpiry(), inFlight];
+    const times = [this.#rows.nextDue(), this.#outbox.nextDue(), this.#sender.nextPollAt(now), this.#approvals.nextExpiry(), inFlight];
     const due = times.filter((t): t is number => t !== undefined);
     const at = due.length > 0 ? Math.max(now, Math.min(...due)) : null;
     if ((await this.ctx.storage.getAlarm()) === at) return;
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
-  }
-
-  /** A command is first asked about once it has had time to run; then every poll interval. */
-  #nextPollAt(now: number): number | undefined {
-    const oldest = this.#rows.unfinished(now - STATUS_HORIZON_MS)[0];
-    if (!oldest?.created_at) return undefined;
-    return Math.max(oldest.created_at + FIRST_POLL_AFTER_MS, this.#lastPollAt + STATUS_POLL_INTERVAL_MS);
   }
 
   /** Applies what happened to a command (./transitions.ts) and does what it says; returns what is left to do (send, reconcile). */
