@@ -3,12 +3,10 @@ import { presentFields } from "../model/present-fields";
 import type { ApprovalAnswer, ApprovalDecision, ApprovalSubject, ApprovalVia, ApprovalView } from "../model/approval";
 import { approvalEndedReports, approvalRequestedReports, type ApprovalReported } from "../report/approvals";
 import type { ChannelSettings } from "../report/channels";
+import type { ReportOutbox } from "../report/report-outbox";
 import { commandOf, reportOf, type CommandRow, type CommandRows } from "./command-rows";
 import type { LedgerCommand } from "./contract";
-import type { ReportOutbox } from "../report/report-outbox";
-import { readySince, type Effect } from "./transitions";
-
-export { readySince };
+import type { Effect } from "./transitions";
 
 /**
  * Approval before sending, for rules with `approval`: such a command is claimed like any
