@@ -7,7 +7,7 @@
  * BURST + 300 × REFILL_PER_SECOND = 1,000 calls in any 5 minutes: below the limit, with room
  * for a person using the same token.
  */
-import type { ColumnDeclaration, RowOf } from "./sql-table";
+import type { ColumnDeclaration, RowOf } from "../model/sql-table";
 
 export const API_BURST = 100;
 export const API_REFILL_PER_SECOND = 3;

@@ -3,9 +3,10 @@ import { presentFields } from "../model/present-fields";
 import type { ApprovalAnswer, ApprovalDecision, ApprovalSubject, ApprovalVia, ApprovalView } from "../model/approval";
 import { approvalEndedReports, approvalRequestedReports, type ApprovalReported } from "../report/approvals";
 import type { ChannelSettings } from "../report/channels";
+import type { ReportOutbox } from "../report/report-outbox";
 import { commandOf, reportOf, type CommandRow, type CommandRows } from "./command-rows";
 import type { LedgerCommand } from "./contract";
-import type { ReportRows } from "./report-rows";
+import type { Effect } from "./transitions";
 
 /**
  * Approval before sending, for rules with `approval`: such a command is claimed like any
@@ -34,9 +35,10 @@ export class Approvals {
   ) {}
 
   /** Puts a command just claimed on hold until a person decides, for at most the rule's `expires_minutes`. */
-  hold(key: string, approval: NonNullable<LedgerCommand["approval"]>, now: number): void {
+  hold(key: string, approval: NonNullable<LedgerCommand["approval"]>, now: number): Effect[] {
     const secret = Array.from(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)), (b) => b.toString(16).padStart(2, "0")).join("");
-    this.rows.update(key, { state: "awaiting-approval", next_at: null, approval_secret: secret, approval_expires_at: now + approval.expires_minutes * 60_000 });
+    const step = this.rows.apply(this.rows.get(key)!, { type: "approval-requested", secret, expires_at: now + approval.expires_minutes * 60_000 }, now);
+    return step.ok ? step.effects : [];
   }
 
   /**
@@ -50,30 +52,33 @@ export class Approvals {
     return (await secretsEqual(secret, row.approval_secret)) ? row.key : undefined;
   }
 
-  /** Approves or denies a command awaiting approval; anything else is answered as it stands, unchanged. */
-  decide(key: string, decision: ApprovalDecision, decider: Decider, now: number): ApprovalAnswer {
+  /**
+   * Approves or denies a command awaiting approval; anything else is answered as it stands,
+   * unchanged. The effects are those of the decision (none when nothing was decided).
+   */
+  decide(key: string, decision: ApprovalDecision, decider: Decider, now: number): { answer: ApprovalAnswer; effects: Effect[] } {
     let row = this.rows.get(key);
-    if (!row || row.approval_expires_at === null) return { result: "unknown" };
+    if (!row || row.approval_expires_at === null) return { answer: { result: "unknown" }, effects: [] };
     // Its expiry is due but the alarm has not run yet: too late all the same.
     if (row.state === "awaiting-approval" && now >= row.approval_expires_at) {
-      this.#expire(row, now);
+      this.rows.apply(row, { type: "approval-expired" }, now);
       row = this.rows.get(key)!;
     }
-    if (row.state !== "awaiting-approval") return { result: row.state === "approval-expired" ? "expired" : "already-decided", command: subjectOf(row) };
-    const decided = { approval_by: decider.by, approval_via: decider.via, approval_at: now };
-    // Approved, it is an ordinary command from now on: its useful wait and its retries count from here (readySince).
-    if (decision === "approve") this.rows.update(key, { ...decided, state: "waiting", next_at: now, reason: null });
-    else this.rows.update(key, { ...decided, state: "denied", next_at: null, reason: `denied by ${decider.by} (${decider.via}); never sent` });
-    return { result: decision === "approve" ? "approved" : "denied", command: subjectOf(this.rows.get(key)!) };
+    if (row.state !== "awaiting-approval") return { answer: { result: row.state === "approval-expired" ? "expired" : "already-decided", command: subjectOf(row) }, effects: [] };
+    const step = this.rows.apply(row, { type: decision === "approve" ? "approved" : "denied", ...decider }, now);
+    const answer: ApprovalAnswer = { result: decision === "approve" ? "approved" : "denied", command: subjectOf(this.rows.get(key)!) };
+    return { answer, effects: step.ok ? step.effects : [] };
   }
 
-  /** Expires every command whose approval did not come in time; returns them. */
-  expire(now: number): CommandRow[] {
+  /** Expires every command whose approval did not come in time; returns them, with what to do about each. */
+  expire(now: number): Array<{ row: CommandRow; effects: Effect[] }> {
     const late = this.sql
       .exec<CommandRow>("SELECT * FROM commands WHERE state = 'awaiting-approval' AND approval_expires_at <= ?", now)
       .toArray();
-    for (const row of late) this.#expire(row, now);
-    return late;
+    return late.map((row) => {
+      const step = this.rows.apply(row, { type: "approval-expired" }, now);
+      return { row, effects: step.ok ? step.effects : [] };
+    });
   }
 
   /** When the next approval expires: the ledger's alarm wakes for it. */
@@ -85,35 +90,24 @@ export class Approvals {
    * Writes the reports owed: the request for each command newly awaiting approval, the end of
    * each denied or expired one. Each is marked in the same synchronous step, so none is written twice.
    */
-  queueReports(reports: ReportRows, settings: ChannelSettings, now: number): void {
+  queueReports(reports: Pick<ReportOutbox, "write">, settings: ChannelSettings, now: number): void {
     const requested = this.sql.exec<CommandRow>("SELECT * FROM commands WHERE state = 'awaiting-approval' AND approval_reported = 0").toArray();
     for (const row of requested) {
-      for (const report of approvalRequestedReports(reported(row, now), settings)) reports.insert(report, row.delivery_id, now);
+      for (const report of approvalRequestedReports(reported(row, now), settings)) reports.write(report, row.delivery_id, now);
       this.rows.update(row.key, { approval_reported: 1 });
     }
     const ended = this.sql.exec<CommandRow>("SELECT * FROM commands WHERE state IN ('denied', 'approval-expired') AND approval_reported < 2").toArray();
     for (const row of ended) {
-      for (const report of approvalEndedReports(reported(row, now), settings)) reports.insert(report, row.delivery_id, now);
+      for (const report of approvalEndedReports(reported(row, now), settings)) reports.write(report, row.delivery_id, now);
       // Its last report: nothing about it is ever sent again.
       this.rows.update(row.key, { approval_reported: 2, started_reported: 1, finished_reported: 1 });
     }
-  }
-
-  #expire(row: CommandRow, now: number): void {
-    const minutes = Math.round((row.approval_expires_at! - row.queued_at) / 60_000);
-    // Nobody said no: a later alert about the device may ask again.
-    this.rows.update(row.key, { state: "approval-expired", next_at: null, cooldown_until: null, approval_at: now, reason: `nobody approved it within ${minutes} minutes; never sent` });
   }
 }
 
 /** The value of a command's Approve and Deny buttons. */
 export function approvalToken(row: Pick<CommandRow, "key" | "approval_secret">): string | undefined {
   return row.approval_secret ? `${row.key}.${row.approval_secret}` : undefined;
-}
-
-/** Since when a command may be sent: its approval, or else when the ledger took it. The useful wait and the retries count from here. */
-export function readySince(row: CommandRow): number {
-  return row.approval_at ?? row.queued_at;
 }
 
 /** A command's approval as the audit trail shows it; undefined when its rule wants none. */

@@ -1,7 +1,8 @@
 import type { ApprovalVia } from "../model/approval";
-import type { CommandInput } from "../model/dex-api";
+import type { CommandInput, CommandType } from "../model/dex-api";
 import type { LedgerCommand } from "./contract";
-import type { ColumnDeclaration, RowOf } from "./sql-table";
+import type { ColumnDeclaration, RowOf } from "../model/sql-table";
+import { transition, type CommandEvent, type Step } from "./transitions";
 
 /**
  * Where a command stands in the ledger:
@@ -56,10 +57,17 @@ export const COMMAND_COLUMNS = {
   approval_reported: "INTEGER NOT NULL DEFAULT 0",
   // Migration 4: when the relay received the alert, for the alert → command histogram.
   received_at: "INTEGER",
+  // Migration 5: the command as columns (`command` is still written, for a rollback). NULL in
+  // a row the release before wrote over this schema: commandOf then reads `command`.
+  type: "TEXT",
+  device_id: "TEXT",
+  user_email: "TEXT",
+  registration_id: "TEXT",
+  args: "TEXT",
 } as const satisfies Record<string, ColumnDeclaration>;
 
 /** A command as the ledger stores it: what the consumer handed over, and where it stands. */
-export type CommandRow = RowOf<typeof COMMAND_COLUMNS, { state: RowState; approval_via: ApprovalVia | null }>;
+export type CommandRow = RowOf<typeof COMMAND_COLUMNS, { state: RowState; approval_via: ApprovalVia | null; type: CommandType | null }>;
 
 /** Statuses after which DEX has nothing more to say about a command. */
 export const FINISHED_STATUSES = ["SUCCESS", "FAILED"] as const;
@@ -94,8 +102,9 @@ export class CommandRows {
   insert(command: LedgerCommand, now: number, keepMs: number): void {
     this.sql.exec(
       `INSERT INTO commands (key, delivery_id, source, alert, episode, rule, severity_rank, cooldown_key, cooldown_until,
-         command, device_name, report, state, queued_at, next_at, expires_at, requested_by, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?)`,
+         command, type, device_id, user_email, registration_id, args,
+         device_name, report, state, queued_at, next_at, expires_at, requested_by, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?)`,
       command.key,
       command.delivery_id,
       command.source,
@@ -106,6 +115,11 @@ export class CommandRows {
       command.cooldown_key,
       command.cooldown_minutes > 0 ? now + command.cooldown_minutes * 60_000 : null,
       JSON.stringify(command.command),
+      command.command.type,
+      command.command.device_id,
+      command.command.user_email,
+      command.command.registration_id ?? null,
+      command.command.args === undefined ? null : JSON.stringify(command.command.args),
       command.device_name ?? null,
       JSON.stringify(command.report),
       now,
@@ -114,6 +128,13 @@ export class CommandRows {
       command.requested_by ?? null,
       receivedAt(command.received_at),
     );
+  }
+
+  /** Applies what happened to a command (./transitions.ts): its changes are written, a refusal changes nothing. */
+  apply(row: CommandRow, event: CommandEvent, now: number): Step {
+    const step = transition(row, event, now);
+    if (step.ok) this.update(row.key, step.changes);
+    return step;
   }
 
   update(key: string, changes: Partial<Omit<CommandRow, "key">>): void {
@@ -226,8 +247,16 @@ function receivedAt(value: string | undefined): number | null {
   return Number.isNaN(at) ? null : at;
 }
 
+/** The command to create, from its columns; from its JSON when the release before wrote the row. */
 export function commandOf(row: CommandRow): CommandInput {
-  return JSON.parse(row.command) as CommandInput;
+  if (row.type === null || row.device_id === null || row.user_email === null) return JSON.parse(row.command) as CommandInput;
+  return {
+    type: row.type,
+    device_id: row.device_id,
+    user_email: row.user_email,
+    ...(row.registration_id === null ? {} : { registration_id: row.registration_id }),
+    ...(row.args === null ? {} : { args: JSON.parse(row.args) }),
+  } as CommandInput;
 }
 
 export function reportOf(row: CommandRow): LedgerCommand["report"] {

@@ -1,6 +1,7 @@
 import type { CommandInput } from "../model/dex-api";
 import type { Channel } from "../model/channels";
 import type { ApprovalView } from "../model/approval";
+import type { ReportEntry } from "../model/report-entry";
 
 /**
  * What the queue consumer and the audit API exchange with the command ledger. Everything
@@ -89,15 +90,8 @@ export interface LedgerEntry extends LedgerResult {
   approval?: ApprovalView;
 }
 
-/** One report back about a delivery's commands, for the audit trail. */
-export interface ReportEntry {
-  id: string;
-  channel: Channel;
-  event: string;
-  state: "pending" | "sending" | "sent" | "failed";
-  attempts: number;
-  reason?: string;
-}
+/** One report back about a delivery's commands (the report outbox keeps them: ../report/report-outbox.ts). */
+export type { ReportEntry } from "../model/report-entry";
 
 /** What the ledger knows of one delivery. */
 export interface DeliveryView {

@@ -72,7 +72,7 @@ export function listCommands(sql: SqlStorage, query: CommandQuery): { commands: 
     else where.push("status = ?"), params.push(query.status.toUpperCase());
   }
   if (query.device) {
-    where.push("(json_extract(command, '$.device_id') = ? OR device_name = ? COLLATE NOCASE)");
+    where.push("(COALESCE(device_id, json_extract(command, '$.device_id')) = ? OR device_name = ? COLLATE NOCASE)");
     params.push(query.device, query.device);
   }
   if (query.since !== undefined) where.push("queued_at >= ?"), params.push(query.since);

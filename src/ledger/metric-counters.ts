@@ -1,6 +1,6 @@
 import { familyOf, labelKey, type CounterIncrement, type Labels, type MetricFamily, type MetricSample } from "../model/metrics";
 import { logProblem } from "../record/log";
-import type { ColumnDeclaration, RowOf } from "./sql-table";
+import type { ColumnDeclaration, RowOf } from "../model/sql-table";
 
 /** The columns as migration 2 leaves them (./migrations/0002-metrics.ts). */
 export const METRIC_COUNTER_COLUMNS = {

@@ -32,12 +32,22 @@ describe("ledger migrations: the steps", () => {
 
   it("only add: tables, indexes, and columns the release before can ignore (nullable or with a default)", () => {
     for (const step of LEDGER_MIGRATIONS) {
+      const added = new Set<string>();
       for (const statement of statementsOf(step.sql)) {
-        const addColumn = /^ALTER TABLE \w+ ADD COLUMN (.*)$/i.exec(statement);
+        const addColumn = /^ALTER TABLE (\w+) ADD COLUMN (\w+)(.*)$/i.exec(statement);
         if (addColumn) {
-          const declaration = addColumn[1]!;
+          const declaration = addColumn[3]!;
           const needsDefault = /NOT NULL/i.test(declaration) && !/DEFAULT/i.test(declaration);
           expect(needsDefault, `step ${step.version}: ${statement}`).toBe(false);
+          added.add(`${addColumn[1]}.${addColumn[2]}`);
+          continue;
+        }
+        // A back-fill: it may write only the columns its own step has just added.
+        const update = /^UPDATE (\w+) SET (.*?)(?: WHERE .*)?$/i.exec(statement);
+        if (update) {
+          const written = [...update[2]!.matchAll(/(?:^|,)\s*(\w+)\s*=/g)].map((m) => `${update[1]}.${m[1]}`);
+          expect(written.length, `step ${step.version}: ${statement}`).toBeGreaterThan(0);
+          for (const column of written) expect(added.has(column), `step ${step.version} writes ${column}, which it did not add`).toBe(true);
           continue;
         }
         expect(statement, `step ${step.version}`).toMatch(/^CREATE (TABLE|INDEX|UNIQUE INDEX) /i);

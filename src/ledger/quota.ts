@@ -22,8 +22,6 @@
 import type { CommandQuota } from "../model/dex-api";
 import { isDexApiError } from "../model/dex-api-error";
 import { logEvent, logProblem } from "../record/log";
-import { USEFUL_WAIT_MS } from "./admission";
-import type { CommandRow } from "./command-rows";
 
 /** While the ledger is at work, the quota is read at most this often (and again at its reset). */
 export const QUOTA_READ_INTERVAL_MS = 5 * 60_000;
@@ -181,18 +179,4 @@ export async function refreshQuota(api: QuotaReader, quota: AccountQuota): Promi
 /** Why a command is not sent while the quota is spent. */
 export function quotaReason(spentUntil: number): string {
   return `the account's DEX command quota is spent until ${new Date(spentUntil).toISOString()}`;
-}
-
-/**
- * What becomes of a command that would be sent while the quota is spent: it waits for the
- * reset, back in the cap's queue (at the reset, the cap paces what waited), and wakes when
- * its useful window ends; past that window it ends `expired`, the same rule as the cap's.
- */
-export function quotaHold(row: Pick<CommandRow, "queued_at">, spentUntil: number, now: number): Partial<CommandRow> {
-  const reason = quotaReason(spentUntil);
-  const usefulUntil = row.queued_at + USEFUL_WAIT_MS;
-  if (now >= usefulUntil) {
-    return { state: "expired", reason: `${reason}; it could not be sent within ${USEFUL_WAIT_MS / 60_000} minutes of the alert`, next_at: null, cooldown_until: null };
-  }
-  return { state: "waiting", admitted_at: null, next_at: Math.min(spentUntil, usefulUntil), reason: `${reason}; sent then if still within ${USEFUL_WAIT_MS / 60_000} minutes of the alert` };
 }

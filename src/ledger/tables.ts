@@ -1,8 +1,8 @@
 import { BUDGET_COLUMNS } from "./api-budget";
 import { COMMAND_COLUMNS } from "./command-rows";
 import { METRIC_COUNTER_COLUMNS } from "./metric-counters";
-import { REPORT_COLUMNS } from "./report-rows";
-import type { ColumnDeclaration } from "./sql-table";
+import { REPORT_COLUMNS } from "../report/report-rows";
+import type { ColumnDeclaration } from "../model/sql-table";
 
 export const LIMITS_COLUMNS = {
   name: "TEXT PRIMARY KEY",

@@ -1,6 +1,6 @@
-import type { OutgoingReport } from "../report/compose";
-import type { ReportEntry } from "./contract";
-import type { ColumnDeclaration, RowOf } from "./sql-table";
+import type { ReportEntry } from "../model/report-entry";
+import type { ColumnDeclaration, RowOf } from "../model/sql-table";
+import type { OutgoingReport } from "./compose";
 
 /**
  * Reports back to the incident, one row per message to one channel. A row is written in the

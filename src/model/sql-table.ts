@@ -1,6 +1,6 @@
 /**
  * A SQLite table of the ledger declared in TypeScript: its columns give the type of its rows.
- * The tables themselves are made by the numbered migrations (./migrations); tables.test.ts
+ * The tables themselves are made by the ledger's numbered migrations (src/ledger/migrations); migrations.test.ts
  * fails when a declaration and the migrated schema part.
  */
 

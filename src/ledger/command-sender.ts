@@ -1,0 +1,158 @@
+import type { DexSettings } from "../config/settings";
+import type { DexClient } from "../dispatch/dex-client";
+import { listCommandsSince } from "../dispatch/list-since";
+import { sendCommands } from "../dispatch/send-commands";
+import { isDexApiError } from "../model/dex-api-error";
+import { logProblem } from "../record/log";
+import { admit, CAP_WINDOW_MS } from "./admission";
+import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
+import { commandOf, type CommandRow, type CommandRows } from "./command-rows";
+import type { AccountQuota } from "./quota";
+import type { CommandEvent, Effect } from "./transitions";
+
+/** A create still marked `sending` this long after it left was cut off by a restart. */
+export const WATCHDOG_MS = 30_000;
+/** While a created command is unfinished, its status is read at most this often. */
+export const STATUS_POLL_INTERVAL_MS = 20_000;
+/** A command just created is still PENDING_EXEC: its first status read waits this long. */
+const FIRST_POLL_AFTER_MS = 10_000;
+/** Statuses are followed for this long after a create; a capture that never reports is left as it was. */
+const STATUS_HORIZON_MS = 2 * 3600_000;
+/** Pages of 50 read per reconcile or status poll, at most. */
+const MAX_LIST_PAGES = 5;
+
+/**
+ * The command ledger's side of the DEX API: it admits commands under the cap, sends them,
+ * reconciles creates that may have landed and polls statuses. What each answer does to a
+ * command is the state machine's to say (./transitions.ts); `apply` writes it and does what
+ * it asks (logs, counts) and returns what is left to do here (send, reconcile).
+ */
+export class CommandSender {
+  #lastPollAt = 0;
+
+  constructor(
+    private readonly rows: CommandRows,
+    private readonly quota: AccountQuota,
+    private readonly apply: (row: CommandRow, event: CommandEvent, now: number) => Effect[],
+    /** Runs once the commands of a create are marked `sending`, before it leaves: the ledger sets its watchdog alarm. */
+    private readonly beforeCreate: () => Promise<void>,
+  ) {}
+
+  /** Lets waiting commands past the per-minute cap; the rest wait for a slot, or expire (./transitions.ts). */
+  admit(settings: DexSettings, now: number): void {
+    const waiting = this.rows.notAdmitted();
+    if (waiting.length === 0 || this.holdForQuota(waiting, now)) return;
+    const since = now - CAP_WINDOW_MS;
+    const admitted = new Set(admit(waiting, this.rows.admittedSince(since), settings.maxCommandsPerMinute));
+    for (const row of waiting) if (admitted.has(row.key)) this.apply(row, { type: "admitted" }, now);
+    const slotFreesAt = (this.rows.firstAdmittedSince(since) ?? now) + CAP_WINDOW_MS;
+    for (const row of waiting) {
+      if (!admitted.has(row.key)) this.apply(row, { type: "held-by-cap", cap: settings.maxCommandsPerMinute, slot_frees_at: slotFreesAt }, now);
+    }
+  }
+
+  /** While the account's quota is spent, these wait for its reset (or expire); says whether it is spent. */
+  holdForQuota(rows: readonly CommandRow[], now = Date.now()): boolean {
+    const spentUntil = this.quota.spentUntil(now);
+    if (spentUntil === undefined) return false;
+    for (const row of rows) this.apply(row, { type: "held-by-quota", spent_until: spentUntil }, now);
+    return true;
+  }
+
+  /** Sends due commands: those that may have landed already are looked up first, never created twice. */
+  async send(api: DexClient, due: CommandRow[]): Promise<void> {
+    const toSend = (row: CommandRow, event: CommandEvent) => this.apply(row, event, Date.now()).some((effect) => effect.do === "send");
+    const ready = due.filter((row) => toSend(row, { type: "due" }));
+    const unchecked = due.filter((row) => row.state !== "waiting");
+    if (unchecked.length > 0) ready.push(...(await this.#reconcile(api, unchecked, "before sending again")).filter((row) => toSend(row, { type: "reconcile-not-found" })));
+    // Spent since these were admitted (a refusal, a read): what did not land waits for the reset.
+    if (ready.length === 0 || this.holdForQuota(ready)) return;
+    const sentAt = Date.now();
+    for (const row of ready) this.apply(row, { type: "sent" }, sentAt);
+    // Should this instance die mid-create, the alarm finds the `sending` rows and reconciles them.
+    await this.beforeCreate();
+    const { results } = await sendCommands(api, ready.map(commandOf));
+
+    const uncertain: Array<{ row: CommandRow; error: string }> = [];
+    const answeredAt = Date.now();
+    let spentUntil: number | undefined;
+    results.forEach((result, i) => {
+      const row = this.rows.get(ready[i]!.key)!;
+      if (result.state === "quota-spent" && spentUntil === undefined) {
+        spentUntil = this.quota.refused(answeredAt);
+        logProblem("dex-quota-spent", { until: new Date(spentUntil).toISOString(), error: result.error });
+      }
+      const event: CommandEvent =
+        result.state === "created" ? { type: "create-created", command_id: result.command_id }
+        : result.state === "failed" ? { type: "create-failed", error: result.error }
+        : result.state === "rate-limited" ? { type: "create-rate-limited", retry_after_seconds: result.retryAfterSeconds }
+        : result.state === "quota-spent" ? { type: "create-quota-spent", spent_until: spentUntil! }
+        : { type: "create-uncertain", error: result.error };
+      const effects = this.apply(row, event, answeredAt);
+      if (event.type === "create-uncertain" && effects.some((effect) => effect.do === "reconcile")) uncertain.push({ row, error: event.error });
+    });
+    // Ask at once whether an uncertain create landed; what did not is retried within seconds.
+    if (uncertain.length === 0) return;
+    const errors = new Map(uncertain.map(({ row, error }) => [row.key, error]));
+    for (const row of await this.#reconcile(api, uncertain.map(({ row }) => row), "after the create failed")) {
+      this.apply(row, { type: "reconcile-not-found", error: errors.get(row.key)! }, Date.now());
+    }
+  }
+
+  /**
+   * Looks up creates that may have landed. Those found are recorded as created; the rest
+   * are returned. When the API cannot say, the rows wait as `uncertain` and none is returned.
+   */
+  async #reconcile(api: DexClient, rows: CommandRow[], when: string): Promise<CommandRow[]> {
+    const from = Math.min(...rows.map((row) => row.first_sent_at ?? row.queued_at)) - ATTRIBUTION_MARGIN_MS;
+    let listed;
+    try {
+      listed = await listCommandsSince(api, from, MAX_LIST_PAGES);
+    } catch (error) {
+      if (!isDexApiError(error)) throw error;
+      for (const row of rows) this.apply(row, { type: "reconcile-could-not-check", error }, Date.now());
+      return [];
+    }
+    const unconfirmed = rows.map((row) => {
+      const { device_id, registration_id, user_email, type } = commandOf(row);
+      const window = { first_sent_at: row.first_sent_at ?? row.queued_at, last_sent_at: row.last_sent_at ?? row.queued_at };
+      return { key: row.key, device_id, registration_id, user_email, type, ...window };
+    });
+    const landed = attributeLanded(unconfirmed, listed, this.rows.knownCommandIds());
+    const notLanded: CommandRow[] = [];
+    for (const row of rows) {
+      const commandId = landed.get(row.key);
+      if (commandId) this.apply(this.rows.get(row.key)!, { type: "reconcile-found", command_id: commandId, when }, Date.now());
+      else notLanded.push(this.rows.get(row.key)!);
+    }
+    return notLanded;
+  }
+
+  /** Reads the DEX status of unfinished commands, a few times a minute at most, within the API budget. */
+  async pollStatuses(api: DexClient): Promise<void> {
+    const now = Date.now();
+    const pollAt = this.nextPollAt(now);
+    if (pollAt === undefined || pollAt > now) return;
+    const open = this.rows.unfinished(now - STATUS_HORIZON_MS);
+    this.#lastPollAt = now;
+    let listed;
+    try {
+      listed = await listCommandsSince(api, Math.min(...open.map((row) => row.created_at ?? now)) - ATTRIBUTION_MARGIN_MS, MAX_LIST_PAGES);
+    } catch (error) {
+      if (!isDexApiError(error)) throw error;
+      return logProblem("status-poll-failed", { error: error.message });
+    }
+    const byId = new Map(listed.map((command) => [command.id, command]));
+    for (const row of open) {
+      const { status, filename = null, completed_date = null } = byId.get(row.command_id!) ?? {};
+      if (status) this.apply(row, { type: "status-polled", status, filename, completed_date }, Date.now());
+    }
+  }
+
+  /** A command is first asked about once it has had time to run; then every poll interval. */
+  nextPollAt(now: number): number | undefined {
+    const oldest = this.rows.unfinished(now - STATUS_HORIZON_MS)[0];
+    if (!oldest?.created_at) return undefined;
+    return Math.max(oldest.created_at + FIRST_POLL_AFTER_MS, this.#lastPollAt + STATUS_POLL_INTERVAL_MS);
+  }
+}
