@@ -5,9 +5,9 @@ import { loadDexSettings } from "./settings";
 const withVars = (vars: Record<string, unknown>) => ({ ...env, ...vars }) as Env;
 
 describe("loadDexSettings", () => {
-  it("refuses the placeholder account id wrangler.toml ships", () => {
+  it("refuses the placeholder account id wrangler.jsonc ships", () => {
     const result = loadDexSettings(withVars({ CF_ACCOUNT_ID: "replace-with-your-account-id" }));
-    expect(result).toEqual({ ok: false, error: "CF_ACCOUNT_ID: is still the placeholder from wrangler.toml: set your account id" });
+    expect(result).toEqual({ ok: false, error: "CF_ACCOUNT_ID: is still the placeholder from wrangler.jsonc: set your account id" });
   });
 
   it("fails closed without a DEX token", () => {

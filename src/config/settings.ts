@@ -3,7 +3,7 @@ import * as z from "../model/zod";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
 
-/** Placeholders wrangler.toml ships with (`replace-with-your-account-id`): a deploy that still has one cannot work. */
+/** Placeholders wrangler.jsonc ships with (`replace-with-your-account-id`): a deploy that still has one cannot work. */
 export const PLACEHOLDER_PREFIX = "replace-with-";
 export const DEFAULT_DEX_API_BASE = "https://api.cloudflare.com/client/v4";
 export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 48;
@@ -41,8 +41,8 @@ const VarsSchema = z.object({
   CF_ACCOUNT_ID: z.string().check(
     z.trim(),
     z.minLength(1, "is not set"),
-    // wrangler.toml ships a placeholder: a relay deployed with it would call the API for nobody.
-    z.refine((id) => !id.startsWith(PLACEHOLDER_PREFIX), "is still the placeholder from wrangler.toml: set your account id"),
+    // wrangler.jsonc ships a placeholder: a relay deployed with it would call the API for nobody.
+    z.refine((id) => !id.startsWith(PLACEHOLDER_PREFIX), "is still the placeholder from wrangler.jsonc: set your account id"),
   ),
   DEX_API_BASE: prepared((v) => v || DEFAULT_DEX_API_BASE, z.url({ protocol: /^https?$/ })),
   IDEMPOTENCY_TTL_HOURS: numberVar(DEFAULT_IDEMPOTENCY_TTL_HOURS, 1, 24 * 30),
