@@ -1,13 +1,30 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { unstable_readConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
+import type { ShippedConfig } from "./test/helpers/wrangler-config";
 
-const wranglerConfig = unstable_readConfig({ config: "./wrangler.toml" });
+const WRANGLER_CONFIG = "./wrangler.jsonc";
+const wranglerConfig = unstable_readConfig({ config: WRANGLER_CONFIG });
 
 /**
- * Tests run inside workerd with the bindings of wrangler.toml, as in production. Every
+ * What tests check of the deploy configuration (test/helpers/wrangler-config.ts): read here,
+ * with wrangler's own parser, since the tests run in workerd without a file system.
+ */
+const shippedConfig: ShippedConfig = JSON.parse(
+  JSON.stringify({
+    vars: wranglerConfig.vars,
+    kv_namespaces: wranglerConfig.kv_namespaces,
+    queues: wranglerConfig.queues,
+    durable_objects: wranglerConfig.durable_objects,
+    ratelimits: wranglerConfig.ratelimits,
+    analytics_engine_datasets: wranglerConfig.analytics_engine_datasets,
+  }),
+);
+
+/**
+ * Tests run inside workerd with the bindings of wrangler.jsonc, as in production. Every
  * variable is set here explicitly, so a developer's `.dev.vars` (made for `npm start`)
- * never changes what the tests see: the rules are the ones wrangler.toml ships.
+ * never changes what the tests see: the rules are the ones wrangler.jsonc ships.
  */
 const bindings = {
   ...wranglerConfig.vars,
@@ -71,13 +88,14 @@ const shared = {
   isolate: false,
   fileParallelism: false,
   restoreMocks: true,
+  provide: { shippedConfig },
 };
 
 export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: WRANGLER_CONFIG }, miniflare: { bindings } })],
         test: {
           name: "relay",
           include: ["src/**/*.test.ts", "test/**/*.test.ts", "dev/**/*.test.ts"],
@@ -89,16 +107,16 @@ export default defineConfig({
       // The property tests build thousands of large payloads: each file in a runtime of its own,
       // so that no heap ever holds more than one file's garbage.
       ...PROPERTY_FILES.map((file) => ({
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: WRANGLER_CONFIG }, miniflare: { bindings } })],
         test: { name: `properties:${file.replace(/\.property\.test\.ts$/, "")}`, include: [`test/properties/${file}`], ...shared },
       })),
       {
         // The full pattern checker explores long attack strings for a minute: alone in its runtime.
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: WRANGLER_CONFIG }, miniflare: { bindings } })],
         test: { name: "patterns", include: ["test/security/rule-patterns.test.ts"], ...shared },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { ...bindings, ...reporting } } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: WRANGLER_CONFIG }, miniflare: { bindings: { ...bindings, ...reporting } } })],
         // Upgrade tests carry a ledger's pending reports through: they need the channels on too.
         test: { name: "reports", include: ["test/reports/**/*.test.ts", "test/upgrade/**/*.test.ts"], ...shared },
       },

@@ -5,7 +5,7 @@ import { build } from "esbuild";
 import { root } from "./servers.mjs";
 
 /**
- * Size of the relay's bundle as `wrangler deploy --dry-run` wrote it (so with wrangler.toml's
+ * Size of the relay's bundle as `wrangler deploy --dry-run` wrote it (so with wrangler.jsonc's
  * `minify` setting), raw and gzipped at level 9 (`gzip -9`).
  */
 export async function measureBundle(bundlePath, minify) {

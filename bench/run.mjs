@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { unstable_readConfig } from "wrangler";
+import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
 import { measureBundle } from "./bundle.mjs";
 import { measureAlertToCommand } from "./latency.mjs";
 import { compareUnderLoad } from "./load.mjs";
@@ -73,7 +73,7 @@ const MAX_COMMANDS_PER_MINUTE = 240;
 /** The stand-in's rate limit is the API's 1,200 per 5 minutes; the load test would pass it. */
 const STAND_IN_RATE_LIMIT = 100_000;
 
-const relayConfig = unstable_readConfig({ config: join(root, "wrangler.toml") });
+const relayConfig = unstable_readConfig({ config: join(root, "wrangler.jsonc") });
 const bareConfig = unstable_readConfig({ config: join(root, "bench", "bare-worker", "wrangler.toml") });
 const bareQueueConfig = unstable_readConfig({ config: join(root, "bench", "bare-queue-worker", "wrangler.toml") });
 
@@ -294,7 +294,7 @@ async function measureStartup(bundles) {
     runs: SETTINGS.coldStarts,
     targets: {
       // The DEX API is never called: /healthz only reads the configuration.
-      relay: start("relay", { bundle: bundles.relay, config: "wrangler.toml", vars: relayVarsFor(`http://127.0.0.1:${port}/`), workerName: "dex-alert-relay-bench-cold" }),
+      relay: start("relay", { bundle: bundles.relay, config: "wrangler.jsonc", vars: relayVarsFor(`http://127.0.0.1:${port}/`), workerName: "dex-alert-relay-bench-cold" }),
       bare: start("bare", { bundle: bundles.bare, config: "bench/bare-worker/wrangler.toml", workerName: "dex-alert-relay-bench-bare-cold" }),
     },
   });
@@ -348,22 +348,17 @@ function documentedBindings() {
 }
 
 /**
- * wrangler.toml without its queue consumers, for the ingest-only relay: what acknowledging
+ * wrangler.jsonc without its queue consumers, for the ingest-only relay: what acknowledging
  * an alert costs when no consumer batch runs in the same workerd. Under `wrangler dev` the
  * queue, its consumer and the Worker receiving alerts share one workerd, and alerts that
  * arrive while a batch is worked wait for it; in production the queue is a separate service.
  */
 function writeIngestOnlyConfig() {
-  const lines = readFileSync(join(root, "wrangler.toml"), "utf8").split("\n");
-  const kept = [];
-  let skipping = false;
-  for (const line of lines) {
-    if (/^\s*\[/.test(line)) skipping = /^\s*\[\[\s*queues\.consumers\s*\]\]/.test(line);
-    if (!skipping) kept.push(line);
-  }
-  if (kept.length === lines.length) throw new Error("wrangler.toml has no [[queues.consumers]] table to leave out");
-  const path = join(runDir, "relay-ingest-only.toml");
-  writeFileSync(path, kept.join("\n"));
+  const { rawConfig } = experimental_readRawConfig({ config: join(root, "wrangler.jsonc") });
+  if (!rawConfig.queues?.consumers?.length) throw new Error("wrangler.jsonc has no queues.consumers to leave out");
+  const { consumers, ...queues } = rawConfig.queues;
+  const path = join(runDir, "relay-ingest-only.jsonc");
+  writeFileSync(path, JSON.stringify({ ...rawConfig, queues }, null, 2));
   return path;
 }
 
@@ -374,8 +369,8 @@ function writeIngestOnlyConfig() {
  */
 async function buildAll(servers) {
   const all = {
-    relay: ["--config", "wrangler.toml"],
-    kvRelay: ["bench/kv-counted/relay-entry.ts", "--config", "wrangler.toml"],
+    relay: ["--config", "wrangler.jsonc"],
+    kvRelay: ["bench/kv-counted/relay-entry.ts", "--config", "wrangler.jsonc"],
     standIn: ["--config", "dev/dex-stand-in/wrangler.toml"],
     bare: ["--config", "bench/bare-worker/wrangler.toml"],
     bareQueue: ["--config", "bench/bare-queue-worker/wrangler.toml"],
@@ -465,7 +460,7 @@ async function startAll(bundles, needed) {
     // request (and the relay one per decision) while the load runs.
     relay: () => dev("relay", {
       bundle: bundles.relay,
-      config: "wrangler.toml",
+      config: "wrangler.jsonc",
       port: relayPort,
       inspectorPort: inspectorPorts[1],
       vars: relayVars,
@@ -483,7 +478,7 @@ async function startAll(bundles, needed) {
     }),
     kvRelay: () => dev("kv-relay", {
       bundle: bundles.kvRelay,
-      config: "wrangler.toml",
+      config: "wrangler.jsonc",
       port: kvRelayPort,
       inspectorPort: inspectorPorts[3],
       vars: relayVars,

@@ -48,7 +48,7 @@ export function childEnv(bindingNames, runDir) {
     // Not process.env as bindings, even if the shell asks for it. (With a [secrets] table in
     // the config wrangler reads process.env regardless: hence the names removed below.)
     CLOUDFLARE_INCLUDE_PROCESS_ENV: "false",
-    // Others may edit wrangler.toml during a run; the run keeps the configuration it started with.
+    // Others may edit wrangler.jsonc during a run; the run keeps the configuration it started with.
     WRANGLER_CI_DISABLE_CONFIG_WATCHING: "true",
     // wrangler dev's local log store and data explorer tail every invocation: a cost of
     // the dev tool, which deployed Workers do not pay in their own isolate.

@@ -34,7 +34,7 @@ export async function measureStartupCpu({ dir, runs, env, runDir, label }) {
   const times = [];
   for (let run = 0; run < runs; run++) {
     const outfile = join(runDir, `${label}-startup-${run}.cpuprofile`);
-    // `--cwd`: check startup builds the Worker of the wrangler.toml there (it ignores --config).
+    // `--cwd`: check startup builds the Worker of the wrangler configuration there (it ignores --config).
     await runWrangler(["check", "startup", "--cwd", dir, "--outfile", outfile], env);
     times.push(activeMilliseconds(JSON.parse(readFileSync(outfile, "utf8"))));
   }

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
  * `npm run check:patterns`: the full backtracking check of every rule pattern the relay is
- * configured with — wrangler.toml's `[[vars.RULES]]`, and the RULES of .dev.vars and
+ * configured with — wrangler.jsonc's `vars.RULES`, and the RULES of .dev.vars and
  * dev/local.dev.vars when they exist. Exits 1 naming the rule path of each unsafe pattern,
  * 2 when a configuration cannot be read. Runs offline.
  *
- * Usage: node scripts/check-patterns.mjs [--config wrangler.toml] [--vars .dev.vars …]
+ * Usage: node scripts/check-patterns.mjs [--config wrangler.jsonc] [--vars .dev.vars …]
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv, parseArgs } from "node:util";
@@ -14,7 +14,7 @@ import { unstable_readConfig } from "wrangler";
 import { auditPattern, rulePatterns } from "./pattern-audit.mjs";
 
 const { values } = parseArgs({
-  options: { config: { type: "string", default: "wrangler.toml" }, vars: { type: "string", multiple: true } },
+  options: { config: { type: "string", default: "wrangler.jsonc" }, vars: { type: "string", multiple: true } },
 });
 const varsFiles = values.vars ?? [".dev.vars", "dev/local.dev.vars"].filter((file) => existsSync(file));
 

@@ -1,7 +1,7 @@
 // `npm run check`: is the configuration one that can work, before the first alert arrives?
-// `node scripts/check.mjs` checks what `wrangler deploy` would ship (wrangler.toml; secrets
+// `node scripts/check.mjs` checks what `wrangler deploy` would ship (wrangler.jsonc; secrets
 // live in Cloudflare and are not checked); `--local` checks what `npm start` runs
-// (wrangler.toml with .dev.vars, or dev/local.dev.vars, over it). Prints every problem and
+// (wrangler.jsonc with .dev.vars, or dev/local.dev.vars, over it). Prints every problem and
 // exits 1 when there is one. Each check is one function returning a list of problems.
 import { build } from "esbuild";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -17,22 +17,22 @@ const SECRET_NAMES = [
   "GRAFANA_TOKEN", "DATADOG_TOKEN", "WEBHOOK_SECRET", "WEBHOOK_TOKEN", "CLOUDFLARE_NOTIFICATIONS_SECRET", "ADMIN_TOKEN",
 ];
 
-/** wrangler.toml as wrangler reads it; a syntax error comes back with its line and column. */
+/** wrangler.jsonc as wrangler reads it; a syntax error comes back with its line and column. */
 export async function readWranglerConfig() {
   const { unstable_readConfig } = await import("wrangler");
   try {
-    return { config: unstable_readConfig({ config: join(root, "wrangler.toml") }), problems: [] };
+    return { config: unstable_readConfig({ config: join(root, "wrangler.jsonc") }), problems: [] };
   } catch (error) {
-    return { config: undefined, problems: [`wrangler.toml: ${firstLine(error)}`] };
+    return { config: undefined, problems: [`wrangler.jsonc: ${firstLine(error)}`] };
   }
 }
 
-/** Ids wrangler.toml ships as placeholders, which a deploy must replace. */
+/** Ids wrangler.jsonc ships as placeholders, which a deploy must replace. */
 export function checkPlaceholders(config) {
   const problems = [];
   for (const kv of config.kv_namespaces ?? []) {
     if (String(kv.id ?? "").startsWith(PLACEHOLDER_PREFIX)) {
-      problems.push(`wrangler.toml: kv_namespaces ${kv.binding}: id is still "${kv.id}"; run \`npx wrangler kv namespace create ${kv.binding}\` and paste the id`);
+      problems.push(`wrangler.jsonc: kv_namespaces ${kv.binding}: id is still "${kv.id}"; run \`npx wrangler kv namespace create ${kv.binding}\` and paste the id`);
     }
   }
   return problems;
@@ -91,7 +91,7 @@ export async function runChecks({ local = false, patterns = true } = {}) {
   if (local) {
     const devVars = readDevVars();
     env = { ...env, ...devVars.vars };
-    notes.push(`variables: wrangler.toml${devVars.name ? ` with ${devVars.name} over it` : ""}`);
+    notes.push(`variables: wrangler.jsonc${devVars.name ? ` with ${devVars.name} over it` : ""}`);
   } else {
     problems.push(...checkPlaceholders(config));
     for (const name of SECRET_NAMES) env[name] ??= "(set in Cloudflare)";
@@ -112,7 +112,7 @@ function firstLine(error) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const local = process.argv.includes("--local");
   const { problems, notes } = await runChecks({ local });
-  const target = local ? "local configuration (npm start)" : "deploy configuration (wrangler.toml)";
+  const target = local ? "local configuration (npm start)" : "deploy configuration (wrangler.jsonc)";
   for (const note of notes) console.log(`check: ${note}`);
   if (problems.length === 0) {
     console.log(`check: ${target} is sound`);

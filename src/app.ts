@@ -9,7 +9,7 @@ import { downloadRoute } from "./admin/download-route";
 import { healthRoute } from "./admin/health-route";
 import { rulesTestRoute } from "./admin/rules-test-route";
 import { slackInteractionsRoute } from "./admin/slack/interactions-route";
-import { relayConfig, type RelayEnv } from "./config/middleware";
+import { relayConfig, type AppEnv } from "./config/middleware";
 import { UNAUTHORIZED } from "./model/http-errors";
 import { consoleRoute } from "./console/console-route";
 import { dryRun } from "./consume/dry-run";
@@ -28,7 +28,7 @@ export const ingestCounts = new CounterBatch(countInLedger);
  * authentication refusal: every 401 says only `unauthorized`, so that a caller without
  * credentials learns nothing (not even which sources are enabled); the reason is logged.
  */
-export const app = new Hono<RelayEnv>()
+export const app = new Hono<AppEnv>()
   .use(relayConfig({ sources: SOURCE_NAMES }))
   .route("/", alertsRoute(dryRun, ingestCounts))
   .route("/", pagerDutyActionRoute)

@@ -1,34 +1,24 @@
-/// <reference types="vite/types/importGlob.d.ts" />
 import { describe, expect, it } from "vitest";
 import packageJson from "../package.json";
 import deploySecrets from "../.dev.vars.example?raw";
 import localVars from "../dev/local.dev.vars?raw";
+import { shippedConfig, type ShippedConfig } from "./helpers/wrangler-config";
 
 /**
- * What the "Deploy to Cloudflare" button reads: wrangler.toml for the bindings (each needs a
+ * What the "Deploy to Cloudflare" button reads: wrangler.jsonc for the bindings (each needs a
  * default), .dev.vars.example for the secrets (it asks for each uncommented line, and stores
  * what is typed), and package.json's `cloudflare.bindings` for the description of each.
  * @see https://developers.cloudflare.com/workers/platform/deploy-buttons/
  */
-const wranglerToml = Object.values(import.meta.glob<string>("../wrangler.toml", { query: "?raw", import: "default", eager: true }))[0]!;
 
-/** The tables of wrangler.toml, `[name]` or `[[name]]`, each with its lines. */
-function tables(toml: string): Array<{ name: string; body: string }> {
-  return [...`${toml}\n[`.matchAll(/^\[\[?([\w.]+)\]\]?\s*$([\s\S]*?)(?=^\[)/gm)].map((m) => ({ name: m[1]!, body: m[2]! }));
-}
-const value = (body: string, key: string) => new RegExp(`^${key}\\s*=\\s*(.+?)\\s*$`, "m").exec(body)?.[1];
-
-/** Every binding wrangler.toml gives the Worker, by name, with what it is set to. */
-function wranglerBindings(toml: string): Map<string, string | undefined> {
-  const bindings = new Map<string, string | undefined>();
-  for (const { name, body } of tables(toml)) {
-    if (name === "vars") for (const m of body.matchAll(/^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$/gm)) bindings.set(m[1]!, m[2]);
-    if (name === "vars.RULES") bindings.set("RULES", "[[vars.RULES]]");
-    if (["kv_namespaces", "queues.producers"].includes(name)) bindings.set(value(body, "binding")!.replaceAll('"', ""), name);
-    if (name === "analytics_engine_datasets") bindings.set(value(body, "binding")!.replaceAll('"', ""), value(body, "dataset"));
-    if (name === "durable_objects.bindings") bindings.set(value(body, "name")!.replaceAll('"', ""), value(body, "class_name"));
-    if (name === "ratelimits") bindings.set(value(body, "name")!.replaceAll('"', ""), `${value(body, "namespace_id")} ${value(body, "simple")}`);
-  }
+/** Every binding wrangler.jsonc gives the Worker, by name, with what it is set to. */
+function wranglerBindings(config: ShippedConfig): Map<string, unknown> {
+  const bindings = new Map<string, unknown>(Object.entries(config.vars));
+  for (const kv of config.kv_namespaces) bindings.set(kv.binding, "kv_namespaces");
+  for (const producer of config.queues.producers ?? []) bindings.set(producer.binding, producer.queue);
+  for (const dataset of config.analytics_engine_datasets ?? []) bindings.set(dataset.binding, dataset.dataset);
+  for (const object of config.durable_objects.bindings) bindings.set(object.name, object.class_name);
+  for (const limiter of config.ratelimits ?? []) bindings.set(limiter.name, limiter);
   return bindings;
 }
 
@@ -38,15 +28,16 @@ function dotenvEntries(text: string): Array<{ name: string; value: string; comme
 }
 
 describe("the Deploy to Cloudflare button's inputs", () => {
-  const bindings = wranglerBindings(wranglerToml);
+  const bindings = wranglerBindings(shippedConfig());
   const secrets = dotenvEntries(deploySecrets);
   const described = (packageJson as { cloudflare: { bindings: Record<string, { description: string }> } }).cloudflare.bindings;
 
-  it("reads every binding of wrangler.toml, each with a default the button can provision", () => {
+  it("reads every binding of wrangler.jsonc, each with a default the button can provision", () => {
     for (const name of ["RELAY_KV", "ALERT_QUEUE", "COMMAND_LEDGER", "SENDER_LIMITER", "DECISIONS", "CF_ACCOUNT_ID", "RULES"]) expect(bindings.has(name), name).toBe(true);
-    for (const [name, setting] of bindings) expect(setting, name).toEqual(expect.any(String));
-    expect(bindings.get("SENDER_LIMITER")).toMatch(/^"\d+" \{ limit = \d+, period = (10|60) \}$/);
-    expect(bindings.get("DECISIONS")).toMatch(/^"\w+"$/);
+    for (const [name, setting] of bindings) expect(setting, name).toEqual(name === "RULES" ? expect.any(Array) : expect.anything());
+    for (const [name, value] of Object.entries(shippedConfig().vars)) if (name !== "RULES") expect(value, name).toEqual(expect.any(String));
+    expect(bindings.get("SENDER_LIMITER")).toEqual({ name: "SENDER_LIMITER", namespace_id: expect.stringMatching(/^\d+$/), simple: { limit: expect.any(Number), period: expect.toBeOneOf([10, 60]) } });
+    expect(bindings.get("DECISIONS")).toMatch(/^\w+$/);
   });
 
   it("asks for the secrets without a default: what is typed is what production uses", () => {
@@ -55,7 +46,7 @@ describe("the Deploy to Cloudflare button's inputs", () => {
     for (const secret of secrets) expect(secret.value, secret.name).toBe("");
   });
 
-  it("lists every secret the relay reads: each binding npm start sets that wrangler.toml does not", () => {
+  it("lists every secret the relay reads: each binding npm start sets that wrangler.jsonc does not", () => {
     const local = dotenvEntries(localVars).filter((e) => !e.commented).map((e) => e.name);
     const secretNames = new Set(secrets.map((s) => s.name));
     const missing = [...new Set(local)].filter((name) => !bindings.has(name) && !secretNames.has(name));

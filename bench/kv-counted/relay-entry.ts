@@ -1,12 +1,12 @@
 import relay from "../../src/index";
 
-// The relay's Durable Object, exported from this entry as wrangler.toml's binding expects.
+// The relay's Durable Object, exported from this entry as wrangler.jsonc's binding expects.
 export { CommandLedger } from "../../src/index";
 
 /**
  * The relay, unchanged, with every call it makes on RELAY_KV counted: the benchmark runs
  * this entry (bundled by `wrangler deploy --dry-run bench/kv-counted/relay-entry.ts` with
- * the relay's own wrangler.toml) to measure KV operations per alert, which `wrangler dev`
+ * the relay's own wrangler.jsonc) to measure KV operations per alert, which `wrangler dev`
  * does not report. `GET /__bench/kv` returns the counts; `POST /__bench/kv/reset` zeroes
  * them. Counts live in the isolate, which `wrangler dev` shares between `fetch` and the
  * queue consumer.

@@ -5,8 +5,8 @@ import * as z from "../model/zod";
 import type { AlertTarget } from "../model/alert";
 import { IncidentId, requestCapture } from "../receive/request-capture";
 import { parseOrRefuse } from "../sources/toolkit";
-import { operatorAuth, operatorName, sameOrigin, type OperatorEnv } from "./operator-auth";
-import { operatorConfig } from "./operator-query";
+import { operatorAuth, operatorName, sameOrigin } from "./operator-auth";
+import type { AppEnv } from "../config/middleware";
 
 /** A capture request is a few fields; anything larger is not one. */
 const MAX_CAPTURE_BODY_BYTES = 16 * 1024;
@@ -25,7 +25,7 @@ const CaptureBody = z.object({
  * 202 with the delivery queued; its decisions are at `GET /v1/deliveries/{id}`. Operators
  * only, from the relay's own origin or a script.
  */
-export const capturesRoute = new Hono<OperatorEnv>().post(
+export const capturesRoute = new Hono<AppEnv>().post(
   "/v1/captures",
   operatorAuth(),
   sameOrigin(),
@@ -41,7 +41,7 @@ export const capturesRoute = new Hono<OperatorEnv>().post(
     });
     const body = parseOrRefuse(CaptureBody, json);
     const key = c.req.header("idempotency-key");
-    const queued = await requestCapture(c.env, operatorConfig(c.env), {
+    const queued = await requestCapture(c.env, c.var.config.relay(), {
       rule: body.rule,
       // Checked there, with the path of what is wrong.
       target: body.target as AlertTarget | undefined,

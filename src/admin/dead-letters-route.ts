@@ -2,7 +2,9 @@ import { Hono } from "hono";
 import { listDeadLetters, readDeadLetter, saveDeadLetter, type DeadLetter } from "../record/dead-letters";
 import { logEvent, logProblem } from "../record/log";
 import { conflict, notFound, unavailable } from "../model/http-errors";
-import { operatorAuth, sameOrigin, type Operator, type OperatorEnv } from "./operator-auth";
+import type { AppEnv } from "../config/middleware";
+import type { Operator } from "../model/operator";
+import { operatorAuth, sameOrigin } from "./operator-auth";
 import { PageQuery, validQuery } from "./operator-query";
 
 /**
@@ -40,7 +42,7 @@ async function deadLetter(env: Env, id: string): Promise<DeadLetter> {
  * `GET /v1/dead-letters/{id}`: one, with its delivery. `POST /v1/dead-letters/{id}/replay`:
  * queue it again. Operators only; a replay must come from the relay's own origin (or a script).
  */
-export const deadLettersRoute = new Hono<OperatorEnv>()
+export const deadLettersRoute = new Hono<AppEnv>()
   // `/v1/dead-letters/*` covers `/v1/dead-letters` too.
   .use("/v1/dead-letters/*", operatorAuth())
   .get("/v1/dead-letters", validQuery(PageQuery), async (c) => {

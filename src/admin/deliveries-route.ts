@@ -5,7 +5,8 @@ import { OUTCOMES } from "../model/decision";
 import { conflict, notFound } from "../model/http-errors";
 import { withLedger } from "./ledger-view";
 import { listDeliveries, type DeliveryView, type UnreadableDelivery } from "./list-deliveries";
-import { operatorAuth, type OperatorEnv } from "./operator-auth";
+import { operatorAuth } from "./operator-auth";
+import type { AppEnv, RequestConfig } from "../config/middleware";
 import { operatorLedger, optionalParam, optionalText, PageQuery, validQuery } from "./operator-query";
 
 const DEVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -22,8 +23,8 @@ export const DeliveriesQuery = z.extend(PageQuery, {
  * Records name devices by id; a device name is turned into the id of the device the ledger
  * last sent a command to under that name.
  */
-export async function deliveriesPage(env: Env, query: z.infer<typeof DeliveriesQuery>): Promise<{ deliveries: DeliveryView[]; cursor: string | null; unreadable: UnreadableDelivery[] }> {
-  const ledger = operatorLedger(env);
+export async function deliveriesPage(env: Env, config: RequestConfig, query: z.infer<typeof DeliveriesQuery>): Promise<{ deliveries: DeliveryView[]; cursor: string | null; unreadable: UnreadableDelivery[] }> {
+  const ledger = operatorLedger(env, config);
   if (query.device && !DEVICE_ID.test(query.device)) {
     const [named] = (await ledger.listCommands({ device: query.device, limit: 1 })).commands;
     if (named) query = { ...query, device: named.device_id };
@@ -41,11 +42,11 @@ export async function deliveriesPage(env: Env, query: z.infer<typeof DeliveriesQ
  * the ledger last read it (no DEX API call per read); 409 for a record this release cannot
  * read. Operators only (./operator-auth.ts).
  */
-export const deliveriesRoute = new Hono<OperatorEnv>()
+export const deliveriesRoute = new Hono<AppEnv>()
   // `/v1/deliveries/*` covers `/v1/deliveries` too.
   .use("/v1/deliveries/*", operatorAuth())
   .get("/v1/deliveries", validQuery(DeliveriesQuery), async (c) => {
-    const page = await deliveriesPage(c.env, c.req.valid("query"));
+    const page = await deliveriesPage(c.env, c.var.config, c.req.valid("query"));
     return c.json({
       deliveries: page.deliveries.map(({ id, ...rest }) => ({ delivery_id: id, ...rest })),
       cursor: page.cursor,
@@ -62,6 +63,6 @@ export const deliveriesRoute = new Hono<OperatorEnv>()
     }
     if (!record.success) throw conflict(`this release cannot read the record of this delivery: ${record.error}`);
     const commandIds = record.data.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []));
-    const entries = await operatorLedger(c.env).describe(record.data.id, commandIds);
+    const entries = await operatorLedger(c.env, c.var.config).describe(record.data.id, commandIds);
     return c.json(withLedger(record.data, entries));
   });

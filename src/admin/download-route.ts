@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { loadDexSettings } from "../config/settings";
 import { DexClient } from "../dispatch/dex-client";
 import { isDexApiError } from "../model/dex-api-error";
 import { commandLedger, ledgerGate } from "../ledger/ledger-stub";
 import { logProblem } from "../record/log";
-import { misconfigured, notFound } from "../model/http-errors";
-import { operatorAuth, type OperatorEnv } from "./operator-auth";
+import { notFound } from "../model/http-errors";
+import { operatorAuth } from "./operator-auth";
+import type { AppEnv } from "../config/middleware";
 
 /**
  * The API types a command id as a plain string, so the ledger, not a pattern, says which ids
@@ -20,11 +20,9 @@ const MAX_COMMAND_ID_LENGTH = 256;
  * only (./operator-auth.ts: the admin token, or Cloudflare Access): packet captures hold
  * private traffic, so nothing here is cached, logged or public.
  */
-export const downloadRoute = new Hono<OperatorEnv>().get("/v1/commands/:id/download", operatorAuth(), async (c) => {
+export const downloadRoute = new Hono<AppEnv>().get("/v1/commands/:id/download", operatorAuth(), async (c) => {
   const commandId = c.req.param("id");
-  const settings = loadDexSettings(c.env);
-  if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
-  const { dexApiBase, accountId, dexApiToken } = settings.settings;
+  const { dexApiBase, accountId, dexApiToken } = c.var.config.dex();
   const ledger = commandLedger(c.env, accountId);
   const file = commandId.length > 0 && commandId.length <= MAX_COMMAND_ID_LENGTH ? await ledger.fileOf(commandId) : undefined;
   if (!file) throw notFound("no file for this command: it is not one the relay created, or it has not finished");

@@ -3,7 +3,7 @@ import { allowsOnDemand, loadRules } from "../config/load-rules";
 import { dexApiTokenOf, loadDexSettings } from "../config/settings";
 import { readSecret, type TextBinding } from "../config/secrets";
 import { CHANNELS } from "../model/channels";
-import { readChannels } from "../report/channels";
+import { readChannels } from "../config/channels";
 import { SOURCE_NAMES } from "../sources/registry";
 
 /** The secrets that turn each source on: a source with none of its secrets set refuses everything. */

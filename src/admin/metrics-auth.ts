@@ -1,7 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import { readSecret } from "../config/secrets";
 import { secretsEqual } from "../crypto/compare";
-import { operatorAuth, type OperatorEnv } from "./operator-auth";
+import { operatorAuth } from "./operator-auth";
+import type { AppEnv } from "../config/middleware";
 
 /**
  * Lets through Prometheus with `Authorization: Bearer <METRICS_TOKEN>` (compared in constant
@@ -11,7 +12,7 @@ import { operatorAuth, type OperatorEnv } from "./operator-auth";
  */
 export function metricsAuth() {
   const operator = operatorAuth();
-  return createMiddleware<OperatorEnv>(async function metricsAuth(c, next) {
+  return createMiddleware<AppEnv>(async function metricsAuth(c, next) {
     const scrapeToken = readSecret(c.env, "METRICS_TOKEN");
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
     if (scrapeToken && bearer && (await secretsEqual(bearer, scrapeToken))) return next();

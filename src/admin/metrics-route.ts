@@ -6,7 +6,7 @@ import { SOURCE_NAMES } from "../sources/registry";
 import { checkHealth } from "./health";
 import { metricsAuth } from "./metrics-auth";
 import { EXPOSITION_CONTENT_TYPE, renderExposition } from "./metrics-exposition";
-import type { OperatorEnv } from "./operator-auth";
+import type { AppEnv } from "../config/middleware";
 
 /** KV list pages (1,000 keys each) read for the dead-letter gauge: past this, it shows at least this many. */
 const MAX_DEAD_LETTER_PAGES = 5;
@@ -17,7 +17,7 @@ const MAX_DEAD_LETTER_PAGES = 5;
  * the command ledger in one request; dead letters waiting are counted from KV's listing (one
  * list operation per 1,000 kept); the configuration's problems from the health check.
  */
-export const metricsRoute = new Hono<OperatorEnv>().get("/metrics", metricsAuth(), async (c) => {
+export const metricsRoute = new Hono<AppEnv>().get("/metrics", metricsAuth(), async (c) => {
   const ledger = metricsLedger(c.env);
   const [snapshot, deadLetters] = await Promise.all([ledger?.metrics(), deadLettersWaiting(c.env.RELAY_KV)]);
   const samples: MetricSample[] = [

@@ -1,17 +1,11 @@
 import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../config/middleware";
+import type { Operator } from "../model/operator";
 import { readSecret } from "../config/secrets";
 import { bearerRefusal } from "../crypto/bearer";
 import { logProblem } from "../record/log";
 import { unauthorized } from "../model/http-errors";
 import { verifyAccessJwt, type AccessSettings } from "./access-jwt";
-
-/** How the operator proved who they are. */
-export interface Operator {
-  via: "token" | "access";
-  email?: string;
-}
-
-export type OperatorEnv = { Bindings: Env; Variables: { operator: Operator } };
 
 /** How the audit trail names an operator: the Access email, else how they signed in. */
 export function operatorName(operator: Operator): string {
@@ -29,7 +23,7 @@ export const OPERATOR_REFUSAL = "unauthorized";
  * @see https://developers.cloudflare.com/cloudflare-one/identity/authorization-cookie/validating-json/
  */
 export function operatorAuth() {
-  return createMiddleware<OperatorEnv>(async function operatorAuth(c, next) {
+  return createMiddleware<AppEnv>(async function operatorAuth(c, next) {
     const refuse = (reason: string) => {
       logProblem("operator-refused", { path: c.req.path, reason });
       return unauthorized(OPERATOR_REFUSAL);
@@ -66,7 +60,7 @@ export function operatorAuth() {
  * admin token, which no other site can make a browser send, may omit both.
  */
 export function sameOrigin() {
-  return createMiddleware<OperatorEnv>(async function sameOrigin(c, next) {
+  return createMiddleware<AppEnv>(async function sameOrigin(c, next) {
     const own = new Set([new URL(c.req.url).origin, publicOrigin(c.env)].filter(Boolean));
     const origin = c.req.header("origin");
     const site = c.req.header("sec-fetch-site");

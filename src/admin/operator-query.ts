@@ -1,11 +1,9 @@
 import { sValidator } from "@hono/standard-validator";
 import * as z from "../model/zod";
-import { loadConfig, loadDexSettings, type RelayConfig } from "../config/settings";
+import type { RequestConfig } from "../config/middleware";
 import { commandLedger, type LedgerStub } from "../ledger/ledger-stub";
-import { logProblem } from "../record/log";
-import { badRequest, misconfigured } from "../model/http-errors";
+import { badRequest } from "../model/http-errors";
 import { formatIssues } from "../model/schema-issues";
-import { SOURCE_NAMES } from "../sources/registry";
 
 /** A page holds this many items unless `limit` says otherwise. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -61,20 +59,9 @@ export function parseQuery<T extends z.ZodMiniType>(schema: T, query: Record<str
   return parsed.data;
 }
 
-/** The account's command ledger, or a 500 naming what is misconfigured. */
-export function operatorLedger(env: Env): LedgerStub {
-  const settings = loadDexSettings(env);
-  if (!settings.ok) throw misconfigured(`relay configuration is invalid: ${settings.error}`);
-  return commandLedger(env, settings.settings.accountId);
-}
-
-export function operatorConfig(env: Env): RelayConfig {
-  const loaded = loadConfig(env, SOURCE_NAMES);
-  if (!loaded.ok) {
-    logProblem("config-invalid", { error: loaded.error });
-    throw misconfigured(`relay configuration is invalid: ${loaded.error}`);
-  }
-  return loaded.config;
+/** The account's command ledger, or a 500 naming what is misconfigured (from `c.var.config`). */
+export function operatorLedger(env: Env, config: RequestConfig): LedgerStub {
+  return commandLedger(env, config.dex().accountId);
 }
 
 /** Where links to the relay point: `RELAY_PUBLIC_URL`, else the origin the request came to. */

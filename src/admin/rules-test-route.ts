@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { badRequest, payloadTooLarge } from "../model/http-errors";
 import { MAX_BODY_BYTES } from "../receive/alerts-route";
-import { operatorAuth, type OperatorEnv } from "./operator-auth";
-import { operatorConfig } from "./operator-query";
+import { operatorAuth } from "./operator-auth";
+import type { AppEnv } from "../config/middleware";
 import { parseRuleTest, testRules } from "./rule-test";
 
 /**
@@ -11,7 +11,7 @@ import { parseRuleTest, testRules } from "./rule-test";
  * take for that payload, and for every rule that did not match, the condition that failed.
  * Nothing is sent, queued or written. Operators only.
  */
-export const rulesTestRoute = new Hono<OperatorEnv>().post(
+export const rulesTestRoute = new Hono<AppEnv>().post(
   "/v1/rules/test",
   operatorAuth(),
   bodyLimit({
@@ -24,6 +24,6 @@ export const rulesTestRoute = new Hono<OperatorEnv>().post(
     const body = await c.req.json().catch(() => {
       throw badRequest("body is not valid JSON: send { \"source\", \"payload\" }");
     });
-    return c.json(await testRules(c.env, operatorConfig(c.env), parseRuleTest(body)));
+    return c.json(await testRules(c.env, c.var.config.relay(), parseRuleTest(body)));
   },
 );

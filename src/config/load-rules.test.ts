@@ -19,7 +19,7 @@ function errorOf(raw: unknown): string {
 }
 
 describe("loadRules", () => {
-  it("accepts the array wrangler.toml produces and compiles its patterns", () => {
+  it("accepts the array wrangler.jsonc produces and compiles its patterns", () => {
     const result = loadRules([pcapRule], SOURCES);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -39,12 +39,12 @@ describe("loadRules", () => {
     expect(loadRules([], SOURCES)).toEqual({ ok: true, rules: [] });
   });
 
-  it("loads the rules shipped in wrangler.toml", () => {
+  it("loads the rules shipped in wrangler.jsonc", () => {
     const result = loadRules(env.RULES, SOURCE_NAMES);
     expect(result).toMatchObject({ ok: true });
   });
 
-  it("loads the rules dev/local.dev.vars gives `npm start`, which are wrangler.toml's", () => {
+  it("loads the rules dev/local.dev.vars gives `npm start`, which are wrangler.jsonc's", () => {
     const line = devVarsExample.split("\n").find((l) => l.startsWith("RULES="));
     const raw = line?.slice("RULES=".length).replace(/^'|'$/g, "");
     const result = loadRules(raw, SOURCE_NAMES);

@@ -13,7 +13,7 @@ export interface CompiledRule extends Rule {
 export type RulesResult = { ok: true; rules: CompiledRule[] } | { ok: false; error: string };
 
 /**
- * Reads `RULES`, given either as the array wrangler.toml's `[[vars.RULES]]` tables produce
+ * Reads `RULES`, given either as the array of wrangler.jsonc's `vars.RULES`
  * or as the same array in a JSON string (`.dev.vars`, `--var`). Every problem is reported
  * with the path of what is wrong: `RULES[2].command.type: ...`.
  */

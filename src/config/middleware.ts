@@ -1,18 +1,25 @@
 import { createMiddleware } from "hono/factory";
 import { misconfigured } from "../model/http-errors";
+import type { Operator } from "../model/operator";
 import { logProblem } from "../record/log";
 import { loadConfig, loadDexSettings, type DexSettings, type RelayConfig } from "./settings";
 
-/** The relay's configuration as one request sees it, read at most once, when first asked for. */
+/**
+ * The relay's configuration as one request sees it. Each part is checked when a route first
+ * asks for it, and once per isolate for the same variables (src/config/settings.ts).
+ */
 export interface RequestConfig {
-  /** Everything the pipeline needs, rules included: what the alerts route works with. */
+  /** Everything the pipeline needs, rules included: what the alert and capture routes work with. */
   relay(): RelayConfig;
   /** The DEX settings alone: what the operators' routes need, whatever state RULES is in. */
   dex(): DexSettings;
 }
 
-/** What every route of the relay finds in its context. */
-export type RelayEnv = { Bindings: Env; Variables: { config: RequestConfig } };
+/**
+ * What every route of the relay finds in its context: `config`, and on the operators' routes
+ * `operator`, set by `operatorAuth()` (absent on the others, which never read it).
+ */
+export type AppEnv = { Bindings: Env; Variables: { config: RequestConfig; operator: Operator } };
 
 export interface ConfigOptions {
   /** The names RULES may use in `match.source` and `trust`. */
@@ -26,24 +33,20 @@ export interface ConfigOptions {
  * fixed, and says what is wrong.
  */
 export function relayConfig(options: ConfigOptions) {
-  return createMiddleware<RelayEnv>(async function relayConfig(c, next) {
-    let relay: RelayConfig | undefined;
-    let dex: DexSettings | undefined;
+  return createMiddleware<AppEnv>(async function relayConfig(c, next) {
     c.set("config", {
       relay() {
-        if (relay) return relay;
         const loaded = loadConfig(c.env, options.sources);
         if (!loaded.ok) {
           logProblem("config-invalid", { error: loaded.error });
           throw invalid(loaded.error);
         }
-        return (relay = loaded.config);
+        return loaded.config;
       },
       dex() {
-        if (dex) return dex;
         const loaded = loadDexSettings(c.env);
         if (!loaded.ok) throw invalid(loaded.error);
-        return (dex = loaded.settings);
+        return loaded.settings;
       },
     });
     await next();

@@ -1,13 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { loadDexSettings } from "./settings";
+import { SOURCE_NAMES } from "../sources/registry";
+import { loadConfig, loadDexSettings } from "./settings";
 
 const withVars = (vars: Record<string, unknown>) => ({ ...env, ...vars }) as Env;
 
 describe("loadDexSettings", () => {
-  it("refuses the placeholder account id wrangler.toml ships", () => {
+  it("refuses the placeholder account id wrangler.jsonc ships", () => {
     const result = loadDexSettings(withVars({ CF_ACCOUNT_ID: "replace-with-your-account-id" }));
-    expect(result).toEqual({ ok: false, error: "CF_ACCOUNT_ID: is still the placeholder from wrangler.toml: set your account id" });
+    expect(result).toEqual({ ok: false, error: "CF_ACCOUNT_ID: is still the placeholder from wrangler.jsonc: set your account id" });
   });
 
   it("fails closed without a DEX token", () => {
@@ -31,5 +32,24 @@ describe("loadDexSettings", () => {
   it("prefers DEX_API_TOKEN when both are set", () => {
     const result = loadDexSettings(withVars({ DEX_API_TOKEN: "new-token", CF_API_TOKEN: "old-token" }));
     expect(result.ok && result.settings.dexApiToken).toBe("new-token");
+  });
+});
+
+describe("settings, once per isolate", () => {
+  it("checks the same variables once, and again when one changes, even in another env object", () => {
+    const first = loadDexSettings(withVars({ MAX_COMMANDS_PER_MINUTE: "31" }));
+    expect(loadDexSettings(withVars({ MAX_COMMANDS_PER_MINUTE: "31" }))).toBe(first);
+    const changed = loadDexSettings(withVars({ MAX_COMMANDS_PER_MINUTE: "32" }));
+    expect(changed).not.toBe(first);
+    expect(changed.ok && changed.settings.maxCommandsPerMinute).toBe(32);
+  });
+
+  it("gives every caller the same compiled configuration while the variables stay the same", () => {
+    const first = loadConfig(env, SOURCE_NAMES);
+    const second = loadConfig({ ...env }, SOURCE_NAMES);
+    expect(first.ok && second.ok).toBe(true);
+    expect(first.ok && second.ok && second.config).toBe(first.ok && first.config);
+    const otherRules = loadConfig(withVars({ RULES: JSON.stringify([{ name: "only", command: { type: "warp-diag" } }]) }), SOURCE_NAMES);
+    expect(otherRules.ok && otherRules.config.rules.map((rule) => rule.name)).toEqual(["only"]);
   });
 });

@@ -3,7 +3,7 @@ import * as z from "../model/zod";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
 
-/** Placeholders wrangler.toml ships with (`replace-with-your-account-id`): a deploy that still has one cannot work. */
+/** Placeholders wrangler.jsonc ships with (`replace-with-your-account-id`): a deploy that still has one cannot work. */
 export const PLACEHOLDER_PREFIX = "replace-with-";
 export const DEFAULT_DEX_API_BASE = "https://api.cloudflare.com/client/v4";
 export const DEFAULT_IDEMPOTENCY_TTL_HOURS = 48;
@@ -41,29 +41,42 @@ const VarsSchema = z.object({
   CF_ACCOUNT_ID: z.string().check(
     z.trim(),
     z.minLength(1, "is not set"),
-    // wrangler.toml ships a placeholder: a relay deployed with it would call the API for nobody.
-    z.refine((id) => !id.startsWith(PLACEHOLDER_PREFIX), "is still the placeholder from wrangler.toml: set your account id"),
+    // wrangler.jsonc ships a placeholder: a relay deployed with it would call the API for nobody.
+    z.refine((id) => !id.startsWith(PLACEHOLDER_PREFIX), "is still the placeholder from wrangler.jsonc: set your account id"),
   ),
   DEX_API_BASE: prepared((v) => v || DEFAULT_DEX_API_BASE, z.url({ protocol: /^https?$/ })),
   IDEMPOTENCY_TTL_HOURS: numberVar(DEFAULT_IDEMPOTENCY_TTL_HOURS, 1, 24 * 30),
   MAX_COMMANDS_PER_MINUTE: numberVar(DEFAULT_MAX_COMMANDS_PER_MINUTE, 1, 240),
 });
 
-let cachedRules: { raw: unknown; result: ReturnType<typeof loadRules> } | undefined;
-
 /**
- * Reads and checks the relay's configuration. Compiled rules are kept for as long as the
- * isolate lives and `RULES` is the same, so a request pays for compiling them only once.
- * A broken configuration is reported with the path of what is wrong; callers answer
- * 500 so that senders keep retrying until it is fixed.
+ * Reads and checks the relay's configuration, once per isolate: the result is kept for as
+ * long as the isolate lives and the variables it was read from are the same, so a request
+ * pays for checking them and compiling the rules only once. A broken configuration is
+ * reported with the path of what is wrong; callers answer 500 so that senders keep retrying
+ * until it is fixed.
  */
 export function loadConfig(env: Env, knownSources: readonly string[]): ConfigResult {
   const dex = loadDexSettings(env);
   if (!dex.ok) return dex;
-  if (cachedRules?.raw !== env.RULES) cachedRules = { raw: env.RULES, result: loadRules(env.RULES, knownSources) };
-  const rules = cachedRules.result;
+  const rules = rulesOnce(env.RULES, knownSources);
   if (!rules.ok) return rules;
-  return { ok: true, config: { ...dex.settings, rules: rules.rules } };
+  if (cachedConfig?.dex !== dex.settings || cachedConfig.rules !== rules.rules) {
+    cachedConfig = { dex: dex.settings, rules: rules.rules, config: { ...dex.settings, rules: rules.rules } };
+  }
+  return { ok: true, config: cachedConfig.config };
+}
+
+let cachedConfig: { dex: DexSettings; rules: CompiledRule[]; config: RelayConfig } | undefined;
+
+let cachedRules: { raw: unknown; knownSources: readonly string[]; result: ReturnType<typeof loadRules> } | undefined;
+
+function rulesOnce(raw: unknown, knownSources: readonly string[]): ReturnType<typeof loadRules> {
+  const cached = cachedRules;
+  if (cached && cached.raw === raw && cached.knownSources === knownSources) return cached.result;
+  const result = loadRules(raw, knownSources);
+  cachedRules = { raw, knownSources, result };
+  return result;
 }
 
 let warnedLegacyName = false;
@@ -88,8 +101,25 @@ function legacyDexApiToken(env: Env): string | undefined {
   return token;
 }
 
-/** The DEX half of the configuration, without the rules: what the command ledger reads. */
+/** The variables the DEX settings are read from: the same values give the same settings. */
+const DEX_VARIABLES = ["CF_ACCOUNT_ID", "DEX_API_BASE", "IDEMPOTENCY_TTL_HOURS", "MAX_COMMANDS_PER_MINUTE", "DEX_API_TOKEN", "CF_API_TOKEN"] as const;
+
+let cachedDex: { raw: unknown[]; result: DexSettingsResult } | undefined;
+
+/**
+ * The DEX half of the configuration, without the rules: what the command ledger and the
+ * operators' routes read. Checked once per isolate for the same variables (a test's copy of
+ * `env` with other values is checked again).
+ */
 export function loadDexSettings(env: Env): DexSettingsResult {
+  const raw = DEX_VARIABLES.map((name) => (env as unknown as Record<string, unknown>)[name]);
+  if (cachedDex && raw.every((value, i) => value === cachedDex!.raw[i])) return cachedDex.result;
+  const result = readDexSettings(env);
+  cachedDex = { raw, result };
+  return result;
+}
+
+function readDexSettings(env: Env): DexSettingsResult {
   const vars = VarsSchema.safeParse(env);
   if (!vars.success) return { ok: false, error: formatIssues(vars.error) };
   const dexApiToken = dexApiTokenOf(env);

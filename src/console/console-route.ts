@@ -4,13 +4,14 @@ import { CommandsQuery, commandsPage } from "../admin/commands-route";
 import { replayDeadLetter } from "../admin/dead-letters-route";
 import { DeliveriesQuery, deliveriesPage } from "../admin/deliveries-route";
 import { checkHealth } from "../admin/health";
-import { operatorAuth, operatorName, sameOrigin, type Operator, type OperatorEnv } from "../admin/operator-auth";
-import { operatorConfig, operatorLedger, parseQuery, publicBase } from "../admin/operator-query";
+import { operatorAuth, operatorName, sameOrigin } from "../admin/operator-auth";
+import type { AppEnv, RequestConfig } from "../config/middleware";
+import type { Operator } from "../model/operator";
+import { operatorLedger, parseQuery, publicBase } from "../admin/operator-query";
 import { readQuotaStatus } from "../admin/quota-status";
 import { notFound } from "../model/http-errors";
 import { parseRuleTest, testRules } from "../admin/rule-test";
 import { allowsOnDemand } from "../config/load-rules";
-import { loadConfig } from "../config/settings";
 import { ON_DEMAND_SOURCE } from "../model/alert";
 import { requestCapture } from "../receive/request-capture";
 import { listDeadLetters } from "../record/dead-letters";
@@ -39,14 +40,14 @@ const EXAMPLE_PAYLOAD = JSON.stringify({ id: "TEST-1", title: "VPN packet loss a
  * configuration's health. Filters live in the URL. The forms
  * that post are checked to come from this origin.
  */
-export const consoleRoute = new Hono<OperatorEnv>()
+export const consoleRoute = new Hono<AppEnv>()
   // `/console/*` covers `/console` too. Only the forms that post check the origin: a link
   // to the console from an incident page must open it.
   .use("/console/*", operatorAuth())
   .get("/console", async (c) => {
     const query = c.req.query();
     const { replayed, requested } = query;
-    const view = await baseView(c.env, c.var.operator, query, publicBase(c.env, c.req.url));
+    const view = await baseView(c.env, c.var.config, c.var.operator, query, publicBase(c.env, c.req.url));
     const notice = replayed
       ? `Dead letter ${replayed} was queued again; its delivery shows the new decisions once the consumer has run.`
       : requested
@@ -64,7 +65,7 @@ export const consoleRoute = new Hono<OperatorEnv>()
     }
     const { rule = "", incident_id, ...target } = capture;
     try {
-      const queued = await requestCapture(c.env, operatorConfig(c.env), {
+      const queued = await requestCapture(c.env, c.var.config.relay(), {
         rule,
         ...(Object.keys(target).length > 0 ? { target } : {}),
         requested_by: operatorName(c.var.operator),
@@ -76,7 +77,7 @@ export const consoleRoute = new Hono<OperatorEnv>()
       if (!(error instanceof HTTPException) || error.status !== 400) throw error;
       capture.error = error.message;
     }
-    const view = await baseView(c.env, c.var.operator, {}, publicBase(c.env, c.req.url));
+    const view = await baseView(c.env, c.var.config, c.var.operator, {}, publicBase(c.env, c.req.url));
     return c.html(consolePage({ ...view, capture }));
   })
   .post("/console/rules/test", sameOrigin(), async (c) => {
@@ -84,18 +85,18 @@ export const consoleRoute = new Hono<OperatorEnv>()
     const text = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
     const tester: ConsoleView["tester"] = { source: text("source"), payload: text("payload"), rules: text("rules") };
     try {
-      tester.result = await testRules(c.env, operatorConfig(c.env), parseRuleTest({ source: tester.source, payload: jsonOrText(tester.payload), ...(tester.rules.trim() ? { rules: jsonOrText(tester.rules) } : {}) }));
+      tester.result = await testRules(c.env, c.var.config.relay(), parseRuleTest({ source: tester.source, payload: jsonOrText(tester.payload), ...(tester.rules.trim() ? { rules: jsonOrText(tester.rules) } : {}) }));
     } catch (error) {
       if (!(error instanceof HTTPException)) throw error;
       tester.error = error.message;
     }
-    const view = await baseView(c.env, c.var.operator, {}, publicBase(c.env, c.req.url));
+    const view = await baseView(c.env, c.var.config, c.var.operator, {}, publicBase(c.env, c.req.url));
     return c.html(consolePage({ ...view, tester }));
   })
   .post("/console/approvals/:key/:decision{approve|deny}", sameOrigin(), async (c) => {
     const key = c.req.param("key");
     if (!COMMAND_KEY.test(key)) throw notFound("no such approval");
-    const answer = await operatorLedger(c.env).decideAsOperator(key, c.req.param("decision") as "approve" | "deny", operatorName(c.var.operator));
+    const answer = await operatorLedger(c.env, c.var.config).decideAsOperator(key, c.req.param("decision") as "approve" | "deny", operatorName(c.var.operator));
     return c.redirect(`/console?approval=${answer.result}#approvals`, 303);
   })
   .post("/console/dead-letters/:id/replay", sameOrigin(), async (c) => {
@@ -104,22 +105,22 @@ export const consoleRoute = new Hono<OperatorEnv>()
     return c.redirect(`/console?replayed=${encodeURIComponent(id)}#dead-letters`, 303);
   });
 
-async function baseView(env: Env, operator: Operator, query: Record<string, string>, base: string): Promise<ConsoleView> {
+async function baseView(env: Env, config: RequestConfig, operator: Operator, query: Record<string, string>, base: string): Promise<ConsoleView> {
   const filters: ConsoleFilters = {};
   for (const key of ["source", "outcome", "status", "device", "since", "live"] as const) if (query[key]) filters[key] = query[key];
   const unreadableDeliveries: string[] = [];
   const unreadableDeadLetters: string[] = [];
   const [deliveries, commands, approvals, deadLetters, quota] = await Promise.all([
     attempt(async () => {
-      const page = await deliveriesPage(env, parseQuery(DeliveriesQuery, { ...pick(filters, "source", "outcome", "device", "since"), ...(query.cursor ? { cursor: query.cursor } : {}) }));
+      const page = await deliveriesPage(env, config, parseQuery(DeliveriesQuery, { ...pick(filters, "source", "outcome", "device", "since"), ...(query.cursor ? { cursor: query.cursor } : {}) }));
       unreadableDeliveries.push(...page.unreadable.map((d) => `delivery ${d.delivery_id}`));
       return { items: page.deliveries, next: page.cursor };
     }),
     attempt(async () => {
-      const page = await commandsPage(env, parseQuery(CommandsQuery, { ...pick(filters, "status", "device", "since"), ...(query.ccursor ? { cursor: query.ccursor } : {}) }), base);
+      const page = await commandsPage(env, config, parseQuery(CommandsQuery, { ...pick(filters, "status", "device", "since"), ...(query.ccursor ? { cursor: query.ccursor } : {}) }), base);
       return { items: page.commands, next: page.cursor };
     }),
-    attempt(async () => ({ items: (await commandsPage(env, { status: "awaiting-approval", limit: APPROVALS_SHOWN }, base)).commands, next: null })),
+    attempt(async () => ({ items: (await commandsPage(env, config, { status: "awaiting-approval", limit: APPROVALS_SHOWN }, base)).commands, next: null })),
     listDeadLetters(env.RELAY_KV, { limit: DEAD_LETTERS_SHOWN }).then((page) => {
       unreadableDeadLetters.push(...page.unreadable.map((d) => `dead letter ${d.id}`));
       return { items: page.dead_letters, next: page.cursor };
@@ -140,14 +141,18 @@ async function baseView(env: Env, operator: Operator, query: Record<string, stri
     approvals,
     deadLetters,
     tester: { source: "zapier", payload: EXAMPLE_PAYLOAD, rules: "" },
-    onDemandRules: onDemandRules(env),
+    onDemandRules: onDemandRules(config),
   };
 }
 
 /** The rules the capture form offers; none while RULES is invalid (the health section says why). */
-function onDemandRules(env: Env): string[] {
-  const loaded = loadConfig(env, SOURCE_NAMES);
-  return loaded.ok ? loaded.config.rules.filter(allowsOnDemand).map((rule) => rule.name) : [];
+function onDemandRules(config: RequestConfig): string[] {
+  try {
+    return config.relay().rules.filter(allowsOnDemand).map((rule) => rule.name);
+  } catch (error) {
+    if (error instanceof HTTPException) return [];
+    throw error;
+  }
 }
 
 /** A section that cannot be shown says why; the rest of the page still works. */

@@ -6,7 +6,7 @@ import { countInLedger } from "../ledger/count-in-ledger";
 import { increment, METRICS, type CounterIncrement } from "../model/metrics";
 import { sourceNamed } from "../sources/registry";
 
-/** The queue wrangler.toml names as the alert queue's `dead_letter_queue`. */
+/** The queue wrangler.jsonc names as the alert queue's `dead_letter_queue`. */
 export const DEAD_LETTER_QUEUE = "dex-alert-relay-dead-letter";
 
 /**

@@ -12,7 +12,7 @@ import { createPipeline } from "./pipeline";
 import { planDelivery } from "./plan";
 
 /**
- * wrangler.toml's `max_retries` plus the first delivery: after this, the queue dead-letters.
+ * wrangler.jsonc's `max_retries` plus the first delivery: after this, the queue dead-letters.
  * queue-consumer.test.ts fails when the two part.
  */
 export const MAX_DELIVERY_ATTEMPTS = 6;

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import type { RelayEnv } from "../config/middleware";
+import type { AppEnv } from "../config/middleware";
 import { increment, METRICS, type CounterIncrement, type DeliveryOutcome } from "../model/metrics";
 import type { CounterBatch } from "../record/counter-batch";
 import { sourceNamed } from "../sources/registry";
@@ -11,7 +11,7 @@ export interface DeliveryTally {
   alerts?: number;
 }
 
-export type IngestEnv = { Bindings: Env; Variables: RelayEnv["Variables"] & { tally?: DeliveryTally } };
+export type IngestEnv = { Bindings: Env; Variables: AppEnv["Variables"] & { tally?: DeliveryTally } };
 
 /** An answer the route did not describe (a refusal thrown on the way), by its status. */
 const OUTCOME_OF_STATUS: Readonly<Record<number, DeliveryOutcome>> = {

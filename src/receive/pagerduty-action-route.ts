@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { RelayEnv } from "../config/middleware";
+import type { AppEnv } from "../config/middleware";
 import { badRequest, payloadTooLarge } from "../model/http-errors";
 import { readPagerDutyAction, verifyPagerDutyAction } from "../sources/pagerduty/action";
 import { MAX_BODY_BYTES } from "./alerts-route";
@@ -13,7 +13,7 @@ import { requestCapture } from "./request-capture";
  * queued (the audit trail and the incident's notes tell the rest), 400 naming the field
  * that is wrong. Who asked is the PagerDuty user the request names.
  */
-export const pagerDutyActionRoute = new Hono<RelayEnv>().post(
+export const pagerDutyActionRoute = new Hono<AppEnv>().post(
   "/v1/actions/pagerduty",
   bodyLimit({
     maxSize: MAX_BODY_BYTES,

@@ -8,14 +8,14 @@ import { WEBHOOK_SIGNATURE_HEADER } from "../sources/webhook/signature";
 
 /**
  * What a sender over its rate is told to wait: the longest period the rate-limiting binding
- * allows (60 s), so the window has turned by then whichever period wrangler.toml sets.
+ * allows (60 s), so the window has turned by then whichever period wrangler.jsonc sets.
  */
 export const SENDER_RETRY_AFTER_SECONDS = 60;
 
 /** Headers that carry a signature: it changes with every body, so it names no sender. */
 const SIGNATURE_HEADERS = [PAGERDUTY_SIGNATURE_HEADER, GRAFANA_SIGNATURE_HEADER, WEBHOOK_SIGNATURE_HEADER];
 
-/** The binding wrangler.toml declares; a deploy without it is not limited. */
+/** The binding wrangler.jsonc declares; a deploy without it is not limited. */
 type LimiterEnv = { SENDER_LIMITER?: RateLimit };
 
 /**
@@ -33,7 +33,7 @@ export async function senderKey(source: string, headers: Headers): Promise<strin
 
 /**
  * Throws a 429 with `Retry-After` once the sender has used its rate (`[[ratelimits]]` in
- * wrangler.toml), so that a leaked token fills neither the queue nor the DEX API budget, and
+ * wrangler.jsonc), so that a leaked token fills neither the queue nor the DEX API budget, and
  * every other sender keeps its own room.
  *
  * Called after the delivery is verified: a forged request is refused 401 (as cheaply as a

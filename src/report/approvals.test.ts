@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ApprovalReported } from "./approvals";
 import { approvalEndedReports, approvalRequestedReports, approvalText } from "./approvals";
-import type { ChannelSettings } from "./channels";
+import type { ChannelSettings } from "../config/channels";
 
 const settings = (buttons: boolean, publicUrl?: string): ChannelSettings => ({
   incident: { apiBase: "https://api.pagerduty.com", token: "k", from: "relay@example.com" },

@@ -1,6 +1,6 @@
 import type { ApprovalSubject } from "../model/approval";
 import type { Channel } from "../model/channels";
-import type { ChannelSettings } from "./channels";
+import type { ChannelSettings } from "../config/channels";
 import { deciderOf, deviceOf, slackMessage, wants, type OutgoingReport } from "./compose";
 
 /** The action ids of the Approve and Deny buttons: Slack's interactions route dispatches on them. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChannelSettings } from "./channels";
+import type { ChannelSettings } from "../config/channels";
 import { finishedReports, finishedText, startedReports, startedText, type ReportedCommand } from "./compose";
 
 const all: ChannelSettings = {

@@ -2,7 +2,7 @@ import { ON_DEMAND_SOURCE } from "../model/alert";
 import type { ApprovalView } from "../model/approval";
 import { captureAgainButton } from "./capture-again";
 import type { Channel } from "../model/channels";
-import type { ChannelSettings } from "./channels";
+import type { ChannelSettings } from "../config/channels";
 
 /** A command as the reports speak of it. */
 export interface ReportedCommand {

@@ -1,5 +1,5 @@
 import { parseRetryAfter } from "../model/retry-after";
-import type { ChannelSettings } from "./channels";
+import type { ChannelSettings } from "../config/channels";
 import type { OutgoingReport } from "./compose";
 import { standardWebhookHeaders } from "./standard-webhooks";
 

@@ -7,12 +7,13 @@
 // waits for a download link. Screenshots go to
 // test/browser/screenshots/. Exits non-zero on the first failure; every wait is bounded.
 import { createSign, generateKeyPairSync, createHmac } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { chromium } from "playwright-core";
+import { experimental_readRawConfig } from "wrangler";
 import { childEnv, freePorts, killAllNow, logTail, root, startWrangler, stopServers } from "../../bench/servers.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -297,15 +298,15 @@ async function postPagerDuty(relayUrl) {
   check(res.status === 202, `PagerDuty alert answered ${res.status}`);
 }
 
-/** The relay, from a copy of wrangler.toml whose alert queue dead-letters after the first failed attempt. */
+/** The relay, from a copy of wrangler.jsonc whose alert queue dead-letters after the first failed attempt. */
 function startRelay(port, inspectorPort, vars) {
-  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
-  const config = toml
-    .replace(/^main = "src\/index.ts"$/m, `main = ${JSON.stringify(join(root, "src", "index.ts"))}`)
-    .replace(/^(queue = "dex-alert-relay-alerts"[\s\S]*?)max_retries = \d+/m, "$1max_retries = 0");
-  check(config.includes("max_retries = 0") && !config.includes('main = "src/index.ts"'), "could not adapt wrangler.toml for the run");
-  const path = join(runDir, "wrangler.toml");
-  writeFileSync(path, config);
+  const { rawConfig } = experimental_readRawConfig({ config: join(root, "wrangler.jsonc") });
+  const alerts = rawConfig.queues?.consumers?.find((consumer) => consumer.queue === "dex-alert-relay-alerts");
+  check(alerts !== undefined && rawConfig.main === "src/index.ts", "could not adapt wrangler.jsonc for the run");
+  const consumers = rawConfig.queues.consumers.map((consumer) => (consumer === alerts ? { ...consumer, max_retries: 0 } : consumer));
+  const config = { ...rawConfig, main: join(root, "src", "index.ts"), queues: { ...rawConfig.queues, consumers } };
+  const path = join(runDir, "wrangler.jsonc");
+  writeFileSync(path, JSON.stringify(config, null, 2));
   return dev("relay", path, port, inspectorPort, vars);
 }
 

@@ -225,7 +225,7 @@ describe("GET /healthz", () => {
     });
     expect(status).toBe(503);
     expect(json.problems).toEqual([
-      "CF_ACCOUNT_ID: is still the placeholder from wrangler.toml: set your account id",
+      "CF_ACCOUNT_ID: is still the placeholder from wrangler.jsonc: set your account id",
       "RULES: not valid JSON: at line 1, column 14",
       "ACCESS_TEAM_DOMAIN and ACCESS_AUD: set both, or neither",
     ]);

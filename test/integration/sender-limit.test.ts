@@ -1,4 +1,3 @@
-/// <reference types="vite/types/importGlob.d.ts" />
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -9,16 +8,11 @@ import alertmanagerFiring from "../../src/sources/alertmanager/fixtures/packet-l
 import { mockDexApi } from "../helpers/dex-api-mock";
 import { flushIngestCounts, scrape } from "../helpers/metrics";
 import { isolateEachTest, RELAY } from "../helpers/relay";
+import { shippedConfig } from "../helpers/wrangler-config";
 
-/** wrangler.toml as text, read at build time: the tests run in workerd, without a file system. */
-const wranglerToml = Object.values(import.meta.glob<string>("../../wrangler.toml", { query: "?raw", import: "default", eager: true }))[0]!;
-
-/** The `[[ratelimits]]` table named SENDER_LIMITER: its limit and period. */
-function senderLimit(toml: string): { limit: number; period: number } | undefined {
-  const table = /^\[\[ratelimits\]\]\s*$([\s\S]*?)(?=^\[)/m.exec(`${toml}\n[`)?.[1];
-  if (!table || !/^name\s*=\s*"SENDER_LIMITER"\s*$/m.test(table)) return undefined;
-  const simple = /^simple\s*=\s*\{\s*limit\s*=\s*(\d+)\s*,\s*period\s*=\s*(\d+)\s*\}\s*$/m.exec(table);
-  return simple ? { limit: Number(simple[1]), period: Number(simple[2]) } : undefined;
+/** The SENDER_LIMITER rate limit of wrangler.jsonc: its limit and period. */
+function senderLimit(): { limit: number; period: number } | undefined {
+  return shippedConfig().ratelimits?.find((limiter) => limiter.name === "SENDER_LIMITER")?.simple;
 }
 
 isolateEachTest();
@@ -40,8 +34,8 @@ describe("senderKey", () => {
 });
 
 describe("a sender over its rate", () => {
-  it("is configured in wrangler.toml with a period the binding allows", () => {
-    const configured = senderLimit(wranglerToml);
+  it("is configured in wrangler.jsonc with a period the binding allows", () => {
+    const configured = senderLimit();
     expect(configured).toEqual({ limit: expect.any(Number), period: expect.any(Number) });
     expect([10, 60]).toContain(configured!.period);
     expect(configured!.limit).toBeGreaterThanOrEqual(60);
@@ -50,7 +44,7 @@ describe("a sender over its rate", () => {
   it(
     "gets 429 with Retry-After past the limit, while every other sender's alerts are queued, none lost",
     async () => {
-      const { limit, period } = senderLimit(wranglerToml)!;
+      const { limit, period } = senderLimit()!;
       mockDexApi();
       // Tokens of their own, so this flood spends no key another test uses.
       const leaked = `leaked-${crypto.randomUUID()}`;

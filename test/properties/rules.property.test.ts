@@ -94,7 +94,7 @@ const rules = fc.oneof(
   fc.uniqueArray(rule, { maxLength: 5, selector: (r) => r.name }),
 );
 
-/** The rules wrangler.toml ships, each with random mutations. */
+/** The rules wrangler.jsonc ships, each with random mutations. */
 const mutatedShippedRules = mutations.map((applied) => mutateJson(env.RULES, applied));
 
 /** Every kind of value `RULES` might hold, as an array of tables or as a JSON string. */

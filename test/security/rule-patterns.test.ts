@@ -32,7 +32,7 @@ function audit(pattern: string) {
 const exampleRules = /^RULES='(.*)'$/m.exec(devVarsExample)?.[1];
 
 const SHIPPED: Array<[string, unknown]> = [
-  ["wrangler.toml", env.RULES],
+  ["wrangler.jsonc", env.RULES],
   ["dev/local.dev.vars", exampleRules],
 ];
 

@@ -11,8 +11,8 @@ import { respondInSlack } from "./respond";
  * an approval that is decided, expired or unknown changes nothing and says so.
  */
 export function decideApproval(decision: ApprovalDecision): SlackActionHandler {
-  return async function decideApproval(click, env, ctx) {
-    const answer = await operatorLedger(env).decideFromSlack(click.value, decision, `@${click.user.name} (${click.user.id})`);
+  return async function decideApproval(click, { env, config, ctx }) {
+    const answer = await operatorLedger(env, config).decideFromSlack(click.value, decision, `@${click.user.name} (${click.user.id})`);
     ctx.waitUntil(respondInSlack(env, click.response_url, messageFor(answer)));
   };
 }

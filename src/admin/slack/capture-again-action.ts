@@ -1,6 +1,5 @@
 import { HTTPException } from "hono/http-exception";
 import { captureAgain } from "../capture-again";
-import { operatorConfig } from "../operator-query";
 import type { SlackActionHandler } from "./actions";
 import { respondInSlack } from "./respond";
 
@@ -11,10 +10,10 @@ import { respondInSlack } from "./respond";
  * command starts, like any other. A command the relay does not hold, or one no rule may
  * repeat on demand, changes nothing and says why.
  */
-export const captureAgainFromSlack: SlackActionHandler = async (click, env, ctx) => {
+export const captureAgainFromSlack: SlackActionHandler = async (click, { env, config, ctx }) => {
   let text: string;
   try {
-    const queued = await captureAgain(env, operatorConfig(env), {
+    const queued = await captureAgain(env, config.relay(), {
       command_id: click.value,
       requested_by: `@${click.user.name} (${click.user.id}) in Slack`,
       via: "slack",

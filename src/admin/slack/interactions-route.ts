@@ -1,3 +1,4 @@
+import type { AppEnv } from "../../config/middleware";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { readSecret, readSecretList } from "../../config/secrets";
@@ -18,7 +19,7 @@ const MAX_INTERACTION_BYTES = 256 * 1024;
  * seconds, and the message is updated through the click's `response_url`. A button the relay
  * does not know is answered 200 and does nothing.
  */
-export const slackInteractionsRoute = new Hono<{ Bindings: Env }>().post(
+export const slackInteractionsRoute = new Hono<AppEnv>().post(
   "/v1/slack/interactions",
   bodyLimit({
     maxSize: MAX_INTERACTION_BYTES,
@@ -31,7 +32,7 @@ export const slackInteractionsRoute = new Hono<{ Bindings: Env }>().post(
     await verifySlackSignature(body, c.req.raw.headers, readSecretList(c.env, "SLACK_SIGNING_SECRET"), new Date());
     for (const click of readClicks(body, readSecret(c.env, "SLACK_TEAM_ID"))) {
       const handle = SLACK_ACTIONS.get(click.action_id);
-      if (handle) await handle(click, c.env, c.executionCtx);
+      if (handle) await handle(click, { env: c.env, config: c.var.config, ctx: c.executionCtx });
       else logEvent("slack-action-ignored", { action_id: click.action_id.slice(0, 64) });
     }
     return c.body(null, 200);

@@ -45,3 +45,13 @@ describe("readChannels", () => {
     expect(readChannels(withVars({ ...on, RELAY_PUBLIC_URL: "" })).settings.publicUrl).toBeUndefined();
   });
 });
+
+describe("readChannels, once per isolate", () => {
+  it("reads the same variables once, and again when one changes", () => {
+    const first = readChannels(withVars(on));
+    expect(readChannels(withVars(on))).toBe(first);
+    const changed = readChannels(withVars({ ...on, SLACK_WEBHOOK_URL: "" }));
+    expect(changed).not.toBe(first);
+    expect(changed.settings.slack).toBeUndefined();
+  });
+});
