@@ -2,7 +2,7 @@ import { secretsEqual } from "../crypto/compare";
 import { presentFields } from "../model/present-fields";
 import type { ApprovalAnswer, ApprovalDecision, ApprovalSubject, ApprovalVia, ApprovalView } from "../model/approval";
 import { approvalEndedReports, approvalRequestedReports, type ApprovalReported } from "../report/approvals";
-import type { ChannelSettings } from "../report/channels";
+import type { ChannelSettings } from "../config/channels";
 import type { ReportOutbox } from "../report/report-outbox";
 import { commandOf, reportOf, type CommandRow, type CommandRows } from "./command-rows";
 import type { LedgerCommand } from "./contract";

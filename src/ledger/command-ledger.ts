@@ -4,7 +4,7 @@ import { DexClient } from "../dispatch/dex-client";
 import type { ApprovalAnswer, ApprovalDecision } from "../model/approval";
 import type { CounterIncrement } from "../model/metrics";
 import { logEvent, logProblem } from "../record/log";
-import { readChannels } from "../report/channels";
+import { readChannels } from "../config/channels";
 import { ReportOutbox } from "../report/report-outbox";
 import { ApiBudget } from "./api-budget";
 import { Approvals, type Decider } from "./approvals";

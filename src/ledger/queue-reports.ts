@@ -1,4 +1,4 @@
-import type { ChannelSettings } from "../report/channels";
+import type { ChannelSettings } from "../config/channels";
 import { finishedReports, startedReports } from "../report/compose";
 import type { ReportOutbox } from "../report/report-outbox";
 import type { Approvals } from "./approvals";

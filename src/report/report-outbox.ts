@@ -1,6 +1,6 @@
 import { logEvent, logProblem } from "../record/log";
 import type { ReportEntry } from "../model/report-entry";
-import type { ChannelSettings } from "./channels";
+import type { ChannelSettings } from "../config/channels";
 import type { OutgoingReport } from "./compose";
 import { ReportRows, type ReportRow } from "./report-rows";
 import { reportRetrySeconds, REPORT_HORIZON_MS } from "./retry-schedule";
