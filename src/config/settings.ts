@@ -18,9 +18,19 @@ export interface DexSettings {
   maxCommandsPerMinute: number;
 }
 
+/**
+ * How device lookups read the DEX API (`DEVICE_LOOKUP`): `auto` takes, per batch, whichever
+ * of one search per device or one read of the whole device list costs fewer calls, and keeps
+ * the list a minute in KV; `search` always searches device by device, so every device's name
+ * and email is never held in KV at once.
+ */
+export const DEVICE_LOOKUPS = ["auto", "search"] as const;
+export type DeviceLookup = (typeof DEVICE_LOOKUPS)[number];
+
 /** Everything the pipeline needs from the environment, checked once. */
 export interface RelayConfig extends DexSettings {
   rules: CompiledRule[];
+  deviceLookup: DeviceLookup;
 }
 
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; error: string };
@@ -49,6 +59,10 @@ const VarsSchema = z.object({
   MAX_COMMANDS_PER_MINUTE: numberVar(DEFAULT_MAX_COMMANDS_PER_MINUTE, 1, 240),
 });
 
+const PipelineVarsSchema = z.object({
+  DEVICE_LOOKUP: prepared((v) => v || "auto", z.enum(DEVICE_LOOKUPS)),
+});
+
 let cachedRules: { raw: unknown; result: ReturnType<typeof loadRules> } | undefined;
 
 /**
@@ -60,10 +74,12 @@ let cachedRules: { raw: unknown; result: ReturnType<typeof loadRules> } | undefi
 export function loadConfig(env: Env, knownSources: readonly string[]): ConfigResult {
   const dex = loadDexSettings(env);
   if (!dex.ok) return dex;
+  const vars = PipelineVarsSchema.safeParse(env);
+  if (!vars.success) return { ok: false, error: formatIssues(vars.error) };
   if (cachedRules?.raw !== env.RULES) cachedRules = { raw: env.RULES, result: loadRules(env.RULES, knownSources) };
   const rules = cachedRules.result;
   if (!rules.ok) return rules;
-  return { ok: true, config: { ...dex.settings, rules: rules.rules } };
+  return { ok: true, config: { ...dex.settings, rules: rules.rules, deviceLookup: vars.data.DEVICE_LOOKUP } };
 }
 
 let warnedLegacyName = false;

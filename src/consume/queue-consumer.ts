@@ -1,12 +1,13 @@
 import { loadConfig } from "../config/settings";
-import { buildDeliveryRecord, saveDeliveryRecord, type DeliveryState } from "../record/delivery-record";
-import { logDecision, logProblem } from "../record/log";
+import { buildDeliveryRecord, readDeliveryRecord, saveDeliveryRecord, type DeliveryState } from "../record/delivery-record";
+import { logDecision, logEvent, logProblem } from "../record/log";
 import { SOURCE_NAMES } from "../sources/registry";
 import { Delivery } from "./delivery";
-import { readDeliveryMessage } from "../model/delivery-message";
+import { readDeliveryMessage, type DeliveryMessage } from "../model/delivery-message";
 import { submitPlanned } from "./execute";
+import { scheduleLookups } from "./lookup-wait";
 import { createPipeline } from "./pipeline";
-import { planDelivery } from "./plan";
+import { planDeliveries } from "./plan";
 
 /**
  * wrangler.toml's `max_retries` plus the first delivery: after this, the queue dead-letters.
@@ -26,7 +27,9 @@ const CONFIG_RETRY_SECONDS = 60;
  * in one call, which sends them in as few creates as the API allows and retries on its own.
  * A message is acknowledged once the ledger holds all its commands; it comes back only when
  * planning must wait (a device lookup failed), and after its last attempt the queue moves
- * it to the dead-letter queue.
+ * it to the dead-letter queue. Alerts whose device lookups the API budget could not pay for
+ * yet are not a failure: the delivery is acknowledged and queued again, naming them, for
+ * when the budget has room (./lookup-wait.ts), without spending the message's attempts.
  */
 export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, now: () => Date = () => new Date()) {
   const loaded = loadConfig(env, SOURCE_NAMES);
@@ -51,8 +54,8 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
 
   const pipeline = createPipeline(env, loaded.config);
   try {
-    const planned = await Promise.all(deliveries.map((delivery) => planDelivery(delivery, pipeline)));
-    await submitPlanned(planned.flat(), pipeline.ledger, loaded.config);
+    await Promise.all(deliveries.filter((delivery) => delivery.continues).map((delivery) => carryOver(delivery, env.RELAY_KV)));
+    await submitPlanned(await planDeliveries(deliveries, pipeline), pipeline.ledger, loaded.config);
   } catch (error) {
     // The command ledger could not be reached, or failed: nothing is recorded as decided,
     // and every message comes back; the ledger answers for what it already holds.
@@ -62,8 +65,8 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   }
   await Promise.all(
     deliveries.map((delivery) =>
-      settle(delivery, env.RELAY_KV, now()).catch((error) => {
-        // The record could not be written: the retry finds every command in the ledger and writes it then.
+      settle(delivery, env, now()).catch((error) => {
+        // The record (or the continuation) could not be written: the retry finds every command in the ledger and writes it then.
         logProblem("record-failed", { delivery_id: delivery.id, error: error instanceof Error ? error.message : String(error) });
         delivery.message.retry({ delaySeconds: retryDelay(delivery.message.attempts) });
       }),
@@ -71,19 +74,35 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   );
 }
 
-/** Records the delivery's decisions, then acknowledges it or asks the queue to bring it back. */
-async function settle(delivery: Delivery, kv: KVNamespace, now: Date): Promise<void> {
+/** A continuation plans only the alerts it names; the others' decisions come from the record of the pass before. */
+async function carryOver(delivery: Delivery, kv: KVNamespace): Promise<void> {
+  const record = await readDeliveryRecord(kv, delivery.id).catch(() => null);
+  if (!delivery.carryOver(record?.decisions)) logEvent("continuation-replanned", { delivery_id: delivery.id, reason: record ? "record-behind" : "record-missing" });
+}
+
+/**
+ * Records the delivery's decisions, then acknowledges it or asks the queue to bring it back;
+ * an acknowledged delivery whose lookups wait is queued again first, naming those alerts.
+ */
+async function settle(delivery: Delivery, env: Env, now: Date): Promise<void> {
   const { message } = delivery;
   const wait = delivery.retryAfterSeconds;
   let state: DeliveryState;
-  if (wait === undefined) state = stillMoving(delivery) ? "in-progress" : "done";
-  else if (message.attempts >= MAX_DELIVERY_ATTEMPTS) state = "dead-lettered";
+  let continuation: { body: DeliveryMessage; delaySeconds: number } | undefined;
+  if (wait === undefined) {
+    continuation = scheduleLookups(delivery, now);
+    state = stillMoving(delivery) ? "in-progress" : "done";
+  } else if (message.attempts >= MAX_DELIVERY_ATTEMPTS) state = "dead-lettered";
   else state = "retrying";
   if (state === "dead-lettered") delivery.giveUp();
   for (const decision of delivery.decisions) logDecision(delivery.id, delivery.body.source, decision);
-  await saveDeliveryRecord(kv, buildDeliveryRecord(delivery.body, delivery.decisions, state, message.attempts, now));
-  if (state === "retrying" || state === "dead-lettered") message.retry({ delaySeconds: Math.max(wait ?? 0, retryDelay(message.attempts)) });
-  else message.ack();
+  await saveDeliveryRecord(env.RELAY_KV, buildDeliveryRecord(delivery.body, delivery.allDecisions, state, message.attempts, now));
+  if (state === "retrying" || state === "dead-lettered") return message.retry({ delaySeconds: Math.max(wait ?? 0, retryDelay(message.attempts)) });
+  if (continuation) {
+    await env.ALERT_QUEUE.send(continuation.body, { contentType: "json", delaySeconds: continuation.delaySeconds });
+    logEvent("delivery-continued", { delivery_id: delivery.id, alerts: continuation.body.pending?.length, delay_seconds: continuation.delaySeconds });
+  }
+  message.ack();
 }
 
 /** Commands the ledger still works on: the delivery is acknowledged, its record not final. */

@@ -159,6 +159,20 @@ export class DexClient {
   }
 
   /**
+   * `GET /accounts/{id}/dex/commands/devices` without `search`: one page of every device
+   * able to take a command that was connected in the last hour. `result_info` says how many
+   * there are (`total_count`, `total_pages`).
+   */
+  async listDevices(page = 1, perPage = MAX_PER_PAGE): Promise<DevicesPage> {
+    checkPaging(page, perPage);
+    const url = new URL(`${this.#commandsUrl}/devices`);
+    url.searchParams.set("page", String(page));
+    url.searchParams.set("per_page", String(perPage));
+    const body = await this.#call(ListDevicesResponse, url.href, { method: "GET" });
+    return withResultInfo({ devices: body.result?.devices ?? [] }, body.result_info);
+  }
+
+  /**
    * `GET /accounts/{id}/dex/commands/{command_id}/downloads/{filename}`: a finished
    * command's file, streamed as it arrives. The timeout covers the wait for the answer, not
    * the transfer of a 50 MB capture.

@@ -19,6 +19,8 @@ export const OUTCOMES = [
   "failed",
   "retrying",
   "waiting",
+  /** Its device lookup never found room in the DEX API budget while a capture was still useful. */
+  "expired",
 ] as const;
 export const Outcome = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof Outcome>;

@@ -1,0 +1,35 @@
+import { USEFUL_WAIT_MS } from "../ledger/admission";
+import { API_BURST, API_REFILL_PER_SECOND } from "../ledger/api-budget";
+import type { DeliveryMessage } from "../model/delivery-message";
+import type { Delivery } from "./delivery";
+
+/**
+ * When device lookups of a delivery wait for the API budget: a continuation of the delivery
+ * that names the waiting alerts, queued for when the budget has room for them, or, once no
+ * capture could start while it is still useful, an `expired` decision for each. Usefulness is
+ * counted from the delivery's `received_at`, with the window the per-minute cap uses.
+ */
+export function scheduleLookups(delivery: Delivery, now: Date): { body: DeliveryMessage; delaySeconds: number } | undefined {
+  const wait = delivery.budgetWait;
+  if (!wait) return undefined;
+  const receivedAt = Date.parse(delivery.body.received_at);
+  const usefulUntil = receivedAt + USEFUL_WAIT_MS;
+  const earliest = now.getTime() + wait.seconds * 1000;
+  if (Number.isNaN(receivedAt)) {
+    delivery.expireWaiting(`its device lookup waited for room in the DEX API budget, and the delivery's received_at is not a time, so how long a capture stays useful cannot be told`);
+    return undefined;
+  }
+  if (earliest > usefulUntil) {
+    const minutes = USEFUL_WAIT_MS / 60_000;
+    delivery.expireWaiting(
+      `the DEX API budget had no room for its device lookup within ${minutes} minutes of the alert (at ${now.toISOString()} it asked to wait ${wait.seconds} s more); a capture that late would not show the problem`,
+    );
+    return undefined;
+  }
+  // Back when the budget has refilled for the calls waiting (a full bucket at most), not one
+  // call at a time: each pass costs reads and writes of its own.
+  const refill = Math.ceil(Math.min(wait.calls, API_BURST) / API_REFILL_PER_SECOND);
+  const delaySeconds = Math.max(wait.seconds, Math.min(refill, Math.floor((usefulUntil - now.getTime()) / 1000)));
+  delivery.comesBackAt(new Date(now.getTime() + delaySeconds * 1000));
+  return { body: delivery.continuation(), delaySeconds };
+}
