@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { requireBearer } from "./auth";
 import { CommandStore, createdView } from "./commands";
 import { readCreateRequest } from "./create-request";
@@ -6,6 +6,7 @@ import { physicalDeviceCount, searchDevices, seededDevicesAt, type AccountDevice
 import { ApiFailure, ERROR_CODES, failed, issueToError, readJson, succeeded } from "./envelope";
 import type { StandInEnv } from "./env";
 import { FaultQueue, FaultsRequest, injectFaults, ROUTES, type Route } from "./faults";
+import { FleetRequest, FleetSwitch } from "./fleet-switch";
 import { paginate, readCommandFilters, readPaging } from "./list-query";
 import { rateLimit, RollingRateLimit } from "./rate-limit";
 import { artifactZip } from "./artifact";
@@ -30,6 +31,11 @@ export interface StandInOptions {
    * with `progress: "manual"`; by default a fresh store whose commands move on with time.
    */
   store?: CommandStore;
+  /**
+   * Generated devices enrolled on top of `devices` (./fleet.ts): a fleet of this many, for
+   * scale tests. Otherwise `STAND_IN_FLEET`, or what `POST /__fleet` set last.
+   */
+  fleet?: number;
 }
 
 /** Which counted call a request to the commands API is. */
@@ -47,13 +53,17 @@ function routeOf(method: string, path: string): Route {
 export function createStandIn(options: StandInOptions = {}) {
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const devicesAt = options.devices ?? seededDevicesAt;
+  const fleet = new FleetSwitch(options.devices ?? seededDevicesAt, options.fleet);
   const store = options.store ?? new CommandStore();
   const limiter = new RollingRateLimit();
   const faults = new FaultQueue();
   const reports: ReceivedReport[] = [];
   // Calls per endpoint since start or reset: what benchmarks read to count API usage.
   const calls: Record<Route, number> = { create: 0, list: 0, devices: 0, quota: 0 };
+  // Calls to the devices endpoint by kind: with a search, or reading the whole list.
+  const deviceReads = { search: 0, list: 0 };
+  /** The account's devices at `at`; `c.env` is absent when a test calls `app.request` without bindings. */
+  const devicesAt = (c: Context<{ Bindings: StandInEnv }>, at: Date) => fleet.devicesAt(at, (c.env as StandInEnv | undefined)?.STAND_IN_FLEET);
 
   const api = new Hono<{ Bindings: StandInEnv }>();
   api.use(async (c, next) => {
@@ -64,7 +74,7 @@ export function createStandIn(options: StandInOptions = {}) {
 
   api.post("/", async (c) => {
     const at = now();
-    const commands = readCreateRequest(await c.req.text(), devicesAt(at));
+    const commands = readCreateRequest(await c.req.text(), devicesAt(c, at));
     const created = commands.map((command) => {
       const stored = store.add(command, at);
       return createdView(stored, store.viewAt(stored, at));
@@ -84,7 +94,9 @@ export function createStandIn(options: StandInOptions = {}) {
   api.get("/devices", (c) => {
     const paging = readPaging((name) => c.req.query(name));
     const at = now();
-    const found = searchDevices(devicesAt(at), c.req.query("search") ?? "");
+    const search = c.req.query("search");
+    deviceReads[search === undefined ? "list" : "search"]++;
+    const found = searchDevices(devicesAt(c, at), search ?? "");
     const { items, resultInfo } = paginate(found, paging);
     return c.json(succeeded({ devices: items }, resultInfo));
   });
@@ -109,8 +121,10 @@ export function createStandIn(options: StandInOptions = {}) {
     const at = now();
     return c.json({
       commands: store.newestFirst().map((command) => ({ ...store.viewAt(command, at), args: command.args ?? null })),
-      devices: physicalDeviceCount(devicesAt(at)),
+      devices: physicalDeviceCount(devicesAt(c, at)),
+      fleet: fleet.size(),
       calls,
+      device_reads: deviceReads,
       faults: faults.pending(),
       reports,
       note: "local DEX API stand-in; state resets on restart",
@@ -124,7 +138,16 @@ export function createStandIn(options: StandInOptions = {}) {
     faults.clear();
     reports.length = 0;
     for (const route of ROUTES) calls[route] = 0;
+    deviceReads.search = deviceReads.list = 0;
     return c.json({ reset: true });
+  });
+
+  // Enrols a generated fleet on top of the devices (./fleet.ts); the devices stay across a reset.
+  app.post("/__fleet", async (c) => {
+    const parsed = FleetRequest.safeParse(readJson(await c.req.text()));
+    if (!parsed.success) throw new ApiFailure(400, parsed.error.issues.map(issueToError));
+    fleet.set(parsed.data.devices);
+    return c.json({ fleet: fleet.size(), registrations: devicesAt(c, now()).length });
   });
 
   // Failures on demand, to watch the relay retry and reconcile: see README.md beside this file.

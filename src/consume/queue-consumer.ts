@@ -107,7 +107,7 @@ async function settle(delivery: Delivery, env: Env, now: Date): Promise<void> {
 
 /** Commands the ledger still works on: the delivery is acknowledged, its record not final. */
 function stillMoving(delivery: Delivery): boolean {
-  return delivery.decisions.some((d) => d.outcome === "retrying" || d.outcome === "waiting");
+  return delivery.allDecisions.some((d) => d.outcome === "retrying" || d.outcome === "waiting");
 }
 
 /** 30 s, 60 s, 120 s, ... capped at the queue's maximum. */

@@ -1,5 +1,5 @@
 import type { Device } from "../model/dex-api";
-import { deviceListKey, devicesKey, fleetKey } from "../model/kv-keys";
+import { DEVICE_LIST_PREFIX, deviceListKey, DEVICES_PREFIX, devicesKey, FLEET_PREFIX, fleetKey } from "../model/kv-keys";
 import { logProblem } from "../record/log";
 import { pagesLeft, type ListRead } from "./device-list";
 
@@ -28,9 +28,9 @@ export interface Fleet {
 
 /**
  * The device lookups of one account kept in KV: each search for a minute, the whole list
- * (or the part read so far) for a minute, and the fleet's size for an hour. A write that KV
- * refuses (its limit is one write a second per key) costs a lookup later, nothing else, so it
- * is logged and passed over.
+ * (or the part read so far) for a minute, and the fleet's size for an hour. KV failing costs
+ * lookups, nothing else: a read that fails is a miss, and a write that KV refuses (its limit
+ * is one write a second per key) is passed over; both are logged.
  */
 export class DeviceCache {
   constructor(
@@ -46,9 +46,9 @@ export class DeviceCache {
     for (let start = 0; start < terms.length; start += BULK_READ_KEYS) {
       const chunk = terms.slice(start, start + BULK_READ_KEYS);
       const keys = await Promise.all(chunk.map((term) => devicesKey(this.accountId, term)));
-      const values = await this.kv.get<Device[]>(keys, "json");
+      const values = await this.#get(() => this.kv.get<Device[]>(keys, "json"), DEVICES_PREFIX);
       chunk.forEach((term, i) => {
-        const devices = values.get(keys[i]!);
+        const devices = values?.get(keys[i]!);
         if (Array.isArray(devices)) found.set(term, devices);
       });
     }
@@ -61,7 +61,7 @@ export class DeviceCache {
 
   /** The list read kept for the account: complete, or part-way and young enough to continue. */
   async list(now: number): Promise<ListRead | undefined> {
-    const entry = await this.kv.get<{ version?: unknown } & ListRead>(deviceListKey(this.accountId), "json");
+    const entry = await this.#get(() => this.kv.get<{ version?: unknown } & ListRead>(deviceListKey(this.accountId), "json"), DEVICE_LIST_PREFIX);
     if (entry?.version !== ENTRY_VERSION || typeof entry.pages !== "object") return undefined;
     if (pagesLeft(entry) > 0 && now - entry.started_at > LIST_READ_HORIZON_MS) return undefined;
     const { version: _, ...read } = entry;
@@ -79,13 +79,22 @@ export class DeviceCache {
   }
 
   async fleet(): Promise<Fleet | undefined> {
-    const entry = await this.kv.get<{ version?: unknown } & Fleet>(fleetKey(this.accountId), "json");
+    const entry = await this.#get(() => this.kv.get<{ version?: unknown } & Fleet>(fleetKey(this.accountId), "json"), FLEET_PREFIX);
     if (entry?.version !== ENTRY_VERSION || typeof entry.total_pages !== "number") return undefined;
     return { total_pages: entry.total_pages, ...(entry.unsteady_until ? { unsteady_until: entry.unsteady_until } : {}) };
   }
 
   async saveFleet(fleet: Fleet): Promise<void> {
     await this.#put(fleetKey(this.accountId), JSON.stringify({ version: ENTRY_VERSION, ...fleet }), FLEET_TTL_SECONDS);
+  }
+
+  async #get<T>(read: () => Promise<T>, prefix: string): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (error) {
+      logProblem("device-cache-read-failed", { prefix, error: error instanceof Error ? error.message : String(error) });
+      return undefined;
+    }
   }
 
   async #put(key: string, value: string, ttlSeconds: number): Promise<void> {
