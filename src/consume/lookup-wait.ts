@@ -13,13 +13,12 @@ export function scheduleLookups(delivery: Delivery, now: Date): { body: Delivery
   const wait = delivery.budgetWait;
   if (!wait) return undefined;
   const receivedAt = Date.parse(delivery.body.received_at);
-  const usefulUntil = receivedAt + USEFUL_WAIT_MS;
-  const earliest = now.getTime() + wait.seconds * 1000;
   if (Number.isNaN(receivedAt)) {
     delivery.expireWaiting(`its device lookup waited for room in the DEX API budget, and the delivery's received_at is not a time, so how long a capture stays useful cannot be told`);
     return undefined;
   }
-  if (earliest > usefulUntil) {
+  const usefulUntil = receivedAt + USEFUL_WAIT_MS;
+  if (now.getTime() + wait.seconds * 1000 > usefulUntil) {
     const minutes = USEFUL_WAIT_MS / 60_000;
     delivery.expireWaiting(
       `the DEX API budget had no room for its device lookup within ${minutes} minutes of the alert (at ${now.toISOString()} it asked to wait ${wait.seconds} s more); a capture that late would not show the problem`,

@@ -72,6 +72,7 @@ export function createDeviceDirectory(api: DeviceLookupApi, kv: KVNamespace, acc
     async lookUp(terms) {
       const wanted = [...new Set(terms.map(lookupTerm).filter((term) => term !== ""))];
       const round: MutableRound = { found: new Map(), failed: new Map() };
+      if (wanted.length === 0) return round;
       const before = { ...calls };
       let open = wanted.filter((term) => !known.has(term));
       if (open.length > 0) {
