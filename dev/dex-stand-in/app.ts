@@ -62,6 +62,8 @@ export function createStandIn(options: StandInOptions = {}) {
   const calls: Record<Route, number> = { create: 0, list: 0, devices: 0, quota: 0 };
   // Calls to the devices endpoint by kind: with a search, or reading the whole list.
   const deviceReads = { search: 0, list: 0 };
+  // API calls answered 429, by the rate limit or a queued fault: what a benchmark must see at 0.
+  let rateLimited = 0;
   /** The account's devices at `at`; `c.env` is absent when a test calls `app.request` without bindings. */
   const devicesAt = (c: Context<{ Bindings: StandInEnv }>, at: Date) => fleet.devicesAt(at, (c.env as StandInEnv | undefined)?.STAND_IN_FLEET);
 
@@ -125,6 +127,7 @@ export function createStandIn(options: StandInOptions = {}) {
       fleet: fleet.size(),
       calls,
       device_reads: deviceReads,
+      rate_limited: rateLimited,
       faults: faults.pending(),
       reports,
       note: "local DEX API stand-in; state resets on restart",
@@ -139,6 +142,7 @@ export function createStandIn(options: StandInOptions = {}) {
     reports.length = 0;
     for (const route of ROUTES) calls[route] = 0;
     deviceReads.search = deviceReads.list = 0;
+    rateLimited = 0;
     return c.json({ reset: true });
   });
 
@@ -187,6 +191,7 @@ export function createStandIn(options: StandInOptions = {}) {
 
   app.onError((error, c) => {
     if (error instanceof ApiFailure) {
+      if (error.status === 429) rateLimited++;
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(failed(error.errors), error.status);
     }

@@ -282,8 +282,8 @@ describe("GET /dex/commands/quota", () => {
 });
 
 describe("rate limit", () => {
-  it("locks every call out for five minutes once the limit is passed", async () => {
-    const { request, advance } = standInAt(START, { STAND_IN_RATE_LIMIT: "3" });
+  it("locks every call out for five minutes once the limit is passed, and counts the 429s", async () => {
+    const { app, request, advance } = standInAt(START, { STAND_IN_RATE_LIMIT: "3" });
     const devices = () => request(`${COMMANDS_URL}/devices`);
     for (let i = 0; i < 3; i++) expect((await devices()).status).toBe(200);
 
@@ -299,6 +299,7 @@ describe("rate limit", () => {
 
     advance(60_000);
     expect((await devices()).status).toBe(200);
+    expect(await (await app.request("/")).json()).toMatchObject({ rate_limited: 2 });
   });
 
   it("counts requests in a rolling window", async () => {

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { loadDexSettings } from "./settings";
+import { SOURCE_NAMES } from "../sources/registry";
+import { loadConfig, loadDexSettings } from "./settings";
 
 const withVars = (vars: Record<string, unknown>) => ({ ...env, ...vars }) as Env;
 
@@ -31,5 +32,18 @@ describe("loadDexSettings", () => {
   it("prefers DEX_API_TOKEN when both are set", () => {
     const result = loadDexSettings(withVars({ DEX_API_TOKEN: "new-token", CF_API_TOKEN: "old-token" }));
     expect(result.ok && result.settings.dexApiToken).toBe("new-token");
+  });
+});
+
+describe("DEVICE_LOOKUP", () => {
+  it("is auto when unset, search when asked, and refused, with its name, when it is anything else", () => {
+    const lookupOf = (value: unknown) => {
+      const loaded = loadConfig(withVars({ DEVICE_LOOKUP: value }), SOURCE_NAMES);
+      return loaded.ok ? loaded.config.deviceLookup : loaded.error;
+    };
+    expect(lookupOf(undefined)).toBe("auto");
+    expect(lookupOf("")).toBe("auto");
+    expect(lookupOf("search")).toBe("search");
+    expect(lookupOf("list")).toMatch(/^DEVICE_LOOKUP: /);
   });
 });
