@@ -59,10 +59,6 @@ const VarsSchema = z.object({
   MAX_COMMANDS_PER_MINUTE: numberVar(DEFAULT_MAX_COMMANDS_PER_MINUTE, 1, 240),
 });
 
-const PipelineVarsSchema = z.object({
-  DEVICE_LOOKUP: prepared((v) => v || "auto", z.enum(DEVICE_LOOKUPS)),
-});
-
 let cachedRules: { raw: unknown; result: ReturnType<typeof loadRules> } | undefined;
 
 /**
@@ -74,12 +70,12 @@ let cachedRules: { raw: unknown; result: ReturnType<typeof loadRules> } | undefi
 export function loadConfig(env: Env, knownSources: readonly string[]): ConfigResult {
   const dex = loadDexSettings(env);
   if (!dex.ok) return dex;
-  const vars = PipelineVarsSchema.safeParse(env);
-  if (!vars.success) return { ok: false, error: formatIssues(vars.error) };
+  const deviceLookup = (env.DEVICE_LOOKUP || "auto") as DeviceLookup;
+  if (!DEVICE_LOOKUPS.includes(deviceLookup)) return { ok: false, error: `DEVICE_LOOKUP: must be one of ${DEVICE_LOOKUPS.join(", ")}` };
   if (cachedRules?.raw !== env.RULES) cachedRules = { raw: env.RULES, result: loadRules(env.RULES, knownSources) };
   const rules = cachedRules.result;
   if (!rules.ok) return rules;
-  return { ok: true, config: { ...dex.settings, rules: rules.rules, deviceLookup: vars.data.DEVICE_LOOKUP } };
+  return { ok: true, config: { ...dex.settings, rules: rules.rules, deviceLookup } };
 }
 
 let warnedLegacyName = false;

@@ -82,7 +82,8 @@ export class Delivery {
   waitForBudget(alert: number, decisions: Decision[], wait: BudgetWait): void {
     for (const decision of decisions) this.decide(decision);
     this.#waitingOnBudget.set(alert, decisions);
-    this.#budgetWait = { seconds: Math.max(this.#budgetWait?.seconds ?? 0, Math.ceil(wait.seconds)), calls: wait.calls };
+    // One round of lookups per batch: every alert that waits waits on the same answer.
+    this.#budgetWait = wait;
   }
 
   /** What the API budget said, when alerts of this pass wait on it. */
@@ -92,9 +93,7 @@ export class Delivery {
 
   /** The waiting alerts come back at `at`: their decisions say so. */
   comesBackAt(at: Date): void {
-    for (const decision of this.#budgetDecisions()) {
-      decision.reason = `its device lookup waits for room in the DEX API budget; looked up again at ${at.toISOString()}`;
-    }
+    for (const decision of this.#budgetDecisions()) decision.reason = `${LOOKUP_WAIT_REASON}; looked up again at ${at.toISOString()}`;
   }
 
   /** The waiting alerts will not be looked up while a capture is useful: that is their final decision. */
@@ -129,6 +128,9 @@ export class Delivery {
     return [...this.#waitingOnBudget.values()].flat();
   }
 }
+
+/** Why an alert has no command yet while its device lookup waits. */
+export const LOOKUP_WAIT_REASON = "its device lookup waits for room in the DEX API budget";
 
 /** A decision that stands in for an alert whose device lookup waits: it names no device yet. */
 export function isLookupWait(decision: Decision): boolean {

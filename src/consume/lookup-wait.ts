@@ -12,17 +12,10 @@ import type { Delivery } from "./delivery";
 export function scheduleLookups(delivery: Delivery, now: Date): { body: DeliveryMessage; delaySeconds: number } | undefined {
   const wait = delivery.budgetWait;
   if (!wait) return undefined;
-  const receivedAt = Date.parse(delivery.body.received_at);
-  if (Number.isNaN(receivedAt)) {
-    delivery.expireWaiting(`its device lookup waited for room in the DEX API budget, and the delivery's received_at is not a time, so how long a capture stays useful cannot be told`);
-    return undefined;
-  }
-  const usefulUntil = receivedAt + USEFUL_WAIT_MS;
+  // A received_at that is not a time is read as long past: such a delivery does not wait without end.
+  const usefulUntil = (Date.parse(delivery.body.received_at) || 0) + USEFUL_WAIT_MS;
   if (now.getTime() + wait.seconds * 1000 > usefulUntil) {
-    const minutes = USEFUL_WAIT_MS / 60_000;
-    delivery.expireWaiting(
-      `the DEX API budget had no room for its device lookup within ${minutes} minutes of the alert (at ${now.toISOString()} it asked to wait ${wait.seconds} s more); a capture that late would not show the problem`,
-    );
+    delivery.expireWaiting(`the DEX API budget had no room for its device lookup within ${USEFUL_WAIT_MS / 60_000} minutes of the alert (${wait.seconds} s more to wait at ${now.toISOString()})`);
     return undefined;
   }
   // Back when the budget has refilled for the calls waiting (a full bucket at most), not one

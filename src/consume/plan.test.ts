@@ -65,7 +65,7 @@ describe("planDelivery", () => {
     const planned = await planDelivery(work, { rules: rules([warpDiag]), directory: fakeDirectory([JANE], (term) => (term === JANE.personEmail ? limited : undefined)) });
     expect(planned).toEqual([]);
     expect(work.retryAfterSeconds).toBeUndefined();
-    expect(work.budgetWait).toEqual({ seconds: 120, calls: 1 });
+    expect(work.budgetWait).toMatchObject({ seconds: 120, calls: 1 });
     expect(work.decisions).toEqual([
       expect.objectContaining({ alert: 0, rule: "warp-diag-on-critical", outcome: "waiting", reason: expect.stringContaining("DEX API budget") }),
       expect.objectContaining({ alert: 1, outcome: "device-not-found" }),

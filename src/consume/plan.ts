@@ -8,7 +8,7 @@ import { foundDevices, type DeviceDirectory, type LookupRound } from "../resolve
 import { lookupTerm } from "../resolve/device-list";
 import { searchTermOf, type ResolvedDevice } from "../resolve/resolve-target";
 import { resolveTargets, targetsFor } from "../resolve/rule-targets";
-import type { Delivery } from "./delivery";
+import { LOOKUP_WAIT_REASON, type Delivery } from "./delivery";
 
 export interface PlanContext {
   rules: readonly CompiledRule[];
@@ -108,7 +108,7 @@ async function resolveAlert({ delivery, index, alert, aims }: MatchedAlert, roun
   const waiting = round.waiting;
   if (waiting && aims.some((aim) => aim.terms.some((term) => waiting.terms.has(term)))) {
     // All or nothing per alert: a later pass plans it whole, and no part of it is sent twice or half.
-    delivery.waitForBudget(index, aims.map((aim) => ({ ...about(index, alert, aim.rule), outcome: "waiting", reason: "its device lookup waits for room in the DEX API budget" })), waiting);
+    delivery.waitForBudget(index, aims.map((aim) => ({ ...about(index, alert, aim.rule), outcome: "waiting", reason: LOOKUP_WAIT_REASON })), waiting);
     return [];
   }
   const planned: PlannedCommand[] = [];

@@ -98,10 +98,7 @@ async function settle(delivery: Delivery, env: Env, now: Date): Promise<void> {
   for (const decision of delivery.decisions) logDecision(delivery.id, delivery.body.source, decision);
   await saveDeliveryRecord(env.RELAY_KV, buildDeliveryRecord(delivery.body, delivery.allDecisions, state, message.attempts, now));
   if (state === "retrying" || state === "dead-lettered") return message.retry({ delaySeconds: Math.max(wait ?? 0, retryDelay(message.attempts)) });
-  if (continuation) {
-    await env.ALERT_QUEUE.send(continuation.body, { contentType: "json", delaySeconds: continuation.delaySeconds });
-    logEvent("delivery-continued", { delivery_id: delivery.id, alerts: continuation.body.pending?.length, delay_seconds: continuation.delaySeconds });
-  }
+  if (continuation) await env.ALERT_QUEUE.send(continuation.body, { contentType: "json", delaySeconds: continuation.delaySeconds });
   message.ack();
 }
 

@@ -62,10 +62,10 @@ export function createDeviceDirectory(api: DeviceLookupApi, kv: KVNamespace, acc
   const now = options.now ?? Date.now;
   const strategy = options.strategy ?? "auto";
   const known = new Map<string, readonly Device[]>();
-  const calls = { search: 0, list: 0 };
+  let calls = 0;
   const counted: DeviceLookupApi = {
-    searchDevices: (...args) => (calls.search++, api.searchDevices(...args)),
-    listDevices: (...args) => (calls.list++, api.listDevices(...args)),
+    searchDevices: (...args) => (calls++, api.searchDevices(...args)),
+    listDevices: (...args) => (calls++, api.listDevices(...args)),
   };
 
   return {
@@ -73,7 +73,7 @@ export function createDeviceDirectory(api: DeviceLookupApi, kv: KVNamespace, acc
       const wanted = [...new Set(terms.map(lookupTerm).filter((term) => term !== ""))];
       const round: MutableRound = { found: new Map(), failed: new Map() };
       if (wanted.length === 0) return round;
-      const before = { ...calls };
+      const before = calls;
       let open = wanted.filter((term) => !known.has(term));
       if (open.length > 0) {
         for (const [term, devices] of await cache.searches(open)) known.set(term, devices);
@@ -92,14 +92,7 @@ export function createDeviceDirectory(api: DeviceLookupApi, kv: KVNamespace, acc
         const devices = known.get(term);
         if (devices) round.found.set(term, devices);
       }
-      logEvent("device-lookup", {
-        terms: wanted.length,
-        step: round.step,
-        search_calls: calls.search - before.search,
-        list_calls: calls.list - before.list,
-        waiting: round.waiting?.terms.size,
-        failed: round.failed.size || undefined,
-      });
+      logEvent("device-lookup", { terms: wanted.length, step: round.step, calls: calls - before, waiting: round.waiting?.terms.size });
       return round;
     },
   };
@@ -118,16 +111,10 @@ export function createDeviceDirectory(api: DeviceLookupApi, kv: KVNamespace, acc
       try {
         read = await startListRead(counted, now());
       } catch (error) {
-        return failOrWait(round, open, error, Math.min(open.length, fleet?.total_pages ?? open.length));
+        return failOrWait(round, open, error, open.length);
       }
-      if (read) {
-        await cache.saveFleet({ total_pages: read.total_pages });
-        step = chooseLookup({ terms: open.length, strategy, fleet, read, now: now() });
-        // A later batch with more to look up may finish this read instead of starting one.
-        if (step === "search") await cache.saveList(read);
-      } else {
-        step = "search";
-      }
+      if (read) await cache.saveFleet({ total_pages: read.total_pages });
+      step = read ? chooseLookup({ terms: open.length, strategy, fleet, read, now: now() }) : "search";
     }
     round.step = step;
     if (step === "list" && read && (await readList(read, open, round))) return;
@@ -138,18 +125,17 @@ export function createDeviceDirectory(api: DeviceLookupApi, kv: KVNamespace, acc
   /** Finishes a list read and answers `open` from it; false when the list moved under the read. */
   async function readList(read: ListRead, open: string[], round: MutableRound): Promise<boolean> {
     const stop = await continueListRead(counted, read);
-    if (stop?.kind === "inconsistent") {
-      logProblem("device-list-unsteady", { reason: stop.reason, pages: read.total_pages });
+    if (stop && "moved" in stop) {
+      logProblem("device-list-unsteady", { reason: stop.moved, pages: read.total_pages });
       await cache.saveFleet({ total_pages: read.total_pages, unsteady_until: now() + UNSTEADY_LIST_MS });
       return false;
     }
     await cache.saveList(read);
-    if (!stop) {
+    if (stop) failOrWait(round, open, stop.error, pagesLeft(read));
+    else {
       await cache.saveFleet({ total_pages: read.total_pages });
       answerFromList(read, open);
-      return true;
     }
-    failOrWait(round, open, stop.error, pagesLeft(read));
     return true;
   }
 
@@ -212,7 +198,7 @@ export function foundDevices(round: LookupRound): DeviceSource {
   return {
     async search(term) {
       const devices = round.found.get(lookupTerm(term));
-      if (!devices) throw new Error("a device search was asked of a term the round did not look up");
+      if (!devices) throw new Error("device search of a term not looked up");
       return devices;
     },
   };

@@ -1,4 +1,3 @@
-import { isDexApiError, type DexApiError } from "../model/dex-api-error";
 import type { Device, ResultInfo } from "../model/dex-api";
 
 /** The API's largest page, for searches and list reads alike. */
@@ -33,18 +32,12 @@ export interface ListRead {
   pages: Record<string, Device[]>;
 }
 
-/** Why a list read stopped before it was complete and sound. */
-export type ListReadStop =
-  | { kind: "rate-limited"; error: DexApiError }
-  | { kind: "failed"; error: unknown }
-  /** The list moved under the read (a count changed, a device was seen twice or not at all): it cannot stand for the fleet. */
-  | { kind: "inconsistent"; reason: string };
-
-/** Only what device resolution reads of a device: what caches keep. */
-export function forLookup(device: Device): Device {
-  const { deviceId, deviceName, personEmail, registrationId, eligible, ineligibleReason, timestamp } = device;
-  return { deviceId, deviceName, personEmail, registrationId, eligible, ineligibleReason, timestamp };
-}
+/**
+ * Why a list read stopped before it was complete and sound: a call failed (or the budget
+ * refused it), or the list moved under the read (a count changed, a device was seen twice or
+ * not at all), so that it cannot stand for the fleet.
+ */
+export type ListReadStop = { error: unknown } | { moved: string };
 
 /** A search term as the relay sends and caches it: `Jane.Doe@Example.com ` and `jane.doe@example.com` are one lookup. */
 export function lookupTerm(term: string): string {
@@ -57,9 +50,8 @@ export function lookupTerm(term: string): string {
  * length cannot be priced or checked, so it is not used.
  */
 export async function startListRead(api: DeviceLookupApi, now: number): Promise<ListRead | undefined> {
-  const first = await api.listDevices(1, DEVICE_PAGE_SIZE);
-  const devices = first.devices.map(forLookup);
-  const total = first.resultInfo?.total_count ?? (devices.length < DEVICE_PAGE_SIZE ? devices.length : undefined);
+  const { devices, resultInfo } = await api.listDevices(1, DEVICE_PAGE_SIZE);
+  const total = resultInfo?.total_count ?? (devices.length < DEVICE_PAGE_SIZE ? devices.length : undefined);
   if (total === undefined) return undefined;
   return { total_count: total, total_pages: Math.max(1, Math.ceil(total / DEVICE_PAGE_SIZE)), started_at: now, pages: { 1: devices } };
 }
@@ -83,13 +75,10 @@ export async function continueListRead(api: DeviceLookupApi, read: ListRead): Pr
       try {
         const result = await api.listDevices(page, DEVICE_PAGE_SIZE);
         const total = result.resultInfo?.total_count;
-        if (total !== read.total_count) {
-          stop ??= { kind: "inconsistent", reason: `page ${page} counts ${total ?? "no"} devices where page 1 counted ${read.total_count}` };
-          return;
-        }
-        read.pages[page] = result.devices.map(forLookup);
+        if (total !== read.total_count) stop ??= { moved: `page ${page} counts ${total} devices, page 1 ${read.total_count}` };
+        else read.pages[page] = result.devices;
       } catch (error) {
-        stop ??= isDexApiError(error) && error.kind === "rate-limited" ? { kind: "rate-limited", error } : { kind: "failed", error };
+        stop ??= { error };
       }
     }
   }
@@ -97,7 +86,7 @@ export async function continueListRead(api: DeviceLookupApi, read: ListRead): Pr
   if (stop || pagesLeft(read) > 0) return stop;
   const registrations = new Set(listedDevices(read).map((d) => `${d.deviceId}\n${d.registrationId ?? ""}`));
   if (registrations.size !== read.total_count) {
-    return { kind: "inconsistent", reason: `the pages hold ${registrations.size} distinct registrations where the API counts ${read.total_count}` };
+    return { moved: `the pages hold ${registrations.size} of ${read.total_count} registrations` };
   }
   return undefined;
 }
@@ -134,7 +123,7 @@ export async function searchAllPages(api: DeviceLookupApi, term: string): Promis
   const devices: Device[] = [];
   for (let page = 1; page <= MAX_DEVICE_PAGES; page++) {
     const result = await api.searchDevices(term, page, DEVICE_PAGE_SIZE);
-    devices.push(...result.devices.map(forLookup));
+    devices.push(...result.devices);
     const totalPages = result.resultInfo?.total_pages ?? 1;
     if (page >= totalPages || result.devices.length < DEVICE_PAGE_SIZE) break;
   }
