@@ -219,7 +219,8 @@ function fleetRows(fleet, settings) {
     if (auto && search) {
       const ratio = (a, b) => (b > 0 ? fixed(a / b) : "n/a");
       rows.push(
-        ["Auto ÷ per-device searches: device calls; all DEX calls; time to the last command", `${ratio(auto.calls.devices, search.calls.devices)}; ${ratio(allCalls(auto), allCalls(search))}; ${ratio(auto.lastCommandSeconds ?? NaN, search.lastCommandSeconds ?? NaN)}`, "device calls ≤ 1.00", verdict(auto.calls.devices <= search.calls.devices)],
+        // Auto may spend one call more than searching: the first page of the list, which tells the fleet's size.
+        ["Auto ÷ per-device searches: device calls; all DEX calls; time to the last command", `${ratio(auto.calls.devices, search.calls.devices)}; ${ratio(allCalls(auto), allCalls(search))}; ${ratio(auto.lastCommandSeconds ?? NaN, search.lastCommandSeconds ?? NaN)}`, "device calls ≤ searches' + 1", verdict(auto.calls.devices <= search.calls.devices + 1)],
       );
     }
   }
