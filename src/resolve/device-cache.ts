@@ -28,7 +28,7 @@ export interface Fleet {
  * The device lookups of one account kept in KV: each search for a minute, the whole list
  * (or the part read so far) for a minute, and the fleet's size for an hour. KV failing costs
  * lookups, nothing else: a read that fails is a miss, and a write that KV refuses (one write
- * a second per key; a value over 25 MiB, some 90,000 devices) is passed over; both are logged.
+ * a second per key; a value over 25 MiB, some 80,000 devices) is passed over; both are logged.
  */
 export class DeviceCache {
   constructor(
