@@ -212,13 +212,49 @@ function pollRows(polls) {
   ];
 }
 
+const STRATEGY_NAMES = { auto: "auto", search: "per-device searches only" };
+
+/** Rows of the fleet section: per fleet size, the relay's choice of read against per-device searches alone. */
+function fleetRows(fleet, settings) {
+  const rows = [];
+  for (const size of [...new Set(fleet.cases.map((c) => c.size))]) {
+    const cases = fleet.cases.filter((c) => c.size === size);
+    const auto = cases.find((c) => c.strategy === "auto");
+    const search = cases.find((c) => c.strategy === "search");
+    const each = (cell) => cases.map((c) => `${STRATEGY_NAMES[c.strategy] ?? c.strategy}: ${cell(c)}`).join("; ");
+    const perCommand = (c) => {
+      const n = Math.max(1, c.commands);
+      const devices = c.deviceReads.search + c.deviceReads.list;
+      return `${fixed(devices / n)} (${fixed(c.deviceReads.list / n)} list + ${fixed(c.deviceReads.search / n)} search) / ${fixed(c.calls.create / n)} / ${fixed(c.calls.list / n)} / ${fixed(c.calls.quota / n)}`;
+    };
+    const allCalls = (c) => c.calls.create + c.calls.list + c.calls.devices + c.calls.quota;
+    rows.push(
+      [`**A ${fleet.alerts}-alert Alertmanager group naming ${fleet.alerts} of ${integer(size)} devices**, each alert one laptop by host name, on a relay with empty state`, "", "", ""],
+      ["Commands created (duplicates)", each((c) => `${c.commands} (${c.duplicates})`), `${fleet.alerts} (0)`, verdict(cases.every((c) => c.commands === fleet.alerts && c.duplicates === 0))],
+      ["Devices endpoint: pages of the list read / searches", each((c) => `${c.deviceReads.list} / ${c.deviceReads.search}`), "", ""],
+      ["DEX calls per command: devices (list + search) / create / list / quota", each(perCommand), "", ""],
+      ["Calls answered 429 by the stand-in (the API's 1,200 per 5 minutes)", each((c) => `${c.rateLimited}`), "0", verdict(cases.every((c) => c.rateLimited === 0))],
+      ["First / last command after the group was sent", each((c) => `${fixed(c.firstCommandSeconds ?? NaN, 1)} s / ${fixed(c.lastCommandSeconds ?? NaN, 1)} s${c.complete ? "" : " (**incomplete**)"}`), "", ""],
+    );
+    if (auto && search) {
+      const ratio = (a, b) => (b > 0 ? fixed(a / b) : "n/a");
+      rows.push(
+        // Auto may spend one call more than searching: the first page of the list, which tells the fleet's size.
+        ["Auto ÷ per-device searches: device calls; all DEX calls; time to the last command", `${ratio(auto.calls.devices, search.calls.devices)}; ${ratio(allCalls(auto), allCalls(search))}; ${ratio(auto.lastCommandSeconds ?? NaN, search.lastCommandSeconds ?? NaN)}`, "device calls ≤ searches' + 1", verdict(auto.calls.devices <= search.calls.devices + 1)],
+      );
+    }
+  }
+  return rows;
+}
+
 /** The whole report, as Markdown. Sections that did not run (BENCH_ONLY) are left out. */
-export function renderReport({ machine, startedAt, totalSeconds, settings, bundle, startup, direct, lookup, load, latency, polls, notes }) {
+export function renderReport({ machine, startedAt, totalSeconds, settings, bundle, startup, direct, lookup, load, latency, polls, fleet, notes }) {
   const rows = [
     ...(load ? ingestRows(load, settings) : []),
     ...(direct && lookup ? stormRows(direct, lookup) : []),
     ...(latency ? latencyRows(latency, settings) : []),
     ...(polls ? pollRows(polls) : []),
+    ...(fleet ? fleetRows(fleet, settings) : []),
     ...(bundle ? bundleRows(bundle) : []),
     ...(startup ? startupRows(startup) : []),
   ];
@@ -259,6 +295,11 @@ export function renderReport({ machine, startedAt, totalSeconds, settings, bundl
         ]
       : []),
   ];
+  if (fleet) {
+    measured.push(
+      `Fleet: the DEX stand-in of this section alone holds the API's own rate limit (1,200 calls per rolling 5 minutes, then a 5-minute lockout) and a generated fleet (POST /__fleet, dev/dex-stand-in/fleet.ts). For each fleet size, ${fleet.alerts} eligible laptops spread evenly over the fleet are named by host name in one Alertmanager group of firing, critical alerts (one warp-diag each), sent in one request to a relay started for that case alone, with empty KV and an empty command ledger (so neither a cached device list, nor a known fleet size, nor a spent API budget carries over), once with DEVICE_LOOKUP = auto and once with DEVICE_LOOKUP = search (per-device searches only, the baseline). MAX_COMMANDS_PER_MINUTE is ${settings.fleetMaxCommandsPerMinute}, the most the relay accepts, so that the case ends in about a minute: one source may have three quarters of a minute's commands (${Math.max(1, settings.fleetMaxCommandsPerMinute - Math.floor(settings.fleetMaxCommandsPerMinute / 4))}), and a group of more commands than that sends the rest a minute after its first. The stand-in's counters are reset before each case and read when it holds a command per laptop (or none has appeared for 90 s, or ${settings.fleetTimeoutSeconds} s passed): list = GET /dex/commands (the ledger's reconciles and status polls, which the ledger makes every 20 s while commands are unfinished, so they grow with the time to the last command). Times are the newest and oldest command's created_date on the stand-in minus when the group was sent.`,
+    );
+  }
   const table = [
     "| Measure | Result | Goal | |",
     "| --- | --- | --- | --- |",

@@ -1,7 +1,7 @@
 // `npm run bench`: the relay's ingest throughput against a bare Worker, what an alert storm
 // costs in DEX API calls, device lookups and KV operations, the time from an alert to its
 // command (with and without transient API failures), DEX calls per command including status
-// polls, the bundle size and how long the Worker takes to start. Prints a Markdown report and writes it to
+// polls, a big group against a big fleet, the bundle size and how long the Worker takes to start. Prints a Markdown report and writes it to
 // bench/results/latest.md. Needs nothing but `npm ci`: every Worker runs locally under
 // `wrangler dev`, the DEX API is the stand-in in dev/. `BENCH_ONLY=latency,polls` runs only
 // the sections named (see README.md beside this file).
@@ -11,6 +11,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
 import { measureBundle } from "./bundle.mjs";
+import { fleetLaptops, measureFleetGroup } from "./fleet.mjs";
 import { measureAlertToCommand } from "./latency.mjs";
 import { compareUnderLoad } from "./load.mjs";
 import { measureCallsPerCommand } from "./polls.mjs";
@@ -27,11 +28,17 @@ import {
   startWrangler,
   stopServers,
 } from "./servers.mjs";
-import { directTargetAlerts, eligibleRegistrations, measureStorm, sameUserAlerts } from "./storms.mjs";
+import { directTargetAlerts, eligibleRegistrations, measureStorm, post, sameUserAlerts } from "./storms.mjs";
 
 /** The report's sections, in the order they run; `BENCH_ONLY` picks some. */
-const SECTIONS = ["storms", "latency", "polls", "ingest", "bundle", "startup"];
+const SECTIONS = ["storms", "latency", "polls", "fleet", "ingest", "bundle", "startup"];
 const only = sectionsToRun(process.env.BENCH_ONLY);
+
+/**
+ * The highest value the relay's settings accept. The two storms create 150 commands, well
+ * within it; the load test runs into it, as a real storm would, and the rest is capped.
+ */
+const MAX_COMMANDS_PER_MINUTE = 240;
 
 const SETTINGS = {
   connections: 20,
@@ -58,6 +65,15 @@ const SETTINGS = {
   coldStarts: positiveIntegerFrom("BENCH_COLD_STARTS", 7),
   /** `wrangler check startup` profiles of each. */
   startupProfiles: positiveIntegerFrom("BENCH_STARTUP_PROFILES", 5),
+  /** Alerts in the fleet group, each naming one laptop. */
+  fleetAlerts: positiveIntegerFrom("BENCH_FLEET_ALERTS", 200),
+  /** Fleets the group is sent against: 10,000 devices, and a smaller fleet where reading the whole list is cheaper. */
+  fleetSizes: positiveIntegersFrom("BENCH_FLEET_SIZES", [10_000, 2_000]),
+  /** How the relay looks devices up in each fleet case: its default, and the per-device searches alone as the baseline. */
+  fleetStrategies: ["auto", "search"],
+  fleetTimeoutSeconds: 300,
+  /** The relay's cap in every section, the fleet's too: said in its notes. */
+  fleetMaxCommandsPerMinute: MAX_COMMANDS_PER_MINUTE,
 };
 
 /** One rule, one command per alert: alerts and commands can then be compared one to one. */
@@ -65,11 +81,6 @@ const BENCH_RULES = [
   // No cooldown: the storms send many alerts about the stand-in's few devices, one command each.
   { name: "bench-warp-diag", cooldown_minutes: 0, match: { severity: ["critical"] }, command: { type: "warp-diag", args: { "test-all-routes": true } } },
 ];
-/**
- * The highest value the relay's settings accept. The two storms create 150 commands, well
- * within it; the load test runs into it, as a real storm would, and the rest is capped.
- */
-const MAX_COMMANDS_PER_MINUTE = 240;
 /** The stand-in's rate limit is the API's 1,200 per 5 minutes; the load test would pass it. */
 const STAND_IN_RATE_LIMIT = 100_000;
 
@@ -85,6 +96,7 @@ const secrets = {
   DEX_API_TOKEN: `bench-dex-token-${randomUUID()}`,
   ZAPIER_TOKEN: `bench-zapier-token-${randomUUID()}`,
   PAGERDUTY_WEBHOOK_SECRET: `bench-pagerduty-secret-${randomUUID()}`,
+  ALERTMANAGER_TOKEN: `bench-alertmanager-token-${randomUUID()}`,
 };
 const bindingNames = [
   ...Object.keys(relayConfig.vars ?? {}),
@@ -229,6 +241,30 @@ async function main() {
     });
   }
 
+  let fleet;
+  if (only.has("fleet")) {
+    fleet = { alerts: SETTINGS.fleetAlerts, cases: [] };
+    for (const size of SETTINGS.fleetSizes) {
+      await post(`${servers.fleetStandIn.url}__fleet`, { devices: size });
+      const laptops = await fleetLaptops(servers.fleetStandIn, secrets.DEX_API_TOKEN, SETTINGS.fleetAlerts);
+      for (const strategy of SETTINGS.fleetStrategies) {
+        log(`fleet: a group of ${SETTINGS.fleetAlerts} alerts naming ${SETTINGS.fleetAlerts} of ${size} devices, DEVICE_LOOKUP = ${strategy}, on a relay with empty state...`);
+        const result = await measureFleetGroup({
+          standIn: servers.fleetStandIn,
+          startRelay: (label) => startFleetRelay(bundles.relay, servers.fleetStandIn, label, strategy),
+          stopRelay: (relay) => stopServers([relay]),
+          token: secrets.ALERTMANAGER_TOKEN,
+          laptops,
+          runId,
+          label: `fleet-${size}-${strategy}`,
+          timeoutMs: SETTINGS.fleetTimeoutSeconds * 1000,
+        });
+        log(`fleet ${size} ${strategy}: ${result.commands} commands, last after ${result.lastCommandSeconds?.toFixed(1)} s, devices ${JSON.stringify(result.deviceReads)}, calls ${JSON.stringify(result.calls)}, 429s ${result.rateLimited}`);
+        fleet.cases.push({ size, strategy, ...result });
+      }
+    }
+  }
+
   let load;
   if (only.has("ingest")) {
     const loadSeconds = 4 * SETTINGS.warmupSeconds + 8 * (SETTINGS.rounds + 1) * SETTINGS.segmentSeconds;
@@ -266,8 +302,9 @@ async function main() {
     load,
     latency,
     polls,
+    fleet,
     notes: [
-      `Relay settings for the run: RULES = one rule (${BENCH_RULES[0].name}: every critical alert → warp-diag, no cooldown), MAX_COMMANDS_PER_MINUTE = ${MAX_COMMANDS_PER_MINUTE}; the stand-in's STAND_IN_RATE_LIMIT = ${STAND_IN_RATE_LIMIT}.`,
+      `Relay settings for the run: RULES = one rule (${BENCH_RULES[0].name}: every critical alert → warp-diag, no cooldown), MAX_COMMANDS_PER_MINUTE = ${MAX_COMMANDS_PER_MINUTE}; the stand-in's STAND_IN_RATE_LIMIT = ${STAND_IN_RATE_LIMIT}${only.has("fleet") ? " (the fleet section's own stand-in: the API's 1,200)" : ""}.`,
       ...(only.size < SECTIONS.length ? [`Sections run (BENCH_ONLY): ${[...only].join(", ")}.`] : []),
       ...notes,
     ],
@@ -327,11 +364,24 @@ function positiveIntegerFrom(name, fallback) {
   return value;
 }
 
-/** The Workers each section talks to. */
+/** Positive integers from the environment, comma-separated, or the defaults when unset. */
+function positiveIntegersFrom(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const values = raw.split(",").map((part) => Number(part.trim()));
+  if (values.some((value) => !Number.isInteger(value) || value < 1)) {
+    console.error(`${name} must be positive integers separated by commas, not ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return values;
+}
+
+/** The Workers each section talks to; the fleet section also starts a relay of its own per case. */
 function serversFor(sections) {
   const needed = new Set();
   const add = (...names) => names.forEach((name) => needed.add(name));
   if (sections.has("storms")) add("standIn", "kvRelay");
+  if (sections.has("fleet")) add("fleetStandIn");
   if (sections.has("latency") || sections.has("polls")) add("standIn", "relay");
   if (sections.has("ingest")) add("standIn", "relay", "ingest", "bare", "bareQueue");
   return needed;
@@ -375,8 +425,10 @@ async function buildAll(servers) {
     bare: ["--config", "bench/bare-worker/wrangler.toml"],
     bareQueue: ["--config", "bench/bare-queue-worker/wrangler.toml"],
   };
-  // The relay's bundle is always built: the bundle section measures it, the ingest-only relay runs it.
-  const builds = Object.fromEntries(Object.entries(all).filter(([name]) => name === "relay" || servers.has(name)));
+  // The relay's bundle is always built: the bundle section measures it, the ingest-only and fleet relays run it.
+  const builds = Object.fromEntries(
+    Object.entries(all).filter(([name]) => name === "relay" || servers.has(name) || (name === "standIn" && servers.has("fleetStandIn"))),
+  );
   const paths = {};
   await Promise.all(
     Object.entries(builds).map(async ([name, args]) => {
@@ -390,8 +442,8 @@ async function buildAll(servers) {
   return paths;
 }
 
-/** The relay's bindings for a run, its DEX API being the stand-in at `standInUrl`. */
-function relayVarsFor(standInUrl) {
+/** The relay's bindings in every run: the benchmark's rule and cap, its secrets, the stand-in at `standInUrl`. */
+function relayVarsFor(standInUrl, extra = {}) {
   return {
     CF_ACCOUNT_ID: "bench-account",
     DEX_API_BASE: `${standInUrl}client/v4`,
@@ -399,6 +451,7 @@ function relayVarsFor(standInUrl) {
     MAX_COMMANDS_PER_MINUTE: String(MAX_COMMANDS_PER_MINUTE),
     RULES: JSON.stringify(BENCH_RULES),
     ...secrets,
+    ...extra,
   };
 }
 
@@ -442,9 +495,23 @@ function dev(name, { bundle, config, port, inspectorPort, vars = {}, workerName,
   });
 }
 
+/** A relay for one fleet case: fresh KV and ledger (no device list, fleet size or budget spent before), `DEVICE_LOOKUP` as given. */
+async function startFleetRelay(bundle, standIn, label, strategy) {
+  const [port, inspectorPort] = await freePorts(2);
+  return dev(label, {
+    bundle,
+    config: "wrangler.jsonc",
+    port,
+    inspectorPort,
+    vars: relayVarsFor(standIn.url, { DEVICE_LOOKUP: strategy }),
+    workerName: `dex-alert-relay-bench-${label}`,
+    logLevel: "warn",
+  });
+}
+
 /** The Workers in `needed`, on free loopback ports, each with empty state of its own. */
 async function startAll(bundles, needed) {
-  const [standInPort, relayPort, ingestPort, kvRelayPort, barePort, bareQueuePort, ...inspectorPorts] = await freePorts(12);
+  const [standInPort, relayPort, ingestPort, kvRelayPort, barePort, bareQueuePort, fleetStandInPort, ...inspectorPorts] = await freePorts(14);
   const standInUrl = `http://127.0.0.1:${standInPort}/`;
   const relayVars = relayVarsFor(standInUrl);
   const specs = {
@@ -455,6 +522,17 @@ async function startAll(bundles, needed) {
       inspectorPort: inspectorPorts[0],
       vars: { STAND_IN_RATE_LIMIT: String(STAND_IN_RATE_LIMIT) },
       workerName: "dex-api-stand-in-bench",
+    }),
+    // The fleet section's own stand-in, with the API's rate limit (1,200 calls per 5 minutes):
+    // a 429 there is one the real API would have answered.
+    fleetStandIn: () => dev("fleet-stand-in", {
+      bundle: bundles.standIn,
+      config: "dev/dex-stand-in/wrangler.toml",
+      port: fleetStandInPort,
+      inspectorPort: inspectorPorts[6],
+      vars: { STAND_IN_RATE_LIMIT: "1200" },
+      workerName: "dex-api-stand-in-bench-fleet",
+      logLevel: "warn",
     }),
     // The load targets log warnings only, so that wrangler does not print a line per
     // request (and the relay one per decision) while the load runs.

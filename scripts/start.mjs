@@ -29,8 +29,15 @@ if (problems.length > 0) {
   console.log("[start] configuration checked: sound (see http://localhost:8787/healthz)");
 }
 
+// `STAND_IN_FLEET=10000 npm start`: the stand-in enrols that many generated devices besides its
+// seed (dev/dex-stand-in/README.md), to watch device lookups at the scale of a real fleet.
+const fleet = process.env.STAND_IN_FLEET?.trim();
+const fleetArgs = fleet && /^\d+$/.test(fleet) ? ["--var", `STAND_IN_FLEET:${fleet}`] : [];
+if (fleet && fleetArgs.length === 0) console.error(`[start] STAND_IN_FLEET must be a whole number of devices, not ${JSON.stringify(fleet)}; starting without a fleet`);
+else if (fleet) console.log(`[start] the DEX stand-in enrols a generated fleet of ${fleet} devices`);
+
 const children = [
-  run("[dex-api]", ["dev", "--config", "dev/dex-stand-in/wrangler.toml", "--port", "8788", "--inspector-port", "9230"]),
+  run("[dex-api]", ["dev", "--config", "dev/dex-stand-in/wrangler.toml", "--port", "8788", "--inspector-port", "9230", ...fleetArgs]),
   run("[relay]", ["dev", "--port", "8787", "--inspector-port", "9229", ...process.argv.slice(2)]),
 ];
 let stopping = false;

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { requireBearer } from "./auth";
 import { CommandStore, createdView } from "./commands";
 import { readCreateRequest } from "./create-request";
@@ -6,6 +6,7 @@ import { physicalDeviceCount, searchDevices, seededDevicesAt, type AccountDevice
 import { ApiFailure, ERROR_CODES, failed, issueToError, readJson, succeeded } from "./envelope";
 import type { StandInEnv } from "./env";
 import { FaultQueue, FaultsRequest, injectFaults, ROUTES, type Route } from "./faults";
+import { FleetRequest, FleetSwitch } from "./fleet-switch";
 import { paginate, readCommandFilters, readPaging } from "./list-query";
 import { CommandQuota, QuotaRequest } from "./quota";
 import { rateLimit, RollingRateLimit } from "./rate-limit";
@@ -33,6 +34,11 @@ export interface StandInOptions {
    * A test passes its own to set it; by default 1,000 a day, reset at 00:00 UTC.
    */
   quota?: CommandQuota;
+  /**
+   * Generated devices enrolled on top of `devices` (./fleet.ts): a fleet of this many, for
+   * scale tests. Otherwise `STAND_IN_FLEET`, or what `POST /__fleet` set last.
+   */
+  fleet?: number;
 }
 
 /** Which counted call a request to the commands API is. */
@@ -50,7 +56,7 @@ function routeOf(method: string, path: string): Route {
 export function createStandIn(options: StandInOptions = {}) {
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const devicesAt = options.devices ?? seededDevicesAt;
+  const fleet = new FleetSwitch(options.devices ?? seededDevicesAt, options.fleet);
   const store = options.store ?? new CommandStore();
   const quota = options.quota ?? new CommandQuota();
   const limiter = new RollingRateLimit();
@@ -58,6 +64,12 @@ export function createStandIn(options: StandInOptions = {}) {
   const reports: ReceivedReport[] = [];
   // Calls per endpoint since start or reset: what benchmarks read to count API usage.
   const calls: Record<Route, number> = { create: 0, list: 0, devices: 0, quota: 0 };
+  // Calls to the devices endpoint by kind: with a search, or reading the whole list.
+  const deviceReads = { search: 0, list: 0 };
+  // API calls answered 429, by the rate limit or a queued fault: what a benchmark must see at 0.
+  let rateLimited = 0;
+  /** The account's devices at `at`; `c.env` is absent when a test calls `app.request` without bindings. */
+  const devicesAt = (c: Context<{ Bindings: StandInEnv }>, at: Date) => fleet.devicesAt(at, (c.env as StandInEnv | undefined)?.STAND_IN_FLEET);
 
   const api = new Hono<{ Bindings: StandInEnv }>();
   api.use(async (c, next) => {
@@ -68,7 +80,7 @@ export function createStandIn(options: StandInOptions = {}) {
 
   api.post("/", async (c) => {
     const at = now();
-    const commands = readCreateRequest(await c.req.text(), devicesAt(at));
+    const commands = readCreateRequest(await c.req.text(), devicesAt(c, at));
     quota.take(commands.length, at);
     const created = commands.map((command) => {
       const stored = store.add(command, at);
@@ -89,7 +101,9 @@ export function createStandIn(options: StandInOptions = {}) {
   api.get("/devices", (c) => {
     const paging = readPaging((name) => c.req.query(name));
     const at = now();
-    const found = searchDevices(devicesAt(at), c.req.query("search") ?? "");
+    const search = c.req.query("search");
+    deviceReads[search === undefined ? "list" : "search"]++;
+    const found = searchDevices(devicesAt(c, at), search ?? "");
     const { items, resultInfo } = paginate(found, paging);
     return c.json(succeeded({ devices: items }, resultInfo));
   });
@@ -103,8 +117,11 @@ export function createStandIn(options: StandInOptions = {}) {
     const at = now();
     return c.json({
       commands: store.newestFirst().map((command) => ({ ...store.viewAt(command, at), args: command.args ?? null })),
-      devices: physicalDeviceCount(devicesAt(at)),
+      devices: physicalDeviceCount(devicesAt(c, at)),
+      fleet: fleet.size(),
       calls,
+      device_reads: deviceReads,
+      rate_limited: rateLimited,
       faults: faults.pending(),
       quota: quota.summary(at),
       reports,
@@ -120,7 +137,17 @@ export function createStandIn(options: StandInOptions = {}) {
     quota.reset();
     reports.length = 0;
     for (const route of ROUTES) calls[route] = 0;
+    deviceReads.search = deviceReads.list = 0;
+    rateLimited = 0;
     return c.json({ reset: true });
+  });
+
+  // Enrols a generated fleet on top of the devices (./fleet.ts); the devices stay across a reset.
+  app.post("/__fleet", async (c) => {
+    const parsed = FleetRequest.safeParse(readJson(await c.req.text()));
+    if (!parsed.success) throw new ApiFailure(400, parsed.error.issues.map(issueToError));
+    fleet.set(parsed.data.devices);
+    return c.json({ fleet: fleet.size(), registrations: devicesAt(c, now()).length });
   });
 
   // Failures on demand, to watch the relay retry and reconcile: see README.md beside this file.
@@ -169,6 +196,7 @@ export function createStandIn(options: StandInOptions = {}) {
 
   app.onError((error, c) => {
     if (error instanceof ApiFailure) {
+      if (error.status === 429) rateLimited++;
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(failed(error.errors), error.status);
     }

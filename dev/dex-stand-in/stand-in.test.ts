@@ -8,7 +8,8 @@ import {
 } from "../../src/model/dex-api";
 import { createStandIn, type StandInOptions } from "./app";
 import { CommandStore } from "./commands";
-import type { AccountDevice } from "./devices";
+import { SEEDED_DEVICES, type AccountDevice } from "./devices";
+import { fleetDevice, fleetDevices } from "./fleet";
 import { CommandQuota } from "./quota";
 import standIn from "./index";
 import type { StandInEnv } from "./env";
@@ -24,7 +25,7 @@ const KIOSK = "5c9e1b7a-3d2f-4a8c-9e6b-4f1a2d3c5e03";
 const KIOSK_NIGHT_SHIFT = "d4f1a8c3-6e2b-4d9f-a7c5-3b2e1f4a6d32";
 
 /** A fresh stand-in on a clock the test moves; fault delays are recorded, not waited. */
-function standInAt(start = START, env: StandInEnv = {}, options: Pick<StandInOptions, "devices" | "store" | "quota"> = {}) {
+function standInAt(start = START, env: StandInEnv = {}, options: Pick<StandInOptions, "devices" | "store" | "quota" | "fleet"> = {}) {
   let clock = start;
   const slept: number[] = [];
   const app = createStandIn({
@@ -346,8 +347,8 @@ describe("the account's command quota", () => {
 });
 
 describe("rate limit", () => {
-  it("locks every call out for five minutes once the limit is passed", async () => {
-    const { request, advance } = standInAt(START, { STAND_IN_RATE_LIMIT: "3" });
+  it("locks every call out for five minutes once the limit is passed, and counts the 429s", async () => {
+    const { app, request, advance } = standInAt(START, { STAND_IN_RATE_LIMIT: "3" });
     const devices = () => request(`${COMMANDS_URL}/devices`);
     for (let i = 0; i < 3; i++) expect((await devices()).status).toBe(200);
 
@@ -363,6 +364,7 @@ describe("rate limit", () => {
 
     advance(60_000);
     expect((await devices()).status).toBe(200);
+    expect(await (await app.request("/")).json()).toMatchObject({ rate_limited: 2 });
   });
 
   it("counts requests in a rolling window", async () => {
@@ -556,6 +558,55 @@ describe("fault switch", () => {
 
     expect(res.status).toBe(400);
     expect((await errorsOf(res))[0]?.code).toBe(6007);
+  });
+});
+
+describe("stand-in: a generated fleet", () => {
+  const FLEET = 10_000;
+  const listPage = async (s: ReturnType<typeof standInAt>, query: string) =>
+    ListDevicesResponse.parse(await (await s.request(`${COMMANDS_URL}/devices?${query}`)).json());
+
+  it("enrols a fleet besides the seed, and pages and searches it as the API does", async () => {
+    const s = standInAt(START, {}, { fleet: FLEET });
+    const registrations = fleetDevices(FLEET, START).length + SEEDED_DEVICES.length;
+
+    const first = await listPage(s, "per_page=50");
+    expect(first.result_info).toMatchObject({ page: 1, per_page: 50, count: 50, total_count: registrations, total_pages: Math.ceil(registrations / 50) });
+    const last = await listPage(s, `per_page=50&page=${Math.ceil(registrations / 50)}`);
+    expect(last.result?.devices.at(-1)).toMatchObject(fleetDevice(FLEET - 1, START).at(-1)!);
+
+    const device = fleetDevice(4_242, START)[0]!;
+    const byName = await listPage(s, `search=${device.deviceName.toLowerCase()}`);
+    expect(byName.result?.devices).toEqual([device]);
+    const byEmail = await listPage(s, `search=${device.personEmail.toUpperCase()}`);
+    expect(byEmail.result?.devices.map((d) => d.deviceId)).toContain(device.deviceId);
+
+    const summary = await (await s.app.request("/")).json();
+    expect(summary).toMatchObject({ devices: FLEET + 6, fleet: FLEET, device_reads: { list: 2, search: 2 } });
+    // Commands go to fleet devices like any other.
+    expect((await s.create([{ type: "warp-diag", device_id: device.deviceId, user_email: device.personEmail }])).status).toBe(200);
+  });
+
+  it("gives every device a name of its own, and people one or two devices, some not eligible", () => {
+    const devices = fleetDevices(FLEET, START);
+    const names = new Map(devices.map((d) => [d.deviceName.toLowerCase(), d.deviceId]));
+    expect(names.size).toBe(new Set(devices.map((d) => d.deviceId)).size);
+    expect(devices.filter((d) => !d.eligible).length).toBeGreaterThan(FLEET / 20);
+    expect(devices.filter((d) => d.personEmail === devices[8]!.personEmail).map((d) => d.platform)).toEqual(["mac", "ios"]);
+    expect(devices.every((d) => START.getTime() - Date.parse(d.timestamp) < 3_600_000)).toBe(true);
+  });
+
+  it("takes the fleet's size from STAND_IN_FLEET, or from POST /__fleet, which refuses what is not a size", async () => {
+    const s = standInAt(START, { STAND_IN_FLEET: "200" });
+    expect((await listPage(s, "per_page=1")).result_info?.total_count).toBe(fleetDevices(200, START).length + SEEDED_DEVICES.length);
+
+    const set = await s.app.request("/__fleet", { method: "POST", body: JSON.stringify({ devices: 1_000 }) }, {});
+    expect(await set.json()).toEqual({ fleet: 1_000, registrations: fleetDevices(1_000, START).length + SEEDED_DEVICES.length });
+    expect((await listPage(s, "per_page=1")).result_info?.total_count).toBe(fleetDevices(1_000, START).length + SEEDED_DEVICES.length);
+
+    for (const body of ['{"devices": -1}', '{"devices": 1.5}', '{"devices": 50001}', '{"size": 10}', "ten"]) {
+      expect((await s.app.request("/__fleet", { method: "POST", body }, {})).status).toBe(400);
+    }
   });
 });
 

@@ -53,3 +53,16 @@ describe("settings, once per isolate", () => {
     expect(otherRules.ok && otherRules.config.rules.map((rule) => rule.name)).toEqual(["only"]);
   });
 });
+
+describe("DEVICE_LOOKUP", () => {
+  it("is auto when unset, search when asked, and refused, with its name, when it is anything else", () => {
+    const lookupOf = (value: unknown) => {
+      const loaded = loadConfig(withVars({ DEVICE_LOOKUP: value }), SOURCE_NAMES);
+      return loaded.ok ? loaded.config.deviceLookup : loaded.error;
+    };
+    expect(lookupOf(undefined)).toBe("auto");
+    expect(lookupOf("")).toBe("auto");
+    expect(lookupOf("search")).toBe("search");
+    expect(lookupOf("list")).toMatch(/^DEVICE_LOOKUP: /);
+  });
+});

@@ -18,9 +18,19 @@ export interface DexSettings {
   maxCommandsPerMinute: number;
 }
 
+/**
+ * How device lookups read the DEX API (`DEVICE_LOOKUP`): `auto` takes, per batch, whichever
+ * of one search per device or one read of the whole device list costs fewer calls, and keeps
+ * the list a minute in KV; `search` always searches device by device, so every device's name
+ * and email is never held in KV at once.
+ */
+export const DEVICE_LOOKUPS = ["auto", "search"] as const;
+export type DeviceLookup = (typeof DEVICE_LOOKUPS)[number];
+
 /** Everything the pipeline needs from the environment, checked once. */
 export interface RelayConfig extends DexSettings {
   rules: CompiledRule[];
+  deviceLookup: DeviceLookup;
 }
 
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; error: string };
@@ -59,10 +69,12 @@ const VarsSchema = z.object({
 export function loadConfig(env: Env, knownSources: readonly string[]): ConfigResult {
   const dex = loadDexSettings(env);
   if (!dex.ok) return dex;
+  const deviceLookup = (env.DEVICE_LOOKUP || "auto") as DeviceLookup;
+  if (!DEVICE_LOOKUPS.includes(deviceLookup)) return { ok: false, error: `DEVICE_LOOKUP: must be one of ${DEVICE_LOOKUPS.join(", ")}` };
   const rules = rulesOnce(env.RULES, knownSources);
   if (!rules.ok) return rules;
-  if (cachedConfig?.dex !== dex.settings || cachedConfig.rules !== rules.rules) {
-    cachedConfig = { dex: dex.settings, rules: rules.rules, config: { ...dex.settings, rules: rules.rules } };
+  if (cachedConfig?.dex !== dex.settings || cachedConfig.rules !== rules.rules || cachedConfig.config.deviceLookup !== deviceLookup) {
+    cachedConfig = { dex: dex.settings, rules: rules.rules, config: { ...dex.settings, rules: rules.rules, deviceLookup } };
   }
   return { ok: true, config: cachedConfig.config };
 }

@@ -3,7 +3,7 @@ import { Delivery } from "./delivery";
 import type { DeliveryMessage } from "../model/delivery-message";
 import { previewPlanned } from "./execute";
 import { createPipeline } from "./pipeline";
-import { planDelivery } from "./plan";
+import { planDeliveries } from "./plan";
 import type { Decision } from "../model/decision";
 
 /** A dry run is never queued: its delivery answers no queue. */
@@ -17,6 +17,6 @@ const NO_QUEUE = { id: "dry-run", attempts: 1, ack() {}, retry() {} };
 export async function dryRun(env: Env, config: RelayConfig, message: DeliveryMessage): Promise<Decision[]> {
   const pipeline = createPipeline(env, config, { readOnly: true });
   const delivery = new Delivery(message, NO_QUEUE);
-  await previewPlanned(await planDelivery(delivery, pipeline), pipeline.ledger);
+  await previewPlanned(await planDeliveries([delivery], pipeline), pipeline.ledger);
   return delivery.decisions.sort((a, b) => a.alert - b.alert);
 }

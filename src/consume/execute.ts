@@ -1,7 +1,7 @@
 import type { LedgerCommand, LedgerResult } from "../ledger/contract";
 import { cooldownKey, idempotencyKey } from "../ledger/keys";
 import type { Decision } from "../model/decision";
-import { SEVERITIES } from "../model/alert";
+import { severityRank } from "../model/alert";
 import { deviceFields, type PlannedCommand } from "./plan";
 import { presentFields } from "../model/present-fields";
 
@@ -36,7 +36,6 @@ export async function previewPlanned(planned: readonly PlannedCommand[], ledger:
 async function ledgerCommand(planned: PlannedCommand): Promise<LedgerCommand> {
   const { rule, device, source } = planned;
   const identity = { rule: rule.name, device_id: device.device_id, type: rule.command.type };
-  const rank = source.severity ? SEVERITIES.indexOf(source.severity) : SEVERITIES.length;
   return {
     key: await idempotencyKey({ ...identity, episode: source.episode }),
     cooldown_key: await cooldownKey(identity),
@@ -47,7 +46,7 @@ async function ledgerCommand(planned: PlannedCommand): Promise<LedgerCommand> {
     alert: planned.alert,
     episode: source.episode,
     rule: rule.name,
-    severity_rank: rank,
+    severity_rank: severityRank(source.severity),
     command: planned.command,
     ...presentFields({ device_name: device.name, requested_by: source.request?.requested_by }),
     report: { title: source.title, ...presentFields({ incident_id: source.refs?.incident_id, notify: rule.notify }) },

@@ -22,7 +22,7 @@ export function createPipeline(env: Env, config: RelayConfig, options: { readOnl
   return {
     rules: config.rules,
     ledger,
-    directory: createDeviceDirectory(api, env.RELAY_KV, config.accountId, options),
+    directory: createDeviceDirectory(api, env.RELAY_KV, config.accountId, { ...options, strategy: config.deviceLookup }),
     enrich: oncePerEpisode((alert) => sourceNamed(alert.source)?.enrich?.(alert, env) ?? Promise.resolve(undefined)),
   };
 }

@@ -4,7 +4,7 @@ import { DexApiError } from "../model/dex-api-error";
 import type { Device } from "../model/dex-api";
 import type { NormalizedAlert } from "../model/alert";
 import { Delivery } from "./delivery";
-import { MAX_LOOKUPS_PER_DELIVERY, planDelivery, type PlanContext } from "./plan";
+import { planDeliveries, type PlanContext } from "./plan";
 
 const rules = (raw: unknown[]) => compileRules(raw, ["zapier", "alertmanager"]);
 
@@ -24,14 +24,15 @@ function alert(overrides: Partial<NormalizedAlert> = {}): NormalizedAlert {
   };
 }
 
-function delivery(alerts: NormalizedAlert[]) {
+function delivery(alerts: NormalizedAlert[], more: { pending?: number[]; received_at?: string } = {}) {
   const retries: Array<number | undefined> = [];
   return new Delivery(
-    { version: 2, delivery_id: "00000000-0000-4000-8000-0000000000aa", source: "alertmanager", received_at: "2026-11-25T09:00:01Z", alerts },
+    { version: 2, delivery_id: "00000000-0000-4000-8000-0000000000aa", source: "alertmanager", received_at: "2026-11-25T09:00:01Z", alerts, ...more },
     { id: "m-1", attempts: 1, ack() {}, retry: (options?: QueueRetryOptions) => retries.push(options?.delaySeconds) },
   );
 }
 
+const planDelivery = (work: Delivery, ctx: PlanContext) => planDeliveries([work], ctx);
 
 const warpDiag = { name: "warp-diag-on-critical", match: { severity: ["critical"] }, command: { type: "warp-diag" } };
 
@@ -58,24 +59,47 @@ describe("planDelivery", () => {
     expect(work.retryAfterSeconds).toBeUndefined();
   });
 
-  it("asks the queue to come back after Retry-After when a lookup is rate limited, and only for that delivery's lookups", async () => {
-    const work = delivery([alert()]);
-    const limited = new DexApiError("rate-limited", "DEX API 429", { status: 429, retryAfterSeconds: 120 });
-    await planDelivery(work, { rules: rules([warpDiag]), directory: fakeDirectory([JANE], () => limited) });
-    expect(work.retryAfterSeconds).toBe(120);
-    expect(work.decisions).toEqual([expect.objectContaining({ outcome: "retrying", reason: expect.stringContaining("device lookup failed") })]);
+  it("leaves an alert whose lookup the API budget cannot pay for waiting, whole, with how long the budget said", async () => {
+    const work = delivery([alert(), alert({ episode: "sam", target: { user_email: "sam.lee@example.com" } })]);
+    const limited = new DexApiError("rate-limited", "DEX API calls are held for 120 s", { retryAfterSeconds: 120 });
+    const planned = await planDelivery(work, { rules: rules([warpDiag]), directory: fakeDirectory([JANE], (term) => (term === JANE.personEmail ? limited : undefined)) });
+    expect(planned).toEqual([]);
+    expect(work.retryAfterSeconds).toBeUndefined();
+    expect(work.budgetWait).toMatchObject({ seconds: 120, calls: 1 });
+    expect(work.decisions).toEqual([
+      expect.objectContaining({ alert: 0, rule: "warp-diag-on-critical", outcome: "waiting", reason: expect.stringContaining("DEX API budget") }),
+      expect.objectContaining({ alert: 1, outcome: "device-not-found" }),
+    ]);
+    expect(work.continuation().pending).toEqual([0]);
     work.giveUp();
     expect(work.decisions[0]).toMatchObject({ outcome: "failed", reason: expect.stringContaining("dead-letter queue") });
   });
 
-  it("bounds the distinct device lookups of one delivery", async () => {
-    const alerts = Array.from({ length: MAX_LOOKUPS_PER_DELIVERY + 5 }, (_, i) => alert({ episode: `e-${i}`, target: { user_email: `user${i}@example.com` } }));
+  it("asks the queue to come back when a lookup fails for a passing reason", async () => {
+    const work = delivery([alert()]);
+    const unavailable = new DexApiError("ambiguous", "DEX API 503: unavailable", { status: 503 });
+    await planDelivery(work, { rules: rules([warpDiag]), directory: fakeDirectory([JANE], () => unavailable) });
+    expect(work.retryAfterSeconds).toBe(30);
+    expect(work.decisions).toEqual([expect.objectContaining({ outcome: "retrying", reason: expect.stringContaining("device lookup failed") })]);
+  });
+
+  it("looks up every device a delivery names, with no bound of its own, the most severe alerts first", async () => {
+    const alerts = Array.from({ length: 25 }, (_, i) =>
+      alert({ episode: `e-${i}`, severity: i === 24 ? "critical" : "error", target: { user_email: `user${i}@example.com` } }),
+    );
     const dir = fakeDirectory([]);
     const work = delivery(alerts);
-    await planDelivery(work, { rules: rules([warpDiag]), directory: dir });
-    expect(new Set(dir.terms).size).toBe(MAX_LOOKUPS_PER_DELIVERY);
-    expect(work.decisions.filter((d) => d.outcome === "capped")).toHaveLength(5);
-    expect(work.decisions.find((d) => d.outcome === "capped")?.reason).toContain(`more than ${MAX_LOOKUPS_PER_DELIVERY} different devices`);
+    await planDelivery(work, { rules: rules([{ ...warpDiag, match: {} }]), directory: dir });
+    expect(new Set(dir.terms).size).toBe(25);
+    expect(dir.terms[0]).toBe("user24@example.com");
+    expect(work.decisions.map((d) => d.outcome)).toEqual(Array(25).fill("device-not-found"));
+  });
+
+  it("plans only the alerts a continuation names", async () => {
+    const work = delivery([alert({ episode: "done-before" }), alert({ episode: "waited" })], { pending: [1] });
+    const dir = fakeDirectory([JANE]);
+    const planned = await planDelivery(work, { rules: rules([warpDiag]), directory: dir });
+    expect(planned.map((p) => [p.alert, p.source.episode])).toEqual([[1, "waited"]]);
   });
 
   it("one alert's failure is that alert's alone", async () => {
@@ -143,14 +167,14 @@ describe("planDelivery", () => {
       ]);
     });
 
-    it("looks its targets up outside the per-delivery bound, which is for what senders name", async () => {
-      const many = Array.from({ length: MAX_LOOKUPS_PER_DELIVERY + 5 }, (_, i) => ({ ...JANE, deviceId: `d-${i}`, deviceName: `PROBE-${i}` }));
+    it("looks its targets up in the same round as the alerts' own, however many there are", async () => {
+      const many = Array.from({ length: 45 }, (_, i) => ({ ...JANE, deviceId: `d-${i}`, deviceName: `PROBE-${i}` }));
       const dir = fakeDirectory(many);
       const work = delivery([dexAlert()]);
       const planned = await planDelivery(work, { rules: rules([{ ...probes, targets: many.map((d) => ({ hostname: d.deviceName! })) }]), directory: dir });
       expect(planned).toHaveLength(many.length);
       expect(new Set(dir.terms).size).toBe(many.length);
-      expect(work.decisions.filter((d) => d.outcome === "capped")).toEqual([]);
+      expect(work.decisions).toEqual([]);
     });
 
     it("leaves rules without targets to the alert's own target", async () => {

@@ -291,6 +291,18 @@ describe("isQuotaRefusal", () => {
   });
 });
 
+describe("listDevices", () => {
+  it("reads a page of every device, without a search, with how many there are", async () => {
+    const info = { page: 2, per_page: 50, count: 0, total_count: 60, total_pages: 2 };
+    const { sent } = stubDex({ [`GET ${COMMANDS_PATH}/devices`]: () => success({ devices: [] }, info) });
+
+    const page = await client().listDevices(2);
+
+    expect(page).toEqual({ devices: [], resultInfo: info });
+    expect(Object.fromEntries(sent[0]?.url.searchParams ?? [])).toEqual({ page: "2", per_page: "50" });
+  });
+});
+
 describe("failures", () => {
   const create = () => client().createCommands([JANE_PCAP]);
   const answer = (respond: Responder) => stubDex({ [`POST ${COMMANDS_PATH}`]: respond });

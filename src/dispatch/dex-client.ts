@@ -150,12 +150,25 @@ export class DexClient {
    * connected in the last hour, filtered by a name or email substring. A multi-user device
    * appears once per registration.
    */
-  async searchDevices(search: string, page = 1, perPage = MAX_PER_PAGE): Promise<DevicesPage> {
+  searchDevices(search: string, page = 1, perPage = MAX_PER_PAGE): Promise<DevicesPage> {
+    return this.#devices(page, perPage, search);
+  }
+
+  /**
+   * `GET /accounts/{id}/dex/commands/devices` without `search`: one page of every device
+   * able to take a command that was connected in the last hour. `result_info` says how many
+   * there are (`total_count`, `total_pages`).
+   */
+  listDevices(page = 1, perPage = MAX_PER_PAGE): Promise<DevicesPage> {
+    return this.#devices(page, perPage);
+  }
+
+  async #devices(page: number, perPage: number, search?: string): Promise<DevicesPage> {
     checkPaging(page, perPage);
     const url = new URL(`${this.#commandsUrl}/devices`);
     url.searchParams.set("page", String(page));
     url.searchParams.set("per_page", String(perPage));
-    url.searchParams.set("search", search);
+    if (search !== undefined) url.searchParams.set("search", search);
     const body = await this.#call(ListDevicesResponse, url.href, { method: "GET" });
     return withResultInfo({ devices: body.result?.devices ?? [] }, body.result_info);
   }

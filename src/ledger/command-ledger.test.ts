@@ -202,7 +202,7 @@ describe("command ledger: one API budget, and a 429 on any call", () => {
     api.failNext("devices", apiError(429, "rate limited", undefined, { "retry-after": "45" }));
     const { queued } = await postZapier({ id: "LOOKUP-429", title: "Disk latency", severity: "critical", user_email: SAM.personEmail });
     const result = await runConsumer(queued);
-    expect(result.retryDelays["msg-0"]).toBeGreaterThanOrEqual(45);
+    expect(result.continued[0]?.delaySeconds).toBeGreaterThanOrEqual(45);
 
     const [held] = await ledger().submit([command()], LIMITS);
     expect(held).toMatchObject({ outcome: "retrying", reason: expect.stringContaining("asked to wait") });

@@ -5,6 +5,11 @@ export const SEVERITIES = ["critical", "error", "warning", "info"] as const;
 export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
 
+/** 0 for critical … 4 for an alert without a severity: where an alert goes when not all can go at once. */
+export function severityRank(severity: Severity | undefined): number {
+  return severity ? SEVERITIES.indexOf(severity) : SEVERITIES.length;
+}
+
 export const TARGET_FIELDS = ["device_id", "user_email", "registration_id", "hostname"] as const;
 
 /** Who the alert is about. Any field may be missing; rules and device lookup fill the gaps. */

@@ -21,6 +21,7 @@ export const OUTCOMES = [
   "waiting",
   "awaiting-approval",
   "denied",
+  /** Its device lookup never found room in the DEX API budget while a capture was still useful. */
   "expired",
 ] as const;
 export const Outcome = z.enum(OUTCOMES);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { NormalizedAlert } from "./alert";
+import releaseOneMessage from "../../test/fixtures/release-0.1.0/queue-message.json";
 import { messageVersionOf, readDeliveryMessage } from "./delivery-message";
 
 const alert: NormalizedAlert = { source: "zapier", episode: "zapier:t-1", title: "Packet loss", firing: true, status: "firing", labels: {}, target: { user_email: "jane.doe@example.com" } };
@@ -28,5 +29,24 @@ describe("queue message versions", () => {
     expect(readDeliveryMessage(unversioned)).toMatchObject({ success: true, data: { version: 2 } });
     expect(readDeliveryMessage(message(2, [alert]))).toMatchObject({ success: true, data: { version: 2 } });
     expect(readDeliveryMessage(message(4, [alert]))).toEqual({ success: false, error: "message version 4 is not one this release reads (it reads 1, 2, 3)" });
+  });
+});
+
+const current = { ...releaseOneMessage, version: 2 };
+
+describe("the queue message", () => {
+  it("reads a continuation, which names the alerts still to plan", () => {
+    expect(readDeliveryMessage({ ...current, pending: [0] })).toEqual({ success: true, data: { ...current, pending: [0] } });
+  });
+
+  it("refuses a continuation that names an alert the delivery does not have, or none", () => {
+    expect(readDeliveryMessage({ ...current, pending: [current.alerts.length] })).toEqual({ success: false, error: "message is malformed: pending: names an alert the delivery does not have" });
+    expect(readDeliveryMessage({ ...current, pending: [] }).success).toBe(false);
+    expect(readDeliveryMessage({ ...current, pending: [-1] }).success).toBe(false);
+  });
+
+  it("still reads release 0.1.0's message, without a version, as the whole delivery", () => {
+    const read = readDeliveryMessage(releaseOneMessage);
+    expect(read).toEqual({ success: true, data: current });
   });
 });

@@ -24,11 +24,28 @@ const deliveryFields = {
   alerts: z.array(NormalizedAlert),
 };
 
-/** What ingest puts on the queue: one verified delivery, already normalized. */
-export const DeliveryMessage = z.object({
-  version: z.union([z.literal(DELIVERY_MESSAGE_VERSION), z.literal(REQUEST_MESSAGE_VERSION)]),
-  ...deliveryFields,
-});
+/**
+ * What ingest puts on the queue: one verified delivery, already normalized. The consumer
+ * queues it again, with `pending`, when device lookups of some of its alerts had to wait
+ * for the DEX API budget.
+ */
+export const DeliveryMessage = z
+  .object({
+    version: z.union([z.literal(DELIVERY_MESSAGE_VERSION), z.literal(REQUEST_MESSAGE_VERSION)]),
+    ...deliveryFields,
+    /**
+     * A continuation: the alerts (by index) still to plan; the others are decided and in the
+     * delivery's record. Absent: every alert. Optional, so a release that does not know it
+     * reads the message as the whole delivery, which the command ledger makes safe.
+     */
+    pending: z.optional(z.array(z.number().check(z.int(), z.nonnegative())).check(z.minLength(1))),
+  })
+  .check(
+    z.refine((message) => !message.pending || message.pending.every((index) => index < message.alerts.length), {
+      error: "names an alert the delivery does not have",
+      path: ["pending"],
+    }),
+  );
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
 
 /** Release 0.1.0's message: the same delivery, with no version; read as the current one. */

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { DELIVERY_PREFIX, deliveryKey, DEVICES_PREFIX, devicesKey, REDELIVERY_PREFIX, redeliveryKey } from "./kv-keys";
+import {
+  DELIVERY_PREFIX,
+  deliveryKey,
+  DEVICE_LIST_PREFIX,
+  deviceListKey,
+  DEVICES_PREFIX,
+  devicesKey,
+  FLEET_PREFIX,
+  fleetKey,
+  REDELIVERY_PREFIX,
+  redeliveryKey,
+} from "./kv-keys";
 
 /** Keys are stored: a change of shape orphans what KV already holds, so the shapes are pinned here. */
 describe("the KV keyspace", () => {
@@ -19,8 +30,13 @@ describe("the KV keyspace", () => {
     expect(await devicesKey("other-acct", "jane.doe@example.com")).not.toBe(key);
   });
 
+  it("keys the account's device list and what is known of its fleet by account", () => {
+    expect(deviceListKey("acct")).toBe("device-list:acct");
+    expect(fleetKey("acct")).toBe("fleet:acct");
+  });
+
   it("has prefixes that are not prefixes of each other", () => {
-    const prefixes = [DELIVERY_PREFIX, REDELIVERY_PREFIX, DEVICES_PREFIX];
+    const prefixes = [DELIVERY_PREFIX, REDELIVERY_PREFIX, DEVICES_PREFIX, DEVICE_LIST_PREFIX, FLEET_PREFIX];
     for (const a of prefixes) for (const b of prefixes) if (a !== b) expect(a.startsWith(b)).toBe(false);
   });
 });

@@ -18,6 +18,8 @@ import { sha256Hex } from "../crypto/hmac";
 export const DELIVERY_PREFIX = "delivery:";
 export const REDELIVERY_PREFIX = "redelivery:";
 export const DEVICES_PREFIX = "devices:";
+export const DEVICE_LIST_PREFIX = "device-list:";
+export const FLEET_PREFIX = "fleet:";
 
 /** The audit record of one delivery (or one part of a split delivery). */
 export function deliveryKey(deliveryId: string): string {
@@ -35,4 +37,14 @@ export function redeliveryKey(source: string, senderKey: string): string {
  */
 export async function devicesKey(accountId: string, term: string): Promise<string> {
   return `${DEVICES_PREFIX}${await sha256Hex(`${accountId}\n${term}`)}`;
+}
+
+/** The account's whole device list (or the part of it read so far), cached. */
+export function deviceListKey(accountId: string): string {
+  return `${DEVICE_LIST_PREFIX}${accountId}`;
+}
+
+/** What the relay last learned of the account's fleet: its size, and whether a list read of it holds still. */
+export function fleetKey(accountId: string): string {
+  return `${FLEET_PREFIX}${accountId}`;
 }

@@ -1,6 +1,10 @@
 import type { Device } from "../model/dex-api";
 import type { AlertTarget } from "../model/alert";
-import type { DeviceDirectory } from "./device-directory";
+
+/** Devices as the DEX devices endpoint's `search` finds them: by a name or email substring. */
+export interface DeviceSource {
+  search(term: string): Promise<readonly Device[]>;
+}
 
 /** A device a command can be sent to. */
 export interface ResolvedDevice {
@@ -41,12 +45,12 @@ export interface ResolveOptions {
  */
 export async function resolveTarget(
   target: AlertTarget,
-  directory: DeviceDirectory,
+  directory: DeviceSource,
   options: ResolveOptions = {},
 ): Promise<Resolution> {
   const hostnameMatch = options.hostname_match ?? "exact";
   const hostname = target.hostname?.trim();
-  const term = target.user_email?.trim() || (hostname && (hostnameMatch === "short-name" ? shortName(hostname) : hostname));
+  const term = searchTermOf(target, options);
   if (!term) {
     return notFound(
       target.device_id || target.registration_id
@@ -75,6 +79,16 @@ export async function resolveTarget(
   return partition(onePerDevice(candidates, target));
 }
 
+/**
+ * What the devices API is searched by for `target`: its email, else its host name (the short
+ * name with `short-name`); undefined when it names neither. Device lookups are planned with it
+ * before anything is resolved.
+ */
+export function searchTermOf(target: AlertTarget, options: ResolveOptions = {}): string | undefined {
+  const hostname = target.hostname?.trim();
+  return target.user_email?.trim() || (hostname && (options.hostname_match === "short-name" ? shortName(hostname) : hostname)) || undefined;
+}
+
 function matchesTarget(device: Device, target: AlertTarget, hostnameMatch: HostnameMatch): boolean {
   if (target.user_email && !sameText(device.personEmail, target.user_email)) return false;
   if (target.hostname && !sameHost(device.deviceName, target.hostname, hostnameMatch)) return false;
@@ -88,7 +102,7 @@ function matchesTarget(device: Device, target: AlertTarget, hostnameMatch: Hostn
  * the filter above already kept that user's registration; when it names only the host,
  * the most recently seen registration is the session to capture.
  */
-function onePerDevice(devices: Device[], target: AlertTarget): Device[] {
+function onePerDevice(devices: readonly Device[], target: AlertTarget): readonly Device[] {
   if (target.user_email || target.registration_id) return devices;
   const latest = new Map<string, Device>();
   for (const device of devices) {
@@ -98,7 +112,7 @@ function onePerDevice(devices: Device[], target: AlertTarget): Device[] {
   return [...latest.values()];
 }
 
-function partition(devices: Device[]): Resolution {
+function partition(devices: readonly Device[]): Resolution {
   const resolution: Resolution = { devices: [], skipped: [] };
   const seen = new Set<string>();
   for (const device of devices) {
@@ -147,7 +161,7 @@ function sameHost(deviceName: string | null | undefined, hostname: string, hostn
 }
 
 /** Up to three device names, for a reason that stays short. */
-function names(devices: Device[]): string {
+function names(devices: readonly Device[]): string {
   const all = [...new Set(devices.map((d) => d.deviceName ?? d.deviceId))];
   return all.length > 3 ? `${all.slice(0, 3).join(", ")}, …` : all.join(", ");
 }

@@ -1,7 +1,6 @@
 import type { Rule } from "../config/rules-schema";
 import type { AlertTarget } from "../model/alert";
-import type { DeviceDirectory } from "./device-directory";
-import { resolveTarget, type Resolution, type ResolveOptions } from "./resolve-target";
+import { resolveTarget, type DeviceSource, type Resolution, type ResolveOptions } from "./resolve-target";
 
 /**
  * What a rule's command is aimed at: the rule's fixed `targets` when it lists them,
@@ -16,7 +15,7 @@ export function targetsFor(rule: Pick<Rule, "targets">, alertTarget: AlertTarget
  * user's registration on a shared device) and merges the results: a device reached by two
  * targets is listed once, and every target that reached none says why.
  */
-export async function resolveTargets(targets: readonly AlertTarget[], directory: DeviceDirectory, options: ResolveOptions = {}): Promise<Resolution> {
+export async function resolveTargets(targets: readonly AlertTarget[], directory: DeviceSource, options: ResolveOptions = {}): Promise<Resolution> {
   const resolutions = await Promise.all(targets.map((target) => resolveTarget(target, directory, options)));
   const merged: Resolution = { devices: [], skipped: [] };
   const seen = new Set<string>();

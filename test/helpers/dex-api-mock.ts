@@ -69,6 +69,8 @@ interface Call {
   url: URL;
   headers: Headers;
   body?: unknown;
+  /** The status the call was answered with; unset for a call that got no answer (a timeout, a lost connection). */
+  status?: number;
 }
 
 /** The commands API of the test account, under the test configuration's base (vitest.config.ts). */
@@ -115,15 +117,18 @@ export function mockDexApi(
   devices: Device[] = [JANE, SAM, OLD_CLIENT],
   /** Other services the test expects calls to, by `METHOD origin/path`; each is handed the call. */
   others: Record<string, (call: OtherCall) => Response | Promise<Response>> = {},
-  /** How the API names the commands it creates: UUIDs unless a test says otherwise. */
-  { commandId }: { commandId?: () => string } = {},
+  /**
+   * `commandId`: how the API names the commands it creates (UUIDs unless a test says otherwise);
+   * `fleet`: generated devices the stand-in enrols besides `devices` (dev/dex-stand-in/fleet.ts).
+   */
+  options: { commandId?: () => string; fleet?: number } = {},
 ) {
   const otherCalls: OtherCall[] = [];
   const calls: Call[] = [];
   const faults: Record<Route, Array<Fault | { landThenFail: Fault }>> = { create: [], list: [], devices: [], quota: [], download: [] };
-  const store = new CommandStore({ progress: "manual", ...(commandId ? { newId: commandId } : {}) });
+  const store = new CommandStore({ progress: "manual", ...(options.commandId ? { newId: options.commandId } : {}) });
   const quota = new CommandQuota();
-  const standIn = createStandIn({ store, quota, devices: (now) => [...devices, ...enrolled].map((device) => accountDevice(device, now)) });
+  const standIn = createStandIn({ store, quota, devices: (now) => [...devices, ...enrolled].map((device) => accountDevice(device, now)), fleet: options.fleet });
 
   async function answer(fault: Fault, signal: AbortSignal | null | undefined): Promise<Response> {
     if (fault === "network") throw new TypeError("Network connection lost.");
@@ -149,11 +154,17 @@ export function mockDexApi(
     }
     const kind = route(request.method, url);
     const body = request.method === "POST" ? await request.clone().json() : undefined;
-    calls.push({ route: kind, method: request.method, url, headers: request.headers, body });
+    const call: Call = { route: kind, method: request.method, url, headers: request.headers, body };
+    calls.push(call);
     const fault = faults[kind].shift();
-    if (fault && !(typeof fault === "object" && "landThenFail" in fault)) return answer(fault, request.signal);
-    const response = await standIn.fetch(request);
-    return fault ? answer(fault.landThenFail, request.signal) : response;
+    let response: Response;
+    if (fault && !(typeof fault === "object" && "landThenFail" in fault)) response = await answer(fault, request.signal);
+    else {
+      response = await standIn.fetch(request);
+      if (fault) response = await answer(fault.landThenFail, request.signal);
+    }
+    call.status = response.status;
+    return response;
   });
 
   return {
@@ -167,6 +178,9 @@ export function mockDexApi(
       return store.inOrder().map((command) => store.viewAt(command, now));
     },
     callsTo: (kind: Route) => calls.filter((c) => c.route === kind),
+    /** Calls to the devices endpoint that searched, and those that read the whole list. */
+    deviceSearches: () => calls.filter((c) => c.route === "devices" && c.url.searchParams.has("search")),
+    deviceListReads: () => calls.filter((c) => c.route === "devices" && !c.url.searchParams.has("search")),
     /** What DEX reports for command `id` from now on: a status, and the file a finished capture left. */
     settle(id: string, status: CommandStatus, filename: string | null = null) {
       store.settle(id, status, new Date(), filename);

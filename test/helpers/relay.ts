@@ -76,8 +76,31 @@ export async function postPagerDuty(body: unknown, headers: Record<string, strin
   });
 }
 
-/** Runs the Worker's queue consumer on one batch, as the Queues runtime would, and returns the acks and retries. */
+/** A delivery the consumer queued again (its lookups wait for the API budget), and after how long. */
+export interface Continuation {
+  body: DeliveryMessage;
+  delaySeconds: number;
+}
+
+/**
+ * Runs the Worker's queue consumer on one batch, as the Queues runtime would, and returns the
+ * acks and retries, and the continuations it queued (captured rather than delivered, so a
+ * test decides when the consumer sees them).
+ */
 export async function runConsumer(bodies: readonly unknown[], attempts = 1, overrides: Partial<Record<keyof Env, unknown>> = {}) {
+  const continued: Continuation[] = [];
+  const send = vi.spyOn(env.ALERT_QUEUE, "send").mockImplementation(async (body, options) => {
+    continued.push({ body: body as DeliveryMessage, delaySeconds: options?.delaySeconds ?? 0 });
+    return { metadata: { metrics: { backlogCount: continued.length, backlogBytes: 0 } } } as QueueSendResponse;
+  });
+  try {
+    return { ...(await consumeBatch(bodies, attempts, overrides)), continued };
+  } finally {
+    send.mockRestore();
+  }
+}
+
+async function consumeBatch(bodies: readonly unknown[], attempts: number, overrides: Partial<Record<keyof Env, unknown>>) {
   const batch = createMessageBatch<unknown>(
     "dex-alert-relay-alerts",
     bodies.map((body, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts, body })),

@@ -13,13 +13,25 @@ function runConsumer(bodies: readonly unknown[], attempts = 1, overrides: Record
 
 const ADMIN = { authorization: "Bearer admin-test-token" };
 
-/** A delivery about Jane whose device lookup failed on every attempt: dead-lettered. */
+/**
+ * Two rules with a lookup each, searched one by one: a pcap on the alert's user and a
+ * warp-diag on a fixed probe, so that one lookup can fail while the other's command is made.
+ */
+const TWO_LOOKUPS = {
+  DEVICE_LOOKUP: "search",
+  RULES: [
+    { name: "vpn-packet-loss-pcap", command: { type: "pcap", args: { "time-limit-min": 2 } }, match: { severity: ["critical"] } },
+    { name: "probe-warp-diag", command: { type: "warp-diag" }, targets: [{ hostname: "SAM-XPS13" }], match: { severity: ["critical"] } },
+  ],
+};
+
+/** A delivery about Jane whose device lookup failed on every attempt: dead-lettered, with the probe's warp-diag created. */
 async function deadLetteredDelivery(): Promise<DeliveryMessage> {
   mockDexApi();
   const { queued } = await postZapier({ id: "DL-1", severity: "critical", title: "VPN packet loss", user_email: JANE.personEmail });
   const api = mockDexApi();
   api.failNext("devices", apiError(503, "unavailable"));
-  await runConsumer(queued, 6);
+  await runConsumer(queued, 6, TWO_LOOKUPS);
   expect((await deliveryRecord(queued[0]!.delivery_id))?.state).toBe("dead-lettered");
   return queued[0]!;
 }
@@ -90,7 +102,7 @@ describe("POST /v1/dead-letters/{id}/replay", () => {
     const before = (await deliveryRecord(message.delivery_id))!.decisions;
     expect(before.map((d: any) => d.outcome)).toEqual(["failed", "created"]);
     const api = mockDexApi();
-    await runConsumer(replayed.sent);
+    await runConsumer(replayed.sent, 1, TWO_LOOKUPS);
     // Only the pcap is created now; the ledger answers the warp-diag it already holds.
     expect(api.commands.map((c) => c.type)).toEqual(["pcap"]);
     const after = (await currentDelivery(message.delivery_id)).decisions;
@@ -105,13 +117,13 @@ describe("POST /v1/dead-letters/{id}/replay", () => {
     await runDeadLetterConsumer([message]);
     const [letter] = (await listDeadLetters()).dead_letters;
     const api = mockDexApi();
-    await runConsumer((await replay(letter!.id)).sent);
+    await runConsumer((await replay(letter!.id)).sent, 1, TWO_LOOKUPS);
     expect(api.commands).toHaveLength(1);
     const first = (await currentDelivery(message.delivery_id)).decisions.map((d: any) => d.command_id);
 
     const again = await replay(letter!.id);
     expect(again.status).toBe(202);
-    await runConsumer(again.sent);
+    await runConsumer(again.sent, 1, TWO_LOOKUPS);
     expect(api.commands).toHaveLength(1);
     expect(api.callsTo("create")).toHaveLength(1);
     const current = await currentDelivery(message.delivery_id);
