@@ -48,7 +48,7 @@ export type LedgerOutcome =
   | "retrying"
   /**
    * Held by the per-minute command cap or the account's spent command quota; sent as soon as
-   * they allow, or recorded as capped once no longer useful.
+   * they allow, or recorded as expired once no longer useful.
    */
   | "waiting"
   | "duplicate"

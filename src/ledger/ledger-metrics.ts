@@ -9,7 +9,7 @@ import type { AccountQuota } from "./quota";
  * them under: the one the audit trail gives them (a command the spent quota held past its
  * useful window is `capped` there too).
  */
-const FINAL_EVENTS: Readonly<Record<string, string>> = { created: "created", failed: "failed", capped: "capped", "quota-expired": "capped" };
+const FINAL_EVENTS: Readonly<Record<string, string>> = { created: "created", failed: "failed", capped: "expired", "quota-expired": "expired" };
 
 /** What the ledger tells `GET /metrics`: its counters, and its gauges read now. */
 export interface LedgerMetricsSnapshot {

@@ -9,7 +9,7 @@ import type { LedgerOutcome } from "./contract";
 export const MAX_LISTED_COMMANDS = 100;
 
 export interface CommandQuery {
-  /** A DEX status (`SUCCESS`, `PENDING_EXEC`, ...) or what the ledger says (`waiting`, `retrying`, `failed`, `capped`, `created`, `awaiting-approval`, `denied`, `expired`). */
+  /** A DEX status (`SUCCESS`, `PENDING_EXEC`, ...) or what the ledger says (`waiting`, `retrying`, `failed`, `created`, `awaiting-approval`, `denied`, `expired`). */
   status?: string;
   /** A device id, or a device name in any case. */
   device?: string;
@@ -50,12 +50,12 @@ export interface ListedCommand {
 const STATES_OF: Partial<Record<string, string[]>> = {
   created: ["created"],
   failed: ["failed"],
-  capped: ["expired"],
   retrying: ["sending", "uncertain", "waiting"],
   waiting: ["waiting"],
   "awaiting-approval": ["awaiting-approval"],
   denied: ["denied"],
-  expired: ["approval-expired"],
+  // Never sent: it waited for the cap, the quota or a person until it was no longer useful.
+  expired: ["expired", "approval-expired"],
 };
 
 /**

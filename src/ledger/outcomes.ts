@@ -10,7 +10,7 @@ export function ownResult(row: CommandRow): LedgerResult {
     case "failed":
       return { ...base, outcome: "failed", reason: row.reason ?? "the DEX API refused the command" };
     case "expired":
-      return { ...base, outcome: "capped", reason: row.reason ?? "the per-minute command cap never had room for it" };
+      return { ...base, outcome: "expired", reason: row.reason ?? "the per-minute command cap never had room for it while the capture was useful" };
     case "waiting":
       return row.admitted_at === null
         ? { ...base, outcome: "waiting", reason: row.reason ?? "held by MAX_COMMANDS_PER_MINUTE until the next free slot" }

@@ -163,7 +163,7 @@ describe("command ledger: a spent quota", () => {
     expect(api.callsTo("create")).toHaveLength(2);
   });
 
-  it("a command whose useful window ends before the reset is recorded as capped, saying why, and never sent", async () => {
+  it("a command whose useful window ends before the reset is recorded as expired, saying why, and never sent", async () => {
     const api = mockDexApi();
     const logged = vi.spyOn(console, "log");
     const queuedAt = Date.now();
@@ -176,7 +176,7 @@ describe("command ledger: a spent quota", () => {
     await settleLedger();
     const [ended] = await ledger().submit([command(1)], LIMITS);
     const reason = `the account's DEX command quota is spent until ${iso(resetAt)}; it could not be sent within 10 minutes of the alert`;
-    expect(ended).toEqual({ key: "key-1", outcome: "capped", reason });
+    expect(ended).toEqual({ key: "key-1", outcome: "expired", reason });
     expect(api.callsTo("create")).toHaveLength(1);
     expect(await unsettledCommands()).toBe(0);
     const events = logged.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);

@@ -57,7 +57,7 @@ export const DELIVERY_OUTCOMES = [
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 /** What became of a command the ledger held, once final. */
-export const COMMAND_OUTCOMES = ["created", "failed", "capped"] as const;
+export const COMMAND_OUTCOMES = ["created", "failed", "expired"] as const;
 /** What became of one attempt to send a report. */
 export const REPORT_RESULTS = ["sent", "failed", "retried"] as const;
 

@@ -85,7 +85,7 @@ describe("guardrails", () => {
     expect((await currentDelivery(messages[4]!.delivery_id)).decisions[0]).toMatchObject({ outcome: "created", command_id: expect.any(String) });
   });
 
-  it("MAX_COMMANDS_PER_MINUTE: a command the cap never has room for within 10 minutes is recorded as capped", async () => {
+  it("MAX_COMMANDS_PER_MINUTE: a command the cap never has room for within 10 minutes is recorded as expired", async () => {
     const api = mockDexApi();
     const messages = [];
     for (let i = 0; i < 12; i++) {
@@ -97,7 +97,7 @@ describe("guardrails", () => {
     // One a minute for ten minutes, and the one admitted as the tenth minute ends.
     expect(api.commands).toHaveLength(11);
     const last = await currentDelivery(messages[11]!.delivery_id);
-    expect(last.decisions[0]).toMatchObject({ outcome: "capped", reason: expect.stringContaining("within 10 minutes") });
+    expect(last.decisions[0]).toMatchObject({ outcome: "expired", reason: expect.stringContaining("within 10 minutes") });
   });
 
   it("MAX_COMMANDS_PER_MINUTE: one sender cannot use up the minute; the most severe alert goes first", async () => {

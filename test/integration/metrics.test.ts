@@ -196,7 +196,7 @@ describe("GET /metrics: what it shows", () => {
     expect((await scrape()).value("dex_relay_dex_command_quota_spent")).toBe(1);
   });
 
-  it("counts a command the spent quota expired as capped, as the audit trail does, and a status it does not know as other", async () => {
+  it("counts a command the spent quota expired as expired, as the audit trail does, and a status it does not know as other", async () => {
     await runInDurableObject(ledger(), (_, state) => {
       const metrics = new LedgerMetrics(state.storage.sql, new ApiBudget(state.storage.sql), new AccountQuota(state.storage.sql));
       metrics.commandEvent("quota-expired", "pcap", {});
@@ -204,7 +204,7 @@ describe("GET /metrics: what it shows", () => {
       metrics.commandEvent("status", "pcap", { status: "SOMETHING_NEW" });
     });
     const after = await scrape();
-    expect(after.value("dex_relay_commands_total", { type: "pcap", outcome: "capped" })).toBe(1);
+    expect(after.value("dex_relay_commands_total", { type: "pcap", outcome: "expired" })).toBe(1);
     expect(after.value("dex_relay_command_statuses_total", { type: "pcap", status: "other" })).toBe(1);
   });
 
