@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, parseEnv } from "node:util";
+import { fleetLaptops, groupOf } from "./fleet-group.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const examples = join(root, "examples");
@@ -24,7 +25,13 @@ const ACTIONS = {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { url: { type: "string", default: "http://localhost:8787" }, "dry-run": { type: "boolean", default: false } },
+  options: {
+    url: { type: "string", default: "http://localhost:8787" },
+    "dry-run": { type: "boolean", default: false },
+    // `group`: how many laptops of the stand-in's fleet the Alertmanager group names, and where the stand-in is.
+    alerts: { type: "string", default: "25" },
+    "stand-in": { type: "string", default: "http://127.0.0.1:8788/" },
+  },
 });
 
 const varsFile = [".dev.vars", "dev/local.dev.vars"].map((name) => join(root, name)).find(existsSync);
@@ -80,10 +87,35 @@ const SOURCES = readdirSync(examples)
   .filter((name) => Object.hasOwn(AUTH, name))
   .sort();
 const [asked] = positionals;
-if (!asked || (asked !== "all" && !SOURCES.includes(asked) && !ACTIONS[asked]) || (ACTIONS[asked] && values["dry-run"])) {
+const GROUP = "group";
+if (!asked || (asked !== "all" && asked !== GROUP && !SOURCES.includes(asked) && !ACTIONS[asked]) || ((ACTIONS[asked] || asked === GROUP) && values["dry-run"])) {
   console.error(`usage: npm run demo -- <${SOURCES.join("|")}|all> [--dry-run] [--url ${values.url}]`);
   console.error(`       npm run demo -- <${Object.keys(ACTIONS).join("|")}> [--url ${values.url}]`);
+  console.error(`       npm run demo -- ${GROUP} [--alerts 25] (with STAND_IN_FLEET=2000 npm start)`);
   process.exit(2);
+}
+
+/**
+ * One Alertmanager group of `--alerts` firing, critical alerts, each naming a laptop of the
+ * stand-in's generated fleet by host name: what a big incident looks like to the relay.
+ */
+async function sendGroup() {
+  const count = Number(values.alerts);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--alerts must be a whole number of alerts, not ${values.alerts}`);
+  const standIn = { url: values["stand-in"].replace(/\/*$/, "/") };
+  let laptops;
+  try {
+    laptops = await fleetLaptops(standIn, secret("DEX_API_TOKEN"), count);
+  } catch (error) {
+    throw new Error(`${error.message}: start the relay with a fleet, \`STAND_IN_FLEET=2000 npm start\``);
+  }
+  const body = JSON.stringify(groupOf(laptops, randomUUID().slice(0, 8)));
+  const res = await fetch(`${values.url.replace(/\/+$/, "")}/v1/alerts/alertmanager`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...AUTH.alertmanager() },
+    body,
+  });
+  console.log(`group of ${count}: HTTP ${res.status} ${await res.text()}`);
 }
 
 async function send(source) {
@@ -103,7 +135,8 @@ async function send(source) {
 }
 
 try {
-  for (const source of asked === "all" ? SOURCES : [asked]) await send(source);
+  if (asked === GROUP) await sendGroup();
+  else for (const source of asked === "all" ? SOURCES : [asked]) await send(source);
   if (!values["dry-run"]) {
     console.log("Commands land on the local DEX stand-in within a few seconds: curl -s localhost:8788/");
   }
