@@ -109,6 +109,7 @@ async function waitUntilAnswering(server, ready, pollMs) {
 /** The last lines of a server's log, to explain a failure. */
 export function logTail(server, lines = 25) {
   try {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape (ESC) starts the terminal colour codes it strips
     const text = readFileSync(server.logPath, "utf8").replace(/\x1b\[[0-9;]*m/g, "");
     return text.trimEnd().split("\n").slice(-lines).map((line) => `  | ${line}`).join("\n");
   } catch {

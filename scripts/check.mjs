@@ -106,6 +106,7 @@ export async function runChecks({ local = false, patterns = true } = {}) {
 }
 
 function firstLine(error) {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape (ESC) starts the terminal colour codes it strips
   return String(error instanceof Error ? error.message : error).replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n").slice(0, 3).join(" ");
 }
 

@@ -105,7 +105,7 @@ export class CommandSender {
    */
   async #reconcile(api: DexClient, rows: CommandRow[], when: string): Promise<CommandRow[]> {
     const from = Math.min(...rows.map((row) => row.first_sent_at ?? row.queued_at)) - ATTRIBUTION_MARGIN_MS;
-    let listed;
+    let listed: Awaited<ReturnType<typeof listCommandsSince>>;
     try {
       listed = await listCommandsSince(api, from, MAX_LIST_PAGES);
     } catch (error) {
@@ -135,7 +135,7 @@ export class CommandSender {
     if (pollAt === undefined || pollAt > now) return;
     const open = this.rows.unfinished(now - STATUS_HORIZON_MS);
     this.#lastPollAt = now;
-    let listed;
+    let listed: Awaited<ReturnType<typeof listCommandsSince>>;
     try {
       listed = await listCommandsSince(api, Math.min(...open.map((row) => row.created_at ?? now)) - ATTRIBUTION_MARGIN_MS, MAX_LIST_PAGES);
     } catch (error) {
