@@ -124,9 +124,7 @@ export async function compareUnderLoad({ relay, ingest, bare, bareQueue, token, 
       ingestToBareQueue: round("ingest") / round("bareQueue"),
     };
   });
-  const saturated = Object.fromEntries(
-    Object.entries(capacity).map(([name, results]) => [name, summarize(results, targets[name].url, connections)]),
-  );
+  const saturated = Object.fromEntries(Object.entries(capacity).map(([name, results]) => [name, summarize(results, targets[name].url, connections)]));
 
   const rate = Math.max(1, Math.floor(Math.min(...Object.values(saturated).map((t) => t.perSecond)) / 2));
   const paced = await measure(`${rate}/s`, ROUND, (server) => sendPaced(server, { token, rate, seconds: segmentSeconds, body }));

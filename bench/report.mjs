@@ -94,19 +94,44 @@ function ingestRows(load, settings) {
     ["Bare Worker: acknowledged alerts/s", integer(load.bare.perSecond), "", ""],
     ["Bare Worker + queue.send: acknowledged alerts/s", integer(load.bareQueue.perSecond), "", ""],
     ["Relay ÷ bare (each round's)", `${fixed(ratio)} (${load.roundRatios.map((r) => fixed(r.relay)).join(", ")})`, "≥ 0.70", verdict(ratio >= 0.7)],
-    ["Relay without consumer ÷ bare (each round's)", `${fixed(ingestRatio)} (${load.roundRatios.map((r) => fixed(r.ingest)).join(", ")})`, "≥ 0.70", verdict(ingestRatio >= 0.7)],
+    [
+      "Relay without consumer ÷ bare (each round's)",
+      `${fixed(ingestRatio)} (${load.roundRatios.map((r) => fixed(r.ingest)).join(", ")})`,
+      "≥ 0.70",
+      verdict(ingestRatio >= 0.7),
+    ],
     ["Latency at capacity, p50 / p99: relay; without consumer; bare", targets.map((t) => `${ms(t.p50)} / ${ms(t.p99)}`).join("; "), "", ""],
     ["Errors: relay; without consumer; bare", targets.map(failures).join("; "), "none", verdict(targets.every(clean))],
-    ["Relay without consumer ÷ bare + queue.send (each round's)", `${fixed(ingestToBareQueue)} (${load.roundRatios.map((r) => fixed(r.ingestToBareQueue)).join(", ")})`, "", ""],
-    ["Bare + queue.send at capacity: p50 / p99; errors", `${ms(load.bareQueue.p50)} / ${ms(load.bareQueue.p99)}; ${failures(load.bareQueue)}`, "none", verdict(clean(load.bareQueue))],
+    [
+      "Relay without consumer ÷ bare + queue.send (each round's)",
+      `${fixed(ingestToBareQueue)} (${load.roundRatios.map((r) => fixed(r.ingestToBareQueue)).join(", ")})`,
+      "",
+      "",
+    ],
+    [
+      "Bare + queue.send at capacity: p50 / p99; errors",
+      `${ms(load.bareQueue.p50)} / ${ms(load.bareQueue.p99)}; ${failures(load.bareQueue)}`,
+      "none",
+      verdict(clean(load.bareQueue)),
+    ],
     [`**Latency to the 202** at ${paced.rate} alerts/s (half the slowest target's capacity)`, "", "", ""],
     ["Relay: p50 / p99 (max), requests", pacedCell(paced.relay), "p99 < 50 ms", verdict(paced.relay.p99 < 50)],
     ["Relay without its queue consumer: p50 / p99 (max), requests", pacedCell(paced.ingest), "p99 < 50 ms", verdict(paced.ingest.p99 < 50)],
     ["Bare Worker: p50 / p99 (max), requests", pacedCell(paced.bare), "", ""],
     ["Errors: relay; without consumer; bare", pacedTargets.map(failures).join("; "), "none", verdict(pacedTargets.every(clean))],
-    ["Bare Worker + queue.send: p50 / p99 (max), requests; errors", `${pacedCell(paced.bareQueue)}; ${failures(paced.bareQueue)}`, "none", verdict(clean(paced.bareQueue))],
+    [
+      "Bare Worker + queue.send: p50 / p99 (max), requests; errors",
+      `${pacedCell(paced.bareQueue)}; ${failures(paced.bareQueue)}`,
+      "none",
+      verdict(clean(paced.bareQueue)),
+    ],
     ["Relay's consumer busy after a relay segment: shortest – longest", drainRange(load.drains), "", ""],
-    ["Other work on the machine during load: CPU share (1-min load average before)", `${load.otherCpu === undefined ? "unknown" : `${integer(load.otherCpu * 100)} %`} (${fixed(load.loadAverage)})`, "≈ 0 %", load.otherCpu === undefined ? "" : load.otherCpu < 0.1 ? "quiet" : "**disturbed**"],
+    [
+      "Other work on the machine during load: CPU share (1-min load average before)",
+      `${load.otherCpu === undefined ? "unknown" : `${integer(load.otherCpu * 100)} %`} (${fixed(load.loadAverage)})`,
+      "≈ 0 %",
+      load.otherCpu === undefined ? "" : load.otherCpu < 0.1 ? "quiet" : "**disturbed**",
+    ],
   ];
 }
 
@@ -123,17 +148,37 @@ function stormRows(direct, lookup) {
     ["Commands created", `${direct.commands}`, `${direct.alerts}`, verdict(direct.commands === direct.alerts)],
     ["Create calls", `${direct.calls.create}`, `⌈${direct.commands}/10⌉ = ${createGoal}`, verdict(direct.calls.create <= createGoal)],
     ["Create calls ÷ goal", fixed(direct.calls.create / Math.max(1, createGoal)), "1.00", ""],
-    ["Other DEX calls: list / devices / quota", `${direct.calls.list} / ${direct.calls.devices} / ${direct.calls.quota}`, `0 / ≤ ${direct.users} (one per user named) / ≤ ${quotaGoal} (one per 5 minutes)`, verdict(direct.calls.list === 0 && direct.calls.quota <= quotaGoal && direct.calls.devices <= direct.users)],
+    [
+      "Other DEX calls: list / devices / quota",
+      `${direct.calls.list} / ${direct.calls.devices} / ${direct.calls.quota}`,
+      `0 / ≤ ${direct.users} (one per user named) / ≤ ${quotaGoal} (one per 5 minutes)`,
+      verdict(direct.calls.list === 0 && direct.calls.quota <= quotaGoal && direct.calls.devices <= direct.users),
+    ],
     ["First alert sent → last change seen", `${fixed(direct.lastChangeSeconds, 1)} s${direct.drained ? "" : " (timed out)"}`, "", ""],
     [`**Device lookups**: ${lookup.alerts} alerts naming ${lookup.user} by email only`, "", "", ""],
     ["Alerts acknowledged / refused", `${lookup.acknowledged} / ${stormFailures(lookup)}`, "", ""],
     ["Device-search calls", `${lookup.calls.devices}`, "1 per user per minute", verdict(lookup.calls.devices <= 1)],
-    ["Commands created / create calls", `${lookup.commands} / ${lookup.calls.create}`, `${lookup.expectedCommands} / ${Math.ceil(lookup.expectedCommands / 10)}`, verdict(lookup.commands === lookup.expectedCommands)],
+    [
+      "Commands created / create calls",
+      `${lookup.commands} / ${lookup.calls.create}`,
+      `${lookup.expectedCommands} / ${Math.ceil(lookup.expectedCommands / 10)}`,
+      verdict(lookup.commands === lookup.expectedCommands),
+    ],
     ["**KV operations per alert** (counted on the binding)", "", "", ""],
-    ["Device named: key reads (read calls) / writes / deletes", `${fixed(directKv.reads)} (${fixed(directKv.readCalls)}) / ${fixed(directKv.writes)} / ${fixed(directKv.deletes)}`, "", ""],
+    [
+      "Device named: key reads (read calls) / writes / deletes",
+      `${fixed(directKv.reads)} (${fixed(directKv.readCalls)}) / ${fixed(directKv.writes)} / ${fixed(directKv.deletes)}`,
+      "",
+      "",
+    ],
     ["Device named: key reads / writes by key prefix", directKv.byKey, "", ""],
     ["Device named: KV cost per million alerts", dollars(directKv.cost), "", ""],
-    ["By email: key reads (read calls) / writes / deletes", `${fixed(lookupKv.reads)} (${fixed(lookupKv.readCalls)}) / ${fixed(lookupKv.writes)} / ${fixed(lookupKv.deletes)}`, "", ""],
+    [
+      "By email: key reads (read calls) / writes / deletes",
+      `${fixed(lookupKv.reads)} (${fixed(lookupKv.readCalls)}) / ${fixed(lookupKv.writes)} / ${fixed(lookupKv.deletes)}`,
+      "",
+      "",
+    ],
     ["By email: key reads / writes by key prefix", lookupKv.byKey, "", ""],
     ["By email: KV cost per million alerts", dollars(lookupKv.cost), "", ""],
   ];
@@ -145,8 +190,21 @@ const BUNDLE_BUDGET_BYTES = 128 * 1024;
 function bundleRows(bundle) {
   return [
     [`**Bundle**: wrangler deploy --dry-run --outdir (minify ${bundle.minify ? "on" : "off"} in wrangler.jsonc)`, "", "", ""],
-    ["index.js / gzip -9", `${kib(bundle.bytes)} / ${kib(bundle.gzipBytes)}`, `≤ ${kib(BUNDLE_BUDGET_BYTES)} gzipped`, verdict(bundle.gzipBytes <= BUNDLE_BUDGET_BYTES)],
-    ["Largest parts (minified, esbuild metafile)", bundle.parts.slice(0, 4).map((p) => `${p.name} ${kib(p.bytes)}`).join(", "), "", ""],
+    [
+      "index.js / gzip -9",
+      `${kib(bundle.bytes)} / ${kib(bundle.gzipBytes)}`,
+      `≤ ${kib(BUNDLE_BUDGET_BYTES)} gzipped`,
+      verdict(bundle.gzipBytes <= BUNDLE_BUDGET_BYTES),
+    ],
+    [
+      "Largest parts (minified, esbuild metafile)",
+      bundle.parts
+        .slice(0, 4)
+        .map((p) => `${p.name} ${kib(p.bytes)}`)
+        .join(", "),
+      "",
+      "",
+    ],
   ];
 }
 
@@ -188,10 +246,25 @@ function latencyRows(latency, settings) {
     [`**Alert to command**: alerts naming their device, one at a time; the stand-in's created_date − when the alert left`, "", "", ""],
     ["DEX API answering at once: p50 / p99 (max)", cell(clean), "", ""],
     ["DEX API answering at once: alerts measured", latencyCount(clean), "", ""],
-    [`Two transient 500s before each create (${JSON.stringify(latency.faults)} queued): p50 / p99 (max)`, cell(faulted), `≤ ${goalSeconds} s for every alert`, verdict(met)],
+    [
+      `Two transient 500s before each create (${JSON.stringify(latency.faults)} queued): p50 / p99 (max)`,
+      cell(faulted),
+      `≤ ${goalSeconds} s for every alert`,
+      verdict(met),
+    ],
     ["Two transient 500s: alerts measured", latencyCount(faulted), `${faulted.planned} of ${faulted.planned}`, verdict(allMeasured)],
-    ["Two transient 500s: DEX calls in the phase, create / list / devices / quota; faults still queued when a command appeared", `${routeCalls(faulted.calls)}; ${faulted.faultsLeft}`, "", ""],
-    ["Phase durations: no faults; two 500s", `${fixed(clean.seconds, 0)} s; ${fixed(faulted.seconds, 0)} s (budget: no alert sent after ${settings.latencyBudgetSeconds} s)`, "", ""],
+    [
+      "Two transient 500s: DEX calls in the phase, create / list / devices / quota; faults still queued when a command appeared",
+      `${routeCalls(faulted.calls)}; ${faulted.faultsLeft}`,
+      "",
+      "",
+    ],
+    [
+      "Phase durations: no faults; two 500s",
+      `${fixed(clean.seconds, 0)} s; ${fixed(faulted.seconds, 0)} s (budget: no alert sent after ${settings.latencyBudgetSeconds} s)`,
+      "",
+      "",
+    ],
   ];
 }
 
@@ -202,13 +275,23 @@ function pollRows(polls) {
   const all = (polls.calls.create + polls.calls.list + polls.calls.devices + (polls.calls.quota ?? 0)) / n;
   const finished = polls.finished ? `all finished ${fixed(polls.finishedSeconds, 0)} s after the first alert` : "**not all finished within the timeout**";
   return [
-    [`**DEX calls per command, status polls included**: ${polls.alerts} alerts naming ${polls.users} users by email, counted until ${polls.marginSeconds} s after every command finished`, "", "", ""],
+    [
+      `**DEX calls per command, status polls included**: ${polls.alerts} alerts naming ${polls.users} users by email, counted until ${polls.marginSeconds} s after every command finished`,
+      "",
+      "",
+      "",
+    ],
     ["Alerts acknowledged / refused", `${polls.acknowledged} / ${stormFailures(polls)}`, "", ""],
     ["Commands created", `${polls.commands} (${finished})`, `${polls.expectedCommands}`, verdict(polls.commands === polls.expectedCommands)],
     ["Calls: create / list / devices / quota", routeCalls(polls.calls), "", ""],
     ["Per command: create / list / devices / quota", `${per("create")} / ${per("list")} / ${per("devices")} / ${per("quota")}`, "", ""],
     ["Per command: all four", fixed(all), "", ""],
-    [`Calls after the last command finished (the ${polls.marginSeconds} s margin): create / list / devices / quota`, routeCalls(polls.callsAfterFinish), "", ""],
+    [
+      `Calls after the last command finished (the ${polls.marginSeconds} s margin): create / list / devices / quota`,
+      routeCalls(polls.callsAfterFinish),
+      "",
+      "",
+    ],
   ];
 }
 
@@ -229,18 +312,43 @@ function fleetRows(fleet, settings) {
     };
     const allCalls = (c) => c.calls.create + c.calls.list + c.calls.devices + c.calls.quota;
     rows.push(
-      [`**A ${fleet.alerts}-alert Alertmanager group naming ${fleet.alerts} of ${integer(size)} devices**, each alert one laptop by host name, on a relay with empty state`, "", "", ""],
-      ["Commands created (duplicates)", each((c) => `${c.commands} (${c.duplicates})`), `${fleet.alerts} (0)`, verdict(cases.every((c) => c.commands === fleet.alerts && c.duplicates === 0))],
+      [
+        `**A ${fleet.alerts}-alert Alertmanager group naming ${fleet.alerts} of ${integer(size)} devices**, each alert one laptop by host name, on a relay with empty state`,
+        "",
+        "",
+        "",
+      ],
+      [
+        "Commands created (duplicates)",
+        each((c) => `${c.commands} (${c.duplicates})`),
+        `${fleet.alerts} (0)`,
+        verdict(cases.every((c) => c.commands === fleet.alerts && c.duplicates === 0)),
+      ],
       ["Devices endpoint: pages of the list read / searches", each((c) => `${c.deviceReads.list} / ${c.deviceReads.search}`), "", ""],
       ["DEX calls per command: devices (list + search) / create / list / quota", each(perCommand), "", ""],
-      ["Calls answered 429 by the stand-in (the API's 1,200 per 5 minutes)", each((c) => `${c.rateLimited}`), "0", verdict(cases.every((c) => c.rateLimited === 0))],
-      ["First / last command after the group was sent", each((c) => `${fixed(c.firstCommandSeconds ?? NaN, 1)} s / ${fixed(c.lastCommandSeconds ?? NaN, 1)} s${c.complete ? "" : " (**incomplete**)"}`), "", ""],
+      [
+        "Calls answered 429 by the stand-in (the API's 1,200 per 5 minutes)",
+        each((c) => `${c.rateLimited}`),
+        "0",
+        verdict(cases.every((c) => c.rateLimited === 0)),
+      ],
+      [
+        "First / last command after the group was sent",
+        each((c) => `${fixed(c.firstCommandSeconds ?? NaN, 1)} s / ${fixed(c.lastCommandSeconds ?? NaN, 1)} s${c.complete ? "" : " (**incomplete**)"}`),
+        "",
+        "",
+      ],
     );
     if (auto && search) {
       const ratio = (a, b) => (b > 0 ? fixed(a / b) : "n/a");
       rows.push(
         // Auto may spend one call more than searching: the first page of the list, which tells the fleet's size.
-        ["Auto ÷ per-device searches: device calls; all DEX calls; time to the last command", `${ratio(auto.calls.devices, search.calls.devices)}; ${ratio(allCalls(auto), allCalls(search))}; ${ratio(auto.lastCommandSeconds ?? NaN, search.lastCommandSeconds ?? NaN)}`, "device calls ≤ searches' + 1", verdict(auto.calls.devices <= search.calls.devices + 1)],
+        [
+          "Auto ÷ per-device searches: device calls; all DEX calls; time to the last command",
+          `${ratio(auto.calls.devices, search.calls.devices)}; ${ratio(allCalls(auto), allCalls(search))}; ${ratio(auto.lastCommandSeconds ?? NaN, search.lastCommandSeconds ?? NaN)}`,
+          "device calls ≤ searches' + 1",
+          verdict(auto.calls.devices <= search.calls.devices + 1),
+        ],
       );
     }
   }
@@ -300,11 +408,7 @@ export function renderReport({ machine, startedAt, totalSeconds, settings, bundl
       `Fleet: the DEX stand-in of this section alone holds the API's own rate limit (1,200 calls per rolling 5 minutes, then a 5-minute lockout) and a generated fleet (POST /__fleet, dev/dex-stand-in/fleet.ts). For each fleet size, ${fleet.alerts} eligible laptops spread evenly over the fleet are named by host name in one Alertmanager group of firing, critical alerts (one warp-diag each), sent in one request to a relay started for that case alone, with empty KV and an empty command ledger (so neither a cached device list, nor a known fleet size, nor a spent API budget carries over), once with DEVICE_LOOKUP = auto and once with DEVICE_LOOKUP = search (per-device searches only, the baseline). MAX_COMMANDS_PER_MINUTE is ${settings.fleetMaxCommandsPerMinute}, the most the relay accepts, so that the case ends in about a minute: one source may have three quarters of a minute's commands (${Math.max(1, settings.fleetMaxCommandsPerMinute - Math.floor(settings.fleetMaxCommandsPerMinute / 4))}), and a group of more commands than that sends the rest a minute after its first. The stand-in's counters are reset before each case and read when it holds a command per laptop (or none has appeared for 90 s, or ${settings.fleetTimeoutSeconds} s passed): list = GET /dex/commands (the ledger's reconciles and status polls, which the ledger makes every 20 s while commands are unfinished, so they grow with the time to the last command). Times are the newest and oldest command's created_date on the stand-in minus when the group was sent.`,
     );
   }
-  const table = [
-    "| Measure | Result | Goal | |",
-    "| --- | --- | --- | --- |",
-    ...rows.map((cells) => `| ${cells.join(" | ")} |`),
-  ].join("\n");
+  const table = ["| Measure | Result | Goal | |", "| --- | --- | --- | --- |", ...rows.map((cells) => `| ${cells.join(" | ")} |`)].join("\n");
 
   return `# dex-alert-relay benchmark
 

@@ -17,17 +17,7 @@ import { compareUnderLoad } from "./load.mjs";
 import { measureCallsPerCommand } from "./polls.mjs";
 import { describeMachine, renderReport } from "./report.mjs";
 import { measureColdStarts, measureStartupCpu } from "./startup.mjs";
-import {
-  childEnv,
-  cpuShare,
-  freePorts,
-  killAllNow,
-  leftovers,
-  root,
-  runWrangler,
-  startWrangler,
-  stopServers,
-} from "./servers.mjs";
+import { childEnv, cpuShare, freePorts, killAllNow, leftovers, root, runWrangler, startWrangler, stopServers } from "./servers.mjs";
 import { directTargetAlerts, eligibleRegistrations, measureStorm, post, sameUserAlerts } from "./storms.mjs";
 
 /** The report's sections, in the order they run; `BENCH_ONLY` picks some. */
@@ -224,7 +214,9 @@ async function main() {
       });
     log(`alert to command: ${SETTINGS.latencyAlerts} alerts one at a time, no faults...`);
     const clean = await phase("no-faults", undefined);
-    log(`alert to command: ${SETTINGS.latencyAlerts} alerts, ${JSON.stringify(SETTINGS.latencyFaults)} queued before each (at most ${SETTINGS.latencyBudgetSeconds} s of sending)...`);
+    log(
+      `alert to command: ${SETTINGS.latencyAlerts} alerts, ${JSON.stringify(SETTINGS.latencyFaults)} queued before each (at most ${SETTINGS.latencyBudgetSeconds} s of sending)...`,
+    );
     const faulted = await phase("two-500s", SETTINGS.latencyFaults);
     latency = { clean, faulted, faults: SETTINGS.latencyFaults, goalSeconds: SETTINGS.latencyGoalSeconds };
   }
@@ -251,7 +243,9 @@ async function main() {
       await post(`${servers.fleetStandIn.url}__fleet`, { devices: size });
       const laptops = await fleetLaptops(servers.fleetStandIn, secrets.DEX_API_TOKEN, SETTINGS.fleetAlerts);
       for (const strategy of SETTINGS.fleetStrategies) {
-        log(`fleet: a group of ${SETTINGS.fleetAlerts} alerts naming ${SETTINGS.fleetAlerts} of ${size} devices, DEVICE_LOOKUP = ${strategy}, on a relay with empty state...`);
+        log(
+          `fleet: a group of ${SETTINGS.fleetAlerts} alerts naming ${SETTINGS.fleetAlerts} of ${size} devices, DEVICE_LOOKUP = ${strategy}, on a relay with empty state...`,
+        );
         const result = await measureFleetGroup({
           standIn: servers.fleetStandIn,
           startRelay: (label) => startFleetRelay(bundles.relay, servers.fleetStandIn, label, strategy),
@@ -262,7 +256,9 @@ async function main() {
           label: `fleet-${size}-${strategy}`,
           timeoutMs: SETTINGS.fleetTimeoutSeconds * 1000,
         });
-        log(`fleet ${size} ${strategy}: ${result.commands} commands, last after ${result.lastCommandSeconds?.toFixed(1)} s, devices ${JSON.stringify(result.deviceReads)}, calls ${JSON.stringify(result.calls)}, 429s ${result.rateLimited}`);
+        log(
+          `fleet ${size} ${strategy}: ${result.commands} commands, last after ${result.lastCommandSeconds?.toFixed(1)} s, devices ${JSON.stringify(result.deviceReads)}, calls ${JSON.stringify(result.calls)}, 429s ${result.rateLimited}`,
+        );
         fleet.cases.push({ size, strategy, ...result });
       }
     }
@@ -334,7 +330,12 @@ async function measureStartup(bundles) {
     runs: SETTINGS.coldStarts,
     targets: {
       // The DEX API is never called: /healthz only reads the configuration.
-      relay: start("relay", { bundle: bundles.relay, config: "wrangler.jsonc", vars: relayVarsFor(`http://127.0.0.1:${port}/`), workerName: "dex-alert-relay-bench-cold" }),
+      relay: start("relay", {
+        bundle: bundles.relay,
+        config: "wrangler.jsonc",
+        vars: relayVarsFor(`http://127.0.0.1:${port}/`),
+        workerName: "dex-alert-relay-bench-cold",
+      }),
       bare: start("bare", { bundle: bundles.bare, config: "bench/bare-worker/wrangler.toml", workerName: "dex-alert-relay-bench-bare-cold" }),
     },
   });
@@ -346,7 +347,10 @@ async function measureStartup(bundles) {
 /** The sections `BENCH_ONLY` names (comma-separated), or all of them. */
 function sectionsToRun(value) {
   if (!value?.trim()) return new Set(SECTIONS);
-  const named = value.split(",").map((name) => name.trim()).filter(Boolean);
+  const named = value
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
   const unknown = named.filter((name) => !SECTIONS.includes(name));
   if (unknown.length > 0) {
     console.error(`BENCH_ONLY names unknown sections: ${unknown.join(", ")}; the sections are ${SECTIONS.join(", ")}`);
@@ -525,70 +529,77 @@ async function startAll(bundles, needed) {
   const standInUrl = `http://127.0.0.1:${standInPort}/`;
   const relayVars = relayVarsFor(standInUrl);
   const specs = {
-    standIn: () => dev("stand-in", {
-      bundle: bundles.standIn,
-      config: "dev/dex-stand-in/wrangler.toml",
-      port: standInPort,
-      inspectorPort: inspectorPorts[0],
-      vars: { STAND_IN_RATE_LIMIT: String(STAND_IN_RATE_LIMIT) },
-      workerName: "dex-api-stand-in-bench",
-    }),
+    standIn: () =>
+      dev("stand-in", {
+        bundle: bundles.standIn,
+        config: "dev/dex-stand-in/wrangler.toml",
+        port: standInPort,
+        inspectorPort: inspectorPorts[0],
+        vars: { STAND_IN_RATE_LIMIT: String(STAND_IN_RATE_LIMIT) },
+        workerName: "dex-api-stand-in-bench",
+      }),
     // The fleet section's own stand-in, with the API's rate limit (1,200 calls per 5 minutes):
     // a 429 there is one the real API would have answered.
-    fleetStandIn: () => dev("fleet-stand-in", {
-      bundle: bundles.standIn,
-      config: "dev/dex-stand-in/wrangler.toml",
-      port: fleetStandInPort,
-      inspectorPort: inspectorPorts[6],
-      vars: { STAND_IN_RATE_LIMIT: "1200" },
-      workerName: "dex-api-stand-in-bench-fleet",
-      logLevel: "warn",
-    }),
+    fleetStandIn: () =>
+      dev("fleet-stand-in", {
+        bundle: bundles.standIn,
+        config: "dev/dex-stand-in/wrangler.toml",
+        port: fleetStandInPort,
+        inspectorPort: inspectorPorts[6],
+        vars: { STAND_IN_RATE_LIMIT: "1200" },
+        workerName: "dex-api-stand-in-bench-fleet",
+        logLevel: "warn",
+      }),
     // The load targets log warnings only, so that wrangler does not print a line per
     // request (and the relay one per decision) while the load runs.
-    relay: () => dev("relay", {
-      bundle: bundles.relay,
-      config: writeBenchConfig("relay"),
-      port: relayPort,
-      inspectorPort: inspectorPorts[1],
-      vars: relayVars,
-      workerName: "dex-alert-relay-bench",
-      logLevel: "warn",
-    }),
-    ingest: () => dev("relay-ingest-only", {
-      bundle: bundles.relay,
-      config: writeBenchConfig("relay-ingest-only", { withoutConsumers: true }),
-      port: ingestPort,
-      inspectorPort: inspectorPorts[2],
-      vars: relayVars,
-      workerName: "dex-alert-relay-bench-ingest-only",
-      logLevel: "warn",
-    }),
-    kvRelay: () => dev("kv-relay", {
-      bundle: bundles.kvRelay,
-      config: writeBenchConfig("kv-relay"),
-      port: kvRelayPort,
-      inspectorPort: inspectorPorts[3],
-      vars: relayVars,
-      workerName: "dex-alert-relay-bench-kv-counted",
-    }),
-    bare: () => dev("bare", {
-      bundle: bundles.bare,
-      config: "bench/bare-worker/wrangler.toml",
-      port: barePort,
-      inspectorPort: inspectorPorts[4],
-      workerName: "dex-alert-relay-bench-bare",
-      logLevel: "warn",
-    }),
+    relay: () =>
+      dev("relay", {
+        bundle: bundles.relay,
+        config: writeBenchConfig("relay"),
+        port: relayPort,
+        inspectorPort: inspectorPorts[1],
+        vars: relayVars,
+        workerName: "dex-alert-relay-bench",
+        logLevel: "warn",
+      }),
+    ingest: () =>
+      dev("relay-ingest-only", {
+        bundle: bundles.relay,
+        config: writeBenchConfig("relay-ingest-only", { withoutConsumers: true }),
+        port: ingestPort,
+        inspectorPort: inspectorPorts[2],
+        vars: relayVars,
+        workerName: "dex-alert-relay-bench-ingest-only",
+        logLevel: "warn",
+      }),
+    kvRelay: () =>
+      dev("kv-relay", {
+        bundle: bundles.kvRelay,
+        config: writeBenchConfig("kv-relay"),
+        port: kvRelayPort,
+        inspectorPort: inspectorPorts[3],
+        vars: relayVars,
+        workerName: "dex-alert-relay-bench-kv-counted",
+      }),
+    bare: () =>
+      dev("bare", {
+        bundle: bundles.bare,
+        config: "bench/bare-worker/wrangler.toml",
+        port: barePort,
+        inspectorPort: inspectorPorts[4],
+        workerName: "dex-alert-relay-bench-bare",
+        logLevel: "warn",
+      }),
     // A queue producer and no consumer, like the relay without its consumer.
-    bareQueue: () => dev("bare-queue", {
-      bundle: bundles.bareQueue,
-      config: "bench/bare-queue-worker/wrangler.toml",
-      port: bareQueuePort,
-      inspectorPort: inspectorPorts[5],
-      workerName: "dex-alert-relay-bench-bare-queue",
-      logLevel: "warn",
-    }),
+    bareQueue: () =>
+      dev("bare-queue", {
+        bundle: bundles.bareQueue,
+        config: "bench/bare-queue-worker/wrangler.toml",
+        port: bareQueuePort,
+        inspectorPort: inspectorPorts[5],
+        workerName: "dex-alert-relay-bench-bare-queue",
+        logLevel: "warn",
+      }),
   };
   const started = await Promise.all([...needed].map(async (name) => [name, await specs[name]()]));
   return Object.fromEntries(started);

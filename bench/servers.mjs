@@ -111,7 +111,12 @@ export function logTail(server, lines = 25) {
   try {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape (ESC) starts the terminal colour codes it strips
     const text = readFileSync(server.logPath, "utf8").replace(/\x1b\[[0-9;]*m/g, "");
-    return text.trimEnd().split("\n").slice(-lines).map((line) => `  | ${line}`).join("\n");
+    return text
+      .trimEnd()
+      .split("\n")
+      .slice(-lines)
+      .map((line) => `  | ${line}`)
+      .join("\n");
   } catch {
     return "  | (no log)";
   }

@@ -13,8 +13,17 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const PLACEHOLDER_PREFIX = "replace-with-";
 /** Secrets are set in Cloudflare, out of reach here: a deploy check treats them as set. */
 const SECRET_NAMES = [
-  "DEX_API_TOKEN", "PAGERDUTY_WEBHOOK_SECRET", "ZAPIER_TOKEN", "ALERTMANAGER_TOKEN", "GRAFANA_WEBHOOK_SECRET",
-  "GRAFANA_TOKEN", "DATADOG_TOKEN", "WEBHOOK_SECRET", "WEBHOOK_TOKEN", "CLOUDFLARE_NOTIFICATIONS_SECRET", "ADMIN_TOKEN",
+  "DEX_API_TOKEN",
+  "PAGERDUTY_WEBHOOK_SECRET",
+  "ZAPIER_TOKEN",
+  "ALERTMANAGER_TOKEN",
+  "GRAFANA_WEBHOOK_SECRET",
+  "GRAFANA_TOKEN",
+  "DATADOG_TOKEN",
+  "WEBHOOK_SECRET",
+  "WEBHOOK_TOKEN",
+  "CLOUDFLARE_NOTIFICATIONS_SECRET",
+  "ADMIN_TOKEN",
 ];
 
 /** wrangler.jsonc as wrangler reads it; a syntax error comes back with its line and column. */
@@ -32,7 +41,9 @@ export function checkPlaceholders(config) {
   const problems = [];
   for (const kv of config.kv_namespaces ?? []) {
     if (String(kv.id ?? "").startsWith(PLACEHOLDER_PREFIX)) {
-      problems.push(`wrangler.jsonc: kv_namespaces ${kv.binding}: id is still "${kv.id}"; run \`npx wrangler kv namespace create ${kv.binding}\` and paste the id`);
+      problems.push(
+        `wrangler.jsonc: kv_namespaces ${kv.binding}: id is still "${kv.id}"; run \`npx wrangler kv namespace create ${kv.binding}\` and paste the id`,
+      );
     }
   }
   return problems;
@@ -52,7 +63,15 @@ export async function checkRelayConfig(env) {
   const outdir = join(root, "node_modules", ".cache", "dex-alert-relay");
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, "health.mjs");
-  await build({ entryPoints: [join(root, "src/admin/health.ts")], bundle: true, format: "esm", platform: "node", outfile, logLevel: "error", external: ["cloudflare:*"] });
+  await build({
+    entryPoints: [join(root, "src/admin/health.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    outfile,
+    logLevel: "error",
+    external: ["cloudflare:*"],
+  });
   const { checkHealth } = await import(`${pathToFileURL(outfile).href}?t=${Date.now()}`);
   return checkHealth(env);
 }
@@ -101,13 +120,28 @@ export async function runChecks({ local = false, patterns = true } = {}) {
   problems.push(...health.problems);
   if (health.rules !== null && patterns) problems.push(...(await checkPatterns(env.RULES)));
   if (health.rules !== null) notes.push(`${health.rules} rules load`);
-  if (local) notes.push(`sources on: ${Object.entries(health.sources).filter(([, on]) => on).map(([name]) => name).join(", ") || "none"}`);
+  if (local)
+    notes.push(
+      `sources on: ${
+        Object.entries(health.sources)
+          .filter(([, on]) => on)
+          .map(([name]) => name)
+          .join(", ") || "none"
+      }`,
+    );
   return { problems, notes };
 }
 
 function firstLine(error) {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape (ESC) starts the terminal colour codes it strips
-  return String(error instanceof Error ? error.message : error).replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n").slice(0, 3).join(" ");
+  return (
+    String(error instanceof Error ? error.message : error)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape (ESC) starts the terminal colour codes it strips
+      .replace(/\x1b\[[0-9;]*m/g, "")
+      .trim()
+      .split("\n")
+      .slice(0, 3)
+      .join(" ")
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -49,7 +49,13 @@ const bearer = (name) => ({ authorization: `Bearer ${secret(name)}` });
 function sampleBody(file) {
   const now = new Date();
   const id = randomUUID();
-  const fill = { id, short: id.slice(0, 8).toUpperCase(), now: now.toISOString(), epoch: String(Math.floor(now.getTime() / 1000)), epoch_ms: String(now.getTime()) };
+  const fill = {
+    id,
+    short: id.slice(0, 8).toUpperCase(),
+    now: now.toISOString(),
+    epoch: String(Math.floor(now.getTime() / 1000)),
+    epoch_ms: String(now.getTime()),
+  };
   return readFileSync(join(examples, file), "utf8").replace(/\{\{(\w+)\}\}/g, (_, name) => fill[name]);
 }
 
@@ -88,7 +94,11 @@ const SOURCES = readdirSync(examples)
   .sort();
 const [asked] = positionals;
 const GROUP = "group";
-if (!asked || (asked !== "all" && asked !== GROUP && !SOURCES.includes(asked) && !ACTIONS[asked]) || ((ACTIONS[asked] || asked === GROUP) && values["dry-run"])) {
+if (
+  !asked ||
+  (asked !== "all" && asked !== GROUP && !SOURCES.includes(asked) && !ACTIONS[asked]) ||
+  ((ACTIONS[asked] || asked === GROUP) && values["dry-run"])
+) {
   console.error(`usage: npm run demo -- <${SOURCES.join("|")}|all> [--dry-run] [--url ${values.url}]`);
   console.error(`       npm run demo -- <${Object.keys(ACTIONS).join("|")}> [--url ${values.url}]`);
   console.error(`       npm run demo -- ${GROUP} [--alerts 25] (with STAND_IN_FLEET=2000 npm start)`);

@@ -59,7 +59,8 @@ export function rulePatterns(rules) {
  */
 export function verdict(diagnostics) {
   if (diagnostics.status === "safe") return undefined;
-  if (diagnostics.status === "unknown") return `recheck could not decide (${diagnostics.error.kind}${diagnostics.error.message ? `: ${diagnostics.error.message}` : ""})`;
+  if (diagnostics.status === "unknown")
+    return `recheck could not decide (${diagnostics.error.kind}${diagnostics.error.message ? `: ${diagnostics.error.message}` : ""})`;
   const { complexity, attack } = diagnostics;
   if (complexity.type === "polynomial" && complexity.degree <= MAX_DEGREE) return undefined;
   const kind = complexity.type === "exponential" ? "exponential backtracking" : `${complexity.summary} backtracking (degree ${MAX_DEGREE} at most is allowed)`;

@@ -33,7 +33,8 @@ if (problems.length > 0) {
 // seed (dev/dex-stand-in/README.md), to watch device lookups at the scale of a real fleet.
 const fleet = process.env.STAND_IN_FLEET?.trim();
 const fleetArgs = fleet && /^\d+$/.test(fleet) ? ["--var", `STAND_IN_FLEET:${fleet}`] : [];
-if (fleet && fleetArgs.length === 0) console.error(`[start] STAND_IN_FLEET must be a whole number of devices, not ${JSON.stringify(fleet)}; starting without a fleet`);
+if (fleet && fleetArgs.length === 0)
+  console.error(`[start] STAND_IN_FLEET must be a whole number of devices, not ${JSON.stringify(fleet)}; starting without a fleet`);
 else if (fleet) console.log(`[start] the DEX stand-in enrols a generated fleet of ${fleet} devices`);
 
 const children = [

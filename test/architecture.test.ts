@@ -124,16 +124,29 @@ describe("the import graph between src/ folders", () => {
 
   it("points every import at an earlier stage", () => {
     const backwards = [...graph].flatMap(([from, edges]) =>
-      [...edges]
-        .filter(([to]) => !NEUTRAL.includes(to) && STAGES.indexOf(to) > STAGES.indexOf(from))
-        .map(([to, because]) => `${from} → ${to}: ${because[0]}`),
+      [...edges].filter(([to]) => !NEUTRAL.includes(to) && STAGES.indexOf(to) > STAGES.indexOf(from)).map(([to, because]) => `${from} → ${to}: ${because[0]}`),
     );
     expect(backwards).toEqual([]);
   });
 
   it("finds a cycle when there is one", () => {
     const edge = (to: string) => new Map([[to, ["x"]]]);
-    expect(findCycle(new Map([["a", edge("b")], ["b", edge("c")], ["c", edge("a")]]))).toEqual(["a", "b", "c", "a"]);
-    expect(findCycle(new Map([["a", edge("b")], ["b", edge("c")]]))).toBeUndefined();
+    expect(
+      findCycle(
+        new Map([
+          ["a", edge("b")],
+          ["b", edge("c")],
+          ["c", edge("a")],
+        ]),
+      ),
+    ).toEqual(["a", "b", "c", "a"]);
+    expect(
+      findCycle(
+        new Map([
+          ["a", edge("b")],
+          ["b", edge("c")],
+        ]),
+      ),
+    ).toBeUndefined();
   });
 });

@@ -33,10 +33,15 @@ describe("the Deploy to Cloudflare button's inputs", () => {
   const described = (packageJson as { cloudflare: { bindings: Record<string, { description: string }> } }).cloudflare.bindings;
 
   it("reads every binding of wrangler.jsonc, each with a default the button can provision", () => {
-    for (const name of ["RELAY_KV", "ALERT_QUEUE", "COMMAND_LEDGER", "SENDER_LIMITER", "DECISIONS", "CF_ACCOUNT_ID", "RULES"]) expect(bindings.has(name), name).toBe(true);
+    for (const name of ["RELAY_KV", "ALERT_QUEUE", "COMMAND_LEDGER", "SENDER_LIMITER", "DECISIONS", "CF_ACCOUNT_ID", "RULES"])
+      expect(bindings.has(name), name).toBe(true);
     for (const [name, setting] of bindings) expect(setting, name).toEqual(name === "RULES" ? expect.any(Array) : expect.anything());
     for (const [name, value] of Object.entries(shippedConfig().vars)) if (name !== "RULES") expect(value, name).toEqual(expect.any(String));
-    expect(bindings.get("SENDER_LIMITER")).toEqual({ name: "SENDER_LIMITER", namespace_id: expect.stringMatching(/^\d+$/), simple: { limit: expect.any(Number), period: expect.toBeOneOf([10, 60]) } });
+    expect(bindings.get("SENDER_LIMITER")).toEqual({
+      name: "SENDER_LIMITER",
+      namespace_id: expect.stringMatching(/^\d+$/),
+      simple: { limit: expect.any(Number), period: expect.toBeOneOf([10, 60]) },
+    });
     expect(bindings.get("DECISIONS")).toMatch(/^\w+$/);
   });
 
@@ -47,7 +52,9 @@ describe("the Deploy to Cloudflare button's inputs", () => {
   });
 
   it("lists every secret the relay reads: each binding npm start sets that wrangler.jsonc does not", () => {
-    const local = dotenvEntries(localVars).filter((e) => !e.commented).map((e) => e.name);
+    const local = dotenvEntries(localVars)
+      .filter((e) => !e.commented)
+      .map((e) => e.name);
     const secretNames = new Set(secrets.map((s) => s.name));
     const missing = [...new Set(local)].filter((name) => !bindings.has(name) && !secretNames.has(name));
     expect(missing).toEqual([]);

@@ -24,7 +24,11 @@ interface Selector {
  * Parses a PromQL expression with Prometheus' own grammar (the one its web UI uses) and
  * returns the series it selects and the labels it names. Throws on a syntax error.
  */
-function readPromQL(expression: string): { selectors: Selector[]; labels: string[]; matchers: Array<{ metric: string; label: string; op: string; value: string }> } {
+function readPromQL(expression: string): {
+  selectors: Selector[];
+  labels: string[];
+  matchers: Array<{ metric: string; label: string; op: string; value: string }>;
+} {
   const text = Object.entries(GRAFANA_VARIABLES).reduce((e, [variable, value]) => e.replaceAll(variable, value), expression);
   const tree = parser.parse(text);
   const selectors: Selector[] = [];
@@ -46,7 +50,12 @@ function readPromQL(expression: string): { selectors: Selector[]; labels: string
         const label = node.node.getChild("LabelName")!;
         const op = node.node.getChild("MatchOp")!;
         const value = node.node.getChild("StringLiteral")!;
-        matchers.push({ metric: currentMetric, label: text.slice(label.from, label.to), op: text.slice(op.from, op.to), value: JSON.parse(text.slice(value.from, value.to)) });
+        matchers.push({
+          metric: currentMetric,
+          label: text.slice(label.from, label.to),
+          op: text.slice(op.from, op.to),
+          value: JSON.parse(text.slice(value.from, value.to)),
+        });
       }
     },
   });
@@ -75,12 +84,13 @@ describe("the PromQL reader the checks below rely on", () => {
   it("refuses what is not PromQL, and finds every series and label of what is", () => {
     expect(() => readPromQL("sum(rate(dex_relay_decisions_total[5m])")).toThrow(/not PromQL/);
     expect(() => expectRelaySeriesOnly("up == 0")).toThrow();
-    expect(() => expectRelaySeriesOnly('sum by (outcomes) (dex_relay_decisions_total)')).toThrow();
+    expect(() => expectRelaySeriesOnly("sum by (outcomes) (dex_relay_decisions_total)")).toThrow();
     expect(() => expectRelaySeriesOnly('dex_relay_deliveries_received_total{outcome="rate_limited"}')).toThrow();
-    expect(expectRelaySeriesOnly('histogram_quantile(0.9, sum by (le) (rate(dex_relay_alert_to_command_seconds_bucket[$__rate_interval]))) > 0 unless dex_relay_commands_pending')).toEqual([
-      "dex_relay_alert_to_command_seconds",
-      "dex_relay_commands_pending",
-    ]);
+    expect(
+      expectRelaySeriesOnly(
+        "histogram_quantile(0.9, sum by (le) (rate(dex_relay_alert_to_command_seconds_bucket[$__rate_interval]))) > 0 unless dex_relay_commands_pending",
+      ),
+    ).toEqual(["dex_relay_alert_to_command_seconds", "dex_relay_commands_pending"]);
   });
 });
 
@@ -110,7 +120,10 @@ describe("examples/grafana-dashboard.json", () => {
       expect(type, `panel ${id}`).toMatch(/^[a-z][a-z-]*$/);
       expect(title, `panel ${id}`).toEqual(expect.any(String));
       const { h, w, x, y } = gridPos;
-      expect([h, w, x, y].every((n) => Number.isInteger(n)), `panel ${id} gridPos`).toBe(true);
+      expect(
+        [h, w, x, y].every((n) => Number.isInteger(n)),
+        `panel ${id} gridPos`,
+      ).toBe(true);
       expect(h > 0 && w > 0 && w <= 24 && x >= 0 && x + w <= 24 && y >= 0, `panel ${id} gridPos ${JSON.stringify(gridPos)}`).toBe(true);
       for (let row = y; row < y + h; row++) {
         for (let column = x; column < x + w; column++) {
@@ -158,7 +171,10 @@ describe("examples/prometheus-alerts.yml", () => {
     for (const rule of alerts) {
       expect(rule.alert, JSON.stringify(rule)).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
       expect(rule.expr, rule.alert).toEqual(expect.any(String));
-      expect(Object.keys(rule).every((key) => ["alert", "expr", "for", "keep_firing_for", "labels", "annotations"].includes(key)), rule.alert).toBe(true);
+      expect(
+        Object.keys(rule).every((key) => ["alert", "expr", "for", "keep_firing_for", "labels", "annotations"].includes(key)),
+        rule.alert,
+      ).toBe(true);
       if (rule.for !== undefined) expect(rule.for, rule.alert).toMatch(/^\d+[smhdwy]$/);
       expect(["critical", "warning", "info"], rule.alert).toContain(rule.labels?.severity);
       expect(rule.annotations?.summary, rule.alert).toEqual(expect.any(String));
@@ -176,6 +192,9 @@ describe("examples/prometheus-alerts.yml", () => {
     expect(watched("dex_relay_dex_command_quota_left")).not.toEqual([]);
     expect(watched("dex_relay_reports_total")).not.toEqual([]);
     const notProcessing = alerts.find((rule) => rule.alert === "DexRelayNotProcessing")!;
-    expect(readPromQL(notProcessing.expr).selectors.map((s) => s.name)).toEqual(["dex_relay_deliveries_received_total", "dex_relay_deliveries_processed_total"]);
+    expect(readPromQL(notProcessing.expr).selectors.map((s) => s.name)).toEqual([
+      "dex_relay_deliveries_received_total",
+      "dex_relay_deliveries_processed_total",
+    ]);
   });
 });

@@ -93,7 +93,10 @@ export function createStandIn(options: StandInOptions = {}) {
     const paging = readPaging((name) => c.req.query(name));
     const passes = readCommandFilters((name) => c.req.query(name));
     const at = now();
-    const matching = store.newestFirst().map((command) => store.viewAt(command, at)).filter(passes);
+    const matching = store
+      .newestFirst()
+      .map((command) => store.viewAt(command, at))
+      .filter(passes);
     const { items, resultInfo } = paginate(matching, paging);
     return c.json(succeeded({ commands: items }, resultInfo));
   });
@@ -190,9 +193,7 @@ export function createStandIn(options: StandInOptions = {}) {
   // Where the relay reports back: PagerDuty notes, Slack, the result webhook.
   app.route("/", createReceivers(reports, now));
 
-  app.notFound((c) =>
-    c.json(failed([{ code: ERROR_CODES.noRoute, message: `No route for ${c.req.method} ${c.req.path}` }]), 404),
-  );
+  app.notFound((c) => c.json(failed([{ code: ERROR_CODES.noRoute, message: `No route for ${c.req.method} ${c.req.path}` }]), 404));
 
   app.onError((error, c) => {
     if (error instanceof ApiFailure) {

@@ -53,8 +53,7 @@ export interface ListedCommandView {
 }
 
 /** A command created outside the stand-in (by another API client, or the dashboard), as the API lists it. */
-export type ExistingCommand = Omit<ListedCommandView, "completed_date" | "filename"> &
-  Partial<Pick<ListedCommandView, "completed_date" | "filename">>;
+export type ExistingCommand = Omit<ListedCommandView, "completed_date" | "filename"> & Partial<Pick<ListedCommandView, "completed_date" | "filename">>;
 
 const FINAL_STATUSES: ReadonlySet<CommandStatus> = new Set(["SUCCESS", "FAILED"]);
 
@@ -158,9 +157,7 @@ function timedView(command: StoredCommand, now: Date): ListedCommandView {
  * values come back as text.
  */
 export function createdView(command: StoredCommand, view: ListedCommandView) {
-  const args = Object.fromEntries(
-    Object.entries(command.args ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
+  const args = Object.fromEntries(Object.entries(command.args ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
   const { id, device_id, registration_id, status, type } = view;
   return { id, args, device_id, registration_id, status, type };
 }

@@ -29,11 +29,7 @@ export function readCreateRequest(text: string, devices: readonly AccountDevice[
   return targeted;
 }
 
-function findRegistration(
-  devices: readonly AccountDevice[],
-  command: CommandInput,
-  pointer: string,
-): { registration: AccountDevice } | { error: ApiMessage } {
+function findRegistration(devices: readonly AccountDevice[], command: CommandInput, pointer: string): { registration: AccountDevice } | { error: ApiMessage } {
   const registrations = registrationsOf(devices, command.device_id);
   if (registrations.length === 0) {
     return { error: problem(ERROR_CODES.unknownDevice, "device_id is not a device of this account", `${pointer}/device_id`) };
@@ -48,11 +44,7 @@ function findRegistration(
   const [only, ...others] = registrations;
   if (only && others.length === 0) return { registration: only };
   return {
-    error: problem(
-      ERROR_CODES.registrationRequired,
-      "registration_id is required for a multi-user device",
-      `${pointer}/registration_id`,
-    ),
+    error: problem(ERROR_CODES.registrationRequired, "registration_id is required for a multi-user device", `${pointer}/registration_id`),
   };
 }
 

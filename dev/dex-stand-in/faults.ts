@@ -33,22 +33,20 @@ const FaultInput = z.union([FaultStatus, FaultObject]);
 const FaultList = z.array(FaultInput).max(MAX_QUEUED_FAULTS).optional();
 
 /** The body of `POST /__faults`: a list of faults per route, each consumed by one call. */
-export const FaultsRequest = z
-  .strictObject({ create: FaultList, list: FaultList, devices: FaultList, quota: FaultList })
-  .superRefine((body, ctx) => {
-    for (const route of ROUTES) {
-      body[route]?.forEach((fault, i) => {
-        if (typeof fault === "number") return;
-        const at = (key: string) => [route, i, key];
-        // Only a create changes anything, and a 429 means the API did nothing.
-        if (fault.land && route !== "create") ctx.addIssue({ code: "custom", path: at("land"), message: "land applies to create only" });
-        if (fault.land && fault.status === 429) ctx.addIssue({ code: "custom", path: at("land"), message: "a 429 never lands" });
-        if (fault.retry_after !== undefined && fault.status !== 429) {
-          ctx.addIssue({ code: "custom", path: at("retry_after"), message: "retry_after applies to 429 only" });
-        }
-      });
-    }
-  });
+export const FaultsRequest = z.strictObject({ create: FaultList, list: FaultList, devices: FaultList, quota: FaultList }).superRefine((body, ctx) => {
+  for (const route of ROUTES) {
+    body[route]?.forEach((fault, i) => {
+      if (typeof fault === "number") return;
+      const at = (key: string) => [route, i, key];
+      // Only a create changes anything, and a 429 means the API did nothing.
+      if (fault.land && route !== "create") ctx.addIssue({ code: "custom", path: at("land"), message: "land applies to create only" });
+      if (fault.land && fault.status === 429) ctx.addIssue({ code: "custom", path: at("land"), message: "a 429 never lands" });
+      if (fault.retry_after !== undefined && fault.status !== 429) {
+        ctx.addIssue({ code: "custom", path: at("retry_after"), message: "retry_after applies to 429 only" });
+      }
+    });
+  }
+});
 
 /** A queued fault, as `GET /` shows it. */
 export interface Fault {

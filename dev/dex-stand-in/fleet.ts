@@ -11,8 +11,74 @@ import type { AccountDevice } from "./devices";
  */
 export const MAX_FLEET = 50_000;
 
-const FIRST = ["ava", "ben", "chloe", "dev", "elena", "farid", "grace", "hugo", "isla", "jun", "kofi", "lena", "mateo", "nia", "omar", "priya", "quinn", "rosa", "sven", "tara", "umar", "vera", "wen", "yusuf", "zoe", "aiko", "bruno", "carmen", "dmitri", "esme", "felix", "gita"];
-const LAST = ["nguyen", "smith", "garcia", "okafor", "kowalski", "tanaka", "silva", "murphy", "haddad", "larsen", "chen", "patel", "rossi", "novak", "kim", "dubois", "ibrahim", "schmidt", "moreau", "costa", "walsh", "ito", "jensen", "reyes", "mensah", "fischer", "lopez", "sato", "brennan", "ahmed", "kaur", "berg"];
+const FIRST = [
+  "ava",
+  "ben",
+  "chloe",
+  "dev",
+  "elena",
+  "farid",
+  "grace",
+  "hugo",
+  "isla",
+  "jun",
+  "kofi",
+  "lena",
+  "mateo",
+  "nia",
+  "omar",
+  "priya",
+  "quinn",
+  "rosa",
+  "sven",
+  "tara",
+  "umar",
+  "vera",
+  "wen",
+  "yusuf",
+  "zoe",
+  "aiko",
+  "bruno",
+  "carmen",
+  "dmitri",
+  "esme",
+  "felix",
+  "gita",
+];
+const LAST = [
+  "nguyen",
+  "smith",
+  "garcia",
+  "okafor",
+  "kowalski",
+  "tanaka",
+  "silva",
+  "murphy",
+  "haddad",
+  "larsen",
+  "chen",
+  "patel",
+  "rossi",
+  "novak",
+  "kim",
+  "dubois",
+  "ibrahim",
+  "schmidt",
+  "moreau",
+  "costa",
+  "walsh",
+  "ito",
+  "jensen",
+  "reyes",
+  "mensah",
+  "fischer",
+  "lopez",
+  "sato",
+  "brennan",
+  "ahmed",
+  "kaur",
+  "berg",
+];
 const CURRENT_WARP = "2025.9.558.0";
 const OLD_WARP = "2024.6.415.0";
 
@@ -44,9 +110,38 @@ export function fleetDevice(i: number, now: Date): AccountDevice[] {
   const { email, first, last } = personOf(i);
   const asset = String(i).padStart(5, "0");
   const phone = i % 10 === 9;
-  const kind = phone ? "ios" : ["mac", "mac", "mac", "mac", "mac", "mac", "mac", "mac", "mac", "windows", "windows", "windows", "windows", "windows", "windows", "windows", "windows", "linux", "linux", "linux"][i % 20]!;
+  const kind = phone
+    ? "ios"
+    : [
+        "mac",
+        "mac",
+        "mac",
+        "mac",
+        "mac",
+        "mac",
+        "mac",
+        "mac",
+        "mac",
+        "windows",
+        "windows",
+        "windows",
+        "windows",
+        "windows",
+        "windows",
+        "windows",
+        "windows",
+        "linux",
+        "linux",
+        "linux",
+      ][i % 20]!;
   const deviceName =
-    kind === "ios" ? `${first}-${last}-iphone-${asset}` : kind === "mac" ? `${first[0]}${last}-MBP-${asset}`.toUpperCase() : kind === "windows" ? windowsName(i) : `${first}-${last}-thinkpad-${asset}`;
+    kind === "ios"
+      ? `${first}-${last}-iphone-${asset}`
+      : kind === "mac"
+        ? `${first[0]}${last}-MBP-${asset}`.toUpperCase()
+        : kind === "windows"
+          ? windowsName(i)
+          : `${first}-${last}-thinkpad-${asset}`;
   const old = !phone && i % 50 === 7;
   const base: AccountDevice = {
     deviceId: `f1ee7000-${hex(Math.floor(i / 0x10000), 4)}-4000-8000-${hex(i, 12)}`,
@@ -56,14 +151,26 @@ export function fleetDevice(i: number, now: Date): AccountDevice[] {
     status: "connected",
     registrationId: `f1ee7000-${hex(Math.floor(i / 0x10000), 4)}-4000-9000-${hex(i * 2, 12)}`,
     eligible: !phone && !old,
-    ineligibleReason: phone ? "Remote captures are not supported on mobile devices" : old ? `WARP client version ${OLD_WARP} does not support remote captures` : null,
+    ineligibleReason: phone
+      ? "Remote captures are not supported on mobile devices"
+      : old
+        ? `WARP client version ${OLD_WARP} does not support remote captures`
+        : null,
     timestamp: new Date(now.getTime() - ((i * 37) % 2_900) * 1000).toISOString(),
     version: phone ? "1.9.2" : old ? OLD_WARP : CURRENT_WARP,
   };
   if (phone || i % 200 !== 123) return [base];
   // A shared machine: the next person's registration on it too, seen a little earlier.
   const other = personOf(i + 1);
-  return [base, { ...base, personEmail: other.email, registrationId: `f1ee7000-${hex(Math.floor(i / 0x10000), 4)}-4000-9000-${hex(i * 2 + 1, 12)}`, timestamp: new Date(Date.parse(base.timestamp) - 600_000).toISOString() }];
+  return [
+    base,
+    {
+      ...base,
+      personEmail: other.email,
+      registrationId: `f1ee7000-${hex(Math.floor(i / 0x10000), 4)}-4000-9000-${hex(i * 2 + 1, 12)}`,
+      timestamp: new Date(Date.parse(base.timestamp) - 600_000).toISOString(),
+    },
+  ];
 }
 
 /** `count` fleet devices as the devices endpoint lists them at `now`. */

@@ -39,10 +39,7 @@ export function rateLimitFrom(value: string | undefined): number {
 }
 
 /** Answers 429 with `Retry-After` while the limiter refuses, as the API does. */
-export function rateLimit(
-  limiter: RollingRateLimit,
-  now: () => Date,
-): MiddlewareHandler<{ Bindings: StandInEnv }> {
+export function rateLimit(limiter: RollingRateLimit, now: () => Date): MiddlewareHandler<{ Bindings: StandInEnv }> {
   return async function rateLimit(c, next) {
     // `c.env` is absent when a test calls `app.request` without bindings.
     const limit = rateLimitFrom((c.env as StandInEnv | undefined)?.STAND_IN_RATE_LIMIT);

@@ -45,7 +45,13 @@ export function createReceivers(received: ReceivedReport[], now: () => Date) {
   app.post("/result-webhook", async (c) => {
     const text = await c.req.text();
     const id = c.req.header("webhook-id") ?? "";
-    const valid = await signatureValid(c.env?.STAND_IN_RESULT_WEBHOOK_SECRET, id, c.req.header("webhook-timestamp") ?? "", text, c.req.header("webhook-signature") ?? "");
+    const valid = await signatureValid(
+      c.env?.STAND_IN_RESULT_WEBHOOK_SECRET,
+      id,
+      c.req.header("webhook-timestamp") ?? "",
+      text,
+      c.req.header("webhook-signature") ?? "",
+    );
     keep({ channel: "result-webhook", webhook_id: id, signature_valid: valid, body: JSON.parse(text) });
     return c.body(null, 204);
   });
@@ -56,7 +62,13 @@ export function createReceivers(received: ReceivedReport[], now: () => Date) {
 async function signatureValid(secret: string | undefined, id: string, timestamp: string, body: string, header: string): Promise<boolean> {
   const encoded = /^whsec_(.+)$/.exec(secret ?? "")?.[1];
   if (!encoded) return false;
-  const key = await crypto.subtle.importKey("raw", Uint8Array.from(atob(encoded), (ch) => ch.charCodeAt(0)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    Uint8Array.from(atob(encoded), (ch) => ch.charCodeAt(0)),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestamp}.${body}`));
   const expected = `v1,${btoa(String.fromCharCode(...new Uint8Array(mac)))}`;
   return header.split(" ").includes(expected);

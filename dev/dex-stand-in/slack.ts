@@ -39,7 +39,9 @@ export function createSlack(received: ReceivedReport[], now: () => Date) {
   // A click on one of a message's buttons: `action_id` (form or JSON), and optionally `user`.
   app.post("/slack/messages/:id/click", async (c) => {
     const message = find(c.req.param("id"));
-    const form = (c.req.header("content-type") ?? "").includes("json") ? await c.req.json<Record<string, string>>() : ((await c.req.parseBody()) as Record<string, string>);
+    const form = (c.req.header("content-type") ?? "").includes("json")
+      ? await c.req.json<Record<string, string>>()
+      : ((await c.req.parseBody()) as Record<string, string>);
     const button = message && buttonsOf(message.body).find((b) => b.action_id === form.action_id);
     if (!message || !button) return c.json({ error: "no such message, or it has no button with that action_id" }, 404);
     const env = { ...DEFAULTS, ...settingsOf(c.env) };
@@ -60,7 +62,11 @@ export function createSlack(received: ReceivedReport[], now: () => Date) {
     const timestamp = String(Math.floor(now().getTime() / 1000));
     const res = await fetch(`${env.relay}/v1/slack/interactions`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": timestamp, "x-slack-signature": await sign(env.secret, `v0:${timestamp}:${body}`) },
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": await sign(env.secret, `v0:${timestamp}:${body}`),
+      },
       body,
     });
     const click = { at: now().toISOString(), action_id: button.action_id, user, relay_status: res.status };
@@ -83,13 +89,21 @@ export function createSlack(received: ReceivedReport[], now: () => Date) {
 
 function settingsOf(env: StandInEnv | undefined) {
   return Object.fromEntries(
-    Object.entries({ team: env?.STAND_IN_SLACK_TEAM, secret: env?.STAND_IN_SLACK_SIGNING_SECRET, relay: env?.STAND_IN_RELAY_URL, self: env?.STAND_IN_URL }).filter(([, v]) => v),
+    Object.entries({
+      team: env?.STAND_IN_SLACK_TEAM,
+      secret: env?.STAND_IN_SLACK_SIGNING_SECRET,
+      relay: env?.STAND_IN_RELAY_URL,
+      self: env?.STAND_IN_URL,
+    }).filter(([, v]) => v),
   ) as Partial<typeof DEFAULTS>;
 }
 
 function buttonsOf(body: unknown): Button[] {
   const blocks = (body as { blocks?: Array<{ type?: string; elements?: Button[] }> })?.blocks ?? [];
-  return blocks.filter((b) => b.type === "actions").flatMap((b) => b.elements ?? []).filter((e) => e.type === "button");
+  return blocks
+    .filter((b) => b.type === "actions")
+    .flatMap((b) => b.elements ?? [])
+    .filter((e) => e.type === "button");
 }
 
 async function sign(secret: string, text: string): Promise<string> {
@@ -105,10 +119,13 @@ function page(messages: ReceivedReport[]) {
 <body><h1>#dex-alerts <span class="muted">(local Slack stand-in: what the relay posted, newest first)</span></h1>
 ${messages.length === 0 ? html`<p class="muted">No message yet.</p>` : ""}
 ${messages.map(
-  (m) => html`<div class="msg" id="${m.message_id}"><div class="muted">${m.message_id} · ${m.received_at}${m.updates ? ` · updated ${m.updates.length}×` : ""}</div>
+  (
+    m,
+  ) => html`<div class="msg" id="${m.message_id}"><div class="muted">${m.message_id} · ${m.received_at}${m.updates ? ` · updated ${m.updates.length}×` : ""}</div>
 <pre>${(m.body as { text?: string }).text ?? ""}</pre>
 ${buttonsOf(m.body).map(
-  (b) => html`<form method="post" action="/slack/messages/${m.message_id}/click"><input type="hidden" name="action_id" value="${b.action_id}"><button type="submit">${b.text?.text ?? b.action_id}</button></form> `,
+  (b) =>
+    html`<form method="post" action="/slack/messages/${m.message_id}/click"><input type="hidden" name="action_id" value="${b.action_id}"><button type="submit">${b.text?.text ?? b.action_id}</button></form> `,
 )}
 ${(m.clicks ?? []).map((k) => html`<div class="muted">${k.user} clicked ${k.action_id}: the relay answered ${k.relay_status}</div>`)}</div>`,
 )}</body></html>`;

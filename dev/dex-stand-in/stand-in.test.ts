@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  CommandQuotaResponse,
-  CreateCommandsResponse,
-  FailureEnvelope,
-  ListCommandsResponse,
-  ListDevicesResponse,
-} from "../../src/model/dex-api";
+import { CommandQuotaResponse, CreateCommandsResponse, FailureEnvelope, ListCommandsResponse, ListDevicesResponse } from "../../src/model/dex-api";
 import { createStandIn, type StandInOptions } from "./app";
 import { CommandStore } from "./commands";
 import { SEEDED_DEVICES, type AccountDevice } from "./devices";
@@ -41,8 +35,7 @@ function standInAt(start = START, env: StandInEnv = {}, options: Pick<StandInOpt
     advance(ms: number) {
       clock = new Date(clock.getTime() + ms);
     },
-    request: (url: string, init: RequestInit = {}) =>
-      app.request(url, { ...init, headers: { ...AUTH, ...init.headers } }, env),
+    request: (url: string, init: RequestInit = {}) => app.request(url, { ...init, headers: { ...AUTH, ...init.headers } }, env),
     create: (commands: unknown[]) =>
       app.request(COMMANDS_URL, { method: "POST", headers: { ...AUTH, "content-type": "application/json" }, body: JSON.stringify({ commands }) }, env),
   };
@@ -179,22 +172,18 @@ describe("GET /dex/commands", () => {
     expect(body.result?.commands.map((c) => c.user_email)).toEqual(emails);
   });
 
-  it.each(["per_page=0", "per_page=51", "page=0", "from=yesterday", "status=DONE", "command_type=ping"])(
-    "refuses %s with a 400",
-    async (query) => {
-      const { request } = standInAt();
+  it.each(["per_page=0", "per_page=51", "page=0", "from=yesterday", "status=DONE", "command_type=ping"])("refuses %s with a 400", async (query) => {
+    const { request } = standInAt();
 
-      const res = await request(`${COMMANDS_URL}?${query}`);
+    const res = await request(`${COMMANDS_URL}?${query}`);
 
-      expect(res.status).toBe(400);
-      expect((await errorsOf(res))[0]?.code).toBe(1005);
-    },
-  );
+    expect(res.status).toBe(400);
+    expect((await errorsOf(res))[0]?.code).toBe(1005);
+  });
 
   it("moves commands along as time passes: upload, then success with a file, or failure", async () => {
     const { list, advance } = await withThreeCommands();
-    const byType = async (query = "") =>
-      Object.fromEntries((await list(query)).result?.commands.map((c) => [c.type, c]) ?? []);
+    const byType = async (query = "") => Object.fromEntries((await list(query)).result?.commands.map((c) => [c.type, c]) ?? []);
 
     advance(10_000);
     expect((await byType())["pcap"]?.status).toBe("PENDING_UPLOAD");
@@ -278,7 +267,10 @@ describe("the account's command quota", () => {
 
   it("counts every command created, and says what is left and when it resets: at 00:00 UTC by default", async () => {
     const { create, request } = standInAt();
-    await create([{ ...JANE, type: "warp-diag" }, { ...SAM, type: "warp-diag" }]);
+    await create([
+      { ...JANE, type: "warp-diag" },
+      { ...SAM, type: "warp-diag" },
+    ]);
 
     expect(await quotaOf(request)).toEqual({ quota: 998, quota_usage: 2, reset_time: "2026-11-21T00:00:00.000Z" });
   });
@@ -286,7 +278,10 @@ describe("the account's command quota", () => {
   it("refuses a create that does not fit in what is left, whole, with a 400 that names the quota", async () => {
     const { create, request } = standInAt(START, {}, { quota: new CommandQuota({ limit: 3, used: 2 }) });
 
-    const refused = await create([{ ...JANE, type: "warp-diag" }, { ...SAM, type: "warp-diag" }]);
+    const refused = await create([
+      { ...JANE, type: "warp-diag" },
+      { ...SAM, type: "warp-diag" },
+    ]);
 
     expect(refused.status).toBe(400);
     const [error] = await errorsOf(refused);
@@ -467,7 +462,10 @@ describe("fault switch", () => {
   it("creates the commands of a landing fault while the caller sees the failure", async () => {
     const { create, list } = await withFaults({ create: [{ status: 503, land: true }] });
 
-    const res = await create([{ ...JANE, type: "pcap" }, { ...SAM, type: "warp-diag" }]);
+    const res = await create([
+      { ...JANE, type: "pcap" },
+      { ...SAM, type: "warp-diag" },
+    ]);
 
     expect(res.status).toBe(503);
     expect((await errorsOf(res))[0]?.message).toBe("Service unavailable");
@@ -669,7 +667,12 @@ describe("stand-in: devices and commands of the caller's own", () => {
       ["warp-diag", "PENDING_EXEC"],
       ["speed-test", "FAILED"],
     ]);
-    expect(store.inOrder().map((c) => c.id).at(-1)).toBe("made-in-the-dashboard");
+    expect(
+      store
+        .inOrder()
+        .map((c) => c.id)
+        .at(-1),
+    ).toBe("made-in-the-dashboard");
   });
 });
 
@@ -708,7 +711,11 @@ describe("stand-in: report receivers", () => {
   it("takes a PagerDuty note only with a REST key and a From address, and shows it", async () => {
     const s = standInAt();
     const note = (headers: Record<string, string>) =>
-      s.app.request("http://stand-in.test/pagerduty/incidents/Q1DEMO/notes", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ note: { content: "pcap started" } }) });
+      s.app.request("http://stand-in.test/pagerduty/incidents/Q1DEMO/notes", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ note: { content: "pcap started" } }),
+      });
     expect((await note({ from: "relay@example.com" })).status).toBe(401);
     expect((await note({ authorization: "Token token=local" })).status).toBe(400);
     expect((await note({ authorization: "Token token=local", from: "relay@example.com" })).status).toBe(201);
@@ -719,11 +726,17 @@ describe("stand-in: report receivers", () => {
   it("checks a result webhook's Standard Webhooks signature against the local secret", async () => {
     const s = standInAt(START, { STAND_IN_RESULT_WEBHOOK_SECRET: SECRET });
     const body = JSON.stringify({ type: "command.created", data: {} });
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("local-result-webhook-secret"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("local-result-webhook-secret"), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+    ]);
     const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`msg_1.1700000000.${body}`));
     const signature = `v1,${btoa(String.fromCharCode(...new Uint8Array(mac)))}`;
     const send = (sig: string) =>
-      s.app.request("http://stand-in.test/result-webhook", { method: "POST", headers: { "webhook-id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": sig }, body }, { STAND_IN_RESULT_WEBHOOK_SECRET: SECRET });
+      s.app.request(
+        "http://stand-in.test/result-webhook",
+        { method: "POST", headers: { "webhook-id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": sig }, body },
+        { STAND_IN_RESULT_WEBHOOK_SECRET: SECRET },
+      );
     expect((await send(signature)).status).toBe(204);
     expect((await send("v1,AAAA")).status).toBe(204);
     const shown = await (await s.app.request("http://stand-in.test/")).json<Record<string, any>>();

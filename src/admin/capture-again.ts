@@ -35,6 +35,9 @@ function onDemandRuleFor(rules: readonly CompiledRule[], ruleName: string, type:
   const own = rules.find((rule) => rule.name === ruleName);
   if (own && allowsOnDemand(own)) return own.name;
   const same = rules.find((rule) => allowsOnDemand(rule) && rule.command.type === type);
-  if (!same) throw badRequest(`rule: no rule allows a capture on demand of ${type} (rule ${ruleName} does not, and no rule with "operator" among its sources sends ${type})`);
+  if (!same)
+    throw badRequest(
+      `rule: no rule allows a capture on demand of ${type} (rule ${ruleName} does not, and no rule with "operator" among its sources sends ${type})`,
+    );
   return same.name;
 }

@@ -10,7 +10,12 @@ export const CommandsQuery = z.extend(PageQuery, { status: optionalText, device:
 export type CommandView = ListedCommand & { download_url: string | null };
 
 /** One page of the ledger's commands, newest first, with a download link once there is an artifact. */
-export async function commandsPage(env: Env, config: RequestConfig, query: z.infer<typeof CommandsQuery>, base: string): Promise<{ commands: CommandView[]; cursor: string | null }> {
+export async function commandsPage(
+  env: Env,
+  config: RequestConfig,
+  query: z.infer<typeof CommandsQuery>,
+  base: string,
+): Promise<{ commands: CommandView[]; cursor: string | null }> {
   const page = await operatorLedger(env, config).listCommands(query);
   return { commands: page.commands.map((command) => ({ ...command, download_url: downloadUrl(base, command) })), cursor: page.cursor };
 }

@@ -23,14 +23,21 @@ export const DeliveriesQuery = z.extend(PageQuery, {
  * Records name devices by id; a device name is turned into the id of the device the ledger
  * last sent a command to under that name.
  */
-export async function deliveriesPage(env: Env, config: RequestConfig, query: z.infer<typeof DeliveriesQuery>): Promise<{ deliveries: DeliveryView[]; cursor: string | null; unreadable: UnreadableDelivery[] }> {
+export async function deliveriesPage(
+  env: Env,
+  config: RequestConfig,
+  query: z.infer<typeof DeliveriesQuery>,
+): Promise<{ deliveries: DeliveryView[]; cursor: string | null; unreadable: UnreadableDelivery[] }> {
   const ledger = operatorLedger(env, config);
   if (query.device && !DEVICE_ID.test(query.device)) {
     const [named] = (await ledger.listCommands({ device: query.device, limit: 1 })).commands;
     if (named) query = { ...query, device: named.device_id };
   }
   return listDeliveries(env.RELAY_KV, query, (record) =>
-    ledger.describe(record.id, record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : []))),
+    ledger.describe(
+      record.id,
+      record.decisions.flatMap((d) => (d.command_id ? [d.command_id] : [])),
+    ),
   );
 }
 

@@ -5,7 +5,10 @@ import { checkHealth, jsonSyntaxError } from "./health";
 describe("checkHealth: approvals", () => {
   it("says whether Slack's clicks are verified and pinned to one workspace", () => {
     expect(checkHealth(env).slack_interactions).toEqual({ signing_secret: false, team_pinned: false });
-    expect(checkHealth({ ...env, SLACK_SIGNING_SECRET: "s", SLACK_TEAM_ID: "T1" } as Env).slack_interactions).toEqual({ signing_secret: true, team_pinned: true });
+    expect(checkHealth({ ...env, SLACK_SIGNING_SECRET: "s", SLACK_TEAM_ID: "T1" } as Env).slack_interactions).toEqual({
+      signing_secret: true,
+      team_pinned: true,
+    });
   });
 
   it("names the rules that need approval when nobody can give it: no Slack signing secret, no admin token, no Access", () => {

@@ -66,7 +66,8 @@ export function checkHealth(env: Env): HealthReport {
   }
 
   const sources = Object.fromEntries(SOURCE_NAMES.map((name) => [name, (SOURCE_SECRETS[name] ?? []).some(set)]));
-  if (!Object.values(sources).some(Boolean)) problems.push(`no source is enabled: set the secret of at least one (${Object.values(SOURCE_SECRETS).flat().join(", ")})`);
+  if (!Object.values(sources).some(Boolean))
+    problems.push(`no source is enabled: set the secret of at least one (${Object.values(SOURCE_SECRETS).flat().join(", ")})`);
 
   const teamDomain = String(vars.ACCESS_TEAM_DOMAIN ?? "").trim();
   const audience = String(vars.ACCESS_AUD ?? "").trim();
@@ -75,7 +76,9 @@ export function checkHealth(env: Env): HealthReport {
   const channels = readChannels(env);
   const slackSigned = set("SLACK_SIGNING_SECRET");
   if (needApproval.length > 0 && !slackSigned && !set("ADMIN_TOKEN") && !(teamDomain && audience)) {
-    problems.push(`RULES: ${needApproval.join(", ")} ${needApproval.length > 1 ? "need" : "needs"} approval, but nobody can give it: set SLACK_SIGNING_SECRET (Slack's buttons), or ADMIN_TOKEN or Access (the console)`);
+    problems.push(
+      `RULES: ${needApproval.join(", ")} ${needApproval.length > 1 ? "need" : "needs"} approval, but nobody can give it: set SLACK_SIGNING_SECRET (Slack's buttons), or ADMIN_TOKEN or Access (the console)`,
+    );
   }
   const publicUrl = String(vars.RELAY_PUBLIC_URL ?? "").trim();
   if (publicUrl && !isUrl(publicUrl)) problems.push("RELAY_PUBLIC_URL: not a URL");

@@ -61,7 +61,10 @@ export async function listDeliveries(
   }
   if (picked.length === 0) return { deliveries: [], cursor, unreadable };
 
-  const stored = await kv.get<unknown>(picked.map((entry) => deliveryKey(entry.id)), "json");
+  const stored = await kv.get<unknown>(
+    picked.map((entry) => deliveryKey(entry.id)),
+    "json",
+  );
   const records: DeliveryRecord[] = [];
   for (const entry of picked) {
     const value = stored.get(deliveryKey(entry.id));

@@ -43,8 +43,7 @@ function withSeeds(metric: MetricFamily, own: readonly MetricSample[], seeds: Se
 
 /** Every bucket (cumulative, `+Inf` last), then `_sum` and `_count`, at 0 before the first observation. */
 function histogramSamples(metric: MetricFamily, own: readonly MetricSample[]): MetricSample[] {
-  const value = (name: string, le?: string) =>
-    own.find((sample) => sample.name === name && (le === undefined || sample.labels.le === le))?.value ?? 0;
+  const value = (name: string, le?: string) => own.find((sample) => sample.name === name && (le === undefined || sample.labels.le === le))?.value ?? 0;
   const bounds = [...(metric.buckets ?? []).map(String), "+Inf"];
   return [
     ...bounds.map((le) => ({ name: `${metric.name}_bucket`, labels: { le }, value: value(`${metric.name}_bucket`, le) })),

@@ -35,10 +35,7 @@ export const optionalText = optionalParam(z.string().check(z.trim(), z.maxLength
 export const PageQuery = z.object({
   since: optionalParam(Since),
   cursor: optionalParam(z.string().check(z.maxLength(1024))),
-  limit: z.pipe(
-    z.transform(blankIsAbsent),
-    z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(MAX_PAGE_SIZE)), DEFAULT_PAGE_SIZE),
-  ),
+  limit: z.pipe(z.transform(blankIsAbsent), z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(MAX_PAGE_SIZE)), DEFAULT_PAGE_SIZE)),
 });
 
 /**

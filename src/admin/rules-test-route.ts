@@ -22,7 +22,7 @@ export const rulesTestRoute = new Hono<AppEnv>().post(
   }),
   async (c) => {
     const body = await c.req.json().catch(() => {
-      throw badRequest("body is not valid JSON: send { \"source\", \"payload\" }");
+      throw badRequest('body is not valid JSON: send { "source", "payload" }');
     });
     return c.json(await testRules(c.env, c.var.config.relay(), parseRuleTest(body)));
   },

@@ -312,7 +312,8 @@ function toNode(element: AST.Element, mode: Mode): Node {
       return alternation(element.alternatives, element.modifiers ? modified(mode, element.modifiers) : mode);
     case "Assertion":
       // A lookaround consumes nothing; what it contains is still checked for nesting.
-      if (element.kind === "lookahead" || element.kind === "lookbehind") return { kind: "repeat", min: 0, max: 0, body: alternation(element.alternatives, mode) };
+      if (element.kind === "lookahead" || element.kind === "lookbehind")
+        return { kind: "repeat", min: 0, max: 0, body: alternation(element.alternatives, mode) };
       return { kind: "empty" };
     case "Backreference":
       return { kind: "backref" };

@@ -24,7 +24,9 @@ describe("readChannels", () => {
   });
 
   it("says which channel is off and why, never with a secret's value", () => {
-    const { settings, off } = readChannels(withVars({ ...on, PAGERDUTY_FROM_EMAIL: "", SLACK_WEBHOOK_URL: "not a url", RESULT_WEBHOOK_SECRET: "plain-secret" }));
+    const { settings, off } = readChannels(
+      withVars({ ...on, PAGERDUTY_FROM_EMAIL: "", SLACK_WEBHOOK_URL: "not a url", RESULT_WEBHOOK_SECRET: "plain-secret" }),
+    );
     expect(settings.incident).toBeUndefined();
     expect(settings.slack).toBeUndefined();
     expect(settings.webhook).toBeUndefined();

@@ -22,8 +22,14 @@ export interface ChannelsResult {
 
 /** The variables the channels are read from: the same values give the same settings. */
 const CHANNEL_VARIABLES = [
-  "PAGERDUTY_API_TOKEN", "PAGERDUTY_FROM_EMAIL", "PAGERDUTY_API_BASE", "SLACK_WEBHOOK_URL", "SLACK_SIGNING_SECRET",
-  "RESULT_WEBHOOK_URL", "RESULT_WEBHOOK_SECRET", "RELAY_PUBLIC_URL",
+  "PAGERDUTY_API_TOKEN",
+  "PAGERDUTY_FROM_EMAIL",
+  "PAGERDUTY_API_BASE",
+  "SLACK_WEBHOOK_URL",
+  "SLACK_SIGNING_SECRET",
+  "RESULT_WEBHOOK_URL",
+  "RESULT_WEBHOOK_SECRET",
+  "RELAY_PUBLIC_URL",
 ] as const;
 
 let cached: { raw: unknown[]; result: ChannelsResult } | undefined;

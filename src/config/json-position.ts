@@ -18,7 +18,7 @@ export function jsonErrorOffset(text: string): number | undefined {
       if (text[at]! < " ") fail();
       if (text[at] === "\\") {
         at++;
-        if (text[at] === "u") (/^[0-9a-fA-F]{4}$/.test(text.slice(at + 1, at + 5)) ? (at += 4) : fail());
+        if (text[at] === "u") /^[0-9a-fA-F]{4}$/.test(text.slice(at + 1, at + 5)) ? (at += 4) : fail();
         else if (!'"\\/bfnrt'.includes(text[at] ?? "x")) fail();
       }
       at++;
@@ -38,7 +38,7 @@ export function jsonErrorOffset(text: string): number | undefined {
     for (;;) {
       item();
       space();
-      if (text[at] === ",") (at++, space());
+      if (text[at] === ",") at++, space();
       else if (text[at] === close) return void at++;
       else fail();
     }

@@ -64,7 +64,9 @@ describe("loadRules", () => {
 
   it("refuses a target of another shape, and more than 50", () => {
     for (const target of [{ device_id: "d-1" }, { hostname: "A", user_email: "a@example.com" }, { host: "A" }, {}]) {
-      expect(errorOf([{ ...pcapRule, targets: [{ hostname: "OK" }, target] }])).toMatch(/^RULES\[0\]\.targets\[1\]: a target is \{ hostname \}, \{ user_email \} or \{ device_id, user_email \}/);
+      expect(errorOf([{ ...pcapRule, targets: [{ hostname: "OK" }, target] }])).toMatch(
+        /^RULES\[0\]\.targets\[1\]: a target is \{ hostname \}, \{ user_email \} or \{ device_id, user_email \}/,
+      );
     }
     expect(errorOf([{ ...pcapRule, targets: [{ user_email: "not an email" }] }])).toMatch(/^RULES\[0\]\.targets\[0\]\.user_email: /);
     const many = Array.from({ length: 51 }, (_, i) => ({ hostname: `PROBE-${i}` }));
@@ -93,9 +95,7 @@ describe("loadRules", () => {
   });
 
   it("refuses a title that is not a regular expression", () => {
-    expect(errorOf([{ ...pcapRule, match: { title: "(unclosed" } }])).toMatch(
-      /^RULES\[0\]\.match\.title: invalid regular expression/,
-    );
+    expect(errorOf([{ ...pcapRule, match: { title: "(unclosed" } }])).toMatch(/^RULES\[0\]\.match\.title: invalid regular expression/);
   });
 
   it("loads a title with `\\p` and no u flag, a plain p to JavaScript, and matches with it", () => {
@@ -107,24 +107,18 @@ describe("loadRules", () => {
   });
 
   it("refuses a nested repetition after a plain `\\p` or `\\k`, with its path", () => {
-    expect(errorOf([{ ...pcapRule, match: { title: "\\p(a+)+}" } }])).toMatch(
-      /^RULES\[0\]\.match\.title: pattern may backtrack catastrophically/,
-    );
+    expect(errorOf([{ ...pcapRule, match: { title: "\\p(a+)+}" } }])).toMatch(/^RULES\[0\]\.match\.title: pattern may backtrack catastrophically/);
     expect(errorOf([{ ...pcapRule, match: { labels: { team: "/\\k<(a+)+>/" } } }])).toMatch(
       /^RULES\[0\]\.match\.labels\.team: pattern may backtrack catastrophically/,
     );
   });
 
   it("refuses a named group that fills no target field", () => {
-    expect(errorOf([{ ...pcapRule, match: { title: "(?<usr_email>\\S+)" } }])).toMatch(
-      /^RULES\[0\]\.match\.title: named group "usr_email"/,
-    );
+    expect(errorOf([{ ...pcapRule, match: { title: "(?<usr_email>\\S+)" } }])).toMatch(/^RULES\[0\]\.match\.title: named group "usr_email"/);
   });
 
   it("refuses an invalid /pattern/ label value", () => {
-    expect(errorOf([{ ...pcapRule, match: { labels: { team: "/[a-/" } } }])).toMatch(
-      /^RULES\[0\]\.match\.labels\.team: invalid regular expression/,
-    );
+    expect(errorOf([{ ...pcapRule, match: { labels: { team: "/[a-/" } } }])).toMatch(/^RULES\[0\]\.match\.labels\.team: invalid regular expression/);
   });
 
   it("refuses an unknown source and an unknown severity", () => {

@@ -68,14 +68,8 @@ export const RuleMatchSchema = described(
       z.optional(z.union([NonEmpty, z.array(NonEmpty).check(z.minLength(1))])),
       'Only alerts from this source (or one of these sources); "operator" lets the rule be asked for on demand.',
     ),
-    severity: described(
-      z.optional(z.array(z.enum(SEVERITIES)).check(z.minLength(1))),
-      "Only alerts whose normalized severity is one of these.",
-    ),
-    labels: described(
-      z.optional(z.record(NonEmpty, LabelValue)),
-      "Every label must be present and equal, or match when written /regex/flags.",
-    ),
+    severity: described(z.optional(z.array(z.enum(SEVERITIES)).check(z.minLength(1))), "Only alerts whose normalized severity is one of these."),
+    labels: described(z.optional(z.record(NonEmpty, LabelValue)), "Every label must be present and equal, or match when written /regex/flags."),
     title: described(
       z.optional(TitlePattern),
       "A regular expression (or /regex/flags) the title must match. Named groups device_id, user_email, registration_id and hostname fill in the alert's target.",

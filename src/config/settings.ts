@@ -42,10 +42,7 @@ function prepared<T extends z.ZodMiniType>(prepare: (value: unknown) => unknown,
 }
 
 const numberVar = (fallback: number, min: number, max: number) =>
-  prepared(
-    (v) => (v === undefined || v === "" ? fallback : typeof v === "string" ? Number(v) : v),
-    z.number().check(z.int(), z.gte(min), z.lte(max)),
-  );
+  prepared((v) => (v === undefined || v === "" ? fallback : typeof v === "string" ? Number(v) : v), z.number().check(z.int(), z.gte(min), z.lte(max)));
 
 const VarsSchema = z.object({
   CF_ACCOUNT_ID: z.string().check(

@@ -85,7 +85,11 @@ export const consoleRoute = new Hono<AppEnv>()
     const text = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
     const tester: ConsoleView["tester"] = { source: text("source"), payload: text("payload"), rules: text("rules") };
     try {
-      tester.result = await testRules(c.env, c.var.config.relay(), parseRuleTest({ source: tester.source, payload: jsonOrText(tester.payload), ...(tester.rules.trim() ? { rules: jsonOrText(tester.rules) } : {}) }));
+      tester.result = await testRules(
+        c.env,
+        c.var.config.relay(),
+        parseRuleTest({ source: tester.source, payload: jsonOrText(tester.payload), ...(tester.rules.trim() ? { rules: jsonOrText(tester.rules) } : {}) }),
+      );
     } catch (error) {
       if (!(error instanceof HTTPException)) throw error;
       tester.error = error.message;
@@ -112,12 +116,21 @@ async function baseView(env: Env, config: RequestConfig, operator: Operator, que
   const unreadableDeadLetters: string[] = [];
   const [deliveries, commands, approvals, deadLetters, quota] = await Promise.all([
     attempt(async () => {
-      const page = await deliveriesPage(env, config, parseQuery(DeliveriesQuery, { ...pick(filters, "source", "outcome", "device", "since"), ...(query.cursor ? { cursor: query.cursor } : {}) }));
+      const page = await deliveriesPage(
+        env,
+        config,
+        parseQuery(DeliveriesQuery, { ...pick(filters, "source", "outcome", "device", "since"), ...(query.cursor ? { cursor: query.cursor } : {}) }),
+      );
       unreadableDeliveries.push(...page.unreadable.map((d) => `delivery ${d.delivery_id}`));
       return { items: page.deliveries, next: page.cursor };
     }),
     attempt(async () => {
-      const page = await commandsPage(env, config, parseQuery(CommandsQuery, { ...pick(filters, "status", "device", "since"), ...(query.ccursor ? { cursor: query.ccursor } : {}) }), base);
+      const page = await commandsPage(
+        env,
+        config,
+        parseQuery(CommandsQuery, { ...pick(filters, "status", "device", "since"), ...(query.ccursor ? { cursor: query.ccursor } : {}) }),
+        base,
+      );
       return { items: page.commands, next: page.cursor };
     }),
     attempt(async () => ({ items: (await commandsPage(env, config, { status: "awaiting-approval", limit: APPROVALS_SHOWN }, base)).commands, next: null })),
@@ -130,7 +143,11 @@ async function baseView(env: Env, config: RequestConfig, operator: Operator, que
   const unreadable = [...unreadableDeliveries, ...unreadableDeadLetters];
   return {
     // Records a newer release wrote (read after a rollback) are named rather than left out unsaid.
-    ...(unreadable.length > 0 ? { notice: `This release cannot read ${unreadable.join(", ")}; GET /v1/deliveries and /v1/dead-letters say why (most likely a newer release wrote them).` } : {}),
+    ...(unreadable.length > 0
+      ? {
+          notice: `This release cannot read ${unreadable.join(", ")}; GET /v1/deliveries and /v1/dead-letters say why (most likely a newer release wrote them).`,
+        }
+      : {}),
     who: operatorName(operator),
     filters,
     health: checkHealth(env),
@@ -148,7 +165,10 @@ async function baseView(env: Env, config: RequestConfig, operator: Operator, que
 /** The rules the capture form offers; none while RULES is invalid (the health section says why). */
 function onDemandRules(config: RequestConfig): string[] {
   try {
-    return config.relay().rules.filter(allowsOnDemand).map((rule) => rule.name);
+    return config
+      .relay()
+      .rules.filter(allowsOnDemand)
+      .map((rule) => rule.name);
   } catch (error) {
     if (error instanceof HTTPException) return [];
     throw error;

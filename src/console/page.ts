@@ -42,7 +42,20 @@ export interface ConsoleView {
 /** The capture form's fields, kept to show again with its refusal. */
 export type CaptureForm = Partial<Record<"rule" | "user_email" | "hostname" | "device_id" | "incident_id" | "error", string>>;
 
-const COMMAND_STATUSES = ["awaiting-approval", "waiting", "retrying", "created", "failed", "capped", "denied", "expired", "PENDING_EXEC", "PENDING_UPLOAD", "SUCCESS", "FAILED"];
+const COMMAND_STATUSES = [
+  "awaiting-approval",
+  "waiting",
+  "retrying",
+  "created",
+  "failed",
+  "capped",
+  "denied",
+  "expired",
+  "PENDING_EXEC",
+  "PENDING_UPLOAD",
+  "SUCCESS",
+  "FAILED",
+];
 
 const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#f6f7f9}
@@ -93,9 +106,7 @@ ${quotaLine(quota)}</section>`;
 }
 
 function quotaLine(quota: QuotaStatus | null): Html {
-  const spent = quota?.spent_until
-    ? html` · <span class="bad">spent until ${quota.spent_until}: commands wait for the reset</span>`
-    : "";
+  const spent = quota?.spent_until ? html` · <span class="bad">spent until ${quota.spent_until}: commands wait for the reset</span>` : "";
   if (!quota?.read_at) {
     return html`<p id="dex-quota">DEX command quota: <span class="muted">not read yet; the ledger reads it when it first sends a command</span>${spent}</p>`;
   }
@@ -105,19 +116,23 @@ function quotaLine(quota: QuotaStatus | null): Html {
 
 /** Asks for a rule's command on a device now, as the operator signed in. */
 function captureSection({ onDemandRules = [], capture = {} }: ConsoleView): Html {
-  const field = (name: keyof CaptureForm, label: string, size: number) => html`<label>${label}<input name="${name}" value="${capture[name] ?? ""}" size="${size}"></label>`;
+  const field = (name: keyof CaptureForm, label: string, size: number) =>
+    html`<label>${label}<input name="${name}" value="${capture[name] ?? ""}" size="${size}"></label>`;
   return html`<section id="capture"><h2>Capture on demand</h2>
-${onDemandRules.length === 0
+${
+  onDemandRules.length === 0
     ? html`<p class="muted">No rule allows it: add "operator" to a rule's match.source.</p>`
     : html`<form class="filters" method="post" action="/console/captures">
 <label>Rule<select name="rule">${onDemandRules.map((r) => html`<option value="${r}" ${r === capture.rule ? "selected" : ""}>${r}</option>`)}</select></label>
 ${field("user_email", "User email", 24)}${field("hostname", "or host name", 16)}${field("device_id", "Device id (with the email)", 20)}${field("incident_id", "PagerDuty incident (optional)", 14)}
-<button type="submit">Capture now</button></form>`}
+<button type="submit">Capture now</button></form>`
+}
 ${capture.error ? html`<p class="bad" id="capture-error">${capture.error}</p>` : ""}</section>`;
 }
 
 function filtersSection({ filters, sources }: ConsoleView): Html {
-  const option = (value: string, selected: string | undefined) => html`<option value="${value}" ${value === selected ? "selected" : ""}>${value || "any"}</option>`;
+  const option = (value: string, selected: string | undefined) =>
+    html`<option value="${value}" ${value === selected ? "selected" : ""}>${value || "any"}</option>`;
   return html`<section id="filters"><form class="filters" method="get" action="/console">
 <label>Source<select name="source">${["", ...sources, ON_DEMAND_SOURCE].map((s) => option(s, filters.source))}</select></label>
 <label>Outcome<select name="outcome">${["", ...OUTCOMES].map((o) => option(o, filters.outcome))}</select></label>
@@ -134,10 +149,13 @@ function deliveriesSection({ deliveries, filters }: ConsoleView): Html {
 ${deliveries.items.length === 0 ? html`<p class="muted">No delivery matches.</p>` : ""}
 <div class="scroll"><table><thead><tr><th>Received</th><th>Source</th><th>State</th><th>Alert</th><th>Decisions</th></tr></thead><tbody>
 ${deliveries.items.map(
-  (d) => html`<tr class="delivery"><td class="mono">${d.received_at}<br><span class="muted">${d.id}</span></td><td>${d.source}</td><td><span class="pill ${d.state}">${d.state}</span></td>
+  (
+    d,
+  ) => html`<tr class="delivery"><td class="mono">${d.received_at}<br><span class="muted">${d.id}</span></td><td>${d.source}</td><td><span class="pill ${d.state}">${d.state}</span></td>
 <td>${d.alerts.map((a) => html`<div>${a.title} <span class="muted">${a.severity ?? ""}${a.request ? ` asked for by ${a.request.requested_by} (${a.request.via})` : ""}</span></div>`)}</td>
 <td>${d.decisions.map(
-    (x) => html`<div><span class="pill ${x.outcome}">${x.outcome}</span> ${x.rule ?? ""} ${x.device_id ? html`<a class="mono" href="${filterLink(filters, { device: x.device_id })}">${x.device_id.slice(0, 8)}</a>` : ""} <span class="muted">${x.reason}</span></div>`,
+    (x) =>
+      html`<div><span class="pill ${x.outcome}">${x.outcome}</span> ${x.rule ?? ""} ${x.device_id ? html`<a class="mono" href="${filterLink(filters, { device: x.device_id })}">${x.device_id.slice(0, 8)}</a>` : ""} <span class="muted">${x.reason}</span></div>`,
   )}</td></tr>`,
 )}</tbody></table></div>
 ${deliveries.next ? html`<p><a href="${filterLink(filters, { cursor: deliveries.next })}">Older deliveries →</a></p>` : ""}</section>`;
@@ -149,7 +167,9 @@ function commandsSection({ commands, filters }: ConsoleView): Html {
 ${commands.items.length === 0 ? html`<p class="muted">No command matches.</p>` : ""}
 <div class="scroll"><table><thead><tr><th>Taken</th><th>Device</th><th>Rule</th><th>Type</th><th>Relay</th><th>DEX status</th><th>Artifact</th></tr></thead><tbody>
 ${commands.items.map(
-  (c) => html`<tr class="command"><td class="mono">${c.queued_at}</td><td><a href="${filterLink(filters, { device: c.device_id })}">${c.device_name ?? c.device_id}</a><br><span class="muted">${c.user_email ?? ""}</span></td>
+  (
+    c,
+  ) => html`<tr class="command"><td class="mono">${c.queued_at}</td><td><a href="${filterLink(filters, { device: c.device_id })}">${c.device_name ?? c.device_id}</a><br><span class="muted">${c.user_email ?? ""}</span></td>
 <td>${c.rule}${c.requested_by ? html`<br><span class="muted">asked for by ${c.requested_by}</span>` : ""}</td><td>${c.type}</td><td><span class="pill ${c.outcome}" title="${c.reason}">${c.outcome}</span>${c.approval?.by ? html`<br><span class="muted approval">${c.approval.state} by ${c.approval.by} (${c.approval.via}) ${c.approval.at}</span>` : ""}</td>
 <td>${c.status ? html`<span class="pill ${c.status}">${c.status}</span>` : html`<span class="muted">–</span>`}</td>
 <td>${c.download_url ? html`<a href="${c.download_url}">${c.filename}</a>` : html`<span class="muted">–</span>`}</td></tr>`,
@@ -163,7 +183,9 @@ function approvalsSection({ approvals }: ConsoleView): Html {
 ${approvals.items.length === 0 ? html`<p class="muted">Nothing awaits approval.</p>` : ""}
 <div class="scroll"><table><thead><tr><th>Taken</th><th>Device</th><th>Rule</th><th>Type</th><th>Expires</th><th></th></tr></thead><tbody>
 ${approvals.items.map(
-  (c) => html`<tr class="approval" id="approval-${c.key}"><td class="mono">${c.queued_at}</td><td>${c.device_name ?? c.device_id}<br><span class="muted">${c.user_email ?? ""}</span></td>
+  (
+    c,
+  ) => html`<tr class="approval" id="approval-${c.key}"><td class="mono">${c.queued_at}</td><td>${c.device_name ?? c.device_id}<br><span class="muted">${c.user_email ?? ""}</span></td>
 <td>${c.rule}</td><td>${c.type}</td><td class="mono">${c.approval?.expires_at}</td>
 <td><form class="inline" method="post" action="/console/approvals/${c.key}/approve"><button type="submit">Approve</button></form>
 <form class="inline" method="post" action="/console/approvals/${c.key}/deny"><button type="submit">Deny</button></form></td></tr>`,
@@ -184,10 +206,14 @@ ${tester.result ? testResult(tester.result) : ""}</section>`;
 function testResult(result: RuleTestResult): Html {
   if (result.ignored) return html`<p id="tester-result">Ignored: ${result.ignored}</p>`;
   return html`<div id="tester-result">${result.alerts.map(
-    (alert, i) => html`<h3>Alert ${i + 1}: ${alert.title} <span class="muted">${alert.severity ?? "no severity"}${alert.firing ? "" : ", not firing"}</span></h3>
+    (
+      alert,
+      i,
+    ) => html`<h3>Alert ${i + 1}: ${alert.title} <span class="muted">${alert.severity ?? "no severity"}${alert.firing ? "" : ", not firing"}</span></h3>
 <div class="scroll"><table><thead><tr><th>Rule</th><th>Verdict</th></tr></thead><tbody>
 ${alert.rules.map(
-  (r) => html`<tr class="verdict"><td>${r.rule}</td><td>${r.matched ? html`<span class="ok">matches</span>` : html`<span class="bad">${r.failed!.condition}${r.failed!.label ? html` ${r.failed!.label}` : ""}</span>: expected ${r.failed!.expected}, got ${r.failed!.actual ?? "nothing"}`}</td></tr>`,
+  (r) =>
+    html`<tr class="verdict"><td>${r.rule}</td><td>${r.matched ? html`<span class="ok">matches</span>` : html`<span class="bad">${r.failed!.condition}${r.failed!.label ? html` ${r.failed!.label}` : ""}</span>: expected ${r.failed!.expected}, got ${r.failed!.actual ?? "nothing"}`}</td></tr>`,
 )}</tbody></table></div>
 <ul>${result.decisions.filter((d) => d.alert === i).map((d) => html`<li><span class="pill ${d.outcome}">${d.outcome}</span> ${d.rule ?? ""} ${d.device_id ?? ""} <span class="muted">${d.reason}</span></li>`)}</ul>`,
   )}</div>`;
@@ -198,7 +224,9 @@ function deadLettersSection({ deadLetters }: ConsoleView): Html {
 ${deadLetters.items.length === 0 ? html`<p class="muted">None: nothing ran out of retries.</p>` : ""}
 <div class="scroll"><table><thead><tr><th>Dead-lettered</th><th>Delivery</th><th>Why</th><th></th></tr></thead><tbody>
 ${deadLetters.items.map(
-  (d) => html`<tr class="dead-letter"><td class="mono">${d.dead_lettered_at}</td><td>${d.source ?? "?"} · ${d.alerts} alert(s)<br><span class="muted mono">${d.delivery_id ?? "not a delivery"}</span></td>
+  (
+    d,
+  ) => html`<tr class="dead-letter"><td class="mono">${d.dead_lettered_at}</td><td>${d.source ?? "?"} · ${d.alerts} alert(s)<br><span class="muted mono">${d.delivery_id ?? "not a delivery"}</span></td>
 <td>${d.reason}</td><td>${d.replayed_at ? html`<span class="muted">replayed ${d.replayed_at}</span><br>` : ""}
 ${d.delivery_id ? html`<form method="post" action="/console/dead-letters/${d.id}/replay"><button type="submit">Replay</button></form>` : ""}</td></tr>`,
 )}</tbody></table></div></section>`;

@@ -24,9 +24,7 @@ export async function keepDeadLetters(batch: MessageBatch<unknown>, env: Env): P
         // Kept already (by this release or another): the queue brought it twice.
         if (await readDeadLetter(env.RELAY_KV, id)) return message.ack();
         const parsed = readDeliveryMessage(message.body);
-        const reason = parsed.success
-          ? await whyItDied(env.RELAY_KV, parsed.data.delivery_id)
-          : `not a delivery this release can replay: ${parsed.error}`;
+        const reason = parsed.success ? await whyItDied(env.RELAY_KV, parsed.data.delivery_id) : `not a delivery this release can replay: ${parsed.error}`;
         await saveDeadLetter(env.RELAY_KV, {
           id,
           dead_lettered_at: new Date().toISOString(),

@@ -20,7 +20,13 @@ function planned(deliveryId: string, severity: "critical" | "warning" | undefine
     source: { source: "zapier", episode: `zapier:${deliveryId}`, title: "Packet loss", severity, firing: true, status: "firing", labels: {}, target: {} },
     rule: rule!,
     device,
-    command: { type: "pcap", args: { "time-limit-min": 2 }, device_id: device.device_id, user_email: device.user_email, registration_id: device.registration_id },
+    command: {
+      type: "pcap",
+      args: { "time-limit-min": 2 },
+      device_id: device.device_id,
+      user_email: device.user_email,
+      registration_id: device.registration_id,
+    },
   };
 }
 
@@ -64,7 +70,11 @@ describe("submitPlanned", () => {
   });
 
   it("records the ledger's answer as each command's decision, in its own delivery", async () => {
-    const ledger = fakeLedger((c) => (c.delivery_id === "d-1" ? { outcome: "created", reason: "command created", command_id: "c-1" } : { outcome: "waiting", reason: "held by MAX_COMMANDS_PER_MINUTE" }));
+    const ledger = fakeLedger((c) =>
+      c.delivery_id === "d-1"
+        ? { outcome: "created", reason: "command created", command_id: "c-1" }
+        : { outcome: "waiting", reason: "held by MAX_COMMANDS_PER_MINUTE" },
+    );
     const commands = [planned("d-1", "critical"), planned("d-2", undefined)];
     await submitPlanned(commands, ledger, { maxCommandsPerMinute: 30 });
     expect(commands[0]!.delivery.decisions).toEqual([

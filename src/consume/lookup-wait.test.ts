@@ -7,7 +7,15 @@ const RECEIVED = "2026-11-25T09:00:00.000Z";
 const at = (seconds: number) => new Date(Date.parse(RECEIVED) + seconds * 1000);
 
 function waitingDelivery(wait: { seconds: number; calls: number }, receivedAt = RECEIVED) {
-  const alert: NormalizedAlert = { source: "alertmanager", episode: "e-1", title: "t", firing: true, status: "firing", labels: {}, target: { hostname: "JANE-MBP" } };
+  const alert: NormalizedAlert = {
+    source: "alertmanager",
+    episode: "e-1",
+    title: "t",
+    firing: true,
+    status: "firing",
+    labels: {},
+    target: { hostname: "JANE-MBP" },
+  };
   const delivery = new Delivery(
     { version: 2, delivery_id: "d-1", source: "alertmanager", received_at: receivedAt, alerts: [alert, { ...alert, episode: "e-2" }] },
     { id: "m-1", attempts: 1, ack() {}, retry() {} },
@@ -22,7 +30,10 @@ describe("lookups waiting for the API budget", () => {
     const next = scheduleLookups(delivery, at(5));
     // 100 calls at 3 a second.
     expect(next).toEqual({ delaySeconds: 34, body: expect.objectContaining({ delivery_id: "d-1", pending: [1] }) });
-    expect(delivery.decisions[0]).toMatchObject({ outcome: "waiting", reason: `its device lookup waits for room in the DEX API budget; looked up again at ${at(39).toISOString()}` });
+    expect(delivery.decisions[0]).toMatchObject({
+      outcome: "waiting",
+      reason: `its device lookup waits for room in the DEX API budget; looked up again at ${at(39).toISOString()}`,
+    });
   });
 
   it("wait at least what the budget said, and come back no later than the capture is useful", () => {
@@ -44,7 +55,10 @@ describe("lookups waiting for the API budget", () => {
   });
 
   it("leave a delivery with nothing waiting alone", () => {
-    const delivery = new Delivery({ version: 2, delivery_id: "d-2", source: "zapier", received_at: RECEIVED, alerts: [] }, { id: "m", attempts: 1, ack() {}, retry() {} });
+    const delivery = new Delivery(
+      { version: 2, delivery_id: "d-2", source: "zapier", received_at: RECEIVED, alerts: [] },
+      { id: "m", attempts: 1, ack() {}, retry() {} },
+    );
     expect(scheduleLookups(delivery, at(0))).toBeUndefined();
   });
 });

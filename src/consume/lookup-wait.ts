@@ -15,7 +15,9 @@ export function scheduleLookups(delivery: Delivery, now: Date): { body: Delivery
   // A received_at that is not a time is read as long past: such a delivery does not wait without end.
   const usefulUntil = (Date.parse(delivery.body.received_at) || 0) + USEFUL_WAIT_MS;
   if (now.getTime() + wait.seconds * 1000 > usefulUntil) {
-    delivery.expireWaiting(`the DEX API budget had no room for its device lookup within ${USEFUL_WAIT_MS / 60_000} minutes of the alert (${wait.seconds} s more to wait at ${now.toISOString()})`);
+    delivery.expireWaiting(
+      `the DEX API budget had no room for its device lookup within ${USEFUL_WAIT_MS / 60_000} minutes of the alert (${wait.seconds} s more to wait at ${now.toISOString()})`,
+    );
     return undefined;
   }
   // Back when the budget has refilled for the calls waiting (a full bucket at most), not one

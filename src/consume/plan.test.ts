@@ -62,7 +62,10 @@ describe("planDelivery", () => {
   it("leaves an alert whose lookup the API budget cannot pay for waiting, whole, with how long the budget said", async () => {
     const work = delivery([alert(), alert({ episode: "sam", target: { user_email: "sam.lee@example.com" } })]);
     const limited = new DexApiError("rate-limited", "DEX API calls are held for 120 s", { retryAfterSeconds: 120 });
-    const planned = await planDelivery(work, { rules: rules([warpDiag]), directory: fakeDirectory([JANE], (term) => (term === JANE.personEmail ? limited : undefined)) });
+    const planned = await planDelivery(work, {
+      rules: rules([warpDiag]),
+      directory: fakeDirectory([JANE], (term) => (term === JANE.personEmail ? limited : undefined)),
+    });
     expect(planned).toEqual([]);
     expect(work.retryAfterSeconds).toBeUndefined();
     expect(work.budgetWait).toMatchObject({ seconds: 120, calls: 1 });
@@ -105,9 +108,16 @@ describe("planDelivery", () => {
   it("one alert's failure is that alert's alone", async () => {
     const poisoned = alert({ episode: "poisoned" });
     // A label getter that throws stands for anything unexpected while matching this one alert.
-    Object.defineProperty(poisoned, "labels", { get: () => { throw new Error("unreadable labels"); } });
+    Object.defineProperty(poisoned, "labels", {
+      get: () => {
+        throw new Error("unreadable labels");
+      },
+    });
     const work = delivery([poisoned, alert({ episode: "healthy" })]);
-    const planned = await planDelivery(work, { rules: rules([{ ...warpDiag, name: "team-it", match: { labels: { team: "it" } } }, warpDiag]), directory: fakeDirectory([JANE]) });
+    const planned = await planDelivery(work, {
+      rules: rules([{ ...warpDiag, name: "team-it", match: { labels: { team: "it" } } }, warpDiag]),
+      directory: fakeDirectory([JANE]),
+    });
     expect(work.decisions).toEqual([expect.objectContaining({ alert: 0, outcome: "failed", reason: expect.stringContaining("unreadable labels") })]);
     expect(planned.map((p) => p.alert)).toEqual([1]);
   });
@@ -152,7 +162,11 @@ describe("planDelivery", () => {
     it("targets the listed devices instead of the one the alert names, without asking enrich", async () => {
       const enrich = vi.fn(async () => ({ user_email: SAM.personEmail! }));
       const work = delivery([{ ...dexAlert(), target: { user_email: SAM.personEmail! } }]);
-      const planned = await planDelivery(work, { rules: rules([{ ...probes, targets: [{ hostname: "JANE-MBP" }] }]), directory: fakeDirectory([JANE, SAM]), enrich });
+      const planned = await planDelivery(work, {
+        rules: rules([{ ...probes, targets: [{ hostname: "JANE-MBP" }] }]),
+        directory: fakeDirectory([JANE, SAM]),
+        enrich,
+      });
       expect(planned.map((p) => p.device.device_id)).toEqual(["d-jane"]);
       expect(enrich).not.toHaveBeenCalled();
     });
@@ -179,7 +193,10 @@ describe("planDelivery", () => {
 
     it("leaves rules without targets to the alert's own target", async () => {
       const work = delivery([alert()]);
-      const planned = await planDelivery(work, { rules: rules([warpDiag, { ...probes, match: { severity: ["critical"] }, targets: [{ hostname: "SAM-XPS13" }] }]), directory: fakeDirectory([JANE, SAM]) });
+      const planned = await planDelivery(work, {
+        rules: rules([warpDiag, { ...probes, match: { severity: ["critical"] }, targets: [{ hostname: "SAM-XPS13" }] }]),
+        directory: fakeDirectory([JANE, SAM]),
+      });
       expect(planned.map((p) => [p.rule.name, p.device.device_id])).toEqual([
         ["warp-diag-on-critical", "d-jane"],
         ["probe-warp-diag", "d-sam"],

@@ -110,7 +110,11 @@ async function resolveAlert({ delivery, index, alert, aims }: MatchedAlert, roun
   const waiting = round.waiting;
   if (waiting && aims.some((aim) => aim.terms.some((term) => waiting.terms.has(term)))) {
     // All or nothing per alert: a later pass plans it whole, and no part of it is sent twice or half.
-    delivery.waitForBudget(index, aims.map((aim) => ({ ...about(index, alert, aim.rule), outcome: "waiting", reason: LOOKUP_WAIT_REASON })), waiting);
+    delivery.waitForBudget(
+      index,
+      aims.map((aim) => ({ ...about(index, alert, aim.rule), outcome: "waiting", reason: LOOKUP_WAIT_REASON })),
+      waiting,
+    );
     return [];
   }
   const planned: PlannedCommand[] = [];
@@ -129,7 +133,12 @@ async function resolveAlert({ delivery, index, alert, aims }: MatchedAlert, roun
     }
     resolution.devices.forEach((device, i) => {
       if (!rule.targets && i >= rule.max_devices) {
-        delivery.decide({ ...decision, ...deviceFields(device), outcome: "capped", reason: `rule ${rule.name} targets at most ${rule.max_devices} devices per alert` });
+        delivery.decide({
+          ...decision,
+          ...deviceFields(device),
+          outcome: "capped",
+          reason: `rule ${rule.name} targets at most ${rule.max_devices} devices per alert`,
+        });
         return;
       }
       planned.push({ delivery, alert: index, source: alert, rule, device, command: { ...rule.command, ...deviceFields(device) } as CommandInput });

@@ -66,7 +66,10 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     // and every message comes back; the ledger answers for what it already holds.
     logProblem("batch-failed", { error: error instanceof Error ? error.message : String(error), messages: deliveries.length });
     for (const { message } of deliveries) message.retry({ delaySeconds: retryDelay(message.attempts) });
-    await writeCounts(pipeline.ledger, deliveries.flatMap((delivery) => deliveryCounts(delivery, "retrying")));
+    await writeCounts(
+      pipeline.ledger,
+      deliveries.flatMap((delivery) => deliveryCounts(delivery, "retrying")),
+    );
     return;
   }
   const counts: CounterIncrement[] = [];
@@ -93,7 +96,8 @@ async function carryOver(delivery: Delivery, kv: KVNamespace): Promise<void> {
   const read = await readDeliveryRecord(kv, delivery.id).catch(() => null);
   // A record this release cannot read counts as missing: every alert is planned again.
   const record = read?.success ? read.data : null;
-  if (!delivery.carryOver(record?.decisions)) logEvent("continuation-replanned", { delivery_id: delivery.id, reason: record ? "record-behind" : "record-missing" });
+  if (!delivery.carryOver(record?.decisions))
+    logEvent("continuation-replanned", { delivery_id: delivery.id, reason: record ? "record-behind" : "record-missing" });
 }
 
 /**

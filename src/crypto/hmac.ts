@@ -1,10 +1,7 @@
 const encoder = new TextEncoder();
 
 async function hmacKey(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-    "verify",
-  ]);
+  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
 
 /** Lower-case hex of HMAC-SHA256(secret, message). Used by tests and senders' examples. */
@@ -19,11 +16,7 @@ export async function hmacSha256Hex(secret: string, message: string | Uint8Array
  * Give the message as the bytes received: text would be re-encoded, and bytes that are not
  * valid UTF-8 would then no longer be the bytes the sender signed.
  */
-export async function verifyHmacSha256Hex(
-  secret: string,
-  message: string | Uint8Array,
-  hexSignature: string,
-): Promise<boolean> {
+export async function verifyHmacSha256Hex(secret: string, message: string | Uint8Array, hexSignature: string): Promise<boolean> {
   const signature = fromHex(hexSignature);
   if (!signature || signature.length !== 32) return false;
   return crypto.subtle.verify("HMAC", await hmacKey(secret), signature, bytesOf(message));

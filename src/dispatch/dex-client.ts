@@ -206,18 +206,18 @@ export class DexClient {
       return res;
     } catch (e) {
       if (isDexApiError(e)) throw e;
-      throw new DexApiError("ambiguous", answered.signal.aborted ? `DEX API did not answer within ${this.#timeoutMs} ms` : `DEX API unreachable: ${describe(e)}`, { cause: e });
+      throw new DexApiError(
+        "ambiguous",
+        answered.signal.aborted ? `DEX API did not answer within ${this.#timeoutMs} ms` : `DEX API unreachable: ${describe(e)}`,
+        { cause: e },
+      );
     } finally {
       clearTimeout(timer);
     }
   }
 
   /** Sends one request and returns its parsed, successful envelope, or throws a DexApiError. */
-  async #call<T extends z.ZodMiniType<Envelope>>(
-    schema: T,
-    url: string,
-    init: RequestInit,
-  ): Promise<z.infer<T>> {
+  async #call<T extends z.ZodMiniType<Envelope>>(schema: T, url: string, init: RequestInit): Promise<z.infer<T>> {
     // Held back by the relay's own budget: the same answer as the API's 429, minus the lockout.
     const wait = (await this.#gate?.take(1)) ?? 0;
     if (wait > 0) {
@@ -234,11 +234,7 @@ export class DexClient {
     }
   }
 
-  async #send<T extends z.ZodMiniType<Envelope>>(
-    schema: T,
-    url: string,
-    init: RequestInit,
-  ): Promise<z.infer<T>> {
+  async #send<T extends z.ZodMiniType<Envelope>>(schema: T, url: string, init: RequestInit): Promise<z.infer<T>> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     const headers = new Headers(init.headers);
     headers.set("authorization", `Bearer ${this.#token}`);

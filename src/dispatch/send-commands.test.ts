@@ -144,7 +144,10 @@ describe("sendCommands", () => {
 
   it("a 5xx that mentions the quota may still have landed: uncertain", async () => {
     const api = creator(() => {
-      throw new DexApiError("ambiguous", "DEX API 503: quota service unavailable", { status: 503, errors: [{ code: 10001, message: "quota service unavailable" }] });
+      throw new DexApiError("ambiguous", "DEX API 503: quota service unavailable", {
+        status: 503,
+        errors: [{ code: 10001, message: "quota service unavailable" }],
+      });
     });
     const { results } = await sendCommands(api, commands(1));
     expect(results[0]?.state).toBe("uncertain");

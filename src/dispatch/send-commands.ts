@@ -27,10 +27,7 @@ const BATCH_CONTENT_ERRORS = new Set([400, 422, undefined]);
  * quota is spent is halved too, since a smaller one may fit in what is left; once a single
  * command is refused for it, nothing more is sent.
  */
-export async function sendCommands(
-  client: CommandCreator,
-  commands: readonly CommandInput[],
-): Promise<{ results: SendResult[]; calls: number }> {
+export async function sendCommands(client: CommandCreator, commands: readonly CommandInput[]): Promise<{ results: SendResult[]; calls: number }> {
   const results: SendResult[] = new Array(commands.length);
   let calls = 0;
   /** Set once nothing more may be sent in this call: what every command not sent yet gets. */

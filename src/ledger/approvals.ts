@@ -64,7 +64,8 @@ export class Approvals {
       this.rows.apply(row, { type: "approval-expired" }, now);
       row = this.rows.get(key)!;
     }
-    if (row.state !== "awaiting-approval") return { answer: { result: row.state === "approval-expired" ? "expired" : "already-decided", command: subjectOf(row) }, effects: [] };
+    if (row.state !== "awaiting-approval")
+      return { answer: { result: row.state === "approval-expired" ? "expired" : "already-decided", command: subjectOf(row) }, effects: [] };
     const step = this.rows.apply(row, { type: decision === "approve" ? "approved" : "denied", ...decider }, now);
     const answer: ApprovalAnswer = { result: decision === "approve" ? "approved" : "denied", command: subjectOf(this.rows.get(key)!) };
     return { answer, effects: step.ok ? step.effects : [] };
@@ -72,9 +73,7 @@ export class Approvals {
 
   /** Expires every command whose approval did not come in time; returns them, with what to do about each. */
   expire(now: number): Array<{ row: CommandRow; effects: Effect[] }> {
-    const late = this.sql
-      .exec<CommandRow>("SELECT * FROM commands WHERE state = 'awaiting-approval' AND approval_expires_at <= ?", now)
-      .toArray();
+    const late = this.sql.exec<CommandRow>("SELECT * FROM commands WHERE state = 'awaiting-approval' AND approval_expires_at <= ?", now).toArray();
     return late.map((row) => {
       const step = this.rows.apply(row, { type: "approval-expired" }, now);
       return { row, effects: step.ok ? step.effects : [] };

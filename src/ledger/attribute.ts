@@ -25,11 +25,7 @@ export interface Unconfirmed {
  * same device (and registration, when one was sent), of the same type, and created while
  * this key's create was in flight: another alert's command on the same laptop is not ours.
  */
-export function attributeLanded(
-  unconfirmed: readonly Unconfirmed[],
-  listed: readonly ListedCommand[],
-  taken: ReadonlySet<string>,
-): Map<string, string> {
+export function attributeLanded(unconfirmed: readonly Unconfirmed[], listed: readonly ListedCommand[], taken: ReadonlySet<string>): Map<string, string> {
   const found = new Map<string, string>();
   const used = new Set(taken);
   for (const wanted of unconfirmed) {

@@ -106,7 +106,10 @@ describe("command ledger: reconciling", () => {
     await ledger().submit([command()], LIMITS);
     // A second alert's create fails with a 502; the API lists the first alert's warp-diag on the same laptop.
     api.failNext("create", apiError(502, "bad gateway"));
-    const [second] = await ledger().submit([command({ key: "key-2", episode: "zapier:TICKET-2", delivery_id: "00000000-0000-4000-8000-000000000002" })], LIMITS);
+    const [second] = await ledger().submit(
+      [command({ key: "key-2", episode: "zapier:TICKET-2", delivery_id: "00000000-0000-4000-8000-000000000002" })],
+      LIMITS,
+    );
     expect(second?.outcome).toBe("retrying");
     expect(second?.command_id).toBeUndefined();
 
@@ -118,7 +121,15 @@ describe("command ledger: reconciling", () => {
 
   it("does not credit a key with a command created long before its create was sent", async () => {
     const api = mockDexApi();
-    api.createdElsewhere({ id: "older", device_id: JANE.deviceId, registration_id: JANE.registrationId!, user_email: JANE.personEmail!, type: "warp-diag", status: "SUCCESS", created_date: new Date(Date.now() - 60_000).toISOString() });
+    api.createdElsewhere({
+      id: "older",
+      device_id: JANE.deviceId,
+      registration_id: JANE.registrationId!,
+      user_email: JANE.personEmail!,
+      type: "warp-diag",
+      status: "SUCCESS",
+      created_date: new Date(Date.now() - 60_000).toISOString(),
+    });
     api.failNext("create", "network");
     await ledger().submit([command()], LIMITS);
     await runLedgerAlarm();
@@ -141,7 +152,15 @@ describe("command ledger: reconciling", () => {
       await state.storage.setAlarm(sentAt + 30_000);
     });
     if (landed) {
-      api.createdElsewhere({ id: "landed-before-restart", device_id: JANE.deviceId, registration_id: JANE.registrationId!, user_email: JANE.personEmail!, type: "warp-diag", status: "PENDING_EXEC", created_date: new Date(sentAt + 300).toISOString() });
+      api.createdElsewhere({
+        id: "landed-before-restart",
+        device_id: JANE.deviceId,
+        registration_id: JANE.registrationId!,
+        user_email: JANE.personEmail!,
+        type: "warp-diag",
+        status: "PENDING_EXEC",
+        created_date: new Date(sentAt + 300).toISOString(),
+      });
     }
     return api;
   }

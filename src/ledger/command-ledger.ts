@@ -65,7 +65,12 @@ export class CommandLedger extends DurableObject<Env> {
     this.#approvals = new Approvals(ctx.storage.sql, this.#rows);
     this.#metrics = new LedgerMetrics(ctx.storage.sql, this.#budget, this.#quota);
     this.#outbox = new ReportOutbox(ctx.storage.sql, (channel, result) => this.#metrics.report(channel, result));
-    this.#sender = new CommandSender(this.#rows, this.#quota, (row, event, now) => this.#apply(row, event, now), () => this.#scheduleAlarm());
+    this.#sender = new CommandSender(
+      this.#rows,
+      this.#quota,
+      (row, event, now) => this.#apply(row, event, now),
+      () => this.#scheduleAlarm(),
+    );
     // Said once as the ledger starts, so an operator sees which reports will not be sent.
     for (const { channel, reason } of readChannels(env).off) logEvent("report-channel-off", { channel, reason });
   }

@@ -140,11 +140,7 @@ export class CommandRows {
   update(key: string, changes: Partial<Omit<CommandRow, "key">>): void {
     const columns = Object.keys(changes);
     if (columns.length === 0) return;
-    this.sql.exec(
-      `UPDATE commands SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE key = ?`,
-      ...columns.map((c) => changes[c] ?? null),
-      key,
-    );
+    this.sql.exec(`UPDATE commands SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE key = ?`, ...columns.map((c) => changes[c] ?? null), key);
   }
 
   /** Waiting commands the cap has not admitted yet. */
@@ -200,9 +196,7 @@ export class CommandRows {
 
   /** The earliest moment something waits for: a retry, a slot under the cap. */
   nextDue(): number | undefined {
-    const row = this.sql
-      .exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM commands WHERE state IN ('waiting', 'uncertain')")
-      .one();
+    const row = this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM commands WHERE state IN ('waiting', 'uncertain')").one();
     return row.at ?? undefined;
   }
 
@@ -217,9 +211,7 @@ export class CommandRows {
 
   /** Finished commands whose end has not been reported yet. */
   unreportedFinishes(): CommandRow[] {
-    return this.sql
-      .exec<CommandRow>("SELECT * FROM commands WHERE finished_reported = 0 AND state = 'created' AND status IN ('SUCCESS', 'FAILED')")
-      .toArray();
+    return this.sql.exec<CommandRow>("SELECT * FROM commands WHERE finished_reported = 0 AND state = 'created' AND status IN ('SUCCESS', 'FAILED')").toArray();
   }
 
   /** Commands that will never be reported on: nothing to scan for again. */

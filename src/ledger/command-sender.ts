@@ -64,7 +64,8 @@ export class CommandSender {
     const toSend = (row: CommandRow, event: CommandEvent) => this.apply(row, event, Date.now()).some((effect) => effect.do === "send");
     const ready = due.filter((row) => toSend(row, { type: "due" }));
     const unchecked = due.filter((row) => row.state !== "waiting");
-    if (unchecked.length > 0) ready.push(...(await this.#reconcile(api, unchecked, "before sending again")).filter((row) => toSend(row, { type: "reconcile-not-found" })));
+    if (unchecked.length > 0)
+      ready.push(...(await this.#reconcile(api, unchecked, "before sending again")).filter((row) => toSend(row, { type: "reconcile-not-found" })));
     // Spent since these were admitted (a refusal, a read): what did not land waits for the reset.
     if (ready.length === 0 || this.holdForQuota(ready)) return;
     const sentAt = Date.now();
@@ -83,18 +84,26 @@ export class CommandSender {
         logProblem("dex-quota-spent", { until: new Date(spentUntil).toISOString(), error: result.error });
       }
       const event: CommandEvent =
-        result.state === "created" ? { type: "create-created", command_id: result.command_id }
-        : result.state === "failed" ? { type: "create-failed", error: result.error }
-        : result.state === "rate-limited" ? { type: "create-rate-limited", retry_after_seconds: result.retryAfterSeconds }
-        : result.state === "quota-spent" ? { type: "create-quota-spent", spent_until: spentUntil! }
-        : { type: "create-uncertain", error: result.error };
+        result.state === "created"
+          ? { type: "create-created", command_id: result.command_id }
+          : result.state === "failed"
+            ? { type: "create-failed", error: result.error }
+            : result.state === "rate-limited"
+              ? { type: "create-rate-limited", retry_after_seconds: result.retryAfterSeconds }
+              : result.state === "quota-spent"
+                ? { type: "create-quota-spent", spent_until: spentUntil! }
+                : { type: "create-uncertain", error: result.error };
       const effects = this.apply(row, event, answeredAt);
       if (event.type === "create-uncertain" && effects.some((effect) => effect.do === "reconcile")) uncertain.push({ row, error: event.error });
     });
     // Ask at once whether an uncertain create landed; what did not is retried within seconds.
     if (uncertain.length === 0) return;
     const errors = new Map(uncertain.map(({ row, error }) => [row.key, error]));
-    for (const row of await this.#reconcile(api, uncertain.map(({ row }) => row), "after the create failed")) {
+    for (const row of await this.#reconcile(
+      api,
+      uncertain.map(({ row }) => row),
+      "after the create failed",
+    )) {
       this.apply(row, { type: "reconcile-not-found", error: errors.get(row.key)! }, Date.now());
     }
   }

@@ -89,7 +89,8 @@ export class LedgerMetrics {
         .toArray()
         .map((row) => [row.state, row.n]),
     );
-    for (const state of ["waiting", "sending", "uncertain"]) gauges.push({ name: METRICS.commandsPending.name, labels: { state }, value: pending.get(state) ?? 0 });
+    for (const state of ["waiting", "sending", "uncertain"])
+      gauges.push({ name: METRICS.commandsPending.name, labels: { state }, value: pending.get(state) ?? 0 });
     // The quota as last read (./quota.ts); nothing until the ledger has read it once.
     const quota = this.quota.status(now);
     if (quota.used !== null) gauges.push({ name: METRICS.quotaUsed.name, labels: {}, value: quota.used });

@@ -75,11 +75,13 @@ function problemWith(increments: readonly CounterIncrement[]): string | undefine
   for (const increment of increments) {
     const metric = familyOf(increment?.name);
     if (!metric || metric.type !== "counter" || metric.name !== increment.name) return `${String(increment?.name)} is not a counter the relay exports`;
-    if (typeof increment.by !== "number" || !Number.isFinite(increment.by) || increment.by < 0) return `${metric.name}: an increment must be a finite number, 0 or more`;
+    if (typeof increment.by !== "number" || !Number.isFinite(increment.by) || increment.by < 0)
+      return `${metric.name}: an increment must be a finite number, 0 or more`;
     const given = Object.keys(increment.labels ?? {}).sort();
     if (given.join() !== [...metric.labels].sort().join()) return `${metric.name}: labels must be exactly ${metric.labels.join(", ") || "none"}`;
     for (const value of Object.values(increment.labels)) {
-      if (typeof value !== "string" || value.length === 0 || value.length > MAX_LABEL_VALUE_LENGTH) return `${metric.name}: a label value must be 1 to ${MAX_LABEL_VALUE_LENGTH} characters`;
+      if (typeof value !== "string" || value.length === 0 || value.length > MAX_LABEL_VALUE_LENGTH)
+        return `${metric.name}: a label value must be 1 to ${MAX_LABEL_VALUE_LENGTH} characters`;
     }
   }
   return undefined;

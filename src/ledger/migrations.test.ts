@@ -66,13 +66,14 @@ describe("ledger migrations: a new ledger", () => {
 
   it("ends with exactly the columns the code declares, table by table", async () => {
     const tables = await runInDurableObject(ledger(), (_, state) =>
-      Object.fromEntries(
-        Object.keys(LEDGER_TABLES).map((table) => [table, state.storage.sql.exec<ColumnInfo>(`PRAGMA table_info(${table})`).toArray()]),
-      ),
+      Object.fromEntries(Object.keys(LEDGER_TABLES).map((table) => [table, state.storage.sql.exec<ColumnInfo>(`PRAGMA table_info(${table})`).toArray()])),
     );
     for (const [table, declared] of Object.entries(LEDGER_TABLES)) {
       const actual = tables[table]!;
-      expect(actual.map((column) => column.name), table).toEqual(Object.keys(declared));
+      expect(
+        actual.map((column) => column.name),
+        table,
+      ).toEqual(Object.keys(declared));
       for (const column of actual) {
         const declaration = declared[column.name]!;
         expect(column.type, `${table}.${column.name}`).toBe(declaration.split(" ")[0]);
@@ -100,9 +101,20 @@ describe("ledger migrations: the steps after release 0.1.0", () => {
          VALUES ('k1', 'd1', 'zapier', 0, 'e1', 'r1', 0, 'c1', '{}', 'waiting', 1, '{}', 2)`,
       );
       expect(migrateLedger(state.storage).applied).toEqual(LEDGER_MIGRATIONS.slice(1).map((step) => step.version));
-      return sql.exec("SELECT state, requested_by, approval_secret, approval_expires_at, approval_by, approval_via, approval_at, approval_reported FROM commands").one();
+      return sql
+        .exec("SELECT state, requested_by, approval_secret, approval_expires_at, approval_by, approval_via, approval_at, approval_reported FROM commands")
+        .one();
     });
-    expect(row).toEqual({ state: "waiting", requested_by: null, approval_secret: null, approval_expires_at: null, approval_by: null, approval_via: null, approval_at: null, approval_reported: 0 });
+    expect(row).toEqual({
+      state: "waiting",
+      requested_by: null,
+      approval_secret: null,
+      approval_expires_at: null,
+      approval_by: null,
+      approval_via: null,
+      approval_at: null,
+      approval_reported: 0,
+    });
   });
 });
 

@@ -20,7 +20,11 @@ export function ownResult(row: CommandRow): LedgerResult {
     case "uncertain":
       return { ...base, outcome: "retrying", reason: row.reason ?? "the DEX API failed; the ledger checks and retries" };
     case "awaiting-approval":
-      return { ...base, outcome: "awaiting-approval", reason: `waits for a person to approve it (Slack or the console) until ${new Date(row.approval_expires_at ?? 0).toISOString()}; nothing is sent before` };
+      return {
+        ...base,
+        outcome: "awaiting-approval",
+        reason: `waits for a person to approve it (Slack or the console) until ${new Date(row.approval_expires_at ?? 0).toISOString()}; nothing is sent before`,
+      };
     case "denied":
       return { ...base, outcome: "denied", reason: row.reason ?? "denied; never sent" };
     case "approval-expired":
@@ -55,11 +59,12 @@ export function cooldownAnswer(cooling: CommandRow, asking: LedgerCommand): Ledg
   return {
     key: asking.key,
     outcome: "cooldown",
-    reason: cooling.state === "awaiting-approval"
-      ? `rule ${asking.rule} already awaits approval for ${asking.command.type} on this device (delivery ${cooling.delivery_id}); no second request while it waits`
-      : cooling.command_id
-      ? `rule ${asking.rule} sent ${asking.command.type} to this device recently (command ${cooling.command_id}); cooldown until ${until}`
-      : `rule ${asking.rule} is already sending ${asking.command.type} to this device; cooldown until ${until}`,
+    reason:
+      cooling.state === "awaiting-approval"
+        ? `rule ${asking.rule} already awaits approval for ${asking.command.type} on this device (delivery ${cooling.delivery_id}); no second request while it waits`
+        : cooling.command_id
+          ? `rule ${asking.rule} sent ${asking.command.type} to this device recently (command ${cooling.command_id}); cooldown until ${until}`
+          : `rule ${asking.rule} is already sending ${asking.command.type} to this device; cooldown until ${until}`,
     ...(cooling.command_id ? { command_id: cooling.command_id } : {}),
   };
 }

@@ -25,9 +25,9 @@ export function preview(commands: LedgerCommand[], rows: CommandRows, budget: Ap
       ? `every check passed; it would wait up to ${command.approval.expires_minutes} minutes for a person to approve it`
       : spent
         ? `every check passed; ${quotaReason(spent)}, so it would wait for the reset`
-      : locked
-        ? `every check passed; the DEX API is locking the token out until ${new Date(locked).toISOString()}, so it would be sent then`
-        : "every check passed";
+        : locked
+          ? `every check passed; the DEX API is locking the token out until ${new Date(locked).toISOString()}, so it would be sent then`
+          : "every check passed";
     return { key: command.key, outcome: "would-create", reason };
   });
 }

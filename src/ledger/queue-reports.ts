@@ -18,7 +18,11 @@ export function queueReports(rows: CommandRows, approvals: Approvals, outbox: Re
     byAlert.set(alert, [...(byAlert.get(alert) ?? []), row]);
   }
   for (const started of byAlert.values()) {
-    for (const report of startedReports(started.map((row) => reported(row, now)), settings)) outbox.write(report, started[0]!.delivery_id, now);
+    for (const report of startedReports(
+      started.map((row) => reported(row, now)),
+      settings,
+    ))
+      outbox.write(report, started[0]!.delivery_id, now);
     for (const row of started) rows.update(row.key, { started_reported: 1 });
   }
   for (const row of rows.unreportedFinishes()) {

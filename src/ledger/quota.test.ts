@@ -112,7 +112,9 @@ describe("command ledger: a spent quota", () => {
     const [later] = await ledger().submit([command(2, SAM)], LIMITS);
     expect(later).toMatchObject({ outcome: "waiting", reason: heldReason(resetAt) });
     expect(api.callsTo("create")).toHaveLength(1);
-    expect((await ledger().preview([command(3)]))[0]?.reason).toBe(`every check passed; the account's DEX command quota is spent until ${iso(resetAt)}, so it would wait for the reset`);
+    expect((await ledger().preview([command(3)]))[0]?.reason).toBe(
+      `every check passed; the account's DEX command quota is spent until ${iso(resetAt)}, so it would wait for the reset`,
+    );
 
     await settleLedger();
     expect(api.commands.map((c) => c.device_id).sort()).toEqual([JANE.deviceId, SAM.deviceId].sort());

@@ -142,11 +142,7 @@ export class AccountQuota {
 
   #write(facts: Facts): void {
     for (const [fact, value] of Object.entries(facts) as Array<[Fact, number]>) {
-      this.sql.exec(
-        "INSERT INTO limits (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        KEYS[fact],
-        value,
-      );
+      this.sql.exec("INSERT INTO limits (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", KEYS[fact], value);
     }
   }
 }
@@ -173,7 +169,13 @@ export async function refreshQuota(api: QuotaReader, quota: AccountQuota): Promi
   const now = Date.now();
   quota.record(reading, now);
   const { spent_until, left_at_least } = quota.status(now);
-  logEvent("dex-quota-read", { quota: reading.quota, used: reading.quota_usage, left_at_least: left_at_least ?? undefined, reset_time: reading.reset_time, spent_until: spent_until ?? undefined });
+  logEvent("dex-quota-read", {
+    quota: reading.quota,
+    used: reading.quota_usage,
+    left_at_least: left_at_least ?? undefined,
+    reset_time: reading.reset_time,
+    spent_until: spent_until ?? undefined,
+  });
 }
 
 /** Why a command is not sent while the quota is spent. */

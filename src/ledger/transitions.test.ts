@@ -11,15 +11,47 @@ const NOW = T0 + 60_000;
 function rowIn(state: RowState, extra: Partial<CommandRow> = {}): CommandRow {
   const sent = ["sending", "uncertain", "created", "failed"].includes(state);
   return {
-    key: "k", delivery_id: "d", source: "zapier", alert: 0, episode: "e", rule: "r", severity_rank: 0, cooldown_key: "c",
-    cooldown_until: T0 + 30 * 60_000, command: "{}", device_name: null, state, reason: null, attempts: sent ? 1 : 0,
-    queued_at: T0, admitted_at: state === "waiting" ? null : T0, first_sent_at: sent ? T0 : null, last_sent_at: sent ? T0 : null,
-    next_at: null, command_id: state === "created" ? "cmd-1" : null, created_at: state === "created" ? T0 : null,
-    status: state === "created" ? "PENDING_EXEC" : null, filename: null, completed_date: null, report: "{}",
-    started_reported: 0, finished_reported: 0, expires_at: T0 + 86_400_000, requested_by: null,
-    approval_secret: null, approval_expires_at: state === "awaiting-approval" ? T0 + 15 * 60_000 : null,
-    approval_by: null, approval_via: null, approval_at: null, approval_reported: 0, received_at: null,
-    type: "pcap", device_id: "dev", user_email: "a@example.com", registration_id: null, args: null,
+    key: "k",
+    delivery_id: "d",
+    source: "zapier",
+    alert: 0,
+    episode: "e",
+    rule: "r",
+    severity_rank: 0,
+    cooldown_key: "c",
+    cooldown_until: T0 + 30 * 60_000,
+    command: "{}",
+    device_name: null,
+    state,
+    reason: null,
+    attempts: sent ? 1 : 0,
+    queued_at: T0,
+    admitted_at: state === "waiting" ? null : T0,
+    first_sent_at: sent ? T0 : null,
+    last_sent_at: sent ? T0 : null,
+    next_at: null,
+    command_id: state === "created" ? "cmd-1" : null,
+    created_at: state === "created" ? T0 : null,
+    status: state === "created" ? "PENDING_EXEC" : null,
+    filename: null,
+    completed_date: null,
+    report: "{}",
+    started_reported: 0,
+    finished_reported: 0,
+    expires_at: T0 + 86_400_000,
+    requested_by: null,
+    approval_secret: null,
+    approval_expires_at: state === "awaiting-approval" ? T0 + 15 * 60_000 : null,
+    approval_by: null,
+    approval_via: null,
+    approval_at: null,
+    approval_reported: 0,
+    received_at: null,
+    type: "pcap",
+    device_id: "dev",
+    user_email: "a@example.com",
+    registration_id: null,
+    args: null,
     ...extra,
   };
 }
@@ -130,7 +162,11 @@ describe("the command state machine: what each change writes", () => {
   it("sends an admitted waiting command when due, and counts the send as an attempt", () => {
     const row = rowIn("waiting", { admitted_at: T0 });
     expect(transition(row, EVENTS.due, NOW)).toEqual({ ok: true, changes: {}, effects: [{ do: "send" }] });
-    expect(transition(row, EVENTS.sent, NOW)).toEqual({ ok: true, changes: { state: "sending", attempts: 1, first_sent_at: NOW, last_sent_at: NOW }, effects: [] });
+    expect(transition(row, EVENTS.sent, NOW)).toEqual({
+      ok: true,
+      changes: { state: "sending", attempts: 1, first_sent_at: NOW, last_sent_at: NOW },
+      effects: [],
+    });
   });
 
   it("sends again, once looked up before sending, a command whose earlier create did not land", () => {
@@ -139,14 +175,26 @@ describe("the command state machine: what each change writes", () => {
 
   it("restarts the cooldown from the create, as long as the rule says", () => {
     const step = transition(rowIn("sending"), EVENTS["create-created"], NOW);
-    expect(step.ok && step.changes).toMatchObject({ state: "created", command_id: "cmd-9", created_at: NOW, status: "PENDING_EXEC", cooldown_until: NOW + 30 * 60_000, reason: "command created" });
+    expect(step.ok && step.changes).toMatchObject({
+      state: "created",
+      command_id: "cmd-9",
+      created_at: NOW,
+      status: "PENDING_EXEC",
+      cooldown_until: NOW + 30 * 60_000,
+      reason: "command created",
+    });
     const noCooldown = transition(rowIn("sending", { cooldown_until: null }), EVENTS["create-created"], NOW);
     expect(noCooldown.ok && noCooldown.changes.cooldown_until).toBeNull();
   });
 
   it("does not count a create the API rate-limited or refused for the quota as an attempt", () => {
     const limited = transition(rowIn("sending", { attempts: 2 }), EVENTS["create-rate-limited"], NOW);
-    expect(limited.ok && limited.changes).toMatchObject({ state: "waiting", attempts: 1, next_at: NOW + 7000, reason: "the DEX API asked to wait 7 s; sending then" });
+    expect(limited.ok && limited.changes).toMatchObject({
+      state: "waiting",
+      attempts: 1,
+      next_at: NOW + 7000,
+      reason: "the DEX API asked to wait 7 s; sending then",
+    });
     const spent = transition(rowIn("sending", { attempts: 2 }), EVENTS["create-quota-spent"], NOW);
     expect(spent.ok && spent.changes).toMatchObject({ state: "waiting", attempts: 1, admitted_at: null, next_at: NOW + 120_000 });
   });
@@ -154,7 +202,11 @@ describe("the command state machine: what each change writes", () => {
   it("retries a create that did not land quickly at first, and postpones a check by the API's Retry-After", () => {
     const retry = transition(rowIn("sending"), EVENTS["reconcile-not-found"], NOW);
     expect(retry.ok && retry.changes).toEqual({ state: "uncertain", reason: "HTTP 502; it did not land; retrying in 2 s", next_at: NOW + 2000 });
-    const limited = transition(rowIn("sending"), { type: "reconcile-could-not-check", error: { message: "HTTP 429", kind: "rate-limited", retryAfterSeconds: 40 } }, NOW);
+    const limited = transition(
+      rowIn("sending"),
+      { type: "reconcile-could-not-check", error: { message: "HTTP 429", kind: "rate-limited", retryAfterSeconds: 40 } },
+      NOW,
+    );
     expect(limited.ok && limited.changes).toMatchObject({ state: "uncertain", next_at: NOW + 40_000 });
   });
 
@@ -167,11 +219,22 @@ describe("the command state machine: what each change writes", () => {
 
   it("records who decided an approval, and lets an approved command wait from its approval on", () => {
     const approved = transition(rowIn("awaiting-approval"), EVENTS.approved, NOW);
-    expect(approved.ok && approved.changes).toEqual({ approval_by: "jane", approval_via: "slack", approval_at: NOW, state: "waiting", next_at: NOW, reason: null });
+    expect(approved.ok && approved.changes).toEqual({
+      approval_by: "jane",
+      approval_via: "slack",
+      approval_at: NOW,
+      state: "waiting",
+      next_at: NOW,
+      reason: null,
+    });
     const denied = transition(rowIn("awaiting-approval"), EVENTS.denied, NOW);
     expect(denied.ok && denied.changes.reason).toBe("denied by jane (console); never sent");
     const expired = transition(rowIn("awaiting-approval"), EVENTS["approval-expired"], NOW);
-    expect(expired.ok && expired.changes).toMatchObject({ state: "approval-expired", cooldown_until: null, reason: "nobody approved it within 15 minutes; never sent" });
+    expect(expired.ok && expired.changes).toMatchObject({
+      state: "approval-expired",
+      cooldown_until: null,
+      reason: "nobody approved it within 15 minutes; never sent",
+    });
   });
 
   it("refuses to ask for approval twice, or to admit a command twice", () => {
@@ -186,11 +249,39 @@ describe("the command state machine: giving up after the horizon", () => {
   const at = (ms: number) => T0 + ms;
 
   it.each([
-    ["a create that did not land", "sending", EVENTS["reconcile-not-found"], RETRY_HORIZON_MS, "failed", /^gave up after 1 attempts over 30 minutes \(last: HTTP 502; it did not land\)$/],
-    ["a create nobody could check", "uncertain", EVENTS["reconcile-could-not-check"], RETRY_HORIZON_MS, "failed", /^gave up after 30 minutes without learning whether the create landed \(last: HTTP 503\)$/],
-    ["a command the cap held", "waiting", EVENTS["held-by-cap"], USEFUL_WAIT_MS, "expired", /^MAX_COMMANDS_PER_MINUTE \(5\) had no room for it within 10 minutes/],
+    [
+      "a create that did not land",
+      "sending",
+      EVENTS["reconcile-not-found"],
+      RETRY_HORIZON_MS,
+      "failed",
+      /^gave up after 1 attempts over 30 minutes \(last: HTTP 502; it did not land\)$/,
+    ],
+    [
+      "a create nobody could check",
+      "uncertain",
+      EVENTS["reconcile-could-not-check"],
+      RETRY_HORIZON_MS,
+      "failed",
+      /^gave up after 30 minutes without learning whether the create landed \(last: HTTP 503\)$/,
+    ],
+    [
+      "a command the cap held",
+      "waiting",
+      EVENTS["held-by-cap"],
+      USEFUL_WAIT_MS,
+      "expired",
+      /^MAX_COMMANDS_PER_MINUTE \(5\) had no room for it within 10 minutes/,
+    ],
     ["a command the spent quota held", "waiting", EVENTS["held-by-quota"], USEFUL_WAIT_MS, "expired", /; it could not be sent within 10 minutes of the alert$/],
-    ["a create refused for the spent quota", "sending", EVENTS["create-quota-spent"], USEFUL_WAIT_MS, "expired", /; it could not be sent within 10 minutes of the alert$/],
+    [
+      "a create refused for the spent quota",
+      "sending",
+      EVENTS["create-quota-spent"],
+      USEFUL_WAIT_MS,
+      "expired",
+      /; it could not be sent within 10 minutes of the alert$/,
+    ],
   ] as const)("%s ends, never sent again, once its horizon has passed", (_, state, event, horizon, ends, reason) => {
     const before = transition(rowIn(state), event, justBefore(horizon));
     expect(before.ok && before.changes.state).not.toBe(ends);

@@ -60,8 +60,17 @@ export type Step = { ok: true; changes: Changes; effects: Effect[] } | { ok: fal
 export const ALLOWED: Readonly<Record<RowState, readonly CommandEventType[]>> = {
   waiting: ["approval-requested", "admitted", "held-by-cap", "held-by-quota", "due", "sent"],
   sending: [
-    "create-created", "create-failed", "create-rate-limited", "create-quota-spent", "create-uncertain",
-    "due", "reconcile-found", "reconcile-not-found", "reconcile-could-not-check", "held-by-quota", "sent",
+    "create-created",
+    "create-failed",
+    "create-rate-limited",
+    "create-quota-spent",
+    "create-uncertain",
+    "due",
+    "reconcile-found",
+    "reconcile-not-found",
+    "reconcile-could-not-check",
+    "held-by-quota",
+    "sent",
   ],
   uncertain: ["due", "reconcile-found", "reconcile-not-found", "reconcile-could-not-check", "held-by-quota", "sent"],
   created: ["status-polled"],
@@ -108,7 +117,10 @@ export function transition(row: CommandRow, event: CommandEvent, now: number): S
   switch (event.type) {
     case "approval-requested":
       if (row.admitted_at !== null || row.approval_expires_at !== null) return refuse("it is past asking");
-      return step({ state: "awaiting-approval", next_at: null, approval_secret: event.secret, approval_expires_at: event.expires_at }, { do: "count-approval", outcome: "requested" });
+      return step(
+        { state: "awaiting-approval", next_at: null, approval_secret: event.secret, approval_expires_at: event.expires_at },
+        { do: "count-approval", outcome: "requested" },
+      );
     case "approved":
       // From here it is an ordinary command: its useful wait and its retries count from now (readySince).
       return step(
@@ -118,7 +130,14 @@ export function transition(row: CommandRow, event: CommandEvent, now: number): S
       );
     case "denied":
       return step(
-        { approval_by: event.by, approval_via: event.via, approval_at: now, state: "denied", next_at: null, reason: `denied by ${event.by} (${event.via}); never sent` },
+        {
+          approval_by: event.by,
+          approval_via: event.via,
+          approval_at: now,
+          state: "denied",
+          next_at: null,
+          reason: `denied by ${event.by} (${event.via}); never sent`,
+        },
         { do: "count-approval", outcome: "denied" },
         log("approval-denied", { via: event.via }),
       );
@@ -126,7 +145,13 @@ export function transition(row: CommandRow, event: CommandEvent, now: number): S
       const minutes = Math.round(((row.approval_expires_at ?? row.queued_at) - row.queued_at) / 60_000);
       // Nobody said no: a later alert about the device may ask again.
       return step(
-        { state: "approval-expired", next_at: null, cooldown_until: null, approval_at: now, reason: `nobody approved it within ${minutes} minutes; never sent` },
+        {
+          state: "approval-expired",
+          next_at: null,
+          cooldown_until: null,
+          approval_at: now,
+          reason: `nobody approved it within ${minutes} minutes; never sent`,
+        },
         { do: "count-approval", outcome: "expired" },
         log("approval-expired"),
       );
@@ -182,7 +207,10 @@ export function transition(row: CommandRow, event: CommandEvent, now: number): S
       }
       const delay = retryDelaySeconds(row.attempts);
       const reason = `${error}; retrying in ${delay} s`;
-      return step({ state: "uncertain", reason, next_at: now + delay * 1000 }, log("retry-scheduled", { reason, attempts: row.attempts, delay_seconds: delay }));
+      return step(
+        { state: "uncertain", reason, next_at: now + delay * 1000 },
+        log("retry-scheduled", { reason, attempts: row.attempts, delay_seconds: delay }),
+      );
     }
     case "reconcile-could-not-check": {
       // The API could not say whether a create landed: ask again later, never create blindly.
@@ -208,7 +236,15 @@ function created(row: CommandRow, commandId: string, reason: string, now: number
   const cooldownMs = row.cooldown_until === null ? 0 : row.cooldown_until - row.queued_at;
   return {
     ok: true,
-    changes: { state: "created", command_id: commandId, created_at: now, status: "PENDING_EXEC", reason, next_at: null, cooldown_until: cooldownMs > 0 ? now + cooldownMs : null },
+    changes: {
+      state: "created",
+      command_id: commandId,
+      created_at: now,
+      status: "PENDING_EXEC",
+      reason,
+      next_at: null,
+      cooldown_until: cooldownMs > 0 ? now + cooldownMs : null,
+    },
     effects: [{ do: "count-created" }, log("created", { command_id: commandId, reason })],
   };
 }
@@ -222,5 +258,10 @@ function quotaHold(row: CommandRow, spentUntil: number, now: number): Changes & 
   const reason = quotaReason(spentUntil);
   const window = `within ${USEFUL_WAIT_MS / 60_000} minutes of the alert`;
   if (pastHorizon(row, "quota", now)) return giveUp("quota", `${reason}; it could not be sent ${window}`);
-  return { state: "waiting", admitted_at: null, next_at: Math.min(spentUntil, HORIZONS.quota.from(row) + USEFUL_WAIT_MS), reason: `${reason}; sent then if still ${window}` };
+  return {
+    state: "waiting",
+    admitted_at: null,
+    next_at: Math.min(spentUntil, HORIZONS.quota.from(row) + USEFUL_WAIT_MS),
+    reason: `${reason}; sent then if still ${window}`,
+  };
 }

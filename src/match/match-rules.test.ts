@@ -20,11 +20,14 @@ const command = { type: "warp-diag" };
 
 describe("matchRules", () => {
   it("fires every rule that matches, in order", () => {
-    const matched = matchRules(alert, rules([
-      { name: "a", command },
-      { name: "b", match: { source: "zapier" }, command },
-      { name: "c", match: { source: ["zapier", "pagerduty"] }, command },
-    ]));
+    const matched = matchRules(
+      alert,
+      rules([
+        { name: "a", command },
+        { name: "b", match: { source: "zapier" }, command },
+        { name: "c", match: { source: ["zapier", "pagerduty"] }, command },
+      ]),
+    );
     expect(matched.map((m) => m.rule.name)).toEqual(["a", "c"]);
   });
 
@@ -44,16 +47,15 @@ describe("matchRules", () => {
   });
 
   it("fills the target from the title's named groups", () => {
-    const [match] = matchRules(alert, rules([
-      { name: "t", match: { title: "/for (?<user_email>\\S+@\\S+) on (?<hostname>[\\w-]+)/i" }, command },
-    ]));
+    const [match] = matchRules(alert, rules([{ name: "t", match: { title: "/for (?<user_email>\\S+@\\S+) on (?<hostname>[\\w-]+)/i" }, command }]));
     expect(match?.target).toEqual({ user_email: "jane.doe@example.com", hostname: "JANE-MBP" });
   });
 
   it("keeps what the alert itself says over what the title suggests", () => {
-    const [match] = matchRules({ ...alert, target: { user_email: "sam.lee@example.com" } }, rules([
-      { name: "t", match: { title: "for (?<user_email>\\S+@\\S+)" }, command },
-    ]));
+    const [match] = matchRules(
+      { ...alert, target: { user_email: "sam.lee@example.com" } },
+      rules([{ name: "t", match: { title: "for (?<user_email>\\S+@\\S+)" }, command }]),
+    );
     expect(match?.target).toEqual({ user_email: "sam.lee@example.com" });
   });
 
@@ -76,18 +78,21 @@ describe("matchRules, what a rule trusts", () => {
       ["pcap", "jane.doe@example.com"],
       ["diag", undefined],
     ]);
-    const trusting = matchRules(alert, rules([
-      pcapByTitle,
-      { name: "diag", match: { severity: ["critical"] }, trust: { pagerduty: ["title.user_email"] }, command },
-    ]));
+    const trusting = matchRules(
+      alert,
+      rules([pcapByTitle, { name: "diag", match: { severity: ["critical"] }, trust: { pagerduty: ["title.user_email"] }, command }]),
+    );
     expect(trusting.map((m) => m.target.user_email)).toEqual(["jane.doe@example.com", "jane.doe@example.com"]);
   });
 
   it("keeps to each rule's own title groups when two rules read different things", () => {
-    const matched = matchRules(alert, rules([
-      { name: "host", match: { title: "on (?<hostname>[\\w-]+)" }, command },
-      { name: "user", match: { title: "for (?<user_email>\\S+@\\S+)" }, command },
-    ]));
+    const matched = matchRules(
+      alert,
+      rules([
+        { name: "host", match: { title: "on (?<hostname>[\\w-]+)" }, command },
+        { name: "user", match: { title: "for (?<user_email>\\S+@\\S+)" }, command },
+      ]),
+    );
     expect(matched.map((m) => m.target)).toEqual([{ hostname: "JANE-MBP" }, { user_email: "jane.doe@example.com" }]);
   });
 
@@ -100,7 +105,7 @@ describe("matchRules, what a rule trusts", () => {
     expect(matchRules(zapierAlert, nothingFromZapier)[0]?.target).toEqual({});
   });
 
-  it("uses \"*\" for the sources trust does not name", () => {
+  it('uses "*" for the sources trust does not name', () => {
     const set = rules([{ name: "a", trust: { "*": ["user_email"] }, command }]);
     expect(matchRules({ ...alert, source: "zapier", target: { user_email: "a@b.c", device_id: "d-1" } }, set)[0]?.target).toEqual({ user_email: "a@b.c" });
   });

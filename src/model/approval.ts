@@ -36,6 +36,4 @@ export interface ApprovalSubject {
  * The answer to a click or a form: `approved`/`denied` when this request decided it;
  * `already-decided`, `expired` and `unknown` when it changed nothing.
  */
-export type ApprovalAnswer =
-  | { result: "approved" | "denied" | "already-decided" | "expired"; command: ApprovalSubject }
-  | { result: "unknown" };
+export type ApprovalAnswer = { result: "approved" | "denied" | "already-decided" | "expired"; command: ApprovalSubject } | { result: "unknown" };

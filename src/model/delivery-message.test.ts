@@ -3,9 +3,29 @@ import type { NormalizedAlert } from "./alert";
 import releaseOneMessage from "../../test/fixtures/release-0.1.0/queue-message.json";
 import { messageVersionOf, readDeliveryMessage } from "./delivery-message";
 
-const alert: NormalizedAlert = { source: "zapier", episode: "zapier:t-1", title: "Packet loss", firing: true, status: "firing", labels: {}, target: { user_email: "jane.doe@example.com" } };
-const request: NormalizedAlert = { ...alert, source: "operator", episode: "operator:d-1", status: "requested", request: { rule: "warp-diag-on-demand", requested_by: "admin token", via: "api" } };
-const message = (version: number, alerts: NormalizedAlert[]) => ({ version, delivery_id: "d-1", source: alerts[0]!.source, received_at: "2026-11-25T09:00:00Z", alerts });
+const alert: NormalizedAlert = {
+  source: "zapier",
+  episode: "zapier:t-1",
+  title: "Packet loss",
+  firing: true,
+  status: "firing",
+  labels: {},
+  target: { user_email: "jane.doe@example.com" },
+};
+const request: NormalizedAlert = {
+  ...alert,
+  source: "operator",
+  episode: "operator:d-1",
+  status: "requested",
+  request: { rule: "warp-diag-on-demand", requested_by: "admin token", via: "api" },
+};
+const message = (version: number, alerts: NormalizedAlert[]) => ({
+  version,
+  delivery_id: "d-1",
+  source: alerts[0]!.source,
+  received_at: "2026-11-25T09:00:00Z",
+  alerts,
+});
 
 describe("queue message versions", () => {
   it("writes a capture on demand as version 3 and every other delivery as version 2", () => {
@@ -40,7 +60,10 @@ describe("the queue message", () => {
   });
 
   it("refuses a continuation that names an alert the delivery does not have, or none", () => {
-    expect(readDeliveryMessage({ ...current, pending: [current.alerts.length] })).toEqual({ success: false, error: "message is malformed: pending: names an alert the delivery does not have" });
+    expect(readDeliveryMessage({ ...current, pending: [current.alerts.length] })).toEqual({
+      success: false,
+      error: "message is malformed: pending: names an alert the delivery does not have",
+    });
     expect(readDeliveryMessage({ ...current, pending: [] }).success).toBe(false);
     expect(readDeliveryMessage({ ...current, pending: [-1] }).success).toBe(false);
   });

@@ -104,7 +104,9 @@ export const METRICS = {
     "DEX statuses the ledger read for created commands, by type and status (PENDING_UPLOAD, SUCCESS, FAILED); each change is counted once.",
     ["type", "status"],
   ),
-  commandRetries: family("dex_relay_command_retries_total", "counter", "Creates the ledger scheduled again after the DEX API failed, by command type.", ["type"]),
+  commandRetries: family("dex_relay_command_retries_total", "counter", "Creates the ledger scheduled again after the DEX API failed, by command type.", [
+    "type",
+  ]),
   approvals: family("dex_relay_approvals_total", "counter", "Commands held for an operator's approval, by how the approval ended.", ["outcome"]),
   reports: family(
     "dex_relay_reports_total",
@@ -112,7 +114,11 @@ export const METRICS = {
     "Attempts to send a report back (incident note, Slack, result webhook), by channel and result: sent, failed (for good) or retried.",
     ["channel", "result"],
   ),
-  apiLockouts: family("dex_relay_dex_api_lockouts_total", "counter", "Times the DEX API answered 429 and locked the relay's token out, while it was not locked out already."),
+  apiLockouts: family(
+    "dex_relay_dex_api_lockouts_total",
+    "counter",
+    "Times the DEX API answered 429 and locked the relay's token out, while it was not locked out already.",
+  ),
   deadLetters: family("dex_relay_dead_letters_total", "counter", "Deliveries that ran out of attempts and were kept as dead letters, by source.", ["source"]),
   alertToCommand: family(
     "dex_relay_alert_to_command_seconds",
@@ -121,7 +127,11 @@ export const METRICS = {
     [],
     ALERT_TO_COMMAND_BUCKETS,
   ),
-  apiBudget: family("dex_relay_dex_api_budget_calls", "gauge", "DEX API calls the relay's budget allows right now (100 at most, refilled at 3 a second); 0 while locked out."),
+  apiBudget: family(
+    "dex_relay_dex_api_budget_calls",
+    "gauge",
+    "DEX API calls the relay's budget allows right now (100 at most, refilled at 3 a second); 0 while locked out.",
+  ),
   apiLockout: family("dex_relay_dex_api_lockout_seconds", "gauge", "Seconds until the DEX API lets the relay's token call again; 0 when it is not locked out."),
   commandsPending: family(
     "dex_relay_commands_pending",
@@ -136,17 +146,13 @@ export const METRICS = {
     "gauge",
     "Commands the account may at least still create before its DEX command quota resets, as the ledger last read it (quota - used, whichever way the API means quota).",
   ),
-  quotaSpent: family("dex_relay_dex_command_quota_spent", "gauge", "1 while the DEX command quota is spent and the ledger holds every create until the reset; else 0."),
-  configProblems: family(
-    "dex_relay_config_problems",
+  quotaSpent: family(
+    "dex_relay_dex_command_quota_spent",
     "gauge",
-    "Problems the configuration check finds (GET /healthz lists them); 0 when the relay can work.",
+    "1 while the DEX command quota is spent and the ledger holds every create until the reset; else 0.",
   ),
-  deadLettersWaiting: family(
-    "dex_relay_dead_letters_waiting",
-    "gauge",
-    "Dead letters kept (14 days) that no operator has replayed yet.",
-  ),
+  configProblems: family("dex_relay_config_problems", "gauge", "Problems the configuration check finds (GET /healthz lists them); 0 when the relay can work."),
+  deadLettersWaiting: family("dex_relay_dead_letters_waiting", "gauge", "Dead letters kept (14 days) that no operator has replayed yet."),
 } as const satisfies Record<string, MetricFamily>;
 
 export const METRIC_FAMILIES: readonly MetricFamily[] = Object.values(METRICS);
@@ -155,7 +161,8 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = Object.values(METRICS);
 export function familyOf(sampleName: string): MetricFamily | undefined {
   for (const candidate of METRIC_FAMILIES) {
     if (candidate.name === sampleName) return candidate;
-    if (candidate.type === "histogram" && [`${candidate.name}_bucket`, `${candidate.name}_sum`, `${candidate.name}_count`].includes(sampleName)) return candidate;
+    if (candidate.type === "histogram" && [`${candidate.name}_bucket`, `${candidate.name}_sum`, `${candidate.name}_count`].includes(sampleName))
+      return candidate;
   }
   return undefined;
 }
@@ -171,7 +178,10 @@ export function increment(metric: MetricFamily, labels: Labels = {}, by = 1): Co
  */
 export function seededLabels(sources: readonly string[]): ReadonlyArray<{ metric: MetricFamily; labels: Labels[] }> {
   return [
-    { metric: METRICS.deliveriesReceived, labels: sources.flatMap((source) => ["queued", "rate-limited", "unauthorized", "invalid"].map((outcome) => ({ source, outcome }))) },
+    {
+      metric: METRICS.deliveriesReceived,
+      labels: sources.flatMap((source) => ["queued", "rate-limited", "unauthorized", "invalid"].map((outcome) => ({ source, outcome }))),
+    },
     { metric: METRICS.alertsQueued, labels: sources.map((source) => ({ source })) },
     { metric: METRICS.decisions, labels: sources.map((source) => ({ source, outcome: "created" })) },
     { metric: METRICS.deadLetters, labels: sources.map((source) => ({ source })) },
@@ -183,5 +193,9 @@ export function seededLabels(sources: readonly string[]): ReadonlyArray<{ metric
 
 /** A label set as one text, keys sorted: how the ledger keys a counter row. */
 export function labelKey(labels: Labels): string {
-  return JSON.stringify(Object.keys(labels).sort().map((key) => [key, labels[key]]));
+  return JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((key) => [key, labels[key]]),
+  );
 }

@@ -4,7 +4,10 @@ import * as z from "./zod";
 
 const Named = z.object({ name: z.string() });
 const read = versionedReader("thing", {
-  1: z.pipe(z.object({ title: z.string() }), z.transform(({ title }) => ({ name: title }))),
+  1: z.pipe(
+    z.object({ title: z.string() }),
+    z.transform(({ title }) => ({ name: title })),
+  ),
   2: Named,
 });
 
@@ -25,7 +28,10 @@ describe("versioned reader", () => {
 
   it("refuses a version it does not know, naming only a number, and a shape its schema refuses, naming the path", () => {
     expect(read({ version: 3, name: "newer" })).toEqual({ success: false, error: "thing version 3 is not one this release reads (it reads 1, 2)" });
-    expect(read({ version: "secret-looking text", name: "x" })).toEqual({ success: false, error: "thing version of type string is not one this release reads (it reads 1, 2)" });
+    expect(read({ version: "secret-looking text", name: "x" })).toEqual({
+      success: false,
+      error: "thing version of type string is not one this release reads (it reads 1, 2)",
+    });
     expect(read({ version: 2, name: 7 })).toEqual({ success: false, error: expect.stringMatching(/^thing is malformed: name: /) });
     expect(read({ version: 2, name: 7 })).not.toMatchObject({ error: expect.stringContaining("7") });
   });

@@ -39,7 +39,12 @@ async function refusal(input: CaptureAsk): Promise<{ status: number; message: st
 describe("requestCapture", () => {
   it("queues one delivery from operator with one alert that names the rule, the target and who asked", async () => {
     const env = queue();
-    const answer = await requestCapture(env, { rules }, { ...ask, incident: { id: "Q1ABC", title: "VPN down", url: "https://acme.pagerduty.com/incidents/Q1ABC" } }, new Date("2026-11-25T09:00:00Z"));
+    const answer = await requestCapture(
+      env,
+      { rules },
+      { ...ask, incident: { id: "Q1ABC", title: "VPN down", url: "https://acme.pagerduty.com/incidents/Q1ABC" } },
+      new Date("2026-11-25T09:00:00Z"),
+    );
     expect(answer).toEqual({ status: "queued", delivery_id: expect.any(String), rule: "warp-diag-on-demand", requested_by: "oncall@example.com" });
     expect(env.sent).toEqual([
       {
@@ -83,11 +88,22 @@ describe("requestCapture", () => {
 
   it("refuses with the field that is wrong, and queues nothing", async () => {
     expect(await refusal({ ...ask, rule: "no-such-rule" })).toEqual({ status: 400, message: "rule: no rule in RULES has this name", queued: 0 });
-    expect(await refusal({ ...ask, rule: "warp-diag-on-critical" })).toMatchObject({ status: 400, message: expect.stringMatching(/^rule: warp-diag-on-critical does not allow captures on demand/) });
-    expect(await refusal({ ...ask, target: { user_email: "not an email" } })).toMatchObject({ status: 400, message: "target.user_email: Invalid email address" });
+    expect(await refusal({ ...ask, rule: "warp-diag-on-critical" })).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^rule: warp-diag-on-critical does not allow captures on demand/),
+    });
+    expect(await refusal({ ...ask, target: { user_email: "not an email" } })).toMatchObject({
+      status: 400,
+      message: "target.user_email: Invalid email address",
+    });
     expect(await refusal({ ...ask, target: { device_id: "6f1c2d4e" } })).toMatchObject({ status: 400, message: expect.stringMatching(/^target: /) });
-    expect(await refusal({ ...ask, target: undefined })).toMatchObject({ status: 400, message: "target: name the device by user_email, hostname, or device_id with user_email" });
-    expect(await refusal({ ...ask, rule: "pcap-on-demand", target: undefined, incident: { id: "Q1", title: "for jane@example.com" } })).toMatchObject({ message: expect.stringMatching(/^target: /) });
+    expect(await refusal({ ...ask, target: undefined })).toMatchObject({
+      status: 400,
+      message: "target: name the device by user_email, hostname, or device_id with user_email",
+    });
+    expect(await refusal({ ...ask, rule: "pcap-on-demand", target: undefined, incident: { id: "Q1", title: "for jane@example.com" } })).toMatchObject({
+      message: expect.stringMatching(/^target: /),
+    });
     expect(await refusal({ ...ask, incident: { id: "../../users" } })).toMatchObject({ status: 400, message: expect.stringMatching(/^incident\.id: /) });
     expect(await refusal({ ...ask, requested_by: " " })).toMatchObject({ status: 400, message: expect.stringMatching(/^requested_by: /) });
   });

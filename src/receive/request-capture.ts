@@ -57,7 +57,12 @@ export interface CaptureQueued {
  * ledger reports it back, naming who asked. A 400 names the field that is wrong; nothing is
  * queued then.
  */
-export async function requestCapture(env: Pick<Env, "ALERT_QUEUE">, config: Pick<RelayConfig, "rules">, input: CaptureAsk, now = new Date()): Promise<CaptureQueued> {
+export async function requestCapture(
+  env: Pick<Env, "ALERT_QUEUE">,
+  config: Pick<RelayConfig, "rules">,
+  input: CaptureAsk,
+  now = new Date(),
+): Promise<CaptureQueued> {
   const parsed = CaptureAsk.safeParse(input);
   if (!parsed.success) throw badRequest(formatIssues(parsed.error));
   const ask = parsed.data;
@@ -81,7 +86,13 @@ export async function requestCapture(env: Pick<Env, "ALERT_QUEUE">, config: Pick
     ...(incident ? { refs: { incident_id: incident.id, ...(incident.url ? { incident_url: incident.url } : {}) } } : {}),
     request: { rule: rule.name, requested_by, via },
   };
-  const message: DeliveryMessage = { version: REQUEST_MESSAGE_VERSION, delivery_id: deliveryId, source: ON_DEMAND_SOURCE, received_at: now.toISOString(), alerts: [alert] };
+  const message: DeliveryMessage = {
+    version: REQUEST_MESSAGE_VERSION,
+    delivery_id: deliveryId,
+    source: ON_DEMAND_SOURCE,
+    received_at: now.toISOString(),
+    alerts: [alert],
+  };
   try {
     await env.ALERT_QUEUE.send(message, { contentType: "json" });
   } catch (error) {

@@ -53,15 +53,8 @@ export const readStoredDeliveryRecord: (stored: unknown) => Read<DeliveryRecord>
   [DELIVERY_RECORD_VERSION]: DeliveryRecord,
 });
 
-
 /** Builds the record of an attempt. Each attempt rewrites the whole record: the latest is the truth. */
-export function buildDeliveryRecord(
-  message: DeliveryMessage,
-  decisions: Decision[],
-  state: DeliveryState,
-  attempts: number,
-  now: Date,
-): DeliveryRecord {
+export function buildDeliveryRecord(message: DeliveryMessage, decisions: Decision[], state: DeliveryState, attempts: number, now: Date): DeliveryRecord {
   return {
     id: message.delivery_id,
     source: message.source,

@@ -53,8 +53,13 @@ describe("approvalRequestedReports", () => {
 
 describe("approvalEndedReports", () => {
   it("tells Slack of a denial made in the console, not of one made in Slack, whose clicked message says it", () => {
-    const denied = (via: "slack" | "console") => awaiting({ token: undefined, approval: { state: "denied", expires_at: "x", by: "sam", via, at: "2026-11-25T12:05:00.000Z" } });
-    expect(approvalEndedReports(denied("console"), settings(true)).map((r) => `${r.channel}:${r.event}`)).toEqual(["incident:approval.denied", "slack:approval.denied", "webhook:approval.denied"]);
+    const denied = (via: "slack" | "console") =>
+      awaiting({ token: undefined, approval: { state: "denied", expires_at: "x", by: "sam", via, at: "2026-11-25T12:05:00.000Z" } });
+    expect(approvalEndedReports(denied("console"), settings(true)).map((r) => `${r.channel}:${r.event}`)).toEqual([
+      "incident:approval.denied",
+      "slack:approval.denied",
+      "webhook:approval.denied",
+    ]);
     expect(approvalEndedReports(denied("slack"), settings(true)).map((r) => r.channel)).toEqual(["incident", "webhook"]);
   });
 });

@@ -34,7 +34,11 @@ export function approvalRequestedReports(command: ApprovalReported, settings: Ch
   if (wants(command, "incident", settings)) reports.push(note(command, "approval.requested", `${text} ${where}`));
   if (wants(command, "slack", settings)) {
     const buttons = settings.slack!.buttons && command.token ? [approvalButtons(command.token)] : [];
-    reports.push({ channel: "slack", event: "approval.requested", body: JSON.stringify(slackMessage(buttons.length ? text : `${text} ${where}`, command, buttons)) });
+    reports.push({
+      channel: "slack",
+      event: "approval.requested",
+      body: JSON.stringify(slackMessage(buttons.length ? text : `${text} ${where}`, command, buttons)),
+    });
   }
   if (wants(command, "webhook", settings)) reports.push(webhook(command, "approval.requested", link));
   return reports;

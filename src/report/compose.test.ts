@@ -30,7 +30,14 @@ describe("startedText", () => {
     const text = startedText([
       command(),
       command({ command_id: "c-2", type: "warp-diag", rule: "warp-diag-on-critical" }),
-      command({ command_id: "c-3", device_id: "d-sam", device_name: undefined, user_email: "sam.lee@example.com", type: "warp-diag", rule: "warp-diag-on-critical" }),
+      command({
+        command_id: "c-3",
+        device_id: "d-sam",
+        device_name: undefined,
+        user_email: "sam.lee@example.com",
+        type: "warp-diag",
+        rule: "warp-diag-on-critical",
+      }),
     ]);
     expect(text).toBe(
       "pcap and warp-diag started on JANE-MBP (jane.doe@example.com) by rules vpn-packet-loss-pcap and warp-diag-on-critical.\n" +
@@ -72,7 +79,11 @@ describe("finished reports", () => {
   });
 
   it("say FAILED without a link, and name the file when there is no public URL for a link", () => {
-    expect(finishedText(command({ status: "FAILED", completed_date: "2026-11-25T12:10:00Z" }), all)).toContain("finished: FAILED. DEX reported the command as FAILED at 2026-11-25T12:10:00Z");
-    expect(finishedText(command({ status: "SUCCESS", filename: "pcap-c-1.zip" }), { ...all, publicUrl: undefined })).toContain("File pcap-c-1.zip is ready; set RELAY_PUBLIC_URL");
+    expect(finishedText(command({ status: "FAILED", completed_date: "2026-11-25T12:10:00Z" }), all)).toContain(
+      "finished: FAILED. DEX reported the command as FAILED at 2026-11-25T12:10:00Z",
+    );
+    expect(finishedText(command({ status: "SUCCESS", filename: "pcap-c-1.zip" }), { ...all, publicUrl: undefined })).toContain(
+      "File pcap-c-1.zip is ready; set RELAY_PUBLIC_URL",
+    );
   });
 });

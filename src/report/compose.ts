@@ -49,10 +49,16 @@ export function startedReports(commands: readonly ReportedCommand[], settings: C
   const reports: OutgoingReport[] = [];
   const forNote = commands.filter((c) => wants(c, "incident", settings));
   if (forNote.length > 0) {
-    reports.push({ channel: "incident", event: "command.created", incident_id: forNote[0]!.incident_id, body: JSON.stringify({ note: { content: startedText(forNote) } }) });
+    reports.push({
+      channel: "incident",
+      event: "command.created",
+      incident_id: forNote[0]!.incident_id,
+      body: JSON.stringify({ note: { content: startedText(forNote) } }),
+    });
   }
   const forSlack = commands.filter((c) => wants(c, "slack", settings));
-  if (forSlack.length > 0) reports.push({ channel: "slack", event: "command.created", body: JSON.stringify(slackMessage(startedText(forSlack), forSlack[0]!)) });
+  if (forSlack.length > 0)
+    reports.push({ channel: "slack", event: "command.created", body: JSON.stringify(slackMessage(startedText(forSlack), forSlack[0]!)) });
   for (const command of commands.filter((c) => wants(c, "webhook", settings))) {
     reports.push({ channel: "webhook", event: "command.created", body: JSON.stringify(webhookEvent("command.created", command, settings)) });
   }

@@ -6,7 +6,10 @@ const T0 = Date.parse("2026-12-05T06:00:00Z");
 
 describe("settleReport: what one attempt makes of a report", () => {
   it("ends a report its receiver took, or refused as it is", () => {
-    expect(settleReport({ attempts: 0, created_at: T0 }, { state: "sent" }, T0)).toEqual({ changes: { state: "sent", next_at: null, reason: null }, result: "sent" });
+    expect(settleReport({ attempts: 0, created_at: T0 }, { state: "sent" }, T0)).toEqual({
+      changes: { state: "sent", next_at: null, reason: null },
+      result: "sent",
+    });
     expect(settleReport({ attempts: 0, created_at: T0 }, { state: "failed", error: "slack answered HTTP 404" }, T0)).toEqual({
       changes: { state: "failed", next_at: null, reason: "slack answered HTTP 404" },
       result: "failed",

@@ -14,7 +14,11 @@ const MAX_REPORTS_PER_PASS = 25;
 export type ReportResult = "sent" | "failed" | "retried";
 
 /** What becomes of a report after one attempt: the one place its retries and its horizon are decided. */
-export function settleReport(row: Pick<ReportRow, "attempts" | "created_at">, outcome: SendOutcome, now: number): {
+export function settleReport(
+  row: Pick<ReportRow, "attempts" | "created_at">,
+  outcome: SendOutcome,
+  now: number,
+): {
   changes: Pick<ReportRow, "state" | "next_at" | "reason">;
   result: ReportResult;
 } {
@@ -102,7 +106,11 @@ export class ReportOutbox {
       }
       let outcome: SendOutcome;
       try {
-        outcome = await sendReport({ id: row.id, channel: row.channel, event: row.event, body: row.body, incident_id: row.incident_id ?? undefined }, settings, new Date());
+        outcome = await sendReport(
+          { id: row.id, channel: row.channel, event: row.event, body: row.body, incident_id: row.incident_id ?? undefined },
+          settings,
+          new Date(),
+        );
       } catch (error) {
         outcome = { state: "retry", error: error instanceof Error ? error.message : String(error) };
       }

@@ -24,10 +24,7 @@ export const REPORT_COLUMNS = {
   created_at: "INTEGER NOT NULL",
 } as const satisfies Record<string, ColumnDeclaration>;
 
-export type ReportRow = RowOf<
-  typeof REPORT_COLUMNS,
-  { channel: OutgoingReport["channel"]; event: OutgoingReport["event"]; state: ReportEntry["state"] }
->;
+export type ReportRow = RowOf<typeof REPORT_COLUMNS, { channel: OutgoingReport["channel"]; event: OutgoingReport["event"]; state: ReportEntry["state"] }>;
 
 /** Reports are kept this long after they were written, sent or not. */
 const KEEP_REPORTS_MS = 7 * 24 * 3600_000;
@@ -76,7 +73,14 @@ export class ReportRows {
     return this.sql
       .exec<ReportRow>("SELECT * FROM reports WHERE delivery_id = ? ORDER BY created_at", deliveryId)
       .toArray()
-      .map((row) => ({ id: row.id, channel: row.channel, event: row.event, state: row.state, attempts: row.attempts, ...(row.reason ? { reason: row.reason } : {}) }));
+      .map((row) => ({
+        id: row.id,
+        channel: row.channel,
+        event: row.event,
+        state: row.state,
+        attempts: row.attempts,
+        ...(row.reason ? { reason: row.reason } : {}),
+      }));
   }
 
   deleteOld(now: number): void {

@@ -8,7 +8,13 @@ import { DEVICE_CACHE_TTL_SECONDS } from "./device-cache";
 import { createDeviceDirectory, type DirectoryOptions } from "./device-directory";
 import { DEVICE_PAGE_SIZE, type DeviceLookupApi } from "./device-list";
 
-const device = (i: number): Device => ({ deviceId: `d-${i}`, deviceName: `HOST-${i}`, personEmail: `u${i}@example.com`, registrationId: `r-${i}`, eligible: true });
+const device = (i: number): Device => ({
+  deviceId: `d-${i}`,
+  deviceName: `HOST-${i}`,
+  personEmail: `u${i}@example.com`,
+  registrationId: `r-${i}`,
+  eligible: true,
+});
 const fleet = (n: number) => Array.from({ length: n }, (_, i) => device(i));
 const emails = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `u${from + i}@example.com`);
 
@@ -34,7 +40,11 @@ function api(all: () => Device[], refuse: (call: string) => DexApiError | undefi
     },
     listDevices: (page = 1, perPage = DEVICE_PAGE_SIZE) => answer(`list:${page}`, all(), page, perPage),
   };
-  return Object.assign(lookupApi, { calls, searches: () => calls.filter((c) => c.startsWith("search:")), lists: () => calls.filter((c) => c.startsWith("list:")) });
+  return Object.assign(lookupApi, {
+    calls,
+    searches: () => calls.filter((c) => c.startsWith("search:")),
+    lists: () => calls.filter((c) => c.startsWith("list:")),
+  });
 }
 
 const heldFor = (seconds: number) => new DexApiError("rate-limited", `DEX API calls are held for ${seconds} s`, { retryAfterSeconds: seconds });
@@ -86,12 +96,18 @@ describe("device directory: one term", () => {
   });
 
   it("writes nothing in a dry run", async () => {
-    await directory(api(() => fleet(10)), { readOnly: true }).lookUp(emails(0, 5));
+    await directory(
+      api(() => fleet(10)),
+      { readOnly: true },
+    ).lookUp(emails(0, 5));
     expect((await env.RELAY_KV.list()).keys).toEqual([]);
   });
 
   it("does not remember a failed lookup", async () => {
-    const failing = api(() => [], () => new DexApiError("ambiguous", "DEX API 503: unavailable", { status: 503 }));
+    const failing = api(
+      () => [],
+      () => new DexApiError("ambiguous", "DEX API 503: unavailable", { status: 503 }),
+    );
     const first = await directory(failing).lookUp(["u1@example.com"]);
     expect(first.failed.get("u1@example.com")).toMatchObject({ message: expect.stringContaining("503") });
     const working = api(() => [device(1)]);

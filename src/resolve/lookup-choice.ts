@@ -14,13 +14,7 @@ export type LookupStep = "search" | "list" | "probe";
  * every term. With no idea of the fleet's size, the first page of the list tells it (and
  * counts towards the list); one term alone is always one search.
  */
-export function chooseLookup(input: {
-  terms: number;
-  strategy: LookupStrategy;
-  fleet?: Fleet;
-  read?: ListRead;
-  now: number;
-}): LookupStep {
+export function chooseLookup(input: { terms: number; strategy: LookupStrategy; fleet?: Fleet; read?: ListRead; now: number }): LookupStep {
   const { terms, strategy, fleet, read, now } = input;
   if (strategy === "search") return "search";
   if (strategy === "list") return read ? "list" : "probe";

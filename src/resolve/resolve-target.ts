@@ -43,11 +43,7 @@ export interface ResolveOptions {
  * remote captures come back; the others are reported with the API's reason. A host name
  * alone that names more than one device is refused, never fanned out.
  */
-export async function resolveTarget(
-  target: AlertTarget,
-  directory: DeviceSource,
-  options: ResolveOptions = {},
-): Promise<Resolution> {
+export async function resolveTarget(target: AlertTarget, directory: DeviceSource, options: ResolveOptions = {}): Promise<Resolution> {
   const hostnameMatch = options.hostname_match ?? "exact";
   const hostname = target.hostname?.trim();
   const term = searchTermOf(target, options);

@@ -111,9 +111,7 @@ function identity(value: string | undefined): string | undefined {
 
 /** The string entries of a label or annotation set, in order. */
 function strings(map: Record<string, unknown> | undefined): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(map ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
-  );
+  return Object.fromEntries(Object.entries(map ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }
 
 /** A trimmed value, or undefined when there is none worth keeping. */

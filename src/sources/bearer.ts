@@ -7,12 +7,7 @@ import type { RawDelivery, SourceAdapter } from "./adapter";
  * Verifies `Authorization: Bearer <token>` against the named secret. Refuses everything
  * while the secret is unset.
  */
-export async function verifyBearer(
-  headers: Headers,
-  env: Env,
-  secretName: TextBinding,
-  disabled = "this source is disabled",
-): Promise<void> {
+export async function verifyBearer(headers: Headers, env: Env, secretName: TextBinding, disabled = "this source is disabled"): Promise<void> {
   const expected = readSecret(env, secretName);
   if (!expected) throw unauthorized(`${disabled}: ${secretName} is not set`);
   const refusal = await bearerRefusal(headers.get("authorization"), expected);

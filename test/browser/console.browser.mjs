@@ -61,7 +61,12 @@ try {
 
   servers.push(await startDexStandIn(dexPort, inspectDex));
   step("DEX API stand-in started");
-  await postZapier(relayUrl, { id: "BROWSER-1", title: "VPN dropping packets for jane.doe@example.com", severity: "critical", user_email: "jane.doe@example.com" });
+  await postZapier(relayUrl, {
+    id: "BROWSER-1",
+    title: "VPN dropping packets for jane.doe@example.com",
+    severity: "critical",
+    user_email: "jane.doe@example.com",
+  });
   await postZapier(relayUrl, { id: "BROWSER-2", title: "Video calls keep freezing", severity: "critical", user_email: "sam.lee@example.com" });
   await postZapier(relayUrl, { id: "BROWSER-3", title: "Slow uploads", check: "bandwidth", hostname: "BUILD-LINUX-07" });
   await postZapier(relayUrl, { id: "BROWSER-4", title: "Printer offline", severity: "info", user_email: "sam.lee@example.com" });
@@ -107,9 +112,15 @@ try {
     const rows = await page.locator("tr.command", { hasText: "pcap" }).allInnerTexts();
     return rows.length === 1 && rows[0].includes("approved by oncall@example.com (console)") ? rows[0] : undefined;
   });
-  check((await dexCommands(dexPort)).filter((c) => c.type === "pcap" && c.device_id === JANE_DEVICE).length === 1, "the approved pcap did not reach the DEX API once");
+  check(
+    (await dexCommands(dexPort)).filter((c) => c.type === "pcap" && c.device_id === JANE_DEVICE).length === 1,
+    "the approved pcap did not reach the DEX API once",
+  );
   const approval = (await api(relayUrl, "/v1/commands?status=created")).commands.find((c) => c.type === "pcap")?.approval;
-  check(approval?.state === "approved" && approval.by === "oncall@example.com" && approval.via === "console", `the audit trail's approval: ${JSON.stringify(approval)}`);
+  check(
+    approval?.state === "approved" && approval.by === "oncall@example.com" && approval.via === "console",
+    `the audit trail's approval: ${JSON.stringify(approval)}`,
+  );
   await page.screenshot({ path: join(shots, "console-approved.png"), fullPage: true });
   step(`approved a capture in the console: ${approvedRow.replace(/\s+/g, " ").slice(0, 120)}`);
   await page.goto(`${relayUrl}/console`);
@@ -133,7 +144,10 @@ try {
   // Rule tester: a warning about video calls matches no rule, and says which condition failed.
   await page.goto(`${relayUrl}/console`);
   await page.selectOption('#rule-tester select[name="source"]', "zapier");
-  await page.fill('textarea[name="payload"]', JSON.stringify({ id: "TRY-1", title: "Video calls keep freezing", severity: "warning", user_email: "sam.lee@example.com" }));
+  await page.fill(
+    'textarea[name="payload"]',
+    JSON.stringify({ id: "TRY-1", title: "Video calls keep freezing", severity: "warning", user_email: "sam.lee@example.com" }),
+  );
   await Promise.all([page.waitForURL(/\/console\/rules\/test$/), page.click('#rule-tester button[type="submit"]')]);
   const verdicts = await page.locator("#tester-result").innerText();
   check(/vpn-packet-loss-pcap\s+severity: expected one of critical, error, got warning/.test(verdicts), `tester verdicts:\n${verdicts}`);
@@ -187,11 +201,15 @@ try {
 
   // Download links: the stand-in finishes a capture 20 s after its create, with a file; the
   // ledger reads statuses every 20 s. The link goes through the relay, which holds the token.
-  const link = await waitFor("a finished capture's download link", async () => {
-    await page.goto(`${relayUrl}/console?status=SUCCESS`);
-    const anchors = page.locator("tr.command a[href*='/download']");
-    return (await anchors.count()) > 0 ? anchors.first().getAttribute("href") : undefined;
-  }, 120_000);
+  const link = await waitFor(
+    "a finished capture's download link",
+    async () => {
+      await page.goto(`${relayUrl}/console?status=SUCCESS`);
+      const anchors = page.locator("tr.command a[href*='/download']");
+      return (await anchors.count()) > 0 ? anchors.first().getAttribute("href") : undefined;
+    },
+    120_000,
+  );
   check(/^http:\/\/127\.0\.0\.1:\d+\/v1\/commands\/[\w-]+\/download$/.test(link), `download link: ${link}`);
   await page.goto(`${relayUrl}/console`);
   await page.screenshot({ path: join(shots, "console-artifacts.png"), fullPage: true });
@@ -285,7 +303,14 @@ async function postPagerDuty(relayUrl) {
       event_type: "incident.triggered",
       resource_type: "incident",
       occurred_at: new Date().toISOString(),
-      data: { id: "QBROWSER01", type: "incident", title: "VPN packet loss above 8% for jane.doe@example.com", urgency: "high", priority: { summary: "P1" }, service: { summary: "Corporate VPN" } },
+      data: {
+        id: "QBROWSER01",
+        type: "incident",
+        title: "VPN packet loss above 8% for jane.doe@example.com",
+        urgency: "high",
+        priority: { summary: "P1" },
+        service: { summary: "Corporate VPN" },
+      },
     },
   });
   const signature = createHmac("sha256", "local-pagerduty-secret").update(body).digest("hex");
@@ -323,13 +348,19 @@ function dev(label, config, port, inspectorPort, vars) {
     registryDir: join(runDir, "registry", label),
     args: [
       "dev",
-      "--config", config,
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", join(runDir, "state", label),
+      "--config",
+      config,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      join(runDir, "state", label),
       // The local test values, as `npm start` uses them; the run's own values over them.
-      "--env-file", join(root, "dev", "local.dev.vars"),
+      "--env-file",
+      join(root, "dev", "local.dev.vars"),
       "--show-interactive-dev-session=false",
       ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
     ],

@@ -13,7 +13,26 @@ export const awkwardText = (maxLength = 40) =>
   fc.oneof(
     fc.string({ unit: "grapheme", maxLength }),
     fc.string({ unit: "binary", maxLength }),
-    fc.constantFrom("", " ", "\u0000", "\u202e", "\u200b", "\ud800", "\udfff", "💥", "🇮🇹", "null", "true", "0", "-1", "1e309", "%00", "../../", "${x}", "</script>"),
+    fc.constantFrom(
+      "",
+      " ",
+      "\u0000",
+      "\u202e",
+      "\u200b",
+      "\ud800",
+      "\udfff",
+      "💥",
+      "🇮🇹",
+      "null",
+      "true",
+      "0",
+      "-1",
+      "1e309",
+      "%00",
+      "../../",
+      "${x}",
+      "</script>",
+    ),
   );
 
 const mutationOps = ["drop", "replace", "retype", "huge", "unicode", "pollute", "empty"] as const;
@@ -161,7 +180,9 @@ export const hostilePattern: fc.Arbitrary<string> = fc
     ),
   }))
   .node.chain((body) =>
-    fc.tuple(fc.boolean(), fc.boolean(), fc.constantFrom("", "i", "s", "u")).map(([start, end, flags]) => `/${start ? "^" : ""}${body}${end ? "$" : ""}/${flags}`),
+    fc
+      .tuple(fc.boolean(), fc.boolean(), fc.constantFrom("", "i", "s", "u"))
+      .map(([start, end, flags]) => `/${start ? "^" : ""}${body}${end ? "$" : ""}/${flags}`),
   );
 
 /**

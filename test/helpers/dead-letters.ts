@@ -9,7 +9,10 @@ const ADMIN = { authorization: "Bearer admin-test-token" };
 
 /** Runs the dead-letter consumer on one batch, as the Queues runtime would after the last retry. */
 export async function runDeadLetterConsumer(bodies: readonly unknown[], ids = bodies.map((_, i) => `dlq-${i}`), timestamp = new Date("2026-11-25T10:00:00Z")) {
-  const batch = createMessageBatch<unknown>(DEAD_LETTER_QUEUE, bodies.map((body, i) => ({ id: ids[i]!, timestamp, attempts: 1, body })));
+  const batch = createMessageBatch<unknown>(
+    DEAD_LETTER_QUEUE,
+    bodies.map((body, i) => ({ id: ids[i]!, timestamp, attempts: 1, body })),
+  );
   const ctx = createExecutionContext();
   await (worker as ExportedHandler<Env>).queue!(batch, env, ctx);
   return getQueueResult(batch, ctx);

@@ -128,7 +128,12 @@ export function mockDexApi(
   const faults: Record<Route, Array<Fault | { landThenFail: Fault }>> = { create: [], list: [], devices: [], quota: [], download: [] };
   const store = new CommandStore({ progress: "manual", ...(options.commandId ? { newId: options.commandId } : {}) });
   const quota = new CommandQuota();
-  const standIn = createStandIn({ store, quota, devices: (now) => [...devices, ...enrolled].map((device) => accountDevice(device, now)), fleet: options.fleet });
+  const standIn = createStandIn({
+    store,
+    quota,
+    devices: (now) => [...devices, ...enrolled].map((device) => accountDevice(device, now)),
+    fleet: options.fleet,
+  });
 
   async function answer(fault: Fault, signal: AbortSignal | null | undefined): Promise<Response> {
     if (fault === "network") throw new TypeError("Network connection lost.");
@@ -208,8 +213,9 @@ export function mockDexApi(
 }
 
 export function apiError(status: number, message: string, pointer?: string, headers?: HeadersInit): () => Response {
-  return () => Response.json(
-    { success: false, errors: [{ code: 1000 + status, message, ...(pointer ? { source: { pointer } } : {}) }], messages: [], result: null },
-    { status, headers },
-  );
+  return () =>
+    Response.json(
+      { success: false, errors: [{ code: 1000 + status, message, ...(pointer ? { source: { pointer } } : {}) }], messages: [], result: null },
+      { status, headers },
+    );
 }

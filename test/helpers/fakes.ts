@@ -18,10 +18,7 @@ export function compileRules(raw: unknown, sources: readonly string[]): Compiled
  * and remembers the terms it was asked. As a batch's directory (`lookUp`), a rate-limited
  * failure makes the term wait, any other fails it.
  */
-export function fakeDirectory(
-  devices: readonly Device[],
-  fail?: (term: string) => Error | undefined,
-): DeviceSource & DeviceDirectory & { terms: string[] } {
+export function fakeDirectory(devices: readonly Device[], fail?: (term: string) => Error | undefined): DeviceSource & DeviceDirectory & { terms: string[] } {
   const terms: string[] = [];
   async function search(term: string): Promise<Device[]> {
     terms.push(term);

@@ -42,8 +42,9 @@ export function advanceClock(ms: number): void {
 
 /** Commands the ledger holds that are not final yet: waiting, sending or uncertain. */
 export async function unsettledCommands(): Promise<number> {
-  return runInDurableObject(ledger(), (_, state) =>
-    state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commands WHERE state IN ('waiting', 'sending', 'uncertain')").one().n,
+  return runInDurableObject(
+    ledger(),
+    (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commands WHERE state IN ('waiting', 'sending', 'uncertain')").one().n,
   );
 }
 

@@ -15,8 +15,9 @@ export const RESULT_WEBHOOK_KEY = "test-result-webhook-secret";
  */
 export async function reportsSettled(): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const sending = await runInDurableObject(ledger(), (_, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reports WHERE state = 'sending'").one().n,
+    const sending = await runInDurableObject(
+      ledger(),
+      (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reports WHERE state = 'sending'").one().n,
     );
     if (sending === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -23,12 +23,7 @@ export async function signGrafana(body: string, secret: string, timestamp?: numb
  * over `{id}.{timestamp}.{body}`, keyed with the base64 part of the `whsec_` secret; one
  * entry per secret, space-separated, as during a rotation.
  */
-export async function signStandardWebhook(
-  body: string | Uint8Array,
-  id: string,
-  timestamp: number | string,
-  ...secrets: string[]
-): Promise<string> {
+export async function signStandardWebhook(body: string | Uint8Array, id: string, timestamp: number | string, ...secrets: string[]): Promise<string> {
   const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
   const prefix = new TextEncoder().encode(`${id}.${timestamp}.`);
   const signed = new Uint8Array(prefix.length + bytes.length);

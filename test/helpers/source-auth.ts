@@ -181,7 +181,11 @@ async function standardWebhookVariants(secret: string, body: string): Promise<Ar
 export function testSecrets(): string[] {
   return Object.entries(env as unknown as Record<string, unknown>)
     .filter(([name, value]) => /(_TOKEN|_SECRET)$/.test(name) && typeof value === "string" && value.trim() !== "")
-    .flatMap(([, value]) => String(value).split(",").map((s) => s.trim()))
+    .flatMap(([, value]) =>
+      String(value)
+        .split(",")
+        .map((s) => s.trim()),
+    )
     .filter((s) => s.length > 0);
 }
 

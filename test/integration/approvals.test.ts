@@ -55,24 +55,39 @@ describe("a command whose rule wants approval", () => {
     const deliveryId = await packetLoss("A-1");
     expect(api.callsTo("create").flatMap((c) => (c.body as any).commands.map((x: any) => x.type))).toEqual(["warp-diag"]);
     const pcap = pcapOf(await currentDelivery(deliveryId));
-    expect(pcap).toMatchObject({ outcome: "awaiting-approval", reason: expect.stringMatching(/^waits for a person to approve it \(Slack or the console\) until \S+Z; nothing is sent before$/) });
+    expect(pcap).toMatchObject({
+      outcome: "awaiting-approval",
+      reason: expect.stringMatching(/^waits for a person to approve it \(Slack or the console\) until \S+Z; nothing is sent before$/),
+    });
     expect(pcap.approval).toEqual({ state: "awaiting", expires_at: expect.any(String) });
     expect(Date.parse(pcap.approval.expires_at) - Date.now()).toBe(30 * MINUTE);
     expect((await currentDelivery(deliveryId)).state).toBe("in-progress");
     const [listed] = await awaitingApproval();
-    expect(listed).toMatchObject({ rule: "vpn-packet-loss-pcap", type: "pcap", device_id: JANE.deviceId, outcome: "awaiting-approval", command_id: null, approval: { state: "awaiting" } });
+    expect(listed).toMatchObject({
+      rule: "vpn-packet-loss-pcap",
+      type: "pcap",
+      device_id: JANE.deviceId,
+      outcome: "awaiting-approval",
+      command_id: null,
+      approval: { state: "awaiting" },
+    });
   });
 
   it("is asked once: a repeat of the alert is a duplicate, another alert about the device is held by the cooldown while it waits", async () => {
     mockDexApi();
     // A cooldown shorter than the wait for approval: the request still holds it.
-    const rules = [{ name: "pcap-approved", cooldown_minutes: 10, approval: { expires_minutes: 60 }, match: { title: "/packet loss/" }, command: { type: "pcap" } }];
+    const rules = [
+      { name: "pcap-approved", cooldown_minutes: 10, approval: { expires_minutes: 60 }, match: { title: "/packet loss/" }, command: { type: "pcap" } },
+    ];
     await packetLoss("A-2", JANE.personEmail!, { RULES: rules });
     const repeat = await packetLoss("A-2", JANE.personEmail!, { RULES: rules });
     advanceClock(20 * MINUTE);
     const another = await packetLoss("A-3", JANE.personEmail!, { RULES: rules });
     expect(pcapOrOnly(await currentDelivery(repeat))).toMatchObject({ outcome: "duplicate", reason: expect.stringContaining("already awaits approval") });
-    expect(pcapOrOnly(await currentDelivery(another))).toMatchObject({ outcome: "cooldown", reason: expect.stringContaining("already awaits approval for pcap on this device") });
+    expect(pcapOrOnly(await currentDelivery(another))).toMatchObject({
+      outcome: "cooldown",
+      reason: expect.stringContaining("already awaits approval for pcap on this device"),
+    });
     expect(await awaitingApproval()).toHaveLength(1);
   });
 
@@ -86,7 +101,11 @@ describe("a command whose rule wants approval", () => {
     expect(api.commands.map((c) => c.type)).toEqual(["warp-diag", "pcap"]);
 
     const pcap = pcapOf(await currentDelivery(deliveryId));
-    expect(pcap).toMatchObject({ outcome: "created", command_id: api.commands[1]!.id, approval: { state: "approved", by: "admin token", via: "console", at: expect.any(String) } });
+    expect(pcap).toMatchObject({
+      outcome: "created",
+      command_id: api.commands[1]!.id,
+      approval: { state: "approved", by: "admin token", via: "console", at: expect.any(String) },
+    });
     const [listed] = (await get("/v1/commands?status=created")).commands.filter((c: any) => c.type === "pcap");
     expect(listed.approval).toMatchObject({ state: "approved", by: "admin token", via: "console" });
   });
@@ -115,7 +134,11 @@ describe("a command whose rule wants approval", () => {
     for (let i = 0; i < 5; i++) await runLedgerAlarm();
     expect(api.commands.map((c) => c.type)).toEqual(["warp-diag"]);
     const delivery = await currentDelivery(deliveryId);
-    expect(pcapOf(delivery)).toMatchObject({ outcome: "denied", reason: "denied by admin token (console); never sent", approval: { state: "denied", by: "admin token", via: "console" } });
+    expect(pcapOf(delivery)).toMatchObject({
+      outcome: "denied",
+      reason: "denied by admin token (console); never sent",
+      approval: { state: "denied", by: "admin token", via: "console" },
+    });
     expect(delivery.state).toBe("done");
   });
 
@@ -128,7 +151,11 @@ describe("a command whose rule wants approval", () => {
     expect(await runLedgerAlarm()).toBe(true);
 
     expect(api.commands).toEqual([]);
-    expect(pcapOrOnly(await currentDelivery(deliveryId))).toMatchObject({ outcome: "expired", reason: "nobody approved it within 15 minutes; never sent", approval: { state: "expired", at: expect.any(String) } });
+    expect(pcapOrOnly(await currentDelivery(deliveryId))).toMatchObject({
+      outcome: "expired",
+      reason: "nobody approved it within 15 minutes; never sent",
+      approval: { state: "expired", at: expect.any(String) },
+    });
     expect((await currentDelivery(deliveryId)).state).toBe("done");
     const { key } = (await get("/v1/commands?status=expired")).commands[0];
     expect(await decide(key, "approve")).toEqual({ status: 303, location: "/console?approval=expired#approvals" });
@@ -147,8 +174,15 @@ describe("a command whose rule wants approval", () => {
 
   it("in a dry run, would wait for approval", async () => {
     mockDexApi();
-    const { json } = await postZapier({ id: "A-10", severity: "critical", title: "VPN packet loss", user_email: JANE.personEmail }, { "x-relay-admin-token": "admin-test-token" }, "?dry_run=true");
-    expect(json.decisions.find((d: any) => d.rule === "vpn-packet-loss-pcap")).toMatchObject({ outcome: "would-create", reason: "every check passed; it would wait up to 30 minutes for a person to approve it" });
+    const { json } = await postZapier(
+      { id: "A-10", severity: "critical", title: "VPN packet loss", user_email: JANE.personEmail },
+      { "x-relay-admin-token": "admin-test-token" },
+      "?dry_run=true",
+    );
+    expect(json.decisions.find((d: any) => d.rule === "vpn-packet-loss-pcap")).toMatchObject({
+      outcome: "would-create",
+      reason: "every check passed; it would wait up to 30 minutes for a person to approve it",
+    });
   });
 });
 

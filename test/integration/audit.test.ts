@@ -34,9 +34,7 @@ describe("GET /v1/deliveries/{id}", () => {
     expect(res.status).toBe(200);
     const body = await res.json<Record<string, any>>();
     expect(body).toMatchObject({ id: json.delivery_id, source: "zapier", state: "done", attempts: 1 });
-    expect(body.alerts).toEqual([
-      { episode: "zapier:audit-1", title: "VPN packet loss", severity: "critical", status: "firing", firing: true },
-    ]);
+    expect(body.alerts).toEqual([{ episode: "zapier:audit-1", title: "VPN packet loss", severity: "critical", status: "firing", firing: true }]);
     expect(body.decisions.map((d: any) => [d.rule, d.outcome])).toEqual([
       ["vpn-packet-loss-pcap", "created"],
       ["warp-diag-on-critical", "created"],
@@ -84,7 +82,12 @@ describe("GET /v1/deliveries/{id}", () => {
 
   it("refuses without the admin token, with a wrong one, and with the token of a source", async () => {
     mockDexApi();
-    for (const headers of [{} as Record<string, string>, { authorization: "Bearer nope" }, { authorization: "Bearer zapier-test-token" }, { authorization: "Basic YWRtaW46YWRtaW4=" }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: "Bearer nope" },
+      { authorization: "Bearer zapier-test-token" },
+      { authorization: "Basic YWRtaW46YWRtaW4=" },
+    ]) {
       const res = await getDelivery("anything", headers);
       expect(res.status).toBe(401);
       expect(await res.text()).not.toContain("admin-test-token");

@@ -53,21 +53,34 @@ describe("POST /v1/captures", () => {
     expect(delivery).toMatchObject({
       source: "operator",
       state: "done",
-      alerts: [{ status: "requested", request: { rule: "warp-diag-on-demand", requested_by: "admin token", via: "api", target: { user_email: JANE.personEmail } } }],
+      alerts: [
+        { status: "requested", request: { rule: "warp-diag-on-demand", requested_by: "admin token", via: "api", target: { user_email: JANE.personEmail } } },
+      ],
       decisions: [{ outcome: "created", rule: "warp-diag-on-demand", type: "warp-diag", device_id: JANE.deviceId, command_id: api.commands[0]!.id }],
     });
     const listed = await (await exports.default.fetch(`${RELAY}/v1/commands`, { headers: ADMIN })).json<{ commands: Array<Record<string, unknown>> }>();
-    expect(listed.commands).toEqual([expect.objectContaining({ rule: "warp-diag-on-demand", source: "operator", requested_by: "admin token", delivery_id: json.delivery_id })]);
+    expect(listed.commands).toEqual([
+      expect.objectContaining({ rule: "warp-diag-on-demand", source: "operator", requested_by: "admin token", delivery_id: json.delivery_id }),
+    ]);
   });
 
   it("refuses a device the directory does not vouch for, and sends nothing", async () => {
     const api = mockDexApi();
-    for (const target of [{ user_email: "nobody@example.com" }, { device_id: "6f1c2d4e-9999-4a7b-9c1d-000000000009", user_email: JANE.personEmail }, { user_email: OLD_CLIENT.personEmail }]) {
+    for (const target of [
+      { user_email: "nobody@example.com" },
+      { device_id: "6f1c2d4e-9999-4a7b-9c1d-000000000009", user_email: JANE.personEmail },
+      { user_email: OLD_CLIENT.personEmail },
+    ]) {
       const { status, json, queued } = await capture({ rule: "warp-diag-on-demand", target });
       expect(status).toBe(202);
       await runConsumer(queued);
       const record = await deliveryRecord(json.delivery_id);
-      expect(record?.decisions).toEqual([expect.objectContaining({ outcome: target.user_email === OLD_CLIENT.personEmail ? "device-ineligible" : "device-not-found", reason: expect.any(String) })]);
+      expect(record?.decisions).toEqual([
+        expect.objectContaining({
+          outcome: target.user_email === OLD_CLIENT.personEmail ? "device-ineligible" : "device-not-found",
+          reason: expect.any(String),
+        }),
+      ]);
     }
     expect(api.callsTo("create")).toHaveLength(0);
   });
@@ -159,7 +172,13 @@ describe("the console's capture form", () => {
 
   it("queues the request, then shows its delivery, asked for by the operator, once the consumer has run", async () => {
     const api = mockDexApi();
-    const { status, location, queued } = await postForm({ rule: "pcap-on-demand", user_email: JANE.personEmail!, hostname: "", device_id: "", incident_id: "" });
+    const { status, location, queued } = await postForm({
+      rule: "pcap-on-demand",
+      user_email: JANE.personEmail!,
+      hostname: "",
+      device_id: "",
+      incident_id: "",
+    });
     expect(status).toBe(303);
     const deliveryId = queued[0]!.delivery_id;
     expect(location).toBe(`/console?source=operator&live=1&requested=${deliveryId}#deliveries`);
@@ -177,7 +196,13 @@ describe("the console's capture form", () => {
 
   it("shows a refusal in the form, keeps what was typed, and queues nothing", async () => {
     mockDexApi();
-    const { status, html, queued } = await postForm({ rule: "pcap-on-demand", user_email: "", hostname: "<b>JANE</b>", device_id: "6f1c2d4e", incident_id: "" });
+    const { status, html, queued } = await postForm({
+      rule: "pcap-on-demand",
+      user_email: "",
+      hostname: "<b>JANE</b>",
+      device_id: "6f1c2d4e",
+      incident_id: "",
+    });
     expect(status).toBe(200);
     expect(html).toMatch(/id="capture-error">target: /);
     expect(html).toContain('value="&lt;b&gt;JANE&lt;/b&gt;"');

@@ -29,7 +29,12 @@ describe("GET /console", () => {
 
   it("escapes everything an alert carries", async () => {
     mockDexApi();
-    const { queued } = await postZapier({ id: "c-2", severity: "info", title: '<script>alert("x")</script><img src=x onerror=1>', user_email: JANE.personEmail });
+    const { queued } = await postZapier({
+      id: "c-2",
+      severity: "info",
+      title: '<script>alert("x")</script><img src=x onerror=1>',
+      user_email: JANE.personEmail,
+    });
     await runConsumer(queued);
     const { html } = await page();
     expect(html).not.toContain("<script>alert");
@@ -58,8 +63,16 @@ describe("GET /console", () => {
 
   it("runs the rule tester from its form and shows why a rule did not match", async () => {
     mockDexApi();
-    const body = new URLSearchParams({ source: "zapier", payload: JSON.stringify({ id: "t", title: "Calls freezing", severity: "critical", user_email: JANE.personEmail }), rules: "" });
-    const { status, html } = await page("/console/rules/test", { method: "POST", headers: { origin: RELAY, "content-type": "application/x-www-form-urlencoded" }, body });
+    const body = new URLSearchParams({
+      source: "zapier",
+      payload: JSON.stringify({ id: "t", title: "Calls freezing", severity: "critical", user_email: JANE.personEmail }),
+      rules: "",
+    });
+    const { status, html } = await page("/console/rules/test", {
+      method: "POST",
+      headers: { origin: RELAY, "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
     expect(status).toBe(200);
     expect(html).toContain('id="tester-result"');
     expect(html).toMatch(/vpn-packet-loss-pcap<\/td><td><span class="bad">title<\/span>/);
@@ -69,7 +82,11 @@ describe("GET /console", () => {
   it("shows the tester's refusal in the page", async () => {
     mockDexApi();
     const body = new URLSearchParams({ source: "zapier", payload: "{}", rules: '[{"name":"x","command":{"type":"traceroute"}}]' });
-    const { html } = await page("/console/rules/test", { method: "POST", headers: { origin: RELAY, "content-type": "application/x-www-form-urlencoded" }, body });
+    const { html } = await page("/console/rules/test", {
+      method: "POST",
+      headers: { origin: RELAY, "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
     expect(html).toMatch(/id="tester-error">RULES\[0\]\.command\.type/);
   });
 });

@@ -129,7 +129,10 @@ describe("POST /v1/dead-letters/{id}/replay", () => {
     const current = await currentDelivery(message.delivery_id);
     expect(current.decisions.map((d: any) => d.command_id)).toEqual(first);
     const stored = await (await exports.default.fetch(`${RELAY}/v1/dead-letters/${letter!.id}`, { headers: ADMIN })).json<Record<string, any>>();
-    expect(stored.replays).toEqual([{ at: expect.any(String), by: "admin token" }, { at: expect.any(String), by: "admin token" }]);
+    expect(stored.replays).toEqual([
+      { at: expect.any(String), by: "admin token" },
+      { at: expect.any(String), by: "admin token" },
+    ]);
   });
 
   it("answers 404 for an unknown id and refuses a replay posted from another site", async () => {

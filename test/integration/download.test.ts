@@ -62,20 +62,31 @@ describe("GET /v1/commands/{id}/download", () => {
   });
 
   // The API types a command id as a plain string: nothing says it stays a UUID.
-  it.each(["cmd_01JDX9V2Q7K3M8N4P5R6S7T8W9", "4711", "run #7/8?x=1"])("serves a finished command whose DEX id is %j, its id URL-encoded in the path", async (dexId) => {
-    const { command, api } = await finishedCommand(dexId);
-    expect(command.id).toBe(dexId);
-    const res = await exports.default.fetch(`${RELAY}/v1/commands/${encodeURIComponent(dexId)}/download`, { headers: ADMIN });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-disposition")).toContain(`filename="warp-diag-`);
-    expect(new Uint8Array(await res.arrayBuffer()).slice(0, 2)).toEqual(new Uint8Array([0x50, 0x4b]));
-    // The id goes to the DEX API as one encoded path segment, never as a path of its own.
-    expect(api.callsTo("download").map((call) => call.url.pathname.split("/").at(-3))).toEqual([encodeURIComponent(dexId)]);
-  });
+  it.each(["cmd_01JDX9V2Q7K3M8N4P5R6S7T8W9", "4711", "run #7/8?x=1"])(
+    "serves a finished command whose DEX id is %j, its id URL-encoded in the path",
+    async (dexId) => {
+      const { command, api } = await finishedCommand(dexId);
+      expect(command.id).toBe(dexId);
+      const res = await exports.default.fetch(`${RELAY}/v1/commands/${encodeURIComponent(dexId)}/download`, { headers: ADMIN });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-disposition")).toContain(`filename="warp-diag-`);
+      expect(new Uint8Array(await res.arrayBuffer()).slice(0, 2)).toEqual(new Uint8Array([0x50, 0x4b]));
+      // The id goes to the DEX API as one encoded path segment, never as a path of its own.
+      expect(api.callsTo("download").map((call) => call.url.pathname.split("/").at(-3))).toEqual([encodeURIComponent(dexId)]);
+    },
+  );
 
   it("answers 404 for an id of any shape the ledger does not hold, without asking the DEX API", async () => {
     const { api } = await finishedCommand("cmd_01JDX9V2Q7K3M8N4P5R6S7T8W9");
-    for (const id of ["cmd_01JDX9V2Q7K3M8N4P5R6S7T8W8", "cmd_01jdx9v2q7k3m8n4p5r6s7t8w9", "4711", "00000000-0000-4000-8000-000000000000", "a b#c", "%00", "ü"]) {
+    for (const id of [
+      "cmd_01JDX9V2Q7K3M8N4P5R6S7T8W8",
+      "cmd_01jdx9v2q7k3m8n4p5r6s7t8w9",
+      "4711",
+      "00000000-0000-4000-8000-000000000000",
+      "a b#c",
+      "%00",
+      "ü",
+    ]) {
       const res = await exports.default.fetch(`${RELAY}/v1/commands/${encodeURIComponent(id)}/download`, { headers: ADMIN });
       expect(res.status, id).toBe(404);
     }

@@ -68,9 +68,15 @@ describe("end to end through the local queue", () => {
     expect(record?.decisions.map((d: any) => d.outcome)).toEqual(["awaiting-approval", "created"]);
 
     // An operator approves it (the console's form, with the admin token); the ledger's alarm sends it.
-    const { commands } = await (await exports.default.fetch(`${RELAY}/v1/commands?status=awaiting-approval`, { headers: ADMIN })).json<{ commands: Array<{ key: string }> }>();
+    const { commands } = await (await exports.default.fetch(`${RELAY}/v1/commands?status=awaiting-approval`, { headers: ADMIN })).json<{
+      commands: Array<{ key: string }>;
+    }>();
     expect(commands).toHaveLength(1);
-    const approved = await exports.default.fetch(`${RELAY}/console/approvals/${commands[0]!.key}/approve`, { method: "POST", headers: ADMIN, redirect: "manual" });
+    const approved = await exports.default.fetch(`${RELAY}/console/approvals/${commands[0]!.key}/approve`, {
+      method: "POST",
+      headers: ADMIN,
+      redirect: "manual",
+    });
     expect(approved.status).toBe(303);
     await until(() => api.commands.length === 2);
     expect(api.commands.map((c) => c.type)).toEqual(["warp-diag", "pcap"]);

@@ -35,7 +35,10 @@ async function queueAlerts(count: number, prefix: string) {
 async function drain(messages: unknown[]) {
   let pending = messages.map((body) => ({ body, attempts: 1 }));
   for (let round = 0; round < MAX_DELIVERY_ATTEMPTS && pending.length > 0; round++) {
-    const result = await runConsumer(pending.map((p) => p.body), round + 1);
+    const result = await runConsumer(
+      pending.map((p) => p.body),
+      round + 1,
+    );
     const retried = new Set(result.retryMessages.map((m) => m.msgId));
     pending = pending.filter((_, i) => retried.has(`msg-${i}`)).map((p) => ({ ...p, attempts: p.attempts + 1 }));
   }
@@ -54,7 +57,10 @@ describe("the DEX API misbehaving", () => {
     const result = await runConsumer([message]);
     // The ledger holds the command now: the queue has nothing left to retry.
     expect(result.explicitAcks).toEqual(["msg-0"]);
-    expect((await deliveryRecord(message!.delivery_id))?.decisions[0]).toMatchObject({ outcome: "retrying", reason: expect.stringContaining("retrying in 2 s") });
+    expect((await deliveryRecord(message!.delivery_id))?.decisions[0]).toMatchObject({
+      outcome: "retrying",
+      reason: expect.stringContaining("retrying in 2 s"),
+    });
 
     await settleLedger();
     expect(api.commands).toHaveLength(1);
@@ -99,7 +105,10 @@ describe("the DEX API misbehaving", () => {
     api.failNext("devices", apiError(503, "unavailable"));
     const first = await runConsumer(queued);
     expect(first.retryMessages).toHaveLength(1);
-    expect((await deliveryRecord(queued[0]!.delivery_id))?.decisions[0]).toMatchObject({ outcome: "retrying", reason: expect.stringContaining("device lookup failed") });
+    expect((await deliveryRecord(queued[0]!.delivery_id))?.decisions[0]).toMatchObject({
+      outcome: "retrying",
+      reason: expect.stringContaining("device lookup failed"),
+    });
     await runConsumer(queued, 2);
     expect(api.commands.map((c) => c.device_id)).toEqual([SAM.deviceId]);
   });
@@ -214,7 +223,10 @@ describe("a 429 while checking an uncertain create", () => {
     const callsBefore = api.calls.length;
     const during = await runConsumer(queued);
     expect(during.explicitAcks).toEqual(["msg-0"]);
-    expect((await deliveryRecord(queued[0]!.delivery_id))?.decisions[0]).toMatchObject({ outcome: "retrying", reason: expect.stringMatching(/asked to wait (59|60) s/) });
+    expect((await deliveryRecord(queued[0]!.delivery_id))?.decisions[0]).toMatchObject({
+      outcome: "retrying",
+      reason: expect.stringMatching(/asked to wait (59|60) s/),
+    });
     expect(api.calls).toHaveLength(callsBefore);
 
     // Then the two commands that landed are found, not created again, and the new alert's is created.

@@ -63,8 +63,20 @@ describe("fixed targets", () => {
     expect(api.callsTo("create")).toHaveLength(1);
     expect(api.callsTo("create")[0]?.body).toEqual({
       commands: [
-        { type: "warp-diag", args: { "test-all-routes": true }, device_id: BUILD.deviceId, user_email: BUILD.personEmail, registration_id: BUILD.registrationId },
-        { type: "warp-diag", args: { "test-all-routes": true }, device_id: KIOSK_DAY.deviceId, user_email: KIOSK_DAY.personEmail, registration_id: KIOSK_DAY.registrationId },
+        {
+          type: "warp-diag",
+          args: { "test-all-routes": true },
+          device_id: BUILD.deviceId,
+          user_email: BUILD.personEmail,
+          registration_id: BUILD.registrationId,
+        },
+        {
+          type: "warp-diag",
+          args: { "test-all-routes": true },
+          device_id: KIOSK_DAY.deviceId,
+          user_email: KIOSK_DAY.personEmail,
+          registration_id: KIOSK_DAY.registrationId,
+        },
       ],
     });
     expect(await decisionsOf(queued[0]!.delivery_id)).toEqual([
@@ -91,7 +103,15 @@ describe("fixed targets", () => {
 
   it("a device the cooldown does not cover still gets its command", async () => {
     const api = mockDexApi(DEVICES);
-    const rules = [{ name: "probe-a", cooldown_minutes: 30, command: { type: "warp-diag" }, match: { labels: { alert_type: "/./" } }, targets: [{ hostname: "BUILD-LINUX-07" }] }];
+    const rules = [
+      {
+        name: "probe-a",
+        cooldown_minutes: 30,
+        command: { type: "warp-diag" },
+        match: { labels: { alert_type: "/./" } },
+        targets: [{ hostname: "BUILD-LINUX-07" }],
+      },
+    ];
     await runConsumer((await postCloudflare(availability)).queued, 1, { RULES: rules });
     const widened = [{ ...rules[0], targets: [{ hostname: "BUILD-LINUX-07" }, { user_email: "night.shift@example.com" }] }];
     const second = await postCloudflare(anotherEpisode("0a1b2c3d4e5f46a7b8c9d0e1f2a3b4c5"));
@@ -133,7 +153,13 @@ describe("fixed targets", () => {
     expect(json).toMatchObject({ status: "dry-run", alerts: 1 });
     expect(json.decisions).toEqual([
       expect.objectContaining({ rule: RULE, type: "warp-diag", outcome: "would-create", device_id: BUILD.deviceId, user_email: BUILD.personEmail }),
-      expect.objectContaining({ rule: RULE, type: "warp-diag", outcome: "would-create", device_id: KIOSK_DAY.deviceId, registration_id: KIOSK_DAY.registrationId }),
+      expect.objectContaining({
+        rule: RULE,
+        type: "warp-diag",
+        outcome: "would-create",
+        device_id: KIOSK_DAY.deviceId,
+        registration_id: KIOSK_DAY.registrationId,
+      }),
     ]);
     expect(queued).toEqual([]);
     expect(api.callsTo("create")).toEqual([]);

@@ -111,7 +111,14 @@ describe("choosing how to look devices up", () => {
     expect(api.deviceSearches()).toHaveLength(25);
 
     // The fleet's size is remembered: the next group goes straight to its searches.
-    await runConsumer(await queueGroup(group.slice(25).map((d) => d.deviceName), "DiskLatency"), 1, { MAX_COMMANDS_PER_MINUTE: "240" });
+    await runConsumer(
+      await queueGroup(
+        group.slice(25).map((d) => d.deviceName),
+        "DiskLatency",
+      ),
+      1,
+      { MAX_COMMANDS_PER_MINUTE: "240" },
+    );
     expect(api.deviceListReads()).toHaveLength(1);
     expect(api.deviceSearches()).toHaveLength(50);
     expect(api.commands).toHaveLength(50);
@@ -126,7 +133,14 @@ describe("choosing how to look devices up", () => {
     expect(api.deviceSearches()).toEqual([]);
 
     advanceClock(30_000);
-    await runConsumer(await queueGroup(group.slice(25).map((d) => d.deviceName), "DiskLatency"), 1, { MAX_COMMANDS_PER_MINUTE: "240" });
+    await runConsumer(
+      await queueGroup(
+        group.slice(25).map((d) => d.deviceName),
+        "DiskLatency",
+      ),
+      1,
+      { MAX_COMMANDS_PER_MINUTE: "240" },
+    );
     expect(api.callsTo("devices")).toHaveLength(11);
     expect(api.commands).toHaveLength(50);
   });
@@ -151,7 +165,11 @@ describe("lookups the API budget cannot pay for", () => {
     expect(meanwhile?.decisions.filter(isLookupWait).map((d: Decision) => d.alert)).toEqual([3, 4, 5]);
 
     await consumeUntilSettled([continuation!.body], { MAX_COMMANDS_PER_MINUTE: "60" });
-    expect(api.commands.map((c) => c.device_id).sort()).toEqual(laptops(6, 131).map((d) => d.deviceId).sort());
+    expect(api.commands.map((c) => c.device_id).sort()).toEqual(
+      laptops(6, 131)
+        .map((d) => d.deviceId)
+        .sort(),
+    );
     expect(api.calls.filter((c) => c.status === 429)).toEqual([]);
     const decisions = await recorded(messages);
     expectOneDecisionPerAlert(messages, decisions);
@@ -178,7 +196,12 @@ describe("lookups the API budget cannot pay for", () => {
     expect(record?.state).toBe("done");
     expect(record?.decisions).toEqual(
       [0, 1].map((alert) =>
-        expect.objectContaining({ alert, outcome: "expired", rule: "warp-diag-on-critical", reason: expect.stringMatching(/DEX API budget had no room for its device lookup within 10 minutes of the alert/) }),
+        expect.objectContaining({
+          alert,
+          outcome: "expired",
+          rule: "warp-diag-on-critical",
+          reason: expect.stringMatching(/DEX API budget had no room for its device lookup within 10 minutes of the alert/),
+        }),
       ),
     );
     expect(api.calls).toEqual([]);
@@ -193,7 +216,10 @@ describe("lookups the API budget cannot pay for", () => {
 
     await env.RELAY_KV.delete(deliveryKey(messages[0]!.delivery_id));
     const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
-    await consumeUntilSettled(first.continued.map((c) => c.body), { MAX_COMMANDS_PER_MINUTE: "60" });
+    await consumeUntilSettled(
+      first.continued.map((c) => c.body),
+      { MAX_COMMANDS_PER_MINUTE: "60" },
+    );
     expect(log.mock.calls.some(([line]) => String(line).includes('"event":"continuation-replanned"'))).toBe(true);
     expect(api.commands).toHaveLength(4);
     expectOneDecisionPerAlert(messages, await recorded(messages));

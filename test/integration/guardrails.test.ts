@@ -56,11 +56,7 @@ describe("guardrails", () => {
 
     expect(api.commands).toHaveLength(2);
     const decisions = (await deliveryRecord(message.delivery_id))?.decisions ?? [];
-    expect(decisions.map((d: any) => `${d.device_id}: ${d.outcome}`).sort()).toEqual([
-      "jane-1: created",
-      "jane-2: created",
-      "jane-3: capped",
-    ]);
+    expect(decisions.map((d: any) => `${d.device_id}: ${d.outcome}`).sort()).toEqual(["jane-1: created", "jane-2: created", "jane-3: capped"]);
     expect(decisions.find((d: any) => d.outcome === "capped").reason).toMatch(/at most 2 devices/);
   });
 
@@ -68,7 +64,15 @@ describe("guardrails", () => {
     const api = mockDexApi();
     const messages = [];
     for (let i = 0; i < 5; i++) {
-      messages.push(await queueAlert({ id: `cap-${i}`, severity: "critical", title: "Disk latency", device_id: enrolled(`dev-${i}`, `u${i}@example.com`), user_email: `u${i}@example.com` }));
+      messages.push(
+        await queueAlert({
+          id: `cap-${i}`,
+          severity: "critical",
+          title: "Disk latency",
+          device_id: enrolled(`dev-${i}`, `u${i}@example.com`),
+          user_email: `u${i}@example.com`,
+        }),
+      );
     }
     await runConsumer(messages.slice(0, 2), 1, { MAX_COMMANDS_PER_MINUTE: "3" });
     await runConsumer(messages.slice(2), 1, { MAX_COMMANDS_PER_MINUTE: "3" });
@@ -89,7 +93,15 @@ describe("guardrails", () => {
     const api = mockDexApi();
     const messages = [];
     for (let i = 0; i < 12; i++) {
-      messages.push(await queueAlert({ id: `flood-${i}`, severity: "critical", title: "Disk latency", device_id: enrolled(`dev-${i}`, `u${i}@example.com`), user_email: `u${i}@example.com` }));
+      messages.push(
+        await queueAlert({
+          id: `flood-${i}`,
+          severity: "critical",
+          title: "Disk latency",
+          device_id: enrolled(`dev-${i}`, `u${i}@example.com`),
+          user_email: `u${i}@example.com`,
+        }),
+      );
     }
     await runConsumer(messages, 1, { MAX_COMMANDS_PER_MINUTE: "1" });
     expect(api.commands).toHaveLength(1);
@@ -104,7 +116,15 @@ describe("guardrails", () => {
     const api = mockDexApi();
     const zaps = [];
     for (let i = 0; i < 6; i++) {
-      zaps.push(await queueAlert({ id: `noisy-${i}`, severity: "critical", title: "Disk latency", device_id: enrolled(`dev-${i}`, `u${i}@example.com`), user_email: `u${i}@example.com` }));
+      zaps.push(
+        await queueAlert({
+          id: `noisy-${i}`,
+          severity: "critical",
+          title: "Disk latency",
+          device_id: enrolled(`dev-${i}`, `u${i}@example.com`),
+          user_email: `u${i}@example.com`,
+        }),
+      );
     }
     await runConsumer(zaps, 1, { MAX_COMMANDS_PER_MINUTE: "4" });
     // A quarter of the minute is kept for the other sources.
@@ -146,11 +166,23 @@ describe("guardrails", () => {
 describe("guardrails and retries", () => {
   it("a command the cap admitted is never capped again when the ledger retries it", async () => {
     const api = mockDexApi();
-    const { queued: first } = await postZapier({ id: "retry-cap", severity: "critical", title: "Disk latency", device_id: enrolled("dev-r", "r@example.com"), user_email: "r@example.com" });
+    const { queued: first } = await postZapier({
+      id: "retry-cap",
+      severity: "critical",
+      title: "Disk latency",
+      device_id: enrolled("dev-r", "r@example.com"),
+      user_email: "r@example.com",
+    });
     api.failNext("create", () => Response.json({ success: false, errors: [{ code: 1, message: "internal" }] }, { status: 500 }));
     await runConsumer(first, 1, { MAX_COMMANDS_PER_MINUTE: "1" });
     // The minute's one slot is taken by the command being retried: the next alert waits.
-    const { queued: second } = await postZapier({ id: "after-retry", severity: "critical", title: "Disk latency", device_id: enrolled("dev-s", "s@example.com"), user_email: "s@example.com" });
+    const { queued: second } = await postZapier({
+      id: "after-retry",
+      severity: "critical",
+      title: "Disk latency",
+      device_id: enrolled("dev-s", "s@example.com"),
+      user_email: "s@example.com",
+    });
     await runConsumer(second, 1, { MAX_COMMANDS_PER_MINUTE: "1" });
     expect(await outcomes(second[0]!.delivery_id)).toEqual(["waiting"]);
 

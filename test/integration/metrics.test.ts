@@ -34,7 +34,12 @@ describe("GET /metrics: who may read it", () => {
     const get = (headers: Record<string, string>) => exports.default.fetch(`${RELAY}/metrics`, { headers });
     expect((await get(SCRAPE_AUTH)).status).toBe(200);
     expect((await get({ authorization: "Bearer admin-test-token" })).status).toBe(200);
-    for (const headers of [{} as Record<string, string>, { authorization: "Bearer metrics-test-tokens" }, { authorization: "Bearer zapier-test-token" }, { authorization: "metrics-test-token" }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: "Bearer metrics-test-tokens" },
+      { authorization: "Bearer zapier-test-token" },
+      { authorization: "metrics-test-token" },
+    ]) {
       const res = await get(headers);
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: "unauthorized" });
@@ -70,47 +75,51 @@ describe("GET /metrics: what it shows", () => {
     }
   });
 
-  it("moves as alerts come in and are processed: ingest outcomes, decisions, commands, DEX statuses and the alert → command time", async () => {
-    const api = mockDexApi();
-    const before = await scrape();
+  it(
+    "moves as alerts come in and are processed: ingest outcomes, decisions, commands, DEX statuses and the alert → command time",
+    async () => {
+      const api = mockDexApi();
+      const before = await scrape();
 
-    const accepted = await postZapier({ id: "MET-1", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
-    expect(accepted.status).toBe(202);
-    expect((await postZapier({ id: "MET-2", title: "x" }, { authorization: "Bearer wrong" })).status).toBe(401);
-    expect((await post("/v1/alerts/zapier", { headers: { ...ZAPIER_AUTH, "content-type": "application/json" }, body: "{not json" })).status).toBe(400);
-    expect((await post("/v1/alerts/nagios", { headers: { "content-type": "application/json" }, body: "{}" })).status).toBe(404);
-    const ingested = await scrape();
-    expect(moved(before, ingested, "dex_relay_deliveries_received_total", { source: "zapier", outcome: "queued" })).toBe(1);
-    expect(moved(before, ingested, "dex_relay_alerts_queued_total", { source: "zapier" })).toBe(1);
-    expect(moved(before, ingested, "dex_relay_deliveries_received_total", { source: "zapier", outcome: "unauthorized" })).toBe(1);
-    expect(moved(before, ingested, "dex_relay_deliveries_received_total", { source: "zapier", outcome: "invalid" })).toBe(1);
-    // The path is never a label: an unknown source is counted as `unknown`.
-    expect(ingested.value("dex_relay_deliveries_received_total", { source: "unknown", outcome: "unknown-source" })).toBe(1);
-    expect(ingested.text).not.toContain("nagios");
-    // Nothing was processed yet.
-    expect(moved(before, ingested, "dex_relay_decisions_total", { source: "zapier", outcome: "created" })).toBe(0);
+      const accepted = await postZapier({ id: "MET-1", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
+      expect(accepted.status).toBe(202);
+      expect((await postZapier({ id: "MET-2", title: "x" }, { authorization: "Bearer wrong" })).status).toBe(401);
+      expect((await post("/v1/alerts/zapier", { headers: { ...ZAPIER_AUTH, "content-type": "application/json" }, body: "{not json" })).status).toBe(400);
+      expect((await post("/v1/alerts/nagios", { headers: { "content-type": "application/json" }, body: "{}" })).status).toBe(404);
+      const ingested = await scrape();
+      expect(moved(before, ingested, "dex_relay_deliveries_received_total", { source: "zapier", outcome: "queued" })).toBe(1);
+      expect(moved(before, ingested, "dex_relay_alerts_queued_total", { source: "zapier" })).toBe(1);
+      expect(moved(before, ingested, "dex_relay_deliveries_received_total", { source: "zapier", outcome: "unauthorized" })).toBe(1);
+      expect(moved(before, ingested, "dex_relay_deliveries_received_total", { source: "zapier", outcome: "invalid" })).toBe(1);
+      // The path is never a label: an unknown source is counted as `unknown`.
+      expect(ingested.value("dex_relay_deliveries_received_total", { source: "unknown", outcome: "unknown-source" })).toBe(1);
+      expect(ingested.text).not.toContain("nagios");
+      // Nothing was processed yet.
+      expect(moved(before, ingested, "dex_relay_decisions_total", { source: "zapier", outcome: "created" })).toBe(0);
 
-    const consumed = await runConsumer(accepted.queued);
-    expect(consumed.explicitAcks).toEqual(["msg-0"]);
-    const processed = await scrape();
-    expect(moved(ingested, processed, "dex_relay_deliveries_processed_total", { source: "zapier", state: "done" })).toBe(1);
-    expect(moved(ingested, processed, "dex_relay_decisions_total", { source: "zapier", outcome: "created" })).toBe(2);
-    expect(moved(ingested, processed, "dex_relay_commands_total", { type: "pcap", outcome: "created" })).toBe(1);
-    expect(moved(ingested, processed, "dex_relay_commands_total", { type: "warp-diag", outcome: "created" })).toBe(1);
-    const latency = processed.histogram("dex_relay_alert_to_command_seconds");
-    expect(latency.count - ingested.histogram("dex_relay_alert_to_command_seconds").count).toBe(2);
-    expect(latency.sum).toBeGreaterThanOrEqual(0);
-    expect(latency.buckets["30"]).toBe(latency.count);
-    // One device search and one create came out of the budget.
-    expect(processed.value("dex_relay_dex_api_budget_calls")).toBeLessThan(100);
-    expect(processed.value("dex_relay_commands_pending", { state: "waiting" })).toBe(0);
+      const consumed = await runConsumer(accepted.queued);
+      expect(consumed.explicitAcks).toEqual(["msg-0"]);
+      const processed = await scrape();
+      expect(moved(ingested, processed, "dex_relay_deliveries_processed_total", { source: "zapier", state: "done" })).toBe(1);
+      expect(moved(ingested, processed, "dex_relay_decisions_total", { source: "zapier", outcome: "created" })).toBe(2);
+      expect(moved(ingested, processed, "dex_relay_commands_total", { type: "pcap", outcome: "created" })).toBe(1);
+      expect(moved(ingested, processed, "dex_relay_commands_total", { type: "warp-diag", outcome: "created" })).toBe(1);
+      const latency = processed.histogram("dex_relay_alert_to_command_seconds");
+      expect(latency.count - ingested.histogram("dex_relay_alert_to_command_seconds").count).toBe(2);
+      expect(latency.sum).toBeGreaterThanOrEqual(0);
+      expect(latency.buckets["30"]).toBe(latency.count);
+      // One device search and one create came out of the budget.
+      expect(processed.value("dex_relay_dex_api_budget_calls")).toBeLessThan(100);
+      expect(processed.value("dex_relay_commands_pending", { state: "waiting" })).toBe(0);
 
-    for (const command of api.commands) api.settle(command.id, "SUCCESS", `${command.type}-${command.id}.zip`);
-    await runLedgerAlarm();
-    const finished = await scrape();
-    expect(moved(processed, finished, "dex_relay_command_statuses_total", { type: "pcap", status: "SUCCESS" })).toBe(1);
-    expect(moved(processed, finished, "dex_relay_command_statuses_total", { type: "warp-diag", status: "SUCCESS" })).toBe(1);
-  }, WAITS_FOR_INGEST_COUNTS);
+      for (const command of api.commands) api.settle(command.id, "SUCCESS", `${command.type}-${command.id}.zip`);
+      await runLedgerAlarm();
+      const finished = await scrape();
+      expect(moved(processed, finished, "dex_relay_command_statuses_total", { type: "pcap", status: "SUCCESS" })).toBe(1);
+      expect(moved(processed, finished, "dex_relay_command_statuses_total", { type: "warp-diag", status: "SUCCESS" })).toBe(1);
+    },
+    WAITS_FOR_INGEST_COUNTS,
+  );
 
   it("counts approvals asked for and how they ended", async () => {
     mockDexApi();
@@ -128,22 +137,26 @@ describe("GET /metrics: what it shows", () => {
     expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "requested" })).toBe(0);
   });
 
-  it("keeps its counters when the ledger deletes the rows they counted", async () => {
-    mockDexApi();
-    const { queued } = await postZapier({ id: "MET-3", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
-    await runConsumer(queued);
-    const before = await scrape();
-    expect(before.value("dex_relay_commands_total", { type: "pcap", outcome: "created" })).toBe(1);
+  it(
+    "keeps its counters when the ledger deletes the rows they counted",
+    async () => {
+      mockDexApi();
+      const { queued } = await postZapier({ id: "MET-3", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
+      await runConsumer(queued);
+      const before = await scrape();
+      expect(before.value("dex_relay_commands_total", { type: "pcap", outcome: "created" })).toBe(1);
 
-    // Past the idempotency window (48 h): the next piece of work deletes the rows.
-    advanceClock(49 * 3600_000);
-    await ledger().submit([], { maxCommandsPerMinute: 30 });
-    const rows = await runInDurableObject(ledger(), (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commands").one().n);
-    expect(rows).toBe(0);
-    const after = await scrape();
-    expect(after.value("dex_relay_commands_total", { type: "pcap", outcome: "created" })).toBe(1);
-    expect(after.histogram("dex_relay_alert_to_command_seconds").count).toBe(before.histogram("dex_relay_alert_to_command_seconds").count);
-  }, WAITS_FOR_INGEST_COUNTS);
+      // Past the idempotency window (48 h): the next piece of work deletes the rows.
+      advanceClock(49 * 3600_000);
+      await ledger().submit([], { maxCommandsPerMinute: 30 });
+      const rows = await runInDurableObject(ledger(), (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commands").one().n);
+      expect(rows).toBe(0);
+      const after = await scrape();
+      expect(after.value("dex_relay_commands_total", { type: "pcap", outcome: "created" })).toBe(1);
+      expect(after.histogram("dex_relay_alert_to_command_seconds").count).toBe(before.histogram("dex_relay_alert_to_command_seconds").count);
+    },
+    WAITS_FOR_INGEST_COUNTS,
+  );
 
   it("counts a lockout once, however many 429s extend it, and shows the budget and the time left", async () => {
     await ledger().lockOut(120);
@@ -170,7 +183,13 @@ describe("GET /metrics: what it shows", () => {
     const ctx = createExecutionContext();
     await (worker as ExportedHandler<Env>).queue!(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m-1"]);
-    await saveDeadLetter(env.RELAY_KV, { id: "0000000000001-replayed", dead_lettered_at: new Date().toISOString(), attempts: 6, reason: "x", replays: [{ at: new Date().toISOString(), by: "admin token" }] });
+    await saveDeadLetter(env.RELAY_KV, {
+      id: "0000000000001-replayed",
+      dead_lettered_at: new Date().toISOString(),
+      attempts: 6,
+      reason: "x",
+      replays: [{ at: new Date().toISOString(), by: "admin token" }],
+    });
 
     const after = await scrape();
     expect(moved(before, after, "dex_relay_dead_letters_total", { source: "zapier" })).toBe(1);

@@ -112,7 +112,10 @@ describe("records of a newer release", () => {
     await runDeadLetterConsumer([releaseOne.queueMessage]);
     expect((await storedEntry(deliveryKey(DELIVERY_ID)))?.value).toMatchObject({ version: NEWER, state: "retrying" });
     const [letter] = (await listDeadLetters()).dead_letters;
-    expect(letter).toMatchObject({ delivery_id: DELIVERY_ID, reason: expect.stringContaining("its record cannot be read by this release (delivery record version 3") });
+    expect(letter).toMatchObject({
+      delivery_id: DELIVERY_ID,
+      reason: expect.stringContaining("its record cannot be read by this release (delivery record version 3"),
+    });
   });
 
   it("a queue message of a newer release that dead-letters is kept as it came, for that release to replay, and this one refuses to", async () => {
@@ -120,7 +123,10 @@ describe("records of a newer release", () => {
     const newer = { ...releaseOne.queueMessage, version: NEWER_MESSAGE };
     await runDeadLetterConsumer([newer]);
     const [letter] = (await listDeadLetters()).dead_letters;
-    expect(letter).toMatchObject({ alerts: 0, reason: "not a delivery this release can replay: message version 4 is not one this release reads (it reads 1, 2, 3)" });
+    expect(letter).toMatchObject({
+      alerts: 0,
+      reason: "not a delivery this release can replay: message version 4 is not one this release reads (it reads 1, 2, 3)",
+    });
     expect((await storedEntry(`dead-letter:${letter!.id}`))?.value).toMatchObject({ version: 2, newer_message: newer });
     // Kept, not shown: this release cannot say what it holds.
     expect((await get(`/v1/dead-letters/${letter!.id}`)).json).not.toHaveProperty("newer_message");

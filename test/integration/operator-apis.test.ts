@@ -111,9 +111,19 @@ describe("GET /v1/commands", () => {
     expect(status).toBe(200);
     // Sam's alert is not about packet loss: a warp-diag only. Commands taken together may come in any order.
     expect(json.commands.map((c: any) => c.device_name)).toEqual(["SAM-XPS13", "JANE-MBP", "JANE-MBP"]);
-    expect(json.commands.slice(1).map((c: any) => c.rule).sort()).toEqual(["vpn-packet-loss-pcap", "warp-diag-on-critical"]);
+    expect(
+      json.commands
+        .slice(1)
+        .map((c: any) => c.rule)
+        .sort(),
+    ).toEqual(["vpn-packet-loss-pcap", "warp-diag-on-critical"]);
     const pcap = json.commands.find((c: any) => c.command_id === api.commands[0]!.id);
-    expect(pcap).toMatchObject({ status: "SUCCESS", filename: "pcap-1.zip", outcome: "created", download_url: `${RELAY}/v1/commands/${api.commands[0]!.id}/download` });
+    expect(pcap).toMatchObject({
+      status: "SUCCESS",
+      filename: "pcap-1.zip",
+      outcome: "created",
+      download_url: `${RELAY}/v1/commands/${api.commands[0]!.id}/download`,
+    });
     expect(json.commands.filter((c: any) => c.download_url)).toHaveLength(1);
   });
 
@@ -143,7 +153,11 @@ describe("GET /v1/commands", () => {
 
 describe("POST /v1/rules/test", () => {
   async function test(body: unknown) {
-    const res = await exports.default.fetch(`${RELAY}/v1/rules/test`, { method: "POST", headers: { ...ADMIN, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await exports.default.fetch(`${RELAY}/v1/rules/test`, {
+      method: "POST",
+      headers: { ...ADMIN, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as Record<string, any> };
   }
 
@@ -152,7 +166,11 @@ describe("POST /v1/rules/test", () => {
     const { status, json } = await test({ source: "zapier", payload: { id: "T-1", title: "Calls freezing", severity: "error", user_email: JANE.personEmail } });
     expect(status).toBe(200);
     expect(json.alerts[0].rules).toEqual([
-      { rule: "vpn-packet-loss-pcap", matched: false, failed: { condition: "title", expected: expect.stringContaining("packet loss"), actual: "Calls freezing" } },
+      {
+        rule: "vpn-packet-loss-pcap",
+        matched: false,
+        failed: { condition: "title", expected: expect.stringContaining("packet loss"), actual: "Calls freezing" },
+      },
       { rule: "warp-diag-on-critical", matched: false, failed: { condition: "severity", expected: "one of critical", actual: "error" } },
       { rule: "bandwidth-speed-test", matched: false, failed: { condition: "label", label: "check", expected: "= bandwidth", actual: null } },
       { rule: "dex-alert-probe-warp-diag", matched: false, failed: expect.objectContaining({ condition: "source" }) },

@@ -33,13 +33,24 @@ describe("POST /v1/actions/pagerduty", () => {
     const api = mockDexApi();
     const { status, json, queued } = await action("", workflowBody());
     expect(status).toBe(202);
-    expect(json).toEqual({ status: "queued", delivery_id: expect.any(String), rule: "warp-diag-on-demand", requested_by: "Priya Raman", incident_id: "Q2Y4RWZ6E8TJ1K" });
+    expect(json).toEqual({
+      status: "queued",
+      delivery_id: expect.any(String),
+      rule: "warp-diag-on-demand",
+      requested_by: "Priya Raman",
+      incident_id: "Q2Y4RWZ6E8TJ1K",
+    });
     await runConsumer(queued);
     expect(api.callsTo("create")).toHaveLength(1);
     const delivery = await currentDelivery(json.delivery_id);
     expect(delivery).toMatchObject({
       source: "operator",
-      alerts: [{ title: "Calls keep freezing", request: { rule: "warp-diag-on-demand", requested_by: "Priya Raman", via: "pagerduty", incident_id: "Q2Y4RWZ6E8TJ1K" } }],
+      alerts: [
+        {
+          title: "Calls keep freezing",
+          request: { rule: "warp-diag-on-demand", requested_by: "Priya Raman", via: "pagerduty", incident_id: "Q2Y4RWZ6E8TJ1K" },
+        },
+      ],
       decisions: [{ outcome: "created", device_id: JANE.deviceId }],
     });
   });
@@ -103,7 +114,11 @@ describe("POST /v1/actions/pagerduty", () => {
 
   it("refuses a request without the action's secret with the one 401, and queues nothing", async () => {
     mockDexApi();
-    const refused: Record<string, string>[] = [{}, { authorization: "Bearer wrong" }, { "x-pagerduty-signature": await signPagerDuty(workflowBody(), "wrong"), ...BEARER }];
+    const refused: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer wrong" },
+      { "x-pagerduty-signature": await signPagerDuty(workflowBody(), "wrong"), ...BEARER },
+    ];
     for (const headers of refused) {
       const { status, json, queued } = await action("", workflowBody(), headers);
       expect(status).toBe(401);

@@ -69,10 +69,7 @@ describe("queue consumer", () => {
     });
     const record = await deliveryRecord(message.delivery_id);
     expect(record).toMatchObject({ state: "done", source: "zapier", attempts: 1 });
-    expect(decisionsOf(record)).toEqual([
-      `vpn-packet-loss-pcap/${JANE.deviceId}: created`,
-      `warp-diag-on-critical/${JANE.deviceId}: created`,
-    ]);
+    expect(decisionsOf(record)).toEqual([`vpn-packet-loss-pcap/${JANE.deviceId}: created`, `warp-diag-on-critical/${JANE.deviceId}: created`]);
     expect(record?.decisions[0].command_id).toBe(api.commands[0]?.id);
   });
 

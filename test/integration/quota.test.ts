@@ -10,7 +10,13 @@ const enrolled = (deviceId: string, email: string) => (enrol(deviceId, email), d
 async function queueAlerts(count: number, prefix: string) {
   const messages = [];
   for (let i = 0; i < count; i++) {
-    const { status, queued } = await postZapier({ id: `${prefix}-${i}`, title: "Disk latency", severity: "critical", device_id: enrolled(`${prefix}-${i}`, `u${i}@example.com`), user_email: `u${i}@example.com` });
+    const { status, queued } = await postZapier({
+      id: `${prefix}-${i}`,
+      title: "Disk latency",
+      severity: "critical",
+      device_id: enrolled(`${prefix}-${i}`, `u${i}@example.com`),
+      user_email: `u${i}@example.com`,
+    });
     expect(status).toBe(202);
     messages.push(queued[0]!);
   }
@@ -36,7 +42,14 @@ describe("the account's DEX command quota", () => {
     await runConsumer(await queueAlerts(1, "healthz"));
     const readAt = iso(Date.now());
     for (let i = 0; i < 3; i++) {
-      expect(await healthz()).toEqual({ quota: 999, used: 1, left_at_least: 998, reset_time: expect.stringMatching(/T00:00:00\.000Z$/), read_at: readAt, spent_until: null });
+      expect(await healthz()).toEqual({
+        quota: 999,
+        used: 1,
+        left_at_least: 998,
+        reset_time: expect.stringMatching(/T00:00:00\.000Z$/),
+        read_at: readAt,
+        spent_until: null,
+      });
     }
     expect(api.callsTo("quota")).toHaveLength(1);
   });
@@ -71,7 +84,7 @@ describe("the account's DEX command quota", () => {
   it("the console says when it was read, and that commands wait while it is spent", async () => {
     const api = mockDexApi();
     const page = async () => (await exports.default.fetch(`${RELAY}/console`, { headers: { authorization: "Bearer admin-test-token" } })).text();
-    expect(await page()).toContain("DEX command quota: <span class=\"muted\">not read yet");
+    expect(await page()).toContain('DEX command quota: <span class="muted">not read yet');
 
     const resetAt = Date.now() + 3600_000;
     api.setQuota({ limit: 1, used: 1, reset_time: iso(resetAt) });

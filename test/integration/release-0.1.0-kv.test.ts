@@ -43,7 +43,10 @@ describe("the audit trail release 0.1.0 recorded, read by this release", () => {
       const { status, json } = await get(`/v1/deliveries${filter}`);
       expect(status, filter).toBe(200);
       expect(json.unreadable, filter).toBeUndefined();
-      expect(json.deliveries.find((d: any) => d.delivery_id === DELIVERY_ID), filter).toMatchObject({
+      expect(
+        json.deliveries.find((d: any) => d.delivery_id === DELIVERY_ID),
+        filter,
+      ).toMatchObject({
         source: "zapier",
         state: "retrying",
         decisions: releaseOne.deliveryRecord.value.decisions,
@@ -121,7 +124,9 @@ describe("carrying on what release 0.1.0 started", () => {
     expect(record?.value).toMatchObject({ version: 2, id: DELIVERY_ID, attempts: 2, state: "done" });
     expect(record?.value.decisions.map((d: any) => d.outcome)).toEqual(["created", "created"]);
     const index = (await keysUnder(DELIVERY_INDEX_PREFIX)).filter((key) => key.name.endsWith(`:${DELIVERY_ID}`));
-    expect(index).toEqual([{ name: releaseOne.deliveryIndexEntry.key, metadata: expect.objectContaining({ version: 2, state: "done", outcomes: ["created"] }) }]);
+    expect(index).toEqual([
+      { name: releaseOne.deliveryIndexEntry.key, metadata: expect.objectContaining({ version: 2, state: "done", outcomes: ["created"] }) },
+    ]);
     expect((await get(`/v1/deliveries/${DELIVERY_ID}`)).json).toMatchObject({ state: "done", attempts: 2 });
   });
 
@@ -132,7 +137,9 @@ describe("carrying on what release 0.1.0 started", () => {
     expect(result.explicitAcks).toEqual(["dlq-0"]);
 
     const { dead_letters } = await listDeadLetters();
-    expect(dead_letters).toEqual([expect.objectContaining({ delivery_id: DELIVERY_ID, source: "zapier", alerts: 1, reason: "device lookup failed: DEX API 503: unavailable" })]);
+    expect(dead_letters).toEqual([
+      expect.objectContaining({ delivery_id: DELIVERY_ID, source: "zapier", alerts: 1, reason: "device lookup failed: DEX API 503: unavailable" }),
+    ]);
     expect((await get(`/v1/dead-letters/${dead_letters[0]!.id}`)).json.message).toEqual(CURRENT_MESSAGE);
     expect((await storedEntry(deliveryKey(DELIVERY_ID)))?.value).toMatchObject({ version: 2, state: "dead-lettered", attempts: 1 });
   });
@@ -158,7 +165,10 @@ describe("carrying on what release 0.1.0 started", () => {
     const fresh = await postPagerDuty(pagerDuty, { "x-webhook-id": "0c9d7e6f-1a2b-4c3d-8e9f-0a1b2c3d4e5f" });
     expect(fresh.status).toBe(202);
     await vi.waitFor(async () =>
-      expect(await storedEntry(redeliveryKey("pagerduty", "0c9d7e6f-1a2b-4c3d-8e9f-0a1b2c3d4e5f"))).toEqual({ value: fresh.json.delivery_id, metadata: { version: 2 } }),
+      expect(await storedEntry(redeliveryKey("pagerduty", "0c9d7e6f-1a2b-4c3d-8e9f-0a1b2c3d4e5f"))).toEqual({
+        value: fresh.json.delivery_id,
+        metadata: { version: 2 },
+      }),
     );
   });
 });

@@ -41,64 +41,64 @@ describe("a sender over its rate", () => {
     expect(configured!.limit).toBeGreaterThanOrEqual(60);
   });
 
-  it(
-    "gets 429 with Retry-After past the limit, while every other sender's alerts are queued, none lost",
-    async () => {
-      const { limit, period } = senderLimit()!;
-      mockDexApi();
-      // Tokens of their own, so this flood spends no key another test uses.
-      const leaked = `leaked-${crypto.randomUUID()}`;
-      const zapierToken = `zapier-${crypto.randomUUID()}`;
-      const relayEnv = { ...env, ALERTMANAGER_TOKEN: leaked, ZAPIER_TOKEN: zapierToken };
-      const queued: DeliveryMessage[] = [];
-      vi.spyOn(env.ALERT_QUEUE, "send").mockImplementation(async (body) => {
-        queued.push(body as DeliveryMessage);
-        return { metadata: { metrics: { backlogCount: queued.length, backlogBytes: 0 } } } as QueueSendResponse;
-      });
-      const send = (source: string, token: string, body: string) =>
-        app.fetch(
-          new Request(`${RELAY}/v1/alerts/${source}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body }),
-          relayEnv,
-          createExecutionContext(),
-        );
-      // The local limiter counts in windows aligned to the clock: start the flood early in one.
-      const intoWindow = Date.now() % (period * 1000);
-      if (intoWindow > period * 1000 - 15_000) await new Promise((resolve) => setTimeout(resolve, period * 1000 - intoWindow + 50));
+  it("gets 429 with Retry-After past the limit, while every other sender's alerts are queued, none lost", async () => {
+    const { limit, period } = senderLimit()!;
+    mockDexApi();
+    // Tokens of their own, so this flood spends no key another test uses.
+    const leaked = `leaked-${crypto.randomUUID()}`;
+    const zapierToken = `zapier-${crypto.randomUUID()}`;
+    const relayEnv = { ...env, ALERTMANAGER_TOKEN: leaked, ZAPIER_TOKEN: zapierToken };
+    const queued: DeliveryMessage[] = [];
+    vi.spyOn(env.ALERT_QUEUE, "send").mockImplementation(async (body) => {
+      queued.push(body as DeliveryMessage);
+      return { metadata: { metrics: { backlogCount: queued.length, backlogBytes: 0 } } } as QueueSendResponse;
+    });
+    const send = (source: string, token: string, body: string) =>
+      app.fetch(
+        new Request(`${RELAY}/v1/alerts/${source}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body,
+        }),
+        relayEnv,
+        createExecutionContext(),
+      );
+    // The local limiter counts in windows aligned to the clock: start the flood early in one.
+    const intoWindow = Date.now() % (period * 1000);
+    if (intoWindow > period * 1000 - 15_000) await new Promise((resolve) => setTimeout(resolve, period * 1000 - intoWindow + 50));
 
-      const flood = JSON.stringify(alertmanagerFiring);
-      const statuses: number[] = [];
-      let retryAfter: string | null = null;
-      const others: number[] = [];
-      for (let i = 0; i < limit + 40; i++) {
-        const res = await send("alertmanager", leaked, flood);
-        statuses.push(res.status);
-        if (res.status === 429) {
-          retryAfter = res.headers.get("retry-after");
-          expect(await res.json()).toEqual({ error: expect.stringMatching(/too many deliveries/) });
-        }
-        if (i % 20 === 0) {
-          const other = await send("zapier", zapierToken, JSON.stringify({ id: `OTHER-${i}`, title: "Slow Wi-Fi", user_email: "sam.lee@example.com" }));
-          others.push(other.status);
-        }
+    const flood = JSON.stringify(alertmanagerFiring);
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    const others: number[] = [];
+    for (let i = 0; i < limit + 40; i++) {
+      const res = await send("alertmanager", leaked, flood);
+      statuses.push(res.status);
+      if (res.status === 429) {
+        retryAfter = res.headers.get("retry-after");
+        expect(await res.json()).toEqual({ error: expect.stringMatching(/too many deliveries/) });
       }
+      if (i % 20 === 0) {
+        const other = await send("zapier", zapierToken, JSON.stringify({ id: `OTHER-${i}`, title: "Slow Wi-Fi", user_email: "sam.lee@example.com" }));
+        others.push(other.status);
+      }
+    }
 
-      expect(statuses.filter((s) => s === 202)).toHaveLength(limit);
-      expect(statuses.slice(0, limit).every((s) => s === 202)).toBe(true);
-      expect(statuses.slice(limit)).toEqual(new Array(40).fill(429));
-      expect(retryAfter).toBe("60");
-      // Every other sender got through, and every delivery answered 202 is on the queue.
-      expect(others.every((s) => s === 202)).toBe(true);
-      expect(queued.filter((m) => m.source === "zapier")).toHaveLength(others.length);
-      expect(queued.filter((m) => m.source === "alertmanager")).toHaveLength(limit);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(limit);
+    expect(statuses.slice(0, limit).every((s) => s === 202)).toBe(true);
+    expect(statuses.slice(limit)).toEqual(new Array(40).fill(429));
+    expect(retryAfter).toBe("60");
+    // Every other sender got through, and every delivery answered 202 is on the queue.
+    expect(others.every((s) => s === 202)).toBe(true);
+    expect(queued.filter((m) => m.source === "zapier")).toHaveLength(others.length);
+    expect(queued.filter((m) => m.source === "alertmanager")).toHaveLength(limit);
 
-      const after = await scrape();
-      expect(after.value("dex_relay_deliveries_received_total", { source: "alertmanager", outcome: "rate-limited" })).toBe(40);
-      expect(after.value("dex_relay_deliveries_received_total", { source: "alertmanager", outcome: "queued" })).toBe(limit);
-      expect(after.value("dex_relay_deliveries_received_total", { source: "zapier", outcome: "queued" })).toBe(others.length);
-      expect(after.value("dex_relay_deliveries_received_total", { source: "zapier", outcome: "rate-limited" })).toBe(0);
-    },
-    90_000,
-  );
+    const after = await scrape();
+    expect(after.value("dex_relay_deliveries_received_total", { source: "alertmanager", outcome: "rate-limited" })).toBe(40);
+    expect(after.value("dex_relay_deliveries_received_total", { source: "alertmanager", outcome: "queued" })).toBe(limit);
+    expect(after.value("dex_relay_deliveries_received_total", { source: "zapier", outcome: "queued" })).toBe(others.length);
+    expect(after.value("dex_relay_deliveries_received_total", { source: "zapier", outcome: "rate-limited" })).toBe(0);
+  }, 90_000);
 
   it("is not limited at all without the binding: the limit protects, it never decides", async () => {
     mockDexApi();

@@ -18,8 +18,30 @@ import { resolveTarget, searchTermOf, type HostnameMatch } from "../../src/resol
  */
 const TIMEOUT_MS = 60_000;
 
-const NAMES = ["JANE-MBP", "jane-mbp", "JANE-MBP-2", "MBP", "SAM-XPS13", "sam-xps13.corp.example.com", "BUILD-07", "build-07.prod.internal", "LOBBY-KIOSK-01", "kiosk", "MacBook-Pro", ""];
-const EMAILS = ["jane.doe@example.com", "Jane.Doe@Example.com", "doe@example.com", "sam@example.com", "ci@example.com", "front.desk@example.com", "night.shift@example.com", ""];
+const NAMES = [
+  "JANE-MBP",
+  "jane-mbp",
+  "JANE-MBP-2",
+  "MBP",
+  "SAM-XPS13",
+  "sam-xps13.corp.example.com",
+  "BUILD-07",
+  "build-07.prod.internal",
+  "LOBBY-KIOSK-01",
+  "kiosk",
+  "MacBook-Pro",
+  "",
+];
+const EMAILS = [
+  "jane.doe@example.com",
+  "Jane.Doe@Example.com",
+  "doe@example.com",
+  "sam@example.com",
+  "ci@example.com",
+  "front.desk@example.com",
+  "night.shift@example.com",
+  "",
+];
 const IDS = ["d-1", "d-2", "d-3", "d-4", "d-5", "d-6"];
 const REGISTRATIONS = Array.from({ length: 40 }, (_, i) => `r-${i + 1}`);
 const TIMES = ["2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z", "2026-11-25T11:30:00Z"];
@@ -36,9 +58,9 @@ const device: fc.Arbitrary<Device> = fc.record({
 
 /** What an alert or a rule's fixed target may name, spelled the ways senders spell it. */
 const spelled = (values: readonly string[]) =>
-  fc.tuple(fc.constantFrom(...values.filter(Boolean)), fc.constantFrom("as is", "upper", "lower", "padded")).map(([value, how]) =>
-    how === "upper" ? value.toUpperCase() : how === "lower" ? value.toLowerCase() : how === "padded" ? ` ${value} ` : value,
-  );
+  fc
+    .tuple(fc.constantFrom(...values.filter(Boolean)), fc.constantFrom("as is", "upper", "lower", "padded"))
+    .map(([value, how]) => (how === "upper" ? value.toUpperCase() : how === "lower" ? value.toLowerCase() : how === "padded" ? ` ${value} ` : value));
 const target: fc.Arbitrary<AlertTarget> = fc.record(
   {
     device_id: fc.constantFrom(...IDS, "d-unknown"),
@@ -91,27 +113,41 @@ async function sameEitherWay(fleet: readonly Device[], targets: readonly AlertTa
 }
 
 describe("device lookups: the list read and the searches agree", () => {
-  it("for any fleet and any targets", async () => {
-    vi.spyOn(console, "log").mockImplementation(() => undefined);
-    await fc.assert(
-      fc.asyncProperty(fleetOf(120), fc.array(target, { minLength: 1, maxLength: 8 }), hostnameMatch, sameEitherWay),
-      { numRuns: 300 },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "for any fleet and any targets",
+    async () => {
+      vi.spyOn(console, "log").mockImplementation(() => undefined);
+      await fc.assert(fc.asyncProperty(fleetOf(120), fc.array(target, { minLength: 1, maxLength: 8 }), hostnameMatch, sameEitherWay), { numRuns: 300 });
+    },
+    TIMEOUT_MS,
+  );
 
-  it("when a search matches more devices than a search reads", async () => {
-    vi.spyOn(console, "log").mockImplementation(() => undefined);
-    // Hundreds of devices whose names contain "mbp": the search for "MBP" stops after 250.
-    const crowd = fc.integer({ min: 240, max: 330 }).chain((n) =>
-      fc.array(device, { minLength: n, maxLength: n }).map((devices) =>
-        devices.map((d, i) => ({
-          ...d,
-          registrationId: `rc-${i}`,
-          ...(i % 7 === 0 ? {} : { deviceId: `m-${i}`, deviceName: i % 3 === 0 ? "MBP" : `MBP-${i}` }),
-        })),
-      ),
-    );
-    const mbpTarget = fc.oneof(target, fc.constantFrom<AlertTarget>({ hostname: "MBP" }, { hostname: "mbp" }, { hostname: "MBP-7" }, { hostname: "MBP-301" }, { user_email: "doe@example.com" }));
-    await fc.assert(fc.asyncProperty(crowd, fc.array(mbpTarget, { minLength: 1, maxLength: 5 }), hostnameMatch, sameEitherWay), { numRuns: 40 });
-  }, TIMEOUT_MS);
+  it(
+    "when a search matches more devices than a search reads",
+    async () => {
+      vi.spyOn(console, "log").mockImplementation(() => undefined);
+      // Hundreds of devices whose names contain "mbp": the search for "MBP" stops after 250.
+      const crowd = fc.integer({ min: 240, max: 330 }).chain((n) =>
+        fc.array(device, { minLength: n, maxLength: n }).map((devices) =>
+          devices.map((d, i) => ({
+            ...d,
+            registrationId: `rc-${i}`,
+            ...(i % 7 === 0 ? {} : { deviceId: `m-${i}`, deviceName: i % 3 === 0 ? "MBP" : `MBP-${i}` }),
+          })),
+        ),
+      );
+      const mbpTarget = fc.oneof(
+        target,
+        fc.constantFrom<AlertTarget>(
+          { hostname: "MBP" },
+          { hostname: "mbp" },
+          { hostname: "MBP-7" },
+          { hostname: "MBP-301" },
+          { user_email: "doe@example.com" },
+        ),
+      );
+      await fc.assert(fc.asyncProperty(crowd, fc.array(mbpTarget, { minLength: 1, maxLength: 5 }), hostnameMatch, sameEitherWay), { numRuns: 40 });
+    },
+    TIMEOUT_MS,
+  );
 });

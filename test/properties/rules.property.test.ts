@@ -29,14 +29,61 @@ const REFUSAL = /^RULES(?:\[\d+\]|: | is not set$)/;
 // ---------- regular expressions, as people write them ----------
 
 const regexToken = fc.constantFrom(
-  "a", "b", "x", "0", " ", ".", "*", "+", "?", "*?", "{2}", "{1,3}", "{,", "|", "^", "$", "\\", "\\d", "\\w", "\\s", "\\b",
-  "(", ")", "[", "]", "[^a-z]", "[a-", "(?:", "(?=", "(?!", "(?<=", "(?<!", "\\1", "\\k<hostname>",
-  "(?<user_email>", "(?<hostname>", "(?<device_id>", "(?<registration_id>", "(?<nope>", "(?<1bad>",
-  "\\p{L}", "\\u{1F600}", "@", "-", "/", "packet loss", "[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+",
+  "a",
+  "b",
+  "x",
+  "0",
+  " ",
+  ".",
+  "*",
+  "+",
+  "?",
+  "*?",
+  "{2}",
+  "{1,3}",
+  "{,",
+  "|",
+  "^",
+  "$",
+  "\\",
+  "\\d",
+  "\\w",
+  "\\s",
+  "\\b",
+  "(",
+  ")",
+  "[",
+  "]",
+  "[^a-z]",
+  "[a-",
+  "(?:",
+  "(?=",
+  "(?!",
+  "(?<=",
+  "(?<!",
+  "\\1",
+  "\\k<hostname>",
+  "(?<user_email>",
+  "(?<hostname>",
+  "(?<device_id>",
+  "(?<registration_id>",
+  "(?<nope>",
+  "(?<1bad>",
+  "\\p{L}",
+  "\\u{1F600}",
+  "@",
+  "-",
+  "/",
+  "packet loss",
+  "[\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+",
 );
 const regexSource = fc.array(regexToken, { maxLength: 10 }).map((t) => t.join(""));
 const flags = fc.subarray(["d", "g", "i", "m", "s", "u", "v", "y", "x"]).map((f) => f.join(""));
-const pattern = fc.oneof(regexSource, fc.tuple(regexSource, flags).map(([s, f]) => `/${s}/${f}`), awkwardText(12));
+const pattern = fc.oneof(
+  regexSource,
+  fc.tuple(regexSource, flags).map(([s, f]) => `/${s}/${f}`),
+  awkwardText(12),
+);
 
 // ---------- rules, plausible and not ----------
 
@@ -54,20 +101,28 @@ const severityField = fc.oneof(
   { arbitrary: fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }), weight: 1 },
   { arbitrary: fc.constantFrom("critical", []), weight: 1 },
 );
-const match = fc.record(
-  {
-    source: sourceField,
-    severity: severityField,
-    labels: fc.array(fc.tuple(labelKey, labelValue), { maxLength: 3 }).map((entries) => ownEntries(entries)),
-    title: pattern,
-    extra: fc.jsonValue({ maxDepth: 1 }),
-  },
-  { requiredKeys: [] },
-).map(({ extra, ...rest }) => (extra === undefined || rest.title === undefined ? rest : { ...rest, extra }));
+const match = fc
+  .record(
+    {
+      source: sourceField,
+      severity: severityField,
+      labels: fc.array(fc.tuple(labelKey, labelValue), { maxLength: 3 }).map((entries) => ownEntries(entries)),
+      title: pattern,
+      extra: fc.jsonValue({ maxDepth: 1 }),
+    },
+    { requiredKeys: [] },
+  )
+  .map(({ extra, ...rest }) => (extra === undefined || rest.title === undefined ? rest : { ...rest, extra }));
 const validCommand = fc.oneof(
-  fc.record({ type: fc.constant("pcap"), args: fc.constantFrom({ "time-limit-min": 2, "max-file-size-mb": 10 }, {}, { "packet-size-bytes": 1500 }) }, { requiredKeys: ["type"] }),
+  fc.record(
+    { type: fc.constant("pcap"), args: fc.constantFrom({ "time-limit-min": 2, "max-file-size-mb": 10 }, {}, { "packet-size-bytes": 1500 }) },
+    { requiredKeys: ["type"] },
+  ),
   fc.record({ type: fc.constant("warp-diag"), args: fc.constantFrom({ "test-all-routes": true }, {}) }, { requiredKeys: ["type"] }),
-  fc.record({ type: fc.constant("speed-test"), args: fc.constantFrom({ interfaces: ["default", "tunnel"] }, { interfaces: ["tunnel"] }) }, { requiredKeys: ["type"] }),
+  fc.record(
+    { type: fc.constant("speed-test"), args: fc.constantFrom({ interfaces: ["default", "tunnel"] }, { interfaces: ["tunnel"] }) },
+    { requiredKeys: ["type"] },
+  ),
 );
 const command = fc.oneof(
   { arbitrary: validCommand, weight: 8 },
@@ -84,15 +139,17 @@ const rule = fc.record(
     name: ruleName,
     match,
     command,
-    cooldown_minutes: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 10_080 }), weight: 4 }, fc.integer({ min: -5, max: 20_000 }), fc.double(), fc.string({ maxLength: 4 })),
+    cooldown_minutes: fc.oneof(
+      { arbitrary: fc.integer({ min: 1, max: 10_080 }), weight: 4 },
+      fc.integer({ min: -5, max: 20_000 }),
+      fc.double(),
+      fc.string({ maxLength: 4 }),
+    ),
     max_devices: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 10 }), weight: 4 }, fc.integer({ min: -1, max: 12 }), fc.double()),
   },
   { requiredKeys: ["name", "command"] },
 );
-const rules = fc.oneof(
-  fc.array(rule, { maxLength: 5 }),
-  fc.uniqueArray(rule, { maxLength: 5, selector: (r) => r.name }),
-);
+const rules = fc.oneof(fc.array(rule, { maxLength: 5 }), fc.uniqueArray(rule, { maxLength: 5, selector: (r) => r.name }));
 
 /** The rules wrangler.jsonc ships, each with random mutations. */
 const mutatedShippedRules = mutations.map((applied) => mutateJson(env.RULES, applied));
@@ -106,18 +163,35 @@ const rawRules = fc.oneof(
   { arbitrary: fc.jsonValue({ maxDepth: 3 }), weight: 1 },
   { arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), weight: 1 },
   { arbitrary: awkwardText(40), weight: 1 },
-  { arbitrary: fc.anything({ maxDepth: 2, withBoxedValues: true, withMap: true, withSet: true, withNullPrototype: true, withDate: true, withSparseArray: true }), weight: 1 },
+  {
+    arbitrary: fc.anything({
+      maxDepth: 2,
+      withBoxedValues: true,
+      withMap: true,
+      withSet: true,
+      withNullPrototype: true,
+      withDate: true,
+      withSparseArray: true,
+    }),
+    weight: 1,
+  },
 );
 
 // ---------- alerts to match ----------
 
 /** Labels built the way the adapters build them (`Object.fromEntries`), so `__proto__` is an own key. */
 const labels = fc
-  .array(fc.tuple(fc.oneof(labelKey, fc.constantFrom("check", "service")), fc.oneof(fc.string({ maxLength: 16 }), fc.constantFrom("bandwidth", "Corporate VPN"))), { maxLength: 5 })
+  .array(
+    fc.tuple(fc.oneof(labelKey, fc.constantFrom("check", "service")), fc.oneof(fc.string({ maxLength: 16 }), fc.constantFrom("bandwidth", "Corporate VPN"))),
+    { maxLength: 5 },
+  )
   .map((entries) => Object.fromEntries(entries) as Record<string, string>);
-const target = fc.record(Object.fromEntries(TARGET_FIELDS.map((f) => [f, fc.string({ maxLength: 16 })])) as Record<(typeof TARGET_FIELDS)[number], fc.Arbitrary<string>>, {
-  requiredKeys: [],
-});
+const target = fc.record(
+  Object.fromEntries(TARGET_FIELDS.map((f) => [f, fc.string({ maxLength: 16 })])) as Record<(typeof TARGET_FIELDS)[number], fc.Arbitrary<string>>,
+  {
+    requiredKeys: [],
+  },
+);
 const alert: fc.Arbitrary<NormalizedAlert> = fc.record(
   {
     source: fc.oneof(fc.constantFrom(...SOURCE_NAMES), fc.string({ maxLength: 8 })),
@@ -168,68 +242,85 @@ function expectCompiled(compiled: CompiledRule[], raw: unknown): void {
 }
 
 describe("loadRules under random configurations", () => {
-  it("never throws; refuses with the path of the problem, or compiles every pattern", () => {
-    let accepted = 0;
-    fc.assert(
-      fc.property(rawRules, (raw) => {
-        const result = loadRules(raw, SOURCE_NAMES);
-        if (!result.ok) {
-          expect(result.error).toMatch(REFUSAL);
-          return;
-        }
-        accepted++;
-        expectCompiled(result.rules, raw);
-      }),
-      params,
-    );
-    // The generators must reach the accepting side too, or the property says little.
-    expect(accepted).toBeGreaterThan(RUNS / 20);
-  }, TIMEOUT_MS);
-
-  it("matching any alert against accepted rules never throws, and only yields those rules", () => {
-    const accepted = rules.map((r) => loadRules(r, SOURCE_NAMES)).filter((r) => r.ok);
-    fc.assert(
-      fc.property(fc.oneof(accepted, fc.constant(loadRules(env.RULES, SOURCE_NAMES))), fc.array(alert, { minLength: 1, maxLength: 3 }), (loaded, alerts) => {
-        if (!loaded.ok) throw new Error(`the shipped RULES do not load: ${loaded.error}`);
-        for (const a of alerts) {
-          const matches = matchRules(a, loaded.rules);
-          for (const m of matches) {
-            expect(loaded.rules).toContain(m.rule);
-            for (const value of Object.values(m.target)) expect(typeof value).toBe("string");
+  it(
+    "never throws; refuses with the path of the problem, or compiles every pattern",
+    () => {
+      let accepted = 0;
+      fc.assert(
+        fc.property(rawRules, (raw) => {
+          const result = loadRules(raw, SOURCE_NAMES);
+          if (!result.ok) {
+            expect(result.error).toMatch(REFUSAL);
+            return;
           }
-        }
-      }),
-      params,
-    );
-  }, TIMEOUT_MS);
+          accepted++;
+          expectCompiled(result.rules, raw);
+        }),
+        params,
+      );
+      // The generators must reach the accepting side too, or the property says little.
+      expect(accepted).toBeGreaterThan(RUNS / 20);
+    },
+    TIMEOUT_MS,
+  );
 
-  it("keeps every label condition it accepts: none is dropped on the way to the compiled rule", () => {
-    const conditions = fc.array(fc.tuple(fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.stringMatching(/^[a-z_]{1,8}$/)), labelValue), { maxLength: 4 });
-    fc.assert(
-      fc.property(conditions, (entries) => {
-        const labels = ownEntries(entries);
-        const result = loadRules([{ name: "by-label", match: { labels }, command: { type: "warp-diag" } }], SOURCE_NAMES);
-        if (!result.ok) return;
-        const kept = result.rules[0]!.labels.map((l) => l.key).sort();
-        expect(kept, `labels ${JSON.stringify(Object.keys(labels))}`).toEqual(Object.keys(labels).sort());
-      }),
-      params,
-    );
-  }, TIMEOUT_MS);
+  it(
+    "matching any alert against accepted rules never throws, and only yields those rules",
+    () => {
+      const accepted = rules.map((r) => loadRules(r, SOURCE_NAMES)).filter((r) => r.ok);
+      fc.assert(
+        fc.property(fc.oneof(accepted, fc.constant(loadRules(env.RULES, SOURCE_NAMES))), fc.array(alert, { minLength: 1, maxLength: 3 }), (loaded, alerts) => {
+          if (!loaded.ok) throw new Error(`the shipped RULES do not load: ${loaded.error}`);
+          for (const a of alerts) {
+            const matches = matchRules(a, loaded.rules);
+            for (const m of matches) {
+              expect(loaded.rules).toContain(m.rule);
+              for (const value of Object.values(m.target)) expect(typeof value).toBe("string");
+            }
+          }
+        }),
+        params,
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it("holds a label condition only for an alert that has that label", () => {
-    const withLabelCondition = fc
-      .tuple(labelKey, fc.constantFrom("/./", "/.*/", "/function/", "/object/i"))
-      .map(([key, value]) => ({ key, loaded: loadRules([{ name: "by-label", match: { labels: ownEntries([[key, value]]) }, command: { type: "warp-diag" } }], SOURCE_NAMES) }));
-    fc.assert(
-      fc.property(withLabelCondition, alert, ({ key, loaded }, a) => {
-        if (!loaded.ok) return;
-        const matched = matchRules(a, loaded.rules).length > 0;
-        if (matched) expect(Object.hasOwn(a.labels, key), `label "${key}" matched on ${JSON.stringify(a.labels)}`).toBe(true);
-      }),
-      params,
-    );
-  }, TIMEOUT_MS);
+  it(
+    "keeps every label condition it accepts: none is dropped on the way to the compiled rule",
+    () => {
+      const conditions = fc.array(fc.tuple(fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.stringMatching(/^[a-z_]{1,8}$/)), labelValue), { maxLength: 4 });
+      fc.assert(
+        fc.property(conditions, (entries) => {
+          const labels = ownEntries(entries);
+          const result = loadRules([{ name: "by-label", match: { labels }, command: { type: "warp-diag" } }], SOURCE_NAMES);
+          if (!result.ok) return;
+          const kept = result.rules[0]!.labels.map((l) => l.key).sort();
+          expect(kept, `labels ${JSON.stringify(Object.keys(labels))}`).toEqual(Object.keys(labels).sort());
+        }),
+        params,
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "holds a label condition only for an alert that has that label",
+    () => {
+      const withLabelCondition = fc.tuple(labelKey, fc.constantFrom("/./", "/.*/", "/function/", "/object/i")).map(([key, value]) => ({
+        key,
+        loaded: loadRules([{ name: "by-label", match: { labels: ownEntries([[key, value]]) }, command: { type: "warp-diag" } }], SOURCE_NAMES),
+      }));
+      fc.assert(
+        fc.property(withLabelCondition, alert, ({ key, loaded }, a) => {
+          if (!loaded.ok) return;
+          const matched = matchRules(a, loaded.rules).length > 0;
+          if (matched) expect(Object.hasOwn(a.labels, key), `label "${key}" matched on ${JSON.stringify(a.labels)}`).toBe(true);
+        }),
+        params,
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
 
 /** Counterexamples the properties found, kept as plain examples. */

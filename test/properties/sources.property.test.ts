@@ -126,7 +126,7 @@ function mutatedFixture(source: string) {
   const samples = samplesOf(source);
   return fc.record({ fixture: fc.constantFrom(...samples), applied: fc.option(mutations, { nil: undefined }) }).map(({ fixture, applied }) => {
     if (!applied) return { fixture, body: fixture.body };
-    const body = fixture.contentType === FORM ? mutateForm(fixture.body, applied) : JSON.stringify(mutateJson(JSON.parse(fixture.body), applied)) ?? "null";
+    const body = fixture.contentType === FORM ? mutateForm(fixture.body, applied) : (JSON.stringify(mutateJson(JSON.parse(fixture.body), applied)) ?? "null");
     return { fixture, body };
   });
 }
@@ -221,82 +221,97 @@ function assertOverHttp<T>(arbitrary: fc.Arbitrary<T>, numRuns: number, check: (
 // ---------- the properties ----------
 
 describe.each(SOURCE_NAMES)("POST /v1/alerts/%s under random input", (source) => {
-
-  it("random payloads, headers, content types and credentials: never 5xx, never accepted without valid auth", async () => {
-    const variants = await invalidAuthVariants(source, "{}");
-    const request = fc.tuple(
-      randomBody(source),
-      randomHeaders,
-      anyContentType(source),
-      fc.oneof(fc.constant("valid" as const), fc.constant("random" as const), fc.nat({ max: variants.length - 1 })),
-      fc.oneof({ arbitrary: fc.constant("POST"), weight: 9 }, { arbitrary: fc.constantFrom("GET", "PUT", "PATCH", "DELETE"), weight: 1 }),
-    );
-    await assertOverHttp(request, RUNS.random, async ([body, extra, contentType, authChoice, method]) => {
-      // Signed over the bytes sent, as senders sign; the relay verifies those bytes.
-      const text = textOf(body);
-      const auth =
-        authChoice === "valid"
-          ? await validAuthHeaders(source, body)
-          : authChoice === "random"
-            ? {}
-            : (await invalidAuthVariants(source, text))[authChoice]!.headers;
-      const headers = { ...extra, ...auth };
-      await sendAndCheck(source, {
-        label: `${method} ${source} auth=${authChoice} type=${JSON.stringify(contentType)} headers=${describeHeaders(headers)} body=${JSON.stringify(text.slice(0, 120))}`,
-        request: buildRequest(`/v1/alerts/${source}`, method, headers, contentType, body),
-        validAuth: authChoice === "valid",
-        bodyBytes: method === "GET" ? 0 : bytesOf(body),
+  it(
+    "random payloads, headers, content types and credentials: never 5xx, never accepted without valid auth",
+    async () => {
+      const variants = await invalidAuthVariants(source, "{}");
+      const request = fc.tuple(
+        randomBody(source),
+        randomHeaders,
+        anyContentType(source),
+        fc.oneof(fc.constant("valid" as const), fc.constant("random" as const), fc.nat({ max: variants.length - 1 })),
+        fc.oneof({ arbitrary: fc.constant("POST"), weight: 9 }, { arbitrary: fc.constantFrom("GET", "PUT", "PATCH", "DELETE"), weight: 1 }),
+      );
+      await assertOverHttp(request, RUNS.random, async ([body, extra, contentType, authChoice, method]) => {
+        // Signed over the bytes sent, as senders sign; the relay verifies those bytes.
+        const text = textOf(body);
+        const auth =
+          authChoice === "valid"
+            ? await validAuthHeaders(source, body)
+            : authChoice === "random"
+              ? {}
+              : (await invalidAuthVariants(source, text))[authChoice]!.headers;
+        const headers = { ...extra, ...auth };
+        await sendAndCheck(source, {
+          label: `${method} ${source} auth=${authChoice} type=${JSON.stringify(contentType)} headers=${describeHeaders(headers)} body=${JSON.stringify(text.slice(0, 120))}`,
+          request: buildRequest(`/v1/alerts/${source}`, method, headers, contentType, body),
+          validAuth: authChoice === "valid",
+          bodyBytes: method === "GET" ? 0 : bytesOf(body),
+        });
       });
-    });
-  }, TIMEOUT_MS);
+    },
+    TIMEOUT_MS,
+  );
 
-  it("valid auth and mutated real payloads: 2xx or 400, never 5xx", async () => {
-    const replayHeaders = fc.dictionary(fc.constantFrom("x-webhook-id", "idempotency-key", "x-request-id"), headerValue, { maxKeys: 2 });
-    await assertOverHttp(fc.tuple(mutatedFixture(source), replayHeaders, spelling), RUNS.mutated, async ([{ fixture, body }, extra, spell]) => {
-      expect(SOURCES[source]!.contentTypes).toContain(fixture.contentType);
-      const headers = { ...extra, ...(await validAuthHeaders(source, body)) };
-      await sendAndCheck(source, {
-        label: `${source} ${fixture.name} mutated headers=${describeHeaders(headers)} body=${JSON.stringify(body.slice(0, 200))}`,
-        request: buildRequest(`/v1/alerts/${source}`, "POST", headers, spell(fixture.contentType), body),
-        validAuth: true,
-        bodyBytes: bytesOf(body),
+  it(
+    "valid auth and mutated real payloads: 2xx or 400, never 5xx",
+    async () => {
+      const replayHeaders = fc.dictionary(fc.constantFrom("x-webhook-id", "idempotency-key", "x-request-id"), headerValue, { maxKeys: 2 });
+      await assertOverHttp(fc.tuple(mutatedFixture(source), replayHeaders, spelling), RUNS.mutated, async ([{ fixture, body }, extra, spell]) => {
+        expect(SOURCES[source]!.contentTypes).toContain(fixture.contentType);
+        const headers = { ...extra, ...(await validAuthHeaders(source, body)) };
+        await sendAndCheck(source, {
+          label: `${source} ${fixture.name} mutated headers=${describeHeaders(headers)} body=${JSON.stringify(body.slice(0, 200))}`,
+          request: buildRequest(`/v1/alerts/${source}`, "POST", headers, spell(fixture.contentType), body),
+          validAuth: true,
+          bodyBytes: bytesOf(body),
+        });
       });
-    });
-  }, TIMEOUT_MS);
+    },
+    TIMEOUT_MS,
+  );
 
-  it("near-miss credentials on real payloads: always 401, nothing queued", async () => {
-    const count = (await invalidAuthVariants(source, "{}")).length;
-    await assertOverHttp(fc.tuple(mutatedFixture(source), fc.nat({ max: count - 1 })), RUNS.nearMiss, async ([{ fixture, body }, choice]) => {
-      const variant = (await invalidAuthVariants(source, body))[choice]!;
-      await sendAndCheck(source, {
-        label: `${source} ${fixture.name} auth=${variant.name}`,
-        request: buildRequest(`/v1/alerts/${source}`, "POST", variant.headers, fixture.contentType, body),
-        validAuth: false,
-        bodyBytes: bytesOf(body),
+  it(
+    "near-miss credentials on real payloads: always 401, nothing queued",
+    async () => {
+      const count = (await invalidAuthVariants(source, "{}")).length;
+      await assertOverHttp(fc.tuple(mutatedFixture(source), fc.nat({ max: count - 1 })), RUNS.nearMiss, async ([{ fixture, body }, choice]) => {
+        const variant = (await invalidAuthVariants(source, body))[choice]!;
+        await sendAndCheck(source, {
+          label: `${source} ${fixture.name} auth=${variant.name}`,
+          request: buildRequest(`/v1/alerts/${source}`, "POST", variant.headers, fixture.contentType, body),
+          validAuth: false,
+          bodyBytes: bytesOf(body),
+        });
       });
-    });
-  }, TIMEOUT_MS);
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe("POST /v1/alerts/{unknown}", () => {
-  it("answers 404 (or 413 for an oversized body) and queues nothing, whatever the name and credentials", async () => {
-    const name = fc.oneof(
-      fc.stringMatching(/^[A-Za-z0-9_~-]{1,24}$/),
-      fc.constantFrom(...PROTOTYPE_KEYS, "PagerDuty", "ZAPIER", "pagerduty%20", "%E0%A4%A", "%", "zapier%00", "a%2Fb"),
-    );
-    const anySource = fc.constantFrom(...SOURCE_NAMES);
-    await assertOverHttp(fc.tuple(name, anySource, randomBody(SOURCE_NAMES[0]!)), RUNS.unknownSource, async ([segment, lookalike, body]) => {
-      fc.pre(!SOURCE_NAMES.includes(safeDecode(segment)));
-      const headers = await validAuthHeaders(lookalike, textOf(body));
-      await sendAndCheck(undefined, {
-        label: `POST /v1/alerts/${segment} with ${lookalike}'s auth`,
-        request: buildRequest(`/v1/alerts/${segment}`, "POST", headers, "application/json", body),
-        // Valid for another source: still nothing may be accepted.
-        validAuth: false,
-        bodyBytes: bytesOf(body),
+  it(
+    "answers 404 (or 413 for an oversized body) and queues nothing, whatever the name and credentials",
+    async () => {
+      const name = fc.oneof(
+        fc.stringMatching(/^[A-Za-z0-9_~-]{1,24}$/),
+        fc.constantFrom(...PROTOTYPE_KEYS, "PagerDuty", "ZAPIER", "pagerduty%20", "%E0%A4%A", "%", "zapier%00", "a%2Fb"),
+      );
+      const anySource = fc.constantFrom(...SOURCE_NAMES);
+      await assertOverHttp(fc.tuple(name, anySource, randomBody(SOURCE_NAMES[0]!)), RUNS.unknownSource, async ([segment, lookalike, body]) => {
+        fc.pre(!SOURCE_NAMES.includes(safeDecode(segment)));
+        const headers = await validAuthHeaders(lookalike, textOf(body));
+        await sendAndCheck(undefined, {
+          label: `POST /v1/alerts/${segment} with ${lookalike}'s auth`,
+          request: buildRequest(`/v1/alerts/${segment}`, "POST", headers, "application/json", body),
+          // Valid for another source: still nothing may be accepted.
+          validAuth: false,
+          bodyBytes: bytesOf(body),
+        });
       });
-    });
-  }, TIMEOUT_MS);
+    },
+    TIMEOUT_MS,
+  );
 });
 
 function safeDecode(segment: string): string {

@@ -81,18 +81,35 @@ describe("asking for approval", () => {
     ]);
 
     const [approve, deny] = await buttonsOf(slack);
-    expect(approve).toMatchObject({ type: "button", action_id: "approval.approve", text: { type: "plain_text", text: "Approve" }, style: "primary", value: expect.stringMatching(TOKEN) });
+    expect(approve).toMatchObject({
+      type: "button",
+      action_id: "approval.approve",
+      text: { type: "plain_text", text: "Approve" },
+      style: "primary",
+      value: expect.stringMatching(TOKEN),
+    });
     expect(deny).toMatchObject({ type: "button", action_id: "approval.deny", text: { type: "plain_text", text: "Deny" }, style: "danger" });
     expect(deny!.value).toBe(approve!.value);
 
     expect(await notes()).toEqual([
       "warp-diag started on JANE-MBP (jane.doe@example.com) by rule warp-diag-on-critical.",
-      expect.stringMatching(/^pcap on JANE-MBP \(jane\.doe@example\.com\) \(rule vpn-packet-loss-pcap\) awaits approval: nothing is sent to the device unless someone approves it by \S+Z\. Approve or deny it in the console: https:\/\/relay\.test\/console#approval-[0-9a-f]{64}$/),
+      expect.stringMatching(
+        /^pcap on JANE-MBP \(jane\.doe@example\.com\) \(rule vpn-packet-loss-pcap\) awaits approval: nothing is sent to the device unless someone approves it by \S+Z\. Approve or deny it in the console: https:\/\/relay\.test\/console#approval-[0-9a-f]{64}$/,
+      ),
     ]);
     const events = await Promise.all(webhook().map(async (r) => ({ request: r, body: await r.text() })));
     const requested = events.find((e) => JSON.parse(e.body).type === "approval.requested")!;
-    expect(requested.request.headers.get("webhook-signature")).toBe(await expectedSignature(requested.request.headers.get("webhook-id")!, requested.request.headers.get("webhook-timestamp")!, requested.body));
-    expect(JSON.parse(requested.body).data).toMatchObject({ type: "pcap", device_id: JANE.deviceId, rule: "vpn-packet-loss-pcap", delivery_id: deliveryId, approval: { state: "awaiting" }, console_url: expect.stringMatching(/^https:\/\/relay\.test\/console#approval-[0-9a-f]{64}$/) });
+    expect(requested.request.headers.get("webhook-signature")).toBe(
+      await expectedSignature(requested.request.headers.get("webhook-id")!, requested.request.headers.get("webhook-timestamp")!, requested.body),
+    );
+    expect(JSON.parse(requested.body).data).toMatchObject({
+      type: "pcap",
+      device_id: JANE.deviceId,
+      rule: "vpn-packet-loss-pcap",
+      delivery_id: deliveryId,
+      approval: { state: "awaiting" },
+      console_url: expect.stringMatching(/^https:\/\/relay\.test\/console#approval-[0-9a-f]{64}$/),
+    });
     expect(JSON.parse(requested.body).data.console_url).toBe(`https://relay.test/console#approval-${JSON.parse(requested.body).data.key}`);
     // The buttons' secret goes to Slack only.
     const secret = approve!.value.split(".")[1];
@@ -111,15 +128,25 @@ describe("deciding from Slack", () => {
     await until(async () => (await responses()).length > 0);
     const [update] = await responses();
     expect(update).toMatchObject({ replace_original: true });
-    expect(update!.text).toMatch(/^pcap on JANE-MBP \(jane\.doe@example\.com\) \(rule vpn-packet-loss-pcap\) was approved by @jane\.oncall \(U0APPROVER\) in Slack at \S+; the relay is sending it\./);
+    expect(update!.text).toMatch(
+      /^pcap on JANE-MBP \(jane\.doe@example\.com\) \(rule vpn-packet-loss-pcap\) was approved by @jane\.oncall \(U0APPROVER\) in Slack at \S+; the relay is sending it\./,
+    );
     expect(JSON.stringify(update!.blocks)).not.toContain("approval.approve");
 
     await alarmAndReports();
     expect(api.commands.map((c) => c.type)).toEqual(["warp-diag", "pcap"]);
     const pcap = (await currentDelivery(deliveryId)).decisions.find((d: any) => d.rule === "vpn-packet-loss-pcap");
-    expect(pcap).toMatchObject({ outcome: "created", command_id: api.commands[1]!.id, approval: { state: "approved", by: "@jane.oncall (U0APPROVER)", via: "slack", at: expect.any(String) } });
-    expect(await notes()).toContain("pcap started on JANE-MBP (jane.doe@example.com) by rule vpn-packet-loss-pcap. pcap approved by @jane.oncall (U0APPROVER) in Slack.");
-    const created = (await Promise.all(webhook().map((r) => r.json<Record<string, any>>()))).find((e) => e.type === "command.created" && e.data.type === "pcap");
+    expect(pcap).toMatchObject({
+      outcome: "created",
+      command_id: api.commands[1]!.id,
+      approval: { state: "approved", by: "@jane.oncall (U0APPROVER)", via: "slack", at: expect.any(String) },
+    });
+    expect(await notes()).toContain(
+      "pcap started on JANE-MBP (jane.doe@example.com) by rule vpn-packet-loss-pcap. pcap approved by @jane.oncall (U0APPROVER) in Slack.",
+    );
+    const created = (await Promise.all(webhook().map((r) => r.json<Record<string, any>>()))).find(
+      (e) => e.type === "command.created" && e.data.type === "pcap",
+    );
     expect(created?.data.approval).toMatchObject({ state: "approved", by: "@jane.oncall (U0APPROVER)", via: "slack" });
   });
 
@@ -138,7 +165,11 @@ describe("deciding from Slack", () => {
 
     expect(api.commands.map((c) => c.type)).toEqual(["warp-diag"]);
     const pcap = (await currentDelivery(deliveryId)).decisions.find((d: any) => d.rule === "vpn-packet-loss-pcap");
-    expect(pcap).toMatchObject({ outcome: "denied", reason: "denied by @jane.oncall (U0APPROVER) (slack); never sent", approval: { state: "denied", via: "slack" } });
+    expect(pcap).toMatchObject({
+      outcome: "denied",
+      reason: "denied by @jane.oncall (U0APPROVER) (slack); never sent",
+      approval: { state: "denied", via: "slack" },
+    });
     expect((await notes()).some((n) => /pcap on JANE-MBP .* was denied by @jane\.oncall \(U0APPROVER\) in Slack/.test(n))).toBe(true);
     expect((await Promise.all(webhook().map((r) => r.json<Record<string, any>>()))).map((e) => e.type)).toContain("approval.denied");
     // The clicked message already says it: no second Slack message about the denial.
@@ -192,7 +223,9 @@ describe("forged and replayed clicks", () => {
     await incident();
     const [approve] = await buttonsOf(r.slack);
     const unchanged = async () => {
-      const { commands } = await (await exports.default.fetch(`${RELAY}/v1/commands?status=awaiting-approval`, { headers: { authorization: "Bearer admin-test-token" } })).json<{ commands: unknown[] }>();
+      const { commands } = await (
+        await exports.default.fetch(`${RELAY}/v1/commands?status=awaiting-approval`, { headers: { authorization: "Bearer admin-test-token" } })
+      ).json<{ commands: unknown[] }>();
       expect(commands).toHaveLength(1);
       expect(r.api.commands.map((c) => c.type)).toEqual(["warp-diag"]);
       expect(await r.responses()).toEqual([]);
@@ -217,7 +250,11 @@ describe("forged and replayed clicks", () => {
     const old = now - 400;
     const replayed = await exports.default.fetch(`${RELAY}/v1/slack/interactions`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(now), "x-slack-signature": await signSlack(body, old) },
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": String(now),
+        "x-slack-signature": await signSlack(body, old),
+      },
       body,
     });
     expect(replayed.status).toBe(401);
@@ -238,7 +275,15 @@ describe("forged and replayed clicks", () => {
     const ctx = createExecutionContext();
     const res = await app.request(
       `${RELAY}/v1/slack/interactions`,
-      { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": await signSlack(body, timestamp, "any-secret") }, body },
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "x-slack-request-timestamp": String(timestamp),
+          "x-slack-signature": await signSlack(body, timestamp, "any-secret"),
+        },
+        body,
+      },
       { ...env, SLACK_SIGNING_SECRET: "" } as Env,
       ctx,
     );
@@ -264,7 +309,9 @@ describe("forged and replayed clicks", () => {
     );
     await alarmAndReports();
     expect(r.api.commands.map((c) => c.type)).toEqual(["warp-diag", "warp-diag"]);
-    const { commands } = await (await exports.default.fetch(`${RELAY}/v1/commands?status=awaiting-approval`, { headers: { authorization: "Bearer admin-test-token" } })).json<{ commands: unknown[] }>();
+    const { commands } = await (
+      await exports.default.fetch(`${RELAY}/v1/commands?status=awaiting-approval`, { headers: { authorization: "Bearer admin-test-token" } })
+    ).json<{ commands: unknown[] }>();
     expect(commands).toHaveLength(2);
   });
 

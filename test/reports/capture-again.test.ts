@@ -68,7 +68,9 @@ describe("Slack: Capture again", () => {
     const world = receivers();
     const { warpDiag, finished } = await finishedWarpDiag(world);
     const actions = finished.blocks.find((block: { type: string }) => block.type === "actions");
-    expect(actions.elements).toEqual([{ type: "button", action_id: CAPTURE_AGAIN_ACTION, text: { type: "plain_text", text: "Capture again" }, value: warpDiag.id }]);
+    expect(actions.elements).toEqual([
+      { type: "button", action_id: CAPTURE_AGAIN_ACTION, text: { type: "plain_text", text: "Capture again" }, value: warpDiag.id },
+    ]);
   });
 
   it("runs the command again on the same device, under the on-demand rule of its type, naming who clicked", async () => {
@@ -82,7 +84,10 @@ describe("Slack: Capture again", () => {
       request: { rule: "warp-diag-on-demand", requested_by: "@jane.oncall (U0APPROVER) in Slack", via: "slack" },
     });
     await until(async () => (await world.responses()).length > 0);
-    expect((await world.responses())[0]).toMatchObject({ response_type: "ephemeral", text: expect.stringContaining("Asked for under rule warp-diag-on-demand") });
+    expect((await world.responses())[0]).toMatchObject({
+      response_type: "ephemeral",
+      text: expect.stringContaining("Asked for under rule warp-diag-on-demand"),
+    });
 
     const creates = world.api.callsTo("create").length;
     await runConsumer(answer.queued);

@@ -32,7 +32,13 @@ beforeEach(holdLedgerClock);
 describe("reports of a capture on demand", () => {
   it("write to the incident it was asked for in, and every report names who asked", async () => {
     const { api, notes, slack, webhook } = receivers();
-    const body = JSON.stringify({ rule: "warp-diag-on-demand", user_email: JANE.personEmail, incident_id: INCIDENT, incident_title: "Calls keep freezing", requested_by: "Priya Raman" });
+    const body = JSON.stringify({
+      rule: "warp-diag-on-demand",
+      user_email: JANE.personEmail,
+      incident_id: INCIDENT,
+      incident_title: "Calls keep freezing",
+      requested_by: "Priya Raman",
+    });
     const { json, queued } = await post("/v1/actions/pagerduty", {
       headers: { "content-type": "application/json", authorization: `Bearer ${env.PAGERDUTY_ACTION_SECRET}` },
       body,
@@ -45,7 +51,10 @@ describe("reports of a capture on demand", () => {
     const message = await slack()[0]!.json<Record<string, any>>();
     expect(message.text).toBe(`${started}\ncapture on demand: Calls keep freezing · delivery ${json.delivery_id}`);
     const created = await webhook()[0]!.json<Record<string, any>>();
-    expect(created).toMatchObject({ type: "command.created", data: { rule: "warp-diag-on-demand", source: "operator", requested_by: "Priya Raman", delivery_id: json.delivery_id } });
+    expect(created).toMatchObject({
+      type: "command.created",
+      data: { rule: "warp-diag-on-demand", source: "operator", requested_by: "Priya Raman", delivery_id: json.delivery_id },
+    });
 
     const command = api.commands[0]!;
     api.settle(command.id, "SUCCESS", `warp-diag-${command.id}.zip`);
@@ -66,7 +75,9 @@ describe("reports of a capture on demand", () => {
     await runConsumer(queued);
     await alarmAndReports();
     expect(notes()).toHaveLength(0);
-    expect((await slack()[0]!.json<Record<string, any>>()).text).toContain("pcap started on JANE-MBP (jane.doe@example.com) by rule pcap-on-demand, asked for by admin token.");
+    expect((await slack()[0]!.json<Record<string, any>>()).text).toContain(
+      "pcap started on JANE-MBP (jane.doe@example.com) by rule pcap-on-demand, asked for by admin token.",
+    );
     expect((await webhook()[0]!.json<Record<string, any>>()).data.requested_by).toBe("admin token");
   });
 });

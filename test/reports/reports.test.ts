@@ -83,7 +83,10 @@ describe("reports when commands start", () => {
     expect(slack()).toHaveLength(1);
     const message = await slack()[0]!.json<Record<string, any>>();
     expect(message.text).toContain("warp-diag started on SAM-XPS13 (sam.lee@example.com) by rule warp-diag-on-critical.");
-    expect(message.blocks[0]).toEqual({ type: "section", text: { type: "mrkdwn", text: "warp-diag started on SAM-XPS13 (sam.lee@example.com) by rule warp-diag-on-critical." } });
+    expect(message.blocks[0]).toEqual({
+      type: "section",
+      text: { type: "mrkdwn", text: "warp-diag started on SAM-XPS13 (sam.lee@example.com) by rule warp-diag-on-critical." },
+    });
     expect(message.blocks[1].elements[0].text).toContain("Calls &lt;freeze&gt; &amp; drop");
   });
 
@@ -128,9 +131,7 @@ describe("reports when commands start", () => {
 
   it("sends only to the channels a rule's notify names", async () => {
     const { notes, slack, webhook } = receivers();
-    const rules = [
-      { name: "webhook-only", notify: ["webhook"], match: { title: "/for (?<user_email>\\S+@\\S+)/" }, command: { type: "warp-diag" } },
-    ];
+    const rules = [{ name: "webhook-only", notify: ["webhook"], match: { title: "/for (?<user_email>\\S+@\\S+)/" }, command: { type: "warp-diag" } }];
     const { queued } = await postIncident(INCIDENT, "Packet loss for jane.doe@example.com");
     await runConsumer(queued, 1, { RULES: rules });
     await alarmAndReports();
@@ -149,13 +150,21 @@ describe("reports when commands finish", () => {
     // The poll that saw it finish sent the reports in the same pass: well inside 30 s.
     expect(Date.now() - before).toBeLessThanOrEqual(20_000);
 
-    const finished = await Promise.all(notes().slice(1).map((r) => r.json<{ note: { content: string } }>()));
+    const finished = await Promise.all(
+      notes()
+        .slice(1)
+        .map((r) => r.json<{ note: { content: string } }>()),
+    );
     expect(finished).toHaveLength(2);
     const pcap = api.commands.find((c) => c.type === "pcap")!;
     expect(finished.map((n) => n.note.content)).toContain(
       `pcap on JANE-MBP (jane.doe@example.com) (rule vpn-packet-loss-pcap) finished: SUCCESS. Download (operators only): https://relay.test/v1/commands/${pcap.id}/download`,
     );
-    const events = await Promise.all(webhook().slice(2).map((r) => r.json<Record<string, any>>()));
+    const events = await Promise.all(
+      webhook()
+        .slice(2)
+        .map((r) => r.json<Record<string, any>>()),
+    );
     expect(events.map((e) => e.type)).toEqual(["command.finished", "command.finished"]);
     expect(events.find((e) => e.data.command_id === pcap.id)?.data).toMatchObject({
       status: "SUCCESS",
@@ -172,7 +181,9 @@ describe("reports when commands finish", () => {
     finish(api, "FAILED");
     await alarmAndReports();
     const finished = await slack()[1]!.json<Record<string, any>>();
-    expect(finished.text).toMatch(/warp-diag on SAM-XPS13 \(sam\.lee@example\.com\) \(rule warp-diag-on-critical\) finished: FAILED\. DEX reported the command as FAILED/);
+    expect(finished.text).toMatch(
+      /warp-diag on SAM-XPS13 \(sam\.lee@example\.com\) \(rule warp-diag-on-critical\) finished: FAILED\. DEX reported the command as FAILED/,
+    );
     expect(finished.text).not.toContain("/download");
   });
 });
@@ -197,7 +208,9 @@ describe("each report is delivered once", () => {
 
   it("honours Retry-After on a 429", async () => {
     let calls = 0;
-    const { notes } = receivers({ notes: () => (++calls === 1 ? new Response(null, { status: 429, headers: { "retry-after": "45" } }) : Response.json({}, { status: 201 })) });
+    const { notes } = receivers({
+      notes: () => (++calls === 1 ? new Response(null, { status: 429, headers: { "retry-after": "45" } }) : Response.json({}, { status: 201 })),
+    });
     const deliveryId = await startIncident();
     const before = Date.now();
     await alarmAndReports();

@@ -16,7 +16,12 @@ import { SLACK_SIGNING_SECRET, SLACK_TEAM } from "../helpers/slack";
 const INCIDENT = "Q2STANDIN0001";
 /** The stand-in answers on Slack's (test) host, where the relay lets a response_url point. */
 const SLACK_HOST = new URL(SLACK_HOOK).origin;
-const STAND_IN_ENV = { STAND_IN_SLACK_SIGNING_SECRET: SLACK_SIGNING_SECRET, STAND_IN_SLACK_TEAM: SLACK_TEAM, STAND_IN_RELAY_URL: RELAY, STAND_IN_URL: SLACK_HOST };
+const STAND_IN_ENV = {
+  STAND_IN_SLACK_SIGNING_SECRET: SLACK_SIGNING_SECRET,
+  STAND_IN_SLACK_TEAM: SLACK_TEAM,
+  STAND_IN_RELAY_URL: RELAY,
+  STAND_IN_URL: SLACK_HOST,
+};
 
 isolateEachTest();
 beforeEach(holdLedgerClock);
@@ -34,7 +39,8 @@ describe("the stand-in's Slack", () => {
       [`POST ${RESULT_WEBHOOK}`]: () => new Response(null, { status: 204 }),
       [`POST ${SLACK_HOOK}`]: toStandIn,
       // The stand-in's click, to the relay's interactivity URL, exactly as the stand-in sent it.
-      [`POST ${RELAY}/v1/slack/interactions`]: async (call) => exports.default.fetch(call.url, { method: "POST", headers: call.headers, body: await call.text() }),
+      [`POST ${RELAY}/v1/slack/interactions`]: async (call) =>
+        exports.default.fetch(call.url, { method: "POST", headers: call.headers, body: await call.text() }),
     };
     for (const id of ["m1", "m2", "m3"]) others[`POST ${SLACK_HOST}/slack/responses/${id}`] = toStandIn;
     const api = mockDexApi([JANE, SAM], others);
@@ -44,15 +50,23 @@ describe("the stand-in's Slack", () => {
     await runLedgerAlarm();
     await reportsSettled();
 
-    const shown = async () => (await (await standIn.request("/", {}, STAND_IN_ENV)).json<{ reports: Array<Record<string, any>> }>()).reports.filter((r) => r.channel === "slack");
+    const shown = async () =>
+      (await (await standIn.request("/", {}, STAND_IN_ENV)).json<{ reports: Array<Record<string, any>> }>()).reports.filter((r) => r.channel === "slack");
     const approval = (await shown()).find((m) => m.body.text.includes("awaits approval"))!;
     const page = await (await standIn.request("/slack", {}, STAND_IN_ENV)).text();
-    expect(page).toContain(`<form method="post" action="/slack/messages/${approval.message_id}/click"><input type="hidden" name="action_id" value="approval.approve"><button type="submit">Approve</button></form>`);
+    expect(page).toContain(
+      `<form method="post" action="/slack/messages/${approval.message_id}/click"><input type="hidden" name="action_id" value="approval.approve"><button type="submit">Approve</button></form>`,
+    );
     expect(page).toContain('value="approval.deny"><button type="submit">Deny</button>');
 
-    const click = await standIn.request(`/slack/messages/${approval.message_id}/click`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action_id: "approval.approve" }) }, STAND_IN_ENV);
+    const click = await standIn.request(
+      `/slack/messages/${approval.message_id}/click`,
+      { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action_id: "approval.approve" }) },
+      STAND_IN_ENV,
+    );
     expect(await click.json()).toMatchObject({ action_id: "approval.approve", user: "local.oncall", relay_status: 200 });
-    for (let i = 0; i < 200 && !(await shown()).find((m) => m.message_id === approval.message_id)?.updates; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 200 && !(await shown()).find((m) => m.message_id === approval.message_id)?.updates; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
 
     const updated = (await shown()).find((m) => m.message_id === approval.message_id)!;
     expect(updated.updates).toHaveLength(1);
@@ -64,8 +78,16 @@ describe("the stand-in's Slack", () => {
 
   it("says so when a message has no such button", async () => {
     const standIn = createStandIn();
-    await standIn.request("/slack/T0/B0/hook", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "no buttons" }) });
-    const res = await standIn.request("/slack/messages/m1/click", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ action_id: "approval.approve" }) });
+    await standIn.request("/slack/T0/B0/hook", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "no buttons" }),
+    });
+    const res = await standIn.request("/slack/messages/m1/click", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ action_id: "approval.approve" }),
+    });
     expect(res.status).toBe(404);
   });
 });

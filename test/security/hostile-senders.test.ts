@@ -31,12 +31,34 @@ const KIOSK_AMY: Device = {
   registrationId: "9a8b7c6d-0004-4e5f-8a9b-00000000a001",
   timestamp: "2026-11-25T10:00:00Z",
 };
-const KIOSK_BO: Device = { ...KIOSK_AMY, personEmail: "bo.diaz@example.com", registrationId: "9a8b7c6d-0004-4e5f-8a9b-00000000b002", timestamp: "2026-11-25T11:00:00Z" };
+const KIOSK_BO: Device = {
+  ...KIOSK_AMY,
+  personEmail: "bo.diaz@example.com",
+  registrationId: "9a8b7c6d-0004-4e5f-8a9b-00000000b002",
+  timestamp: "2026-11-25T11:00:00Z",
+};
 /** A laptop whose name is the short name of a server that Prometheus scrapes. */
-const BUILD_LAPTOP: Device = { ...JANE, deviceId: "6f1c2d4e-0005-4a7b-9c1d-000000000005", deviceName: "BUILD-LINUX-07", personEmail: "ci.owner@example.com", registrationId: "9a8b7c6d-0005-4e5f-8a9b-000000000005" };
+const BUILD_LAPTOP: Device = {
+  ...JANE,
+  deviceId: "6f1c2d4e-0005-4a7b-9c1d-000000000005",
+  deviceName: "BUILD-LINUX-07",
+  personEmail: "ci.owner@example.com",
+  registrationId: "9a8b7c6d-0005-4e5f-8a9b-000000000005",
+};
 /** Two laptops with the name their vendor gave them. */
-const MACBOOK_ANN: Device = { ...JANE, deviceId: "6f1c2d4e-0006-4a7b-9c1d-000000000006", deviceName: "MacBook-Pro", personEmail: "ann.lee@example.com", registrationId: "9a8b7c6d-0006-4e5f-8a9b-000000000006" };
-const MACBOOK_BEN: Device = { ...MACBOOK_ANN, deviceId: "6f1c2d4e-0007-4a7b-9c1d-000000000007", personEmail: "ben.ode@example.com", registrationId: "9a8b7c6d-0007-4e5f-8a9b-000000000007" };
+const MACBOOK_ANN: Device = {
+  ...JANE,
+  deviceId: "6f1c2d4e-0006-4a7b-9c1d-000000000006",
+  deviceName: "MacBook-Pro",
+  personEmail: "ann.lee@example.com",
+  registrationId: "9a8b7c6d-0006-4e5f-8a9b-000000000006",
+};
+const MACBOOK_BEN: Device = {
+  ...MACBOOK_ANN,
+  deviceId: "6f1c2d4e-0007-4a7b-9c1d-000000000007",
+  personEmail: "ben.ode@example.com",
+  registrationId: "9a8b7c6d-0007-4e5f-8a9b-000000000007",
+};
 
 const DEVICES = [JANE, SAM, OLD_CLIENT, KIOSK_AMY, KIOSK_BO, BUILD_LAPTOP, MACBOOK_ANN, MACBOOK_BEN];
 
@@ -105,7 +127,13 @@ async function postWithEnv(source: string, body: string, headers: Record<string,
 describe("targets: a sender names a laptop only as the devices API lists it", () => {
   it("a real device id with someone else's email creates nothing, and the record says why", async () => {
     const api = mockDexApi(DEVICES);
-    const decisions = await zapierAlert({ id: "T-1", title: "VPN packet loss", severity: "critical", device_id: JANE.deviceId, user_email: "attacker@evil.example" });
+    const decisions = await zapierAlert({
+      id: "T-1",
+      title: "VPN packet loss",
+      severity: "critical",
+      device_id: JANE.deviceId,
+      user_email: "attacker@evil.example",
+    });
     expect(api.commands).toEqual([]);
     expect(api.callsTo("create")).toEqual([]);
     expect(outcomes(decisions)).toEqual(["vpn-packet-loss-pcap: device-not-found", "warp-diag-on-critical: device-not-found"]);
@@ -119,12 +147,23 @@ describe("targets: a sender names a laptop only as the devices API lists it", ()
 
   it("a device named directly that the API lists as ineligible creates nothing (device-ineligible)", async () => {
     const api = mockDexApi(DEVICES);
-    const byId = await zapierAlert({ id: "T-2", title: "Calls drop", severity: "critical", device_id: OLD_CLIENT.deviceId, user_email: OLD_CLIENT.personEmail });
+    const byId = await zapierAlert({
+      id: "T-2",
+      title: "Calls drop",
+      severity: "critical",
+      device_id: OLD_CLIENT.deviceId,
+      user_email: OLD_CLIENT.personEmail,
+    });
     const byName = await zapierAlert({ id: "T-3", title: "Calls drop", severity: "critical", hostname: OLD_CLIENT.deviceName });
     expect(api.commands).toEqual([]);
     for (const decisions of [byId, byName]) {
       expect(decisions).toEqual([
-        expect.objectContaining({ rule: "warp-diag-on-critical", outcome: "device-ineligible", device_id: OLD_CLIENT.deviceId, reason: OLD_CLIENT.ineligibleReason }),
+        expect.objectContaining({
+          rule: "warp-diag-on-critical",
+          outcome: "device-ineligible",
+          device_id: OLD_CLIENT.deviceId,
+          reason: OLD_CLIENT.ineligibleReason,
+        }),
       ]);
     }
   });
@@ -144,7 +183,9 @@ describe("targets: a sender names a laptop only as the devices API lists it", ()
 
     const own = await zapierAlert({ id: "T-5", title: "Kiosk slow", severity: "critical", device_id: KIOSK_AMY.deviceId, user_email: KIOSK_AMY.personEmail });
     expect(outcomes(own)).toEqual(["warp-diag-on-critical: created"]);
-    expect(api.commands.map((c) => [c.device_id, c.registration_id, c.user_email])).toEqual([[KIOSK_AMY.deviceId, KIOSK_AMY.registrationId, KIOSK_AMY.personEmail]]);
+    expect(api.commands.map((c) => [c.device_id, c.registration_id, c.user_email])).toEqual([
+      [KIOSK_AMY.deviceId, KIOSK_AMY.registrationId, KIOSK_AMY.personEmail],
+    ]);
   });
 
   it("an Alertmanager alert about build-linux-07.prod.internal:9100 does not hit the laptop BUILD-LINUX-07", async () => {
@@ -162,7 +203,9 @@ describe("targets: a sender names a laptop only as the devices API lists it", ()
     const api = mockDexApi(DEVICES);
     const decisions = await zapierAlert({ id: "T-6", title: "Wi-Fi drops", severity: "critical", hostname: "macbook-pro" });
     expect(api.commands).toEqual([]);
-    expect(decisions).toEqual([expect.objectContaining({ rule: "warp-diag-on-critical", outcome: "device-ambiguous", reason: expect.stringContaining("2 devices") })]);
+    expect(decisions).toEqual([
+      expect.objectContaining({ rule: "warp-diag-on-critical", outcome: "device-ambiguous", reason: expect.stringContaining("2 devices") }),
+    ]);
   });
 
   it("a rule that does not trust title.user_email from Zapier does not run on the user a Zapier title names", async () => {
@@ -187,7 +230,12 @@ describe("dry runs: what the relay would do is for operators only", () => {
 
   it("with only the sender's token answers 401 unauthorized, and tells nothing about the device", async () => {
     const api = mockDexApi(DEVICES);
-    for (const headers of [{} as Record<string, string>, { "x-relay-admin-token": "zapier-test-token" }, { "x-relay-admin-token": "admin-test-tokeN" }, { "x-relay-admin-token": "" }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { "x-relay-admin-token": "zapier-test-token" },
+      { "x-relay-admin-token": "admin-test-tokeN" },
+      { "x-relay-admin-token": "" },
+    ]) {
       const { response, status, json, queued } = await postZapier(alert, headers, "?dry_run=true");
       expect(status).toBe(401);
       expect(json).toEqual({ error: "unauthorized" });
@@ -211,7 +259,13 @@ describe("dry runs: what the relay would do is for operators only", () => {
 
   it("is refused to everyone while ADMIN_TOKEN is unset", async () => {
     const api = mockDexApi(DEVICES);
-    const { status, text, queued, reason } = await postWithEnv("zapier", JSON.stringify(alert), { ...ZAPIER_AUTH, ...OPERATOR }, { ADMIN_TOKEN: "" }, "?dry_run=true");
+    const { status, text, queued, reason } = await postWithEnv(
+      "zapier",
+      JSON.stringify(alert),
+      { ...ZAPIER_AUTH, ...OPERATOR },
+      { ADMIN_TOKEN: "" },
+      "?dry_run=true",
+    );
     expect(status).toBe(401);
     expect(text).toBe('{"error":"unauthorized"}');
     expect(reason).toMatch(/ADMIN_TOKEN is not set/);
@@ -365,7 +419,12 @@ describe("patterns: a rule cannot pin the relay on a crafted title", () => {
 
   it("a 100,000-character title from a source that keeps titles whole is refused with 400, before any matching", async () => {
     mockDexApi(DEVICES);
-    const { status, json, queued } = await postZapier({ id: "P-2", title: `VPN packet loss ${"é".repeat(100_000)}`, severity: "critical", user_email: JANE.personEmail });
+    const { status, json, queued } = await postZapier({
+      id: "P-2",
+      title: `VPN packet loss ${"é".repeat(100_000)}`,
+      severity: "critical",
+      user_email: JANE.personEmail,
+    });
     expect(status).toBe(400);
     expect(json.error).toMatch(/title/);
     expect(queued).toEqual([]);
@@ -383,7 +442,15 @@ describe("variations: spellings of one alert are one episode", () => {
     ["as sent", withId("TICKET-1042"), JSON_TYPE],
     ["with an Idempotency-Key", withId("TICKET-1042"), { ...JSON_TYPE, "idempotency-key": "zap-run-1" }],
     ["with a different Idempotency-Key", withId("TICKET-1042"), { ...JSON_TYPE, "idempotency-key": "zap-run-2" }],
-    ["with a second Idempotency-Key", withId("TICKET-1042"), [["content-type", "application/json"], ["idempotency-key", "zap-run-1"], ["idempotency-key", "zap-run-3"]]],
+    [
+      "with a second Idempotency-Key",
+      withId("TICKET-1042"),
+      [
+        ["content-type", "application/json"],
+        ["idempotency-key", "zap-run-1"],
+        ["idempotency-key", "zap-run-3"],
+      ],
+    ],
     ["with a lower-case id", withId("ticket-1042"), JSON_TYPE],
     ["with a zero-width space in the id", withId("TICKET\u200b-1042"), JSON_TYPE],
     ["with a soft hyphen and a byte-order mark in the id", withId("\ufeffTICKET-10\u00ad42"), JSON_TYPE],

@@ -191,7 +191,13 @@ describe("DEX API answers that echo the token", () => {
 
   /** Queues one Zapier alert about Jane that the shipped rules turn into two commands. */
   async function queueAlertAboutJane(): Promise<DeliveryMessage[]> {
-    const body = JSON.stringify({ id: `LEAK-${crypto.randomUUID()}`, title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail, note: MARKER });
+    const body = JSON.stringify({
+      id: `LEAK-${crypto.randomUUID()}`,
+      title: "VPN packet loss",
+      severity: "critical",
+      user_email: JANE.personEmail,
+      note: MARKER,
+    });
     const send = vi.spyOn(env.ALERT_QUEUE, "send").mockResolvedValue({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as QueueSendResponse);
     const { status } = await postAlert("zapier", body, await validAuthHeaders("zapier", body));
     expect(status).toBe(202);
@@ -206,7 +212,12 @@ describe("DEX API answers that echo the token", () => {
     ["a 500 on create", "create", apiError(500, `internal error handling Bearer ${TOKEN}`), true],
     ["a 429 on create", "create", apiError(429, `rate limited: ${TOKEN}`, undefined, { "retry-after": "60" }), false],
     ["a 502 page that is no envelope", "create", () => new Response(`<html>bad gateway for Bearer ${TOKEN}</html>`, { status: 502 }), false],
-    ["a 200 whose envelope says success: false", "create", () => Response.json({ success: false, errors: [{ code: 9, message: `bad token ${TOKEN}` }], messages: [], result: null }), true],
+    [
+      "a 200 whose envelope says success: false",
+      "create",
+      () => Response.json({ success: false, errors: [{ code: 9, message: `bad token ${TOKEN}` }], messages: [], result: null }),
+      true,
+    ],
   ] as const)("%s leaks nothing into logs, the record or the audit endpoint", async (_, route, answer, echoed) => {
     const dex = mockDexApi();
     dex.failNext(route, answer);

@@ -78,7 +78,10 @@ describe.each(SOURCE_NAMES)("POST /v1/alerts/%s", (source) => {
     const valid = await validAuthHeaders(source, body);
     const bindings = Object.fromEntries(bindingsOf(source).map((name) => [name, unset]));
     for (const headers of [valid, {}]) {
-      await expectTheOne401(await requestWithEnv(path, init(headers), bindings), `${JSON.stringify(Object.keys(headers))} with ${bindingsOf(source).join(", ")} unset`);
+      await expectTheOne401(
+        await requestWithEnv(path, init(headers), bindings),
+        `${JSON.stringify(Object.keys(headers))} with ${bindingsOf(source).join(", ")} unset`,
+      );
     }
   });
 

@@ -83,11 +83,14 @@ describe("operator auth: Cloudflare Access", () => {
     ["not valid yet", () => accessToken(key, { nbf: Math.floor(Date.now() / 1000) + ACCESS_CLOCK_LEEWAY_SECONDS + 60 })],
     ["alg none", async () => (await accessToken(key, {}, { alg: "none" })).split(".").slice(0, 2).join(".") + "."],
     ["HS256 with the public key as secret", () => accessToken(key, {}, { alg: "HS256" })],
-    ["a tampered payload", async () => {
-      const [h, , s] = (await accessToken(key)).split(".");
-      const claims = btoa(JSON.stringify({ aud: [AUDIENCE], iss: TEAM_DOMAIN, exp: 9999999999, email: "ceo@example.com" })).replace(/=+$/, "");
-      return `${h}.${claims}.${s}`;
-    }],
+    [
+      "a tampered payload",
+      async () => {
+        const [h, , s] = (await accessToken(key)).split(".");
+        const claims = btoa(JSON.stringify({ aud: [AUDIENCE], iss: TEAM_DOMAIN, exp: 9999999999, email: "ceo@example.com" })).replace(/=+$/, "");
+        return `${h}.${claims}.${s}`;
+      },
+    ],
     ["not a JWT", async () => "garbage"],
   ];
   for (const [name, token] of refusals) {
@@ -155,7 +158,11 @@ describe("operator auth: every operator route", () => {
     const cookie = `CF_Authorization=${await accessToken(key)}`;
     const form = { source: "zapier", payload: "{}" };
     const post = (headers: Record<string, string>) =>
-      request("/console/rules/test", { method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(form) });
+      request("/console/rules/test", {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded", ...headers },
+        body: new URLSearchParams(form),
+      });
     expect((await post({ origin: "https://evil.example" })).status).toBe(401);
     expect((await post({ "sec-fetch-site": "cross-site" })).status).toBe(401);
     // A cookie alone, with neither header, could be a forged request from an old browser.

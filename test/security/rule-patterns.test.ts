@@ -75,37 +75,53 @@ describe("the full pattern checker", () => {
     expect(found.length).toBeGreaterThan(0);
   });
 
-  it.each(SHIPPED)("judges every pattern of the RULES of %s safe", async (_, rules) => {
-    for (const { path, pattern } of rulePatterns(rules)) {
-      const { problem } = await audit(pattern);
-      expect(problem, `${path}: ${pattern}`).toBeUndefined();
-    }
-  }, TIMEOUT_MS);
+  it.each(SHIPPED)(
+    "judges every pattern of the RULES of %s safe",
+    async (_, rules) => {
+      for (const { path, pattern } of rulePatterns(rules)) {
+        const { problem } = await audit(pattern);
+        expect(problem, `${path}: ${pattern}`).toBeUndefined();
+      }
+    },
+    TIMEOUT_MS,
+  );
 
-  it("judges safe every pattern of a corpus the structural check accepts", async () => {
-    for (const pattern of ACCEPTED) {
-      expect(patternError(pattern), pattern).toBeUndefined();
-      const { problem } = await audit(pattern);
-      expect(problem, pattern).toBeUndefined();
-    }
-  }, TIMEOUT_MS);
-
-  it("finds unsafe what the structural check refuses for backtracking", async () => {
-    for (const pattern of REFUSED) {
-      expect(patternError(pattern), pattern).toMatch(/may backtrack catastrophically/);
-      const { problem } = await audit(pattern);
-      expect(problem, pattern).toMatch(/exponential|degree polynomial/);
-    }
-  }, TIMEOUT_MS);
-
-  it("judges safe the generated hostile patterns the structural check accepts", async () => {
-    const accepted = hostilePattern.filter((pattern) => patternError(pattern) === undefined);
-    await fc.assert(
-      fc.asyncProperty(accepted, async (pattern) => {
+  it(
+    "judges safe every pattern of a corpus the structural check accepts",
+    async () => {
+      for (const pattern of ACCEPTED) {
+        expect(patternError(pattern), pattern).toBeUndefined();
         const { problem } = await audit(pattern);
         expect(problem, pattern).toBeUndefined();
-      }),
-      { numRuns: 25 },
-    );
-  }, TIMEOUT_MS);
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "finds unsafe what the structural check refuses for backtracking",
+    async () => {
+      for (const pattern of REFUSED) {
+        expect(patternError(pattern), pattern).toMatch(/may backtrack catastrophically/);
+        const { problem } = await audit(pattern);
+        expect(problem, pattern).toMatch(/exponential|degree polynomial/);
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "judges safe the generated hostile patterns the structural check accepts",
+    async () => {
+      const accepted = hostilePattern.filter((pattern) => patternError(pattern) === undefined);
+      await fc.assert(
+        fc.asyncProperty(accepted, async (pattern) => {
+          const { problem } = await audit(pattern);
+          expect(problem, pattern).toBeUndefined();
+        }),
+        { numRuns: 25 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -191,7 +191,12 @@ describe("PagerDuty signatures (X-PagerDuty-Signature)", () => {
 
     it.each([undefined, "", "  ", ",", " , "])("refuses everything while the secret is %j, even what the old secret signed", async (value) => {
       for (const secret of [SECRET, "undefined", ","]) {
-        const { status, json, queued, reason } = await postWithEnv("pagerduty", body, { "x-pagerduty-signature": `v1=${await sign(body, secret)}` }, { PAGERDUTY_WEBHOOK_SECRET: value });
+        const { status, json, queued, reason } = await postWithEnv(
+          "pagerduty",
+          body,
+          { "x-pagerduty-signature": `v1=${await sign(body, secret)}` },
+          { PAGERDUTY_WEBHOOK_SECRET: value },
+        );
         expect(status).toBe(401);
         expect(reason).toMatch(/PAGERDUTY_WEBHOOK_SECRET is not set/);
         expect(queued).toEqual([]);
@@ -203,8 +208,7 @@ describe("PagerDuty signatures (X-PagerDuty-Signature)", () => {
 describe.each(SOURCE_NAMES.filter((s) => authOf(s).kind === "bearer"))("%s bearer token", (source) => {
   const binding = authOf(source).binding;
   const body = fixture(source);
-  const postWith = (authorization: string | undefined) =>
-    postTo(source, body, authorization === undefined ? {} : { authorization });
+  const postWith = (authorization: string | undefined) => postTo(source, body, authorization === undefined ? {} : { authorization });
   const token = () => bindingValue(binding);
 
   async function expectRefused(authorization: string | undefined, message: RegExp) {
@@ -458,7 +462,10 @@ describe.runIf(SOURCE_NAMES.includes("webhook"))("Standard Webhooks signatures (
   it("refuses an HMAC under another secret, or the secret itself", async () => {
     const headers = await signed({}, body, [`whsec_${btoa("a revoked webhook signing key")}`]);
     await expectRefused(headers, /^signature does not match$/);
-    await expectRefused({ ...headers, "webhook-signature": `v1,${SECRET.slice("whsec_".length)}` }, /^(signature does not match|webhook-signature has no v1 signature)$/);
+    await expectRefused(
+      { ...headers, "webhook-signature": `v1,${SECRET.slice("whsec_".length)}` },
+      /^(signature does not match|webhook-signature has no v1 signature)$/,
+    );
   });
 
   it("judges a signed delivery by its signature alone: a valid bearer token does not rescue a wrong signature", async () => {
@@ -479,7 +486,10 @@ describe.runIf(SOURCE_NAMES.includes("webhook"))("Standard Webhooks signatures (
     const NEW = `whsec_${btoa("the new webhook signing key")}`;
     const rotating = { WEBHOOK_SECRET: `${OLD}, ${NEW}` };
 
-    it.each([["old", OLD], ["new", NEW]])("accepts a body signed with the %s secret alone", async (_, secret) => {
+    it.each([
+      ["old", OLD],
+      ["new", NEW],
+    ])("accepts a body signed with the %s secret alone", async (_, secret) => {
       const { status, queued } = await postWithEnv("webhook", body, await signed({}, body, [secret]), rotating);
       expect(status).toBe(202);
       expect(queued).toHaveLength(1);
@@ -519,7 +529,10 @@ describe.runIf(SOURCE_NAMES.includes("webhook"))("Standard Webhooks signatures (
     const text = body.replace("packet loss", "pérte de paquets");
     expect(text).not.toBe(body);
     const latin1 = Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
-    const headers = { ...(await signed({ id: "msg_bytes", timestamp: nowSeconds() })), "webhook-signature": await signStandardWebhook(latin1, "msg_bytes", nowSeconds(), SECRET) };
+    const headers = {
+      ...(await signed({ id: "msg_bytes", timestamp: nowSeconds() })),
+      "webhook-signature": await signStandardWebhook(latin1, "msg_bytes", nowSeconds(), SECRET),
+    };
     expect((await postTo("webhook", text, headers)).status).toBe(401);
   });
 });

@@ -121,9 +121,7 @@ describeSourceAdapter({
     { name: "alert_event is not text", body: availabilityWith((n) => (n.alert_event = 1)), field: "alert_event" },
     { name: "text is not text", body: JSON.stringify({ text: { message: "hello" } }), field: "text" },
   ],
-  sameEpisode: [
-    { name: "the start and the end of one alert", first: () => deliver(availability), again: () => deliver(availabilityEnd) },
-  ],
+  sameEpisode: [{ name: "the start and the end of one alert", first: () => deliver(availability), again: () => deliver(availabilityEnd) }],
   newEpisode: [
     {
       name: "the same policy alerting again under a new correlation id",

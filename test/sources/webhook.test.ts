@@ -19,7 +19,9 @@ function alertWith(fields: Record<string, unknown>): string {
   return JSON.stringify({ ...JSON.parse(firing), ...fields });
 }
 
-function spec(deliver: (body: string, id?: string) => Promise<RawDelivery>): Omit<SourceAdapterSpec, "secretBindings" | "withWrongAuth" | "withoutAuth" | "authCoversBody"> {
+function spec(
+  deliver: (body: string, id?: string) => Promise<RawDelivery>,
+): Omit<SourceAdapterSpec, "secretBindings" | "withWrongAuth" | "withoutAuth" | "authCoversBody"> {
   return {
     adapter: webhook,
     deliver: (body) => deliver(body),
@@ -97,7 +99,11 @@ describe("signed the Standard Webhooks way (WEBHOOK_SECRET)", () => {
     secretBindings: ["WEBHOOK_SECRET"],
     withWrongAuth: async (delivery) => {
       const other = await standardWebhookHeaders(delivery.body, [`whsec_${btoa("a revoked webhook signing key")}`], { timestamp: NOW_SECONDS });
-      return withHeader(withHeader(withHeader(delivery, "webhook-id", other["webhook-id"]!), "webhook-timestamp", other["webhook-timestamp"]!), "webhook-signature", other["webhook-signature"]!);
+      return withHeader(
+        withHeader(withHeader(delivery, "webhook-id", other["webhook-id"]!), "webhook-timestamp", other["webhook-timestamp"]!),
+        "webhook-signature",
+        other["webhook-signature"]!,
+      );
     },
     withoutAuth: (delivery) => withoutHeader(delivery, "webhook-signature"),
     authCoversBody: true,
@@ -105,8 +111,7 @@ describe("signed the Standard Webhooks way (WEBHOOK_SECRET)", () => {
 });
 
 describe("authenticated with WEBHOOK_TOKEN", () => {
-  const deliver = async (body: string, id?: string) =>
-    rawDelivery(body, { Authorization: `Bearer ${env.WEBHOOK_TOKEN}`, ...(id ? { "webhook-id": id } : {}) });
+  const deliver = async (body: string, id?: string) => rawDelivery(body, { Authorization: `Bearer ${env.WEBHOOK_TOKEN}`, ...(id ? { "webhook-id": id } : {}) });
   describeSourceAdapter({
     ...spec(deliver),
     secretBindings: ["WEBHOOK_TOKEN"],

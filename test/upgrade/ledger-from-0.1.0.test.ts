@@ -55,7 +55,11 @@ function world(t0: number) {
 async function upgradeFromReleaseOne(t0: number) {
   return runInDurableObject(ledger(), async (_, state) => {
     const { sql } = state.storage;
-    const tables = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").toArray();
+    const tables = sql
+      .exec<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+      )
+      .toArray();
     for (const { name } of tables) sql.exec(`DROP TABLE ${name}`);
     sql.exec(releaseOneLedger.replaceAll("$T0", String(t0)));
     // The alarm 0.1.0 had set for its pending reports: a deploy keeps it.
@@ -66,7 +70,10 @@ async function upgradeFromReleaseOne(t0: number) {
     return {
       upgraded,
       before,
-      versions: sql.exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version").toArray().map((row) => row.version),
+      versions: sql
+        .exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version")
+        .toArray()
+        .map((row) => row.version),
       commands: sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commands").one().n,
       reports: sql.exec<{ state: string; n: number }>("SELECT state, COUNT(*) AS n FROM reports GROUP BY state ORDER BY state").toArray(),
     };
@@ -129,7 +136,12 @@ describe("upgrading a ledger written by release 0.1.0", () => {
     expect(finished.map((event) => [event.data.command_id, event.data.status]).sort()).toEqual(SAMS_COMMANDS.map((c) => [c.id, "SUCCESS"]).sort());
     expect((await notesOn(SAMS_INCIDENT)).filter((note) => note.includes("finished: SUCCESS"))).toHaveLength(2);
     const statuses = await runInDurableObject(ledger(), (_, state) =>
-      state.storage.sql.exec<{ command_id: string; status: string }>("SELECT command_id, status FROM commands WHERE delivery_id = (SELECT delivery_id FROM commands WHERE command_id = ?)", SAMS_COMMANDS[0].id).toArray(),
+      state.storage.sql
+        .exec<{ command_id: string; status: string }>(
+          "SELECT command_id, status FROM commands WHERE delivery_id = (SELECT delivery_id FROM commands WHERE command_id = ?)",
+          SAMS_COMMANDS[0].id,
+        )
+        .toArray(),
     );
     expect(statuses.map((row) => row.status)).toEqual(["SUCCESS", "SUCCESS"]);
   });
@@ -144,7 +156,9 @@ describe("upgrading a ledger written by release 0.1.0", () => {
     expect(created).toEqual([expect.objectContaining({ type: "warp-diag", device_id: JANE.deviceId })]);
     expect(api.callsTo("list").length).toBeGreaterThan(0);
     const row = await runInDurableObject(ledger(), (_, state) =>
-      state.storage.sql.exec<{ state: string; command_id: string | null }>("SELECT state, command_id FROM commands WHERE rule = ? AND source = 'zapier'", JANES_RETRY_RULE).one(),
+      state.storage.sql
+        .exec<{ state: string; command_id: string | null }>("SELECT state, command_id FROM commands WHERE rule = ? AND source = 'zapier'", JANES_RETRY_RULE)
+        .one(),
     );
     expect(row.state).toBe("created");
     expect(api.commands.map((command) => command.id)).toContain(row.command_id);
@@ -165,7 +179,8 @@ describe("upgrading a ledger written by release 0.1.0", () => {
     await runConsumer(another.queued);
 
     expect(api.callsTo("create")).toHaveLength(createsBefore);
-    const outcomes = async (id: string) => ((await currentDelivery(id))?.decisions ?? []).map((d: { rule: string; outcome: string }) => `${d.rule}: ${d.outcome}`);
+    const outcomes = async (id: string) =>
+      ((await currentDelivery(id))?.decisions ?? []).map((d: { rule: string; outcome: string }) => `${d.rule}: ${d.outcome}`);
     expect(await outcomes(repeat.json.delivery_id)).toEqual(["vpn-packet-loss-pcap: duplicate", "warp-diag-on-critical: duplicate"]);
     expect(await outcomes(another.json.delivery_id)).toEqual(["vpn-packet-loss-pcap: cooldown", "warp-diag-on-critical: cooldown"]);
   });

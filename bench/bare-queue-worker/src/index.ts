@@ -8,10 +8,7 @@ type Bindings = { QUEUE: Queue };
  */
 const app = new Hono<{ Bindings: Bindings }>().post("/v1/alerts/:source", async (c) => {
   const text = await c.req.text();
-  await c.env.QUEUE.send(
-    { delivery_id: crypto.randomUUID(), received_at: new Date().toISOString(), body: text },
-    { contentType: "json" },
-  );
+  await c.env.QUEUE.send({ delivery_id: crypto.randomUUID(), received_at: new Date().toISOString(), body: text }, { contentType: "json" });
   return c.json({ status: "queued" }, 202);
 });
 

@@ -15,7 +15,12 @@ export async function respondInSlack(env: Env, responseUrl: string | undefined, 
   if (!responseUrl) return;
   if (!allowed(env, responseUrl)) return logProblem("slack-response-refused", { reason: "response_url is not on Slack's host nor SLACK_WEBHOOK_URL's" });
   try {
-    const res = await fetch(responseUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(message), signal: AbortSignal.timeout(REPORT_TIMEOUT_MS) });
+    const res = await fetch(responseUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(message),
+      signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
+    });
     await res.body?.cancel();
     if (res.ok) logEvent("slack-response-sent", { status: res.status });
     else logProblem("slack-response-failed", { status: res.status });

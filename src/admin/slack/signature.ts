@@ -17,7 +17,8 @@ export async function verifySlackSignature(body: Uint8Array, headers: Headers, s
   const signature = /^v0=([0-9a-f]{64})$/i.exec(headers.get("x-slack-signature")?.trim() ?? "")?.[1];
   if (!timestamp || !/^\d{1,12}$/.test(timestamp)) throw unauthorized("missing or malformed X-Slack-Request-Timestamp");
   if (!signature) throw unauthorized("missing or malformed X-Slack-Signature");
-  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > SLACK_TOLERANCE_SECONDS) throw unauthorized("X-Slack-Request-Timestamp is more than five minutes away");
+  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > SLACK_TOLERANCE_SECONDS)
+    throw unauthorized("X-Slack-Request-Timestamp is more than five minutes away");
   const prefix = new TextEncoder().encode(`v0:${timestamp}:`);
   const signed = new Uint8Array(prefix.length + body.length);
   signed.set(prefix);

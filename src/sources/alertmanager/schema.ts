@@ -41,12 +41,7 @@ export const AlertGroupNotification = z.object({
   commonLabels: lenient(StringMap),
   alerts: z
     .array(GroupedAlert)
-    .check(
-      z.maxLength(
-        MAX_ALERTS_PER_NOTIFICATION,
-        `at most ${MAX_ALERTS_PER_NOTIFICATION} alerts per notification; lower the receiver's max_alerts`,
-      ),
-    ),
+    .check(z.maxLength(MAX_ALERTS_PER_NOTIFICATION, `at most ${MAX_ALERTS_PER_NOTIFICATION} alerts per notification; lower the receiver's max_alerts`)),
 });
 
 export type GroupedAlert = z.infer<typeof GroupedAlert>;

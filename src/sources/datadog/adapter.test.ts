@@ -39,9 +39,7 @@ describe("datadog.receive", () => {
 
   it("falls back to the event id when the template has no cycle", async () => {
     expect((await alertOf({ cycle: undefined })).episode).toBe("datadog:148932016:7806264543658765432");
-    expect((await alertOf({ cycle: "$ALERT_CYCLE_KEY", id: "7806377215030019884" })).episode).toBe(
-      "datadog:148932016:7806377215030019884",
-    );
+    expect((await alertOf({ cycle: "$ALERT_CYCLE_KEY", id: "7806377215030019884" })).episode).toBe("datadog:148932016:7806377215030019884");
   });
 
   it("names cycle when neither it nor id is there", async () => {

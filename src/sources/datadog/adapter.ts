@@ -41,10 +41,7 @@ function toAlert(notification: DatadogNotification): NormalizedAlert {
     source: "datadog",
     episode: `datadog:${normalizeId(notification.alert_id)}:${normalizeId(notification.cycle)}`,
     title: notification.title ?? UNTITLED,
-    severity:
-      normalizeSeverity(notification.severity) ??
-      normalizeSeverity(notification.priority) ??
-      normalizeSeverity(firstTag(tags, "severity")),
+    severity: normalizeSeverity(notification.severity) ?? normalizeSeverity(notification.priority) ?? normalizeSeverity(firstTag(tags, "severity")),
     firing: FIRING_TRANSITIONS.includes(notification.transition.toLowerCase().replace(/[^a-z]/g, "")),
     status: notification.transition,
     labels,

@@ -29,10 +29,7 @@ function withoutBlanks(value: unknown): unknown {
 }
 
 /** Datadog substitutes ids as text; a template that leaves them unquoted sends numbers. */
-const Id = z.union([
-  z.string().check(z.maxLength(MAX_VENDOR_ID_LENGTH)),
-  z.pipe(z.number().check(z.int(), z.nonnegative()), z.transform(String)),
-]);
+const Id = z.union([z.string().check(z.maxLength(MAX_VENDOR_ID_LENGTH)), z.pipe(z.number().check(z.int(), z.nonnegative()), z.transform(String))]);
 /** Scope, link and priority become labels or references. */
 const Text = z.optional(z.string().check(z.maxLength(MAX_LABEL_VALUE_LENGTH)));
 const Identity = z.optional(z.string().check(z.maxLength(MAX_TARGET_LENGTH)));

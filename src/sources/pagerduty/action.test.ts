@@ -32,14 +32,23 @@ describe("verifyPagerDutyAction", () => {
     expect(await verdict({ authorization: "Bearer wrong" })).toBe("401 invalid bearer token");
     expect(await verdict({ authorization: SECRET })).toBe("401 missing X-PagerDuty-Signature or Authorization: Bearer header");
     // A signature is judged alone: a right bearer token does not make a wrong signature right.
-    expect(await verdict({ "x-pagerduty-signature": await signPagerDuty(`${asEvent} `, SECRET), authorization: `Bearer ${SECRET}` }, asEvent)).toBe("401 signature does not match");
+    expect(await verdict({ "x-pagerduty-signature": await signPagerDuty(`${asEvent} `, SECRET), authorization: `Bearer ${SECRET}` }, asEvent)).toBe(
+      "401 signature does not match",
+    );
     expect(await verdict({ authorization: `Bearer ${SECRET}` }, "{}", " ")).toBe("401 PagerDuty actions are disabled: PAGERDUTY_ACTION_SECRET is not set");
   });
 });
 
 describe("readPagerDutyAction", () => {
   it("reads a workflow's web request written with the relay's own fields", () => {
-    const body = JSON.stringify({ rule: "warp-diag-on-demand", user_email: "jane.doe@example.com", incident_id: "Q1", incident_title: "VPN down", incident_url: "https://acme.pagerduty.com/incidents/Q1", requested_by: "Priya Raman" });
+    const body = JSON.stringify({
+      rule: "warp-diag-on-demand",
+      user_email: "jane.doe@example.com",
+      incident_id: "Q1",
+      incident_title: "VPN down",
+      incident_url: "https://acme.pagerduty.com/incidents/Q1",
+      requested_by: "Priya Raman",
+    });
     expect(readPagerDutyAction(body, {}, null)).toEqual({
       rule: "warp-diag-on-demand",
       target: { user_email: "jane.doe@example.com" },
@@ -56,7 +65,11 @@ describe("readPagerDutyAction", () => {
     expect(readPagerDutyAction(body, { rule: "warp-diag-on-demand", hostname: "JANE-MBP" }, null)).toEqual({
       rule: "warp-diag-on-demand",
       target: { hostname: "JANE-MBP" },
-      incident: { id: "Q2Y4RWZ6E8TJ1K", title: "VPN packet loss above 8% for jane.doe@example.com", url: "https://acme.pagerduty.com/incidents/Q2Y4RWZ6E8TJ1K" },
+      incident: {
+        id: "Q2Y4RWZ6E8TJ1K",
+        title: "VPN packet loss above 8% for jane.doe@example.com",
+        url: "https://acme.pagerduty.com/incidents/Q2Y4RWZ6E8TJ1K",
+      },
       requested_by: "Priya Raman (PagerDuty)",
       redelivery_id: id,
     });

@@ -34,11 +34,7 @@ describe("pagerduty.verify", () => {
 
   it("says which binding to set when the source is disabled", async () => {
     const disabled = { ...env, PAGERDUTY_WEBHOOK_SECRET: "" } as Env;
-    await expectRefusal(
-      pagerduty.verify(await signed(triggered), disabled, new Date()),
-      401,
-      /^this source is disabled: PAGERDUTY_WEBHOOK_SECRET is not set$/,
-    );
+    await expectRefusal(pagerduty.verify(await signed(triggered), disabled, new Date()), 401, /^this source is disabled: PAGERDUTY_WEBHOOK_SECRET is not set$/);
   });
 });
 
@@ -73,15 +69,12 @@ describe("pagerduty.receive", () => {
     expect(alert?.severity).toBeUndefined();
   });
 
-  it.each(["incident.escalated", "incident.priority_updated", "incident.unacknowledged", "service.updated"])(
-    "ignores %s",
-    async (eventType) => {
-      const body = edited(acknowledged, (event) => {
-        event.event_type = eventType;
-      });
-      expect(await pagerduty.receive(await signed(body), FIXTURE_NOW)).toEqual({ alerts: [], ignored: `${eventType} does not start a capture` });
-    },
-  );
+  it.each(["incident.escalated", "incident.priority_updated", "incident.unacknowledged", "service.updated"])("ignores %s", async (eventType) => {
+    const body = edited(acknowledged, (event) => {
+      event.event_type = eventType;
+    });
+    expect(await pagerduty.receive(await signed(body), FIXTURE_NOW)).toEqual({ alerts: [], ignored: `${eventType} does not start a capture` });
+  });
 
   it("keeps the redelivery key of an ignored event so its retries are dropped too", async () => {
     const received = await pagerduty.receive(await signed(acknowledged, undefined, WEBHOOK_ID), FIXTURE_NOW);

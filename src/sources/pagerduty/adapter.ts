@@ -50,10 +50,7 @@ export const pagerduty: SourceAdapter = {
     const { event } = parseOrRefuse(PagerDutyEnvelope, json);
     const eventType = event.event_type;
     if (!isCapturing(eventType)) {
-      const ignored =
-        eventType === PING_EVENT_TYPE
-          ? `${PING_EVENT_TYPE}: test delivery received`
-          : `${eventType} does not start a capture`;
+      const ignored = eventType === PING_EVENT_TYPE ? `${PING_EVENT_TYPE}: test delivery received` : `${eventType} does not start a capture`;
       return withKey({ alerts: [], ignored }, redeliveryKey);
     }
 
@@ -102,9 +99,7 @@ function toAlert({ event }: PagerDutyIncidentEvent): NormalizedAlert {
     source: "pagerduty",
     // A reopened incident is a new episode of the same incident; retries of one reopen
     // carry the same event id, so they still collapse into one.
-    episode: reopened
-      ? `pagerduty:${normalizeId(incident.id)}:reopened:${normalizeId(event.id)}`
-      : `pagerduty:${normalizeId(incident.id)}`,
+    episode: reopened ? `pagerduty:${normalizeId(incident.id)}:reopened:${normalizeId(event.id)}` : `pagerduty:${normalizeId(incident.id)}`,
     // Cut, never refused: three refusals in a row disable the subscription.
     title: cutTitle(incident.title),
     severity: normalizeSeverity(incident.priority?.summary) ?? SEVERITY_BY_URGENCY[incident.urgency?.toLowerCase() ?? ""],

@@ -40,11 +40,7 @@ describe("verifyPagerDutySignature", () => {
 
   it("refuses a header that carries signatures of other versions only", async () => {
     const v1 = await signPagerDuty(triggered, CURRENT);
-    await expectRefusal(
-      verifyPagerDutySignature(triggered, v1.replace("v1=", "v2="), [CURRENT]),
-      401,
-      /^X-PagerDuty-Signature has no v1 signature$/,
-    );
+    await expectRefusal(verifyPagerDutySignature(triggered, v1.replace("v1=", "v2="), [CURRENT]), 401, /^X-PagerDuty-Signature has no v1 signature$/);
   });
 
   it("refuses a signature made with another secret", async () => {

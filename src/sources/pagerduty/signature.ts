@@ -29,11 +29,7 @@ export function v1Signatures(header: string): string[] {
  * under one of the secrets. Several secrets are accepted so a rotation never drops alerts.
  * @see https://github.com/PagerDuty/developer-docs/blob/main/docs/webhooks/04-Signatures.md
  */
-export async function verifyPagerDutySignature(
-  body: string | Uint8Array,
-  header: string | null,
-  secrets: string[],
-): Promise<void> {
+export async function verifyPagerDutySignature(body: string | Uint8Array, header: string | null, secrets: string[]): Promise<void> {
   if (!header) throw unauthorized(`missing ${PAGERDUTY_SIGNATURE_HEADER} header`);
   const signatures = v1Signatures(header);
   if (signatures.length === 0) throw unauthorized(`${PAGERDUTY_SIGNATURE_HEADER} has no v1 signature`);

@@ -18,12 +18,7 @@ const LabelValue = z.union([
  * episode); without it, the delivery's `webhook-id` does.
  */
 export const RelayAlert = z.object({
-  id: z.optional(
-    z.union([
-      z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_ID_LENGTH)),
-      z.pipe(z.number().check(z.int()), z.transform(String)),
-    ]),
-  ),
+  id: z.optional(z.union([z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_ID_LENGTH)), z.pipe(z.number().check(z.int()), z.transform(String))])),
   title: z.optional(z.string().check(z.maxLength(MAX_TITLE_LENGTH))),
   severity: z.optional(z.string().check(z.maxLength(64))),
   status: z._default(z.enum(STATUSES), "firing"),

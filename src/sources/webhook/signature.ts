@@ -26,12 +26,7 @@ const encoder = new TextEncoder();
  * secrets. The body is taken as the bytes received; each comparison is constant-time.
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
  */
-export async function verifyStandardWebhook(
-  body: Uint8Array,
-  headers: Headers,
-  secrets: readonly string[],
-  now: Date,
-): Promise<void> {
+export async function verifyStandardWebhook(body: Uint8Array, headers: Headers, secrets: readonly string[], now: Date): Promise<void> {
   const id = headers.get(WEBHOOK_ID_HEADER);
   const timestamp = headers.get(WEBHOOK_TIMESTAMP_HEADER);
   const header = headers.get(WEBHOOK_SIGNATURE_HEADER);

@@ -91,9 +91,7 @@ describe("zapier.receive", () => {
   });
 
   it("skips nested objects, arrays and nulls among the labels", async () => {
-    const alert = await alertOf(
-      json({ title: "VPN down", requester: { name: "Alex Kim" }, tags: ["vpn", "macos"], assignee: null, office: "Seoul" }),
-    );
+    const alert = await alertOf(json({ title: "VPN down", requester: { name: "Alex Kim" }, tags: ["vpn", "macos"], assignee: null, office: "Seoul" }));
     expect(alert.labels).toEqual({ office: "Seoul" });
   });
 

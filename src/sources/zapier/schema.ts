@@ -2,30 +2,13 @@ import * as z from "../../model/zod";
 import { MAX_ID_LENGTH, MAX_TITLE_LENGTH } from "../limits";
 
 /** Fields with a meaning to the relay; every other field of the body becomes a label. */
-export const KNOWN_FIELDS = [
-  "id",
-  "title",
-  "severity",
-  "status",
-  "device_id",
-  "user_email",
-  "registration_id",
-  "hostname",
-] as const;
+export const KNOWN_FIELDS = ["id", "title", "severity", "status", "device_id", "user_email", "registration_id", "hostname"] as const;
 
 /**
  * `status` values (compared case-insensitively) that mean the alert is over; anything
  * else, including no status at all, is firing.
  */
-export const NOT_FIRING_STATUSES: readonly string[] = [
-  "resolved",
-  "recovered",
-  "ok",
-  "closed",
-  "acknowledged",
-  "inactive",
-  "cleared",
-];
+export const NOT_FIRING_STATUSES: readonly string[] = ["resolved", "recovered", "ok", "closed", "acknowledged", "inactive", "cleared"];
 
 const Text = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
 
