@@ -4,7 +4,7 @@ import { afterEach, beforeEach, vi } from "vitest";
 import type { DeliveryMessage } from "../../src/model/delivery-message";
 import worker from "../../src/index";
 import { deliveryKey } from "../../src/model/kv-keys";
-import { enrolled } from "./dex-api-mock";
+import { enrol, enrolled } from "./dex-api-mock";
 import { signPagerDuty } from "./sign";
 
 export const RELAY = "https://relay.test";
@@ -148,4 +148,27 @@ export function isolateEachTest() {
     vi.useRealTimers();
     await reset();
   });
+}
+
+/**
+ * `count` critical Zapier alerts, queued through the real ingest, each naming its own device
+ * outright (enrolled with the DEX API mock as connected), so that only create (and reconcile)
+ * calls reach the API.
+ */
+export async function queueAlertsOnOwnDevices(count: number, prefix: string): Promise<DeliveryMessage[]> {
+  const messages: DeliveryMessage[] = [];
+  for (let i = 0; i < count; i++) {
+    const deviceId = `device-${prefix}-${i}`;
+    enrol(deviceId, `user${i}@example.com`);
+    const { status, queued } = await postZapier({
+      id: `${prefix}-${i}`,
+      title: "Disk latency",
+      severity: "critical",
+      device_id: deviceId,
+      user_email: `user${i}@example.com`,
+    });
+    if (status !== 202) throw new Error(`ingest answered ${status} for alert ${prefix}-${i}`);
+    messages.push(queued[0]!);
+  }
+  return messages;
 }

@@ -4,29 +4,9 @@ import fc from "fast-check";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS } from "../../src/consume/queue-consumer";
 import { DELIVERY_PREFIX } from "../../src/model/kv-keys";
-import { apiError, enrol, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
+import { apiError, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, currentDelivery, holdLedgerClock, ledger, runLedgerAlarm, settleLedger } from "../helpers/ledger";
-import { deliveryRecord, isolateEachTest, postZapier, runConsumer } from "../helpers/relay";
-
-/** A device the DEX API lists as connected, for the alert about it. */
-const enrolled = (deviceId: string, email: string) => (enrol(deviceId, email), deviceId);
-
-/** Alerts whose device is given outright, so only create (and reconcile) calls reach the API. */
-async function queueAlerts(count: number, prefix: string) {
-  const messages = [];
-  for (let i = 0; i < count; i++) {
-    const { status, queued } = await postZapier({
-      id: `${prefix}-${i}`,
-      title: "Disk latency",
-      severity: "critical",
-      device_id: enrolled(`device-${prefix}-${i}`, `user${i}@example.com`),
-      user_email: `user${i}@example.com`,
-    });
-    expect(status).toBe(202);
-    messages.push(queued[0]!);
-  }
-  return messages;
-}
+import { deliveryRecord, isolateEachTest, postZapier, queueAlertsOnOwnDevices, runConsumer } from "../helpers/relay";
 
 /**
  * Runs the consumer the way the queue would (retried messages come back, up to the last
@@ -51,7 +31,7 @@ beforeEach(holdLedgerClock);
 describe("the DEX API misbehaving", () => {
   it("500 several times in a row, then success: exactly one command, retried by the ledger within seconds", async () => {
     const api = mockDexApi();
-    const [message] = await queueAlerts(1, "five-hundreds");
+    const [message] = await queueAlertsOnOwnDevices(1, "five-hundreds");
     api.failNext("create", apiError(500, "internal error"), apiError(500, "internal error"));
     const start = Date.now();
     const result = await runConsumer([message]);
@@ -74,7 +54,7 @@ describe("the DEX API misbehaving", () => {
 
   it("a timeout: the create is treated as maybe-landed and checked before creating again", async () => {
     const api = mockDexApi();
-    const [message] = await queueAlerts(1, "timeout");
+    const [message] = await queueAlertsOnOwnDevices(1, "timeout");
     // Make the client's deadline pass at once instead of after ten seconds.
     vi.spyOn(AbortSignal, "timeout").mockImplementation(() => AbortSignal.abort(new DOMException("timed out", "TimeoutError")));
     api.failNext("create", "timeout");
@@ -91,7 +71,7 @@ describe("the DEX API misbehaving", () => {
 
   it("the connection lost after the command was created: found, not created twice", async () => {
     const api = mockDexApi();
-    const [message] = await queueAlerts(1, "lost");
+    const [message] = await queueAlertsOnOwnDevices(1, "lost");
     api.landThenFail("network");
     await drain([message]);
     expect(api.commands).toHaveLength(1);
@@ -117,7 +97,7 @@ describe("the DEX API misbehaving", () => {
 describe("storage failing", () => {
   it("a delivery record that cannot be written retries that message, and the retry creates nothing new", async () => {
     const api = mockDexApi();
-    const messages = await queueAlerts(3, "kv-put");
+    const messages = await queueAlertsOnOwnDevices(3, "kv-put");
     const put = env.RELAY_KV.put.bind(env.RELAY_KV);
     let failures = 0;
     vi.spyOn(env.RELAY_KV, "put").mockImplementation(async (key, value, options) => {
@@ -170,7 +150,7 @@ describe("any schedule of API faults", () => {
       fc.asyncProperty(fc.array(fault, { maxLength: 8 }), fc.integer({ min: 1, max: 14 }), async (faults, count) => {
         await reset();
         const api = mockDexApi([JANE]);
-        const messages = await queueAlerts(count, `prop-${faults.length}-${count}`);
+        const messages = await queueAlertsOnOwnDevices(count, `prop-${faults.length}-${count}`);
         for (const f of faults) {
           if (f === "land-then-500") api.landThenFail(apiError(500, "internal error"));
           else if (f === "land-then-network") api.landThenFail("network");
@@ -207,7 +187,7 @@ describe("any schedule of API faults", () => {
 describe("a 429 while checking an uncertain create", () => {
   it("locks the token out and sends nothing until Retry-After, then finishes the job once", async () => {
     const api = mockDexApi();
-    const messages = await queueAlerts(2, "reconcile-429");
+    const messages = await queueAlertsOnOwnDevices(2, "reconcile-429");
     // The create lands but the answer is lost, and the check that follows is refused.
     api.landThenFail("network");
     api.failNext("list", apiError(429, "rate limited", undefined, { "retry-after": "90" }));

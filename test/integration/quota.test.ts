@@ -1,27 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { enrol, mockDexApi } from "../helpers/dex-api-mock";
+import { mockDexApi } from "../helpers/dex-api-mock";
 import { currentDelivery, holdLedgerClock, settleLedger } from "../helpers/ledger";
-import { deliveryRecord, isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
-
-/** A device the DEX API lists as connected, for the alert about it. */
-const enrolled = (deviceId: string, email: string) => (enrol(deviceId, email), deviceId);
-
-async function queueAlerts(count: number, prefix: string) {
-  const messages = [];
-  for (let i = 0; i < count; i++) {
-    const { status, queued } = await postZapier({
-      id: `${prefix}-${i}`,
-      title: "Disk latency",
-      severity: "critical",
-      device_id: enrolled(`${prefix}-${i}`, `u${i}@example.com`),
-      user_email: `u${i}@example.com`,
-    });
-    expect(status).toBe(202);
-    messages.push(queued[0]!);
-  }
-  return messages;
-}
+import { deliveryRecord, isolateEachTest, postZapier, queueAlertsOnOwnDevices, RELAY, runConsumer } from "../helpers/relay";
 
 async function healthz() {
   const res = await exports.default.fetch(`${RELAY}/healthz`);
@@ -39,7 +20,7 @@ describe("the account's DEX command quota", () => {
     const api = mockDexApi();
     expect(await healthz()).toEqual({ quota: null, used: null, left_at_least: null, reset_time: null, read_at: null, spent_until: null });
 
-    await runConsumer(await queueAlerts(1, "healthz"));
+    await runConsumer(await queueAlertsOnOwnDevices(1, "healthz"));
     const readAt = iso(Date.now());
     for (let i = 0; i < 3; i++) {
       expect(await healthz()).toEqual({
@@ -58,7 +39,7 @@ describe("the account's DEX command quota", () => {
     const api = mockDexApi();
     const resetAt = Date.now() + 3 * 60_000;
     api.setQuota({ limit: 5, used: 5, reset_time: iso(resetAt) });
-    const messages = await queueAlerts(3, "storm");
+    const messages = await queueAlertsOnOwnDevices(3, "storm");
 
     const result = await runConsumer(messages);
     expect(result.explicitAcks).toHaveLength(3);
@@ -88,7 +69,7 @@ describe("the account's DEX command quota", () => {
 
     const resetAt = Date.now() + 3600_000;
     api.setQuota({ limit: 1, used: 1, reset_time: iso(resetAt) });
-    await runConsumer(await queueAlerts(1, "console"));
+    await runConsumer(await queueAlertsOnOwnDevices(1, "console"));
     const html = await page();
     expect(html).toContain(`1 used, at least 0 left (the API says quota 0) · resets ${iso(resetAt)}`);
     expect(html).toContain(`spent until ${iso(resetAt)}: commands wait for the reset`);
