@@ -60,7 +60,9 @@ export function withLedger(
   return { ...record, state: stateOf(record.state, decisions), decisions, commands, reports };
 }
 
+/** The ledger's entry of a decision: by its key; a decision recorded without one (release 0.1.0) by what it names. */
 function sameCommand(entry: LedgerEntry, decision: Decision): boolean {
+  if (decision.key) return entry.key === decision.key;
   return entry.alert === decision.alert && entry.rule === decision.rule && entry.type === decision.type && entry.device_id === decision.device_id;
 }
 

@@ -65,5 +65,6 @@ function decisionFor(planned: PlannedCommand, result: LedgerResult): Decision {
     args: planned.command.args,
     ...deviceFields(planned.device),
     ...presentFields({ command_id: result.command_id }),
+    key: result.key,
   };
 }

@@ -41,5 +41,10 @@ export const Decision = z.object({
   user_email: z.optional(z.string()),
   registration_id: z.optional(z.string()),
   command_id: z.optional(z.string()),
+  /**
+   * The command ledger's key of the command this decision is about (episode × rule × device ×
+   * type): what the audit trail joins the ledger's view on. Records of release 0.1.0 carry none.
+   */
+  key: z.optional(z.string()),
 });
 export type Decision = z.infer<typeof Decision>;
