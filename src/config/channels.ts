@@ -1,6 +1,7 @@
 import { readSecret } from "./secrets";
 import { webhookSecretKey } from "../crypto/webhook-secret";
 import type { Channel } from "../model/channels";
+import { oncePerVariables } from "./once-per-variables";
 
 export const DEFAULT_PAGERDUTY_API_BASE = "https://api.pagerduty.com";
 
@@ -32,20 +33,12 @@ const CHANNEL_VARIABLES = [
   "RELAY_PUBLIC_URL",
 ] as const;
 
-let cached: { raw: unknown[]; result: ChannelsResult } | undefined;
-
 /**
  * Reads the channels' settings, once per isolate for the same variables. Nothing here fails
  * the relay: a channel that is not fully configured is off, and a result webhook whose
  * secret is not a valid `whsec_` key is off rather than sent unsigned.
  */
-export function readChannels(env: Env): ChannelsResult {
-  const raw = CHANNEL_VARIABLES.map((name) => (env as unknown as Record<string, unknown>)[name]);
-  if (cached && raw.every((value, i) => value === cached!.raw[i])) return cached.result;
-  const result = channelsOf(env);
-  cached = { raw, result };
-  return result;
-}
+export const readChannels: (env: Env) => ChannelsResult = oncePerVariables(CHANNEL_VARIABLES, (env) => channelsOf(env));
 
 function channelsOf(env: Env): ChannelsResult {
   const settings: ChannelsResult["settings"] = {};

@@ -2,6 +2,7 @@ import { formatIssues } from "../model/schema-issues";
 import * as z from "../model/zod";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
+import { oncePerVariables } from "./once-per-variables";
 
 /** Placeholders wrangler.jsonc ships with (`replace-with-your-account-id`): a deploy that still has one cannot work. */
 export const PLACEHOLDER_PREFIX = "replace-with-";
@@ -113,20 +114,12 @@ function legacyDexApiToken(env: Env): string | undefined {
 /** The variables the DEX settings are read from: the same values give the same settings. */
 const DEX_VARIABLES = ["CF_ACCOUNT_ID", "DEX_API_BASE", "IDEMPOTENCY_TTL_HOURS", "MAX_COMMANDS_PER_MINUTE", "DEX_API_TOKEN", "CF_API_TOKEN"] as const;
 
-let cachedDex: { raw: unknown[]; result: DexSettingsResult } | undefined;
-
 /**
  * The DEX half of the configuration, without the rules: what the command ledger and the
  * operators' routes read. Checked once per isolate for the same variables (a test's copy of
  * `env` with other values is checked again).
  */
-export function loadDexSettings(env: Env): DexSettingsResult {
-  const raw = DEX_VARIABLES.map((name) => (env as unknown as Record<string, unknown>)[name]);
-  if (cachedDex && raw.every((value, i) => value === cachedDex!.raw[i])) return cachedDex.result;
-  const result = readDexSettings(env);
-  cachedDex = { raw, result };
-  return result;
-}
+export const loadDexSettings: (env: Env) => DexSettingsResult = oncePerVariables(DEX_VARIABLES, (env) => readDexSettings(env));
 
 function readDexSettings(env: Env): DexSettingsResult {
   const vars = VarsSchema.safeParse(env);
