@@ -1,3 +1,4 @@
+import { logEvent } from "../record/log";
 import { readSecret } from "./secrets";
 import { webhookSecretKey } from "../crypto/webhook-secret";
 import type { Channel } from "../model/channels";
@@ -38,7 +39,12 @@ const CHANNEL_VARIABLES = [
  * the relay: a channel that is not fully configured is off, and a result webhook whose
  * secret is not a valid `whsec_` key is off rather than sent unsigned.
  */
-export const readChannels: (env: Env) => ChannelsResult = oncePerVariables(CHANNEL_VARIABLES, (env) => channelsOf(env));
+export const readChannels: (env: Env) => ChannelsResult = oncePerVariables(CHANNEL_VARIABLES, (env) => {
+  const channels = channelsOf(env);
+  // Said when an isolate first reads them, so an operator sees which reports will not be sent.
+  for (const { channel, reason } of channels.off) logEvent("report-channel-off", { channel, reason });
+  return channels;
+});
 
 function channelsOf(env: Env): ChannelsResult {
   const settings: ChannelsResult["settings"] = {};

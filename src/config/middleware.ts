@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { misconfigured } from "../model/http-errors";
 import type { Operator } from "../model/operator";
 import { logProblem } from "../record/log";
+import { loadLedgerSettings, type LedgerSettings } from "./ledger-settings";
 import { loadConfig, loadDexSettings, type DexSettings, type RelayConfig } from "./settings";
 
 /**
@@ -13,6 +14,8 @@ export interface RequestConfig {
   relay(): RelayConfig;
   /** The DEX settings alone: what the operators' routes need, whatever state RULES is in. */
   dex(): DexSettings;
+  /** What the command ledger works with, handed to it with every call that sets it working. */
+  ledger(): LedgerSettings;
 }
 
 /**
@@ -45,6 +48,11 @@ export function relayConfig(options: ConfigOptions) {
       },
       dex() {
         const loaded = loadDexSettings(c.env);
+        if (!loaded.ok) throw invalid(loaded.error);
+        return loaded.settings;
+      },
+      ledger() {
+        const loaded = loadLedgerSettings(c.env);
         if (!loaded.ok) throw invalid(loaded.error);
         return loaded.settings;
       },

@@ -2,6 +2,8 @@ import { formatIssues } from "../model/schema-issues";
 import * as z from "../model/zod";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
+import { readChannels } from "./channels";
+import type { LedgerSettings } from "./ledger-settings";
 import { oncePerVariables } from "./once-per-variables";
 
 /** Placeholders wrangler.jsonc ships with (`replace-with-your-account-id`): a deploy that still has one cannot work. */
@@ -32,6 +34,8 @@ export type DeviceLookup = (typeof DEVICE_LOOKUPS)[number];
 export interface RelayConfig extends DexSettings {
   rules: CompiledRule[];
   deviceLookup: DeviceLookup;
+  /** What the consumer hands the command ledger with its commands (./ledger-settings.ts). */
+  ledger: LedgerSettings;
 }
 
 export type ConfigResult = { ok: true; config: RelayConfig } | { ok: false; error: string };
@@ -71,8 +75,15 @@ export function loadConfig(env: Env, knownSources: readonly string[]): ConfigRes
   if (!DEVICE_LOOKUPS.includes(deviceLookup)) return { ok: false, error: `DEVICE_LOOKUP: must be one of ${DEVICE_LOOKUPS.join(", ")}` };
   const rules = rulesOnce(env.RULES, knownSources);
   if (!rules.ok) return rules;
-  if (cachedConfig?.dex !== dex.settings || cachedConfig.rules !== rules.rules || cachedConfig.config.deviceLookup !== deviceLookup) {
-    cachedConfig = { dex: dex.settings, rules: rules.rules, config: { ...dex.settings, rules: rules.rules, deviceLookup } };
+  const { settings: channels } = readChannels(env);
+  if (
+    cachedConfig?.dex !== dex.settings ||
+    cachedConfig.rules !== rules.rules ||
+    cachedConfig.config.deviceLookup !== deviceLookup ||
+    cachedConfig.config.ledger.channels !== channels
+  ) {
+    const ledger = { dex: dex.settings, channels };
+    cachedConfig = { dex: dex.settings, rules: rules.rules, config: { ...dex.settings, rules: rules.rules, deviceLookup, ledger } };
   }
   return { ok: true, config: cachedConfig.config };
 }

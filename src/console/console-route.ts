@@ -100,7 +100,12 @@ export const consoleRoute = new Hono<AppEnv>()
   .post("/console/approvals/:key/:decision{approve|deny}", sameOrigin(), async (c) => {
     const key = c.req.param("key");
     if (!COMMAND_KEY.test(key)) throw notFound("no such approval");
-    const answer = await operatorLedger(c.env, c.var.config).decideAsOperator(key, c.req.param("decision") as "approve" | "deny", operatorName(c.var.operator));
+    const answer = await operatorLedger(c.env, c.var.config).decideAsOperator(
+      key,
+      c.req.param("decision") as "approve" | "deny",
+      operatorName(c.var.operator),
+      c.var.config.ledger(),
+    );
     return c.redirect(`/console?approval=${answer.result}#approvals`, 303);
   })
   .post("/console/dead-letters/:id/replay", sameOrigin(), async (c) => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compileRules } from "../../test/helpers/fakes";
+import { handedSettings } from "../../test/helpers/ledger";
+import type { LedgerSettings } from "../config/ledger-settings";
 import type { LedgerCommand, LedgerResult } from "../ledger/contract";
 import { cooldownKey, idempotencyKey } from "../ledger/keys";
 import { Delivery } from "./delivery";
@@ -30,14 +32,17 @@ function planned(deliveryId: string, severity: "critical" | "warning" | undefine
   };
 }
 
+/** What the Worker hands the ledger: the test configuration's. */
+const settings = () => handedSettings();
+
 /** A ledger that answers as told and keeps what it was given. */
 function fakeLedger(answer: (command: LedgerCommand) => Omit<LedgerResult, "key">) {
-  const submitted: Array<{ commands: LedgerCommand[]; limits?: unknown }> = [];
+  const submitted: Array<{ commands: LedgerCommand[]; settings?: LedgerSettings }> = [];
   const respond = (commands: LedgerCommand[]) => commands.map((c) => ({ key: c.key, ...answer(c) }));
   return {
     submitted,
-    async submit(commands: LedgerCommand[], limits: { maxCommandsPerMinute: number }) {
-      submitted.push({ commands, limits });
+    async submit(commands: LedgerCommand[], settings: LedgerSettings) {
+      submitted.push({ commands, settings });
       return respond(commands);
     },
     preview(commands: LedgerCommand[]) {
@@ -51,10 +56,10 @@ describe("submitPlanned", () => {
   it("hands every command of the batch to the ledger in one call, keyed on the resolved device", async () => {
     const ledger = fakeLedger(() => ({ outcome: "created", reason: "command created", command_id: "c-1" }));
     const commands = [planned("d-1", "critical"), planned("d-2", "warning")];
-    await submitPlanned(commands, ledger, { maxCommandsPerMinute: 30 });
+    await submitPlanned(commands, ledger, settings());
     expect(ledger.submitted).toHaveLength(1);
     const [first, second] = ledger.submitted[0]!.commands;
-    expect(ledger.submitted[0]!.limits).toEqual({ maxCommandsPerMinute: 30 });
+    expect(ledger.submitted[0]!.settings).toEqual(settings());
     expect(first).toMatchObject({
       key: await idempotencyKey({ episode: "zapier:d-1", rule: "pcap-on-loss", device_id: "d-jane", type: "pcap" }),
       cooldown_key: await cooldownKey({ rule: "pcap-on-loss", device_id: "d-jane", type: "pcap" }),
@@ -76,7 +81,7 @@ describe("submitPlanned", () => {
         : { outcome: "waiting", reason: "held by MAX_COMMANDS_PER_MINUTE" },
     );
     const commands = [planned("d-1", "critical"), planned("d-2", undefined)];
-    await submitPlanned(commands, ledger, { maxCommandsPerMinute: 30 });
+    await submitPlanned(commands, ledger, settings());
     expect(commands[0]!.delivery.decisions).toEqual([
       expect.objectContaining({ outcome: "created", command_id: "c-1", rule: "pcap-on-loss", device_id: "d-jane", registration_id: "r-jane" }),
     ]);
@@ -86,7 +91,7 @@ describe("submitPlanned", () => {
 
   it("asks nothing of the ledger when nothing was planned", async () => {
     const ledger = fakeLedger(() => ({ outcome: "created", reason: "" }));
-    await submitPlanned([], ledger, { maxCommandsPerMinute: 30 });
+    await submitPlanned([], ledger, settings());
     await previewPlanned([], ledger);
     expect(ledger.submitted).toEqual([]);
   });

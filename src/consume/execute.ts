@@ -1,3 +1,4 @@
+import type { LedgerSettings } from "../config/ledger-settings";
 import type { LedgerCommand, LedgerResult } from "../ledger/contract";
 import { cooldownKey, idempotencyKey } from "../ledger/keys";
 import type { Decision } from "../model/decision";
@@ -7,7 +8,7 @@ import { presentFields } from "../model/present-fields";
 
 /** What the consumer needs of the command ledger. */
 export interface Ledger {
-  submit(commands: LedgerCommand[], limits: { maxCommandsPerMinute: number }): Promise<LedgerResult[]>;
+  submit(commands: LedgerCommand[], settings: LedgerSettings): Promise<LedgerResult[]>;
   preview(commands: LedgerCommand[]): Promise<LedgerResult[]> | LedgerResult[];
 }
 
@@ -16,13 +17,9 @@ export interface Ledger {
  * its answer for each as the command's decision. The ledger claims, sends, reconciles and
  * retries; the consumer only reports.
  */
-export async function submitPlanned(
-  planned: readonly PlannedCommand[],
-  ledger: Pick<Ledger, "submit">,
-  limits: { maxCommandsPerMinute: number },
-): Promise<void> {
+export async function submitPlanned(planned: readonly PlannedCommand[], ledger: Pick<Ledger, "submit">, settings: LedgerSettings): Promise<void> {
   if (planned.length === 0) return;
-  const results = await ledger.submit(await Promise.all(planned.map(ledgerCommand)), limits);
+  const results = await ledger.submit(await Promise.all(planned.map(ledgerCommand)), settings);
   planned.forEach((command, i) => command.delivery.decide(decisionFor(command, results[i]!)));
 }
 

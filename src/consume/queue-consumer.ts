@@ -60,7 +60,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   const pipeline = createPipeline(env, loaded.config);
   try {
     await Promise.all(deliveries.filter((delivery) => delivery.continues).map((delivery) => carryOver(delivery, env.RELAY_KV)));
-    await submitPlanned(await planDeliveries(deliveries, pipeline), pipeline.ledger, loaded.config);
+    await submitPlanned(await planDeliveries(deliveries, pipeline), pipeline.ledger, loaded.config.ledger);
   } catch (error) {
     // The command ledger could not be reached, or failed: nothing is recorded as decided,
     // and every message comes back; the ledger answers for what it already holds.

@@ -1,13 +1,14 @@
 import { runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiError, JANE, mockDexApi, SAM } from "../../test/helpers/dex-api-mock";
-import { advanceClock, holdLedgerClock, ledger, runLedgerAlarm, settleLedger, unsettledCommands } from "../../test/helpers/ledger";
+import { advanceClock, handedSettings, holdLedgerClock, ledger, runLedgerAlarm, settleLedger, unsettledCommands } from "../../test/helpers/ledger";
 import { isolateEachTest, postZapier, runConsumer } from "../../test/helpers/relay";
 import { CommandRows } from "./command-rows";
 import type { LedgerCommand } from "./contract";
 import { QUICK_RETRY_SECONDS, SLOW_RETRY_SECONDS } from "./retry-schedule";
 
-const LIMITS = { maxCommandsPerMinute: 30 };
+/** What the consumer hands the ledger with every submit. */
+const limits = () => handedSettings({ MAX_COMMANDS_PER_MINUTE: "30" });
 
 /** A command for the ledger as the consumer would hand it over. */
 function command(overrides: Partial<LedgerCommand> = {}, device = JANE): LedgerCommand {
@@ -39,8 +40,8 @@ describe("command ledger: claims", () => {
   it("two submits of the same key at the same moment create one command", async () => {
     const api = mockDexApi();
     const [a, b] = await Promise.all([
-      ledger().submit([command()], LIMITS),
-      ledger().submit([command({ delivery_id: "00000000-0000-4000-8000-000000000002" })], LIMITS),
+      ledger().submit([command()], limits()),
+      ledger().submit([command({ delivery_id: "00000000-0000-4000-8000-000000000002" })], limits()),
     ]);
     expect(api.commands).toHaveLength(1);
     const outcomes = [a[0]!.outcome, b[0]!.outcome].sort();
@@ -58,17 +59,17 @@ describe("command ledger: claims", () => {
 
   it("answers a queue redelivery of the same delivery with what it did, not with a duplicate", async () => {
     mockDexApi();
-    const [first] = await ledger().submit([command()], LIMITS);
-    const [again] = await ledger().submit([command()], LIMITS);
+    const [first] = await ledger().submit([command()], limits());
+    const [again] = await ledger().submit([command()], limits());
     expect(again).toEqual({ ...first, outcome: "created" });
   });
 
   it("a key that ended in a refusal is not sent again by a later delivery", async () => {
     const api = mockDexApi();
     api.failNext("create", apiError(400, "device is offline", "/commands/0/device_id"));
-    const [first] = await ledger().submit([command()], LIMITS);
+    const [first] = await ledger().submit([command()], limits());
     expect(first).toMatchObject({ outcome: "failed", reason: expect.stringContaining("device is offline") });
-    const [later] = await ledger().submit([command({ delivery_id: "00000000-0000-4000-8000-000000000009" })], LIMITS);
+    const [later] = await ledger().submit([command({ delivery_id: "00000000-0000-4000-8000-000000000009" })], limits());
     expect(later).toMatchObject({ outcome: "duplicate", reason: expect.stringContaining("device is offline") });
     expect(api.callsTo("create")).toHaveLength(1);
   });
@@ -76,17 +77,17 @@ describe("command ledger: claims", () => {
   it("a cooldown starts at the claim, so a second key for the same device waits even while the first is in flight", async () => {
     const api = mockDexApi();
     api.failNext("create", apiError(502, "bad gateway"));
-    const [first] = await ledger().submit([command({ cooldown_minutes: 30 })], LIMITS);
+    const [first] = await ledger().submit([command({ cooldown_minutes: 30 })], limits());
     expect(first?.outcome).toBe("retrying");
-    const [second] = await ledger().submit([command({ key: "key-2", episode: "zapier:TICKET-2", cooldown_minutes: 30 })], LIMITS);
+    const [second] = await ledger().submit([command({ key: "key-2", episode: "zapier:TICKET-2", cooldown_minutes: 30 })], limits());
     expect(second).toMatchObject({ outcome: "cooldown", reason: expect.stringContaining("already sending") });
   });
 
   it("a refused command lifts its cooldown: nothing ran on the device", async () => {
     const api = mockDexApi();
     api.failNext("create", apiError(400, "device is offline", "/commands/0/device_id"));
-    await ledger().submit([command({ cooldown_minutes: 30 })], LIMITS);
-    const [next] = await ledger().submit([command({ key: "key-2", episode: "zapier:TICKET-2", cooldown_minutes: 30 })], LIMITS);
+    await ledger().submit([command({ cooldown_minutes: 30 })], limits());
+    const [next] = await ledger().submit([command({ key: "key-2", episode: "zapier:TICKET-2", cooldown_minutes: 30 })], limits());
     expect(next?.outcome).toBe("created");
     expect(api.commands).toHaveLength(1);
   });
@@ -103,19 +104,22 @@ describe("command ledger: claims", () => {
 describe("command ledger: reconciling", () => {
   it("never credits an alert with a command another alert created on the same device", async () => {
     const api = mockDexApi();
-    await ledger().submit([command()], LIMITS);
+    await ledger().submit([command()], limits());
     // A second alert's create fails with a 502; the API lists the first alert's warp-diag on the same laptop.
     api.failNext("create", apiError(502, "bad gateway"));
     const [second] = await ledger().submit(
       [command({ key: "key-2", episode: "zapier:TICKET-2", delivery_id: "00000000-0000-4000-8000-000000000002" })],
-      LIMITS,
+      limits(),
     );
     expect(second?.outcome).toBe("retrying");
     expect(second?.command_id).toBeUndefined();
 
     await runLedgerAlarm();
     expect(api.commands).toHaveLength(2);
-    const [after] = await ledger().submit([command({ key: "key-2", episode: "zapier:TICKET-2", delivery_id: "00000000-0000-4000-8000-000000000002" })], LIMITS);
+    const [after] = await ledger().submit(
+      [command({ key: "key-2", episode: "zapier:TICKET-2", delivery_id: "00000000-0000-4000-8000-000000000002" })],
+      limits(),
+    );
     expect(after).toMatchObject({ outcome: "created", command_id: api.commands[1]!.id });
   });
 
@@ -131,7 +135,7 @@ describe("command ledger: reconciling", () => {
       created_date: new Date(Date.now() - 60_000).toISOString(),
     });
     api.failNext("create", "network");
-    await ledger().submit([command()], LIMITS);
+    await ledger().submit([command()], limits());
     await runLedgerAlarm();
     expect(api.commands.map((c) => c.id)).not.toEqual(["older"]);
     expect(api.commands).toHaveLength(2);
@@ -170,7 +174,7 @@ describe("command ledger: reconciling", () => {
     expect(await runLedgerAlarm()).toBe(true);
     expect(api.callsTo("list")).toHaveLength(1);
     expect(api.callsTo("create")).toHaveLength(0);
-    const [after] = await ledger().submit([command()], LIMITS);
+    const [after] = await ledger().submit([command()], limits());
     expect(after).toMatchObject({ outcome: "created", command_id: "landed-before-restart" });
   });
 
@@ -179,7 +183,7 @@ describe("command ledger: reconciling", () => {
     await runLedgerAlarm();
     expect(api.callsTo("list")).toHaveLength(1);
     expect(api.callsTo("create")).toHaveLength(1);
-    const [after] = await ledger().submit([command()], LIMITS);
+    const [after] = await ledger().submit([command()], limits());
     expect(after).toMatchObject({ outcome: "created", command_id: api.commands[0]!.id });
   });
 });
@@ -189,7 +193,7 @@ describe("command ledger: retry schedule", () => {
     const api = mockDexApi();
     const failures = Array.from({ length: 6 }, () => apiError(503, "unavailable"));
     api.failNext("create", ...failures);
-    await ledger().submit([command()], LIMITS);
+    await ledger().submit([command()], limits());
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
       const before = Date.now();
@@ -207,9 +211,9 @@ describe("command ledger: retry schedule", () => {
   it("gives up, and says so, once the capture is no longer worth it", async () => {
     const api = mockDexApi();
     api.failNext("create", ...Array.from({ length: 60 }, () => apiError(503, "unavailable")));
-    await ledger().submit([command()], LIMITS);
+    await ledger().submit([command()], limits());
     await settleLedger(80);
-    const [result] = await ledger().submit([command()], LIMITS);
+    const [result] = await ledger().submit([command()], limits());
     expect(result).toMatchObject({ outcome: "failed", reason: expect.stringMatching(/gave up after \d+ attempts over 30 minutes/) });
     expect(api.commands).toHaveLength(0);
   });
@@ -223,7 +227,7 @@ describe("command ledger: one API budget, and a 429 on any call", () => {
     const result = await runConsumer(queued);
     expect(result.continued[0]?.delaySeconds).toBeGreaterThanOrEqual(45);
 
-    const [held] = await ledger().submit([command()], LIMITS);
+    const [held] = await ledger().submit([command()], limits());
     expect(held).toMatchObject({ outcome: "retrying", reason: expect.stringContaining("asked to wait") });
     expect(api.callsTo("create")).toHaveLength(0);
     await settleLedger();
@@ -232,7 +236,7 @@ describe("command ledger: one API budget, and a 429 on any call", () => {
 
   it("a 429 on a status poll locks every call out too", async () => {
     const api = mockDexApi();
-    await ledger().submit([command()], LIMITS);
+    await ledger().submit([command()], limits());
     api.failNext("list", apiError(429, "rate limited", undefined, { "retry-after": "200" }));
     await runLedgerAlarm();
     expect(await ledger().takeApiCalls(1)).toBeGreaterThan(190);
@@ -254,7 +258,7 @@ describe("command ledger: one API budget, and a 429 on any call", () => {
 describe("command ledger: statuses", () => {
   it("polls unfinished commands every 20 s at most, and stops once they are finished", async () => {
     const api = mockDexApi();
-    await ledger().submit([command()], LIMITS);
+    await ledger().submit([command()], limits());
     const lists = () => api.callsTo("list").length;
     await runLedgerAlarm();
     expect(lists()).toBe(1);

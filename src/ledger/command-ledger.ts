@@ -1,31 +1,25 @@
 import { DurableObject } from "cloudflare:workers";
-import type { DexSettings } from "../config/settings";
+import type { LedgerSettings } from "../config/ledger-settings";
 import { DexClient } from "../dispatch/dex-client";
 import type { ApprovalAnswer, ApprovalDecision } from "../model/approval";
 import type { CounterIncrement } from "../model/metrics";
-import { logEvent, logProblem } from "../record/log";
-import { readChannels } from "../config/channels";
 import { ReportOutbox } from "../report/report-outbox";
 import { ApiBudget } from "./api-budget";
+import { claim } from "./claim";
 import { Approvals, type Decider } from "./approvals";
-import { CommandRows, commandOf, type CommandRow } from "./command-rows";
+import { CommandEffects } from "./command-effects";
+import { CommandRows, commandOf } from "./command-rows";
 import { CommandSender, WATCHDOG_MS } from "./command-sender";
 import type { DeliveryView, LedgerCommand, LedgerResult, MadeCommand, WaitSeconds } from "./contract";
 import { LedgerMetrics, type LedgerMetricsSnapshot } from "./ledger-metrics";
-import { ledgerSettings, rememberCap } from "./ledger-settings";
+import { HandedSettings } from "./ledger-settings";
 import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { migrateLedger } from "./migrate";
-import { answerFor, cooldownAnswer, ownResult } from "./outcomes";
+import { ownResult } from "./outcomes";
 import { preview } from "./preview";
 import { AccountQuota, refreshQuota, type QuotaStatus } from "./quota";
 import { queueReports } from "./queue-reports";
 import { entryOf, madeCommandOf } from "./row-views";
-import type { CommandEvent, Effect } from "./transitions";
-
-/** What the consumer's configuration says about sending, given with every submit. */
-export interface SubmitLimits {
-  maxCommandsPerMinute: number;
-}
 
 /** Commands due within this long of each other go out in the same pass, in the same creates. */
 const DUE_TOGETHER_MS = 1_000;
@@ -49,6 +43,8 @@ export class CommandLedger extends DurableObject<Env> {
   readonly #approvals: Approvals;
   readonly #metrics: LedgerMetrics;
   readonly #sender: CommandSender;
+  readonly #effects: CommandEffects;
+  readonly #settings: HandedSettings;
   /** Keys this instance is working on now. A `sending` row outside it was left by a restart. */
   readonly #inFlight = new Set<string>();
 
@@ -65,37 +61,20 @@ export class CommandLedger extends DurableObject<Env> {
     this.#approvals = new Approvals(ctx.storage.sql, this.#rows);
     this.#metrics = new LedgerMetrics(ctx.storage.sql, this.#budget, this.#quota);
     this.#outbox = new ReportOutbox(ctx.storage.sql, (channel, result) => this.#metrics.report(channel, result));
-    this.#sender = new CommandSender(
-      this.#rows,
-      this.#quota,
-      (row, event, now) => this.#apply(row, event, now),
-      () => this.#scheduleAlarm(),
-    );
-    // Said once as the ledger starts, so an operator sees which reports will not be sent.
-    for (const { channel, reason } of readChannels(env).off) logEvent("report-channel-off", { channel, reason });
+    this.#effects = new CommandEffects(this.#rows, this.#metrics);
+    this.#sender = new CommandSender(this.#rows, this.#quota, this.#effects, () => this.#scheduleAlarm());
+    this.#settings = new HandedSettings(env, ctx.storage.sql);
   }
 
   /**
-   * Takes commands to send, once each: a key the ledger already holds is answered from what
-   * it knows, a command inside its rule's cooldown is refused, everything else is claimed and
-   * sent as far as the cap and the API allow before this returns. One answer per command.
+   * Takes commands to send, once each (./claim.ts), and sends what it claimed as far as the cap
+   * and the API allow before this returns. One answer per command.
    */
-  async submit(commands: LedgerCommand[], limits: SubmitLimits): Promise<LedgerResult[]> {
-    rememberCap(this.ctx.storage.sql, limits.maxCommandsPerMinute);
-    const settings = ledgerSettings(this.env, this.ctx.storage.sql);
-    const now = Date.now();
-    const answers = new Map<number, LedgerResult>();
-    this.ctx.storage.transactionSync(() => {
-      commands.forEach((command, i) => {
-        const known = this.#rows.get(command.key);
-        if (known) return answers.set(i, answerFor(known, command));
-        const cooling = this.#rows.coolingDown(command.cooldown_key, now);
-        if (cooling) return answers.set(i, cooldownAnswer(cooling, command));
-        this.#rows.insert(command, now, Math.max(settings.idempotencyTtlSeconds * 1000, command.cooldown_minutes * 60_000));
-        if (command.approval) this.#do(this.#rows.get(command.key)!, this.#approvals.hold(command.key, command.approval, now), now);
-      });
-    });
-    await this.#work(settings, { poll: false });
+  async submit(commands: LedgerCommand[], settings: LedgerSettings): Promise<LedgerResult[]> {
+    this.#settings.take(settings);
+    const context = { rows: this.#rows, approvals: this.#approvals, effects: this.#effects, idempotencyTtlMs: settings.dex.idempotencyTtlSeconds * 1000 };
+    const answers = this.ctx.storage.transactionSync(() => claim(commands, context, Date.now()));
+    await this.#work({ poll: false });
     return commands.map((command, i) => answers.get(i) ?? ownResult(this.#rows.get(command.key)!));
   }
 
@@ -133,12 +112,7 @@ export class CommandLedger extends DurableObject<Env> {
 
   /** The commands a delivery owns, those it found already sent (by command id), and the reports about them. */
   describe(deliveryId: string, commandIds: readonly string[]): DeliveryView {
-    const rows = new Map(this.#rows.byDelivery(deliveryId).map((row) => [row.key, row]));
-    for (const id of commandIds) {
-      const row = this.#rows.byCommandId(id);
-      if (row) rows.set(row.key, row);
-    }
-    return { commands: [...rows.values()].map(entryOf), reports: this.#outbox.byDelivery(deliveryId) };
+    return { commands: this.#rows.ofDelivery(deliveryId, commandIds).map(entryOf), reports: this.#outbox.byDelivery(deliveryId) };
   }
 
   /** The commands it holds, newest first, with their DEX status: for operators (./list-commands.ts). */
@@ -159,13 +133,15 @@ export class CommandLedger extends DurableObject<Env> {
   }
 
   /** A click on a Slack button: its value names the command and proves the clicker saw its message. */
-  async decideFromSlack(token: string, decision: ApprovalDecision, by: string): Promise<ApprovalAnswer> {
+  async decideFromSlack(token: string, decision: ApprovalDecision, by: string, settings: LedgerSettings): Promise<ApprovalAnswer> {
+    this.#settings.take(settings);
     const key = await this.#approvals.keyOf(token);
     return key ? this.#decide(key, decision, { by, via: "slack" }) : { result: "unknown" };
   }
 
   /** An operator's decision in the console: operator auth has said who it is. */
-  decideAsOperator(key: string, decision: ApprovalDecision, by: string): Promise<ApprovalAnswer> {
+  decideAsOperator(key: string, decision: ApprovalDecision, by: string, settings: LedgerSettings): Promise<ApprovalAnswer> {
+    this.#settings.take(settings);
     return this.#decide(key, decision, { by, via: "console" });
   }
 
@@ -174,8 +150,8 @@ export class CommandLedger extends DurableObject<Env> {
     const now = Date.now();
     const { answer, effects } = this.#approvals.decide(key, decision, decider, now);
     if (answer.result === "unknown") return answer;
-    if (effects.length > 0) this.#do(this.#rows.get(key)!, effects, now);
-    else this.#log(`approval-${answer.result}`, this.#rows.get(key)!, { via: decider.via });
+    if (effects.length > 0) this.#effects.run(this.#rows.get(key)!, effects, now);
+    else this.#effects.log(`approval-${answer.result}`, this.#rows.get(key)!, { via: decider.via });
     this.#queueReports();
     await this.#scheduleAlarm();
     return answer;
@@ -187,17 +163,18 @@ export class CommandLedger extends DurableObject<Env> {
    * holds up the next alarm, and with it a capture's retry.
    */
   override async alarm(): Promise<void> {
-    await this.#work(ledgerSettings(this.env, this.ctx.storage.sql), { poll: true });
-    this.ctx.waitUntil(this.#outbox.sendDue(readChannels(this.env).settings, Date.now(), () => this.#scheduleAlarm()));
+    await this.#work({ poll: true });
+    this.ctx.waitUntil(this.#outbox.sendDue(this.#settings.current().channels, Date.now(), () => this.#scheduleAlarm()));
   }
 
-  async #work(settings: DexSettings, options: { poll: boolean }): Promise<void> {
+  async #work(options: { poll: boolean }): Promise<void> {
+    const { dex: settings } = this.#settings.current();
     const gate = { take: (calls: number) => this.#budget.take(calls, Date.now()), lockOut: (seconds: number) => this.lockOut(seconds) };
     const api = new DexClient({ baseUrl: settings.dexApiBase, accountId: settings.accountId, token: settings.dexApiToken, gate });
     const now = Date.now();
     this.#rows.deleteExpired(now);
     this.#outbox.deleteOld(now);
-    for (const { row, effects } of this.#approvals.expire(now)) this.#do(row, effects, now);
+    for (const { row, effects } of this.#approvals.expire(now)) this.#effects.run(row, effects, now);
     this.#sender.admit(settings, now);
     const due = this.#rows.due(now + DUE_TOGETHER_MS).filter((row) => !this.#inFlight.has(row.key));
     for (const row of due) this.#inFlight.add(row.key);
@@ -216,7 +193,7 @@ export class CommandLedger extends DurableObject<Env> {
   }
 
   #queueReports(): void {
-    queueReports(this.#rows, this.#approvals, this.#outbox, readChannels(this.env).settings, Date.now());
+    queueReports(this.#rows, this.#approvals, this.#outbox, this.#settings.current().channels, Date.now());
   }
 
   /** Sets the alarm for the earliest thing waiting: a retry, a free slot, a status poll, an approval that expires, a create in flight. */
@@ -229,30 +206,5 @@ export class CommandLedger extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) === at) return;
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
-  }
-
-  /** Applies what happened to a command (./transitions.ts) and does what it says; returns what is left to do (send, reconcile). */
-  #apply(row: CommandRow, event: CommandEvent, now: number): Effect[] {
-    const step = this.#rows.apply(row, event, now);
-    if (!step.ok) {
-      logProblem("ledger-transition-refused", { delivery_id: row.delivery_id, rule: row.rule, state: row.state, event: event.type, reason: step.refused });
-      return [];
-    }
-    return this.#do(row, step.effects, now);
-  }
-
-  #do(row: CommandRow, effects: readonly Effect[], now: number): Effect[] {
-    for (const effect of effects) {
-      if (effect.do === "log") this.#log(effect.event, row, effect.details);
-      else if (effect.do === "count-created") this.#metrics.commandCreated(row, now);
-      else if (effect.do === "count-approval") this.#metrics.approval(effect.outcome);
-    }
-    return effects.filter((effect) => effect.do === "send" || effect.do === "reconcile");
-  }
-
-  #log(event: string, row: CommandRow, details: Record<string, string | number | undefined>): void {
-    const { type } = commandOf(row);
-    this.#metrics.commandEvent(event, type, details);
-    logEvent(`ledger-${event}`, { delivery_id: row.delivery_id, alert: row.alert, rule: row.rule, type, ...details });
   }
 }

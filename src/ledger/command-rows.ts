@@ -219,8 +219,19 @@ export class CommandRows {
     this.sql.exec("UPDATE commands SET started_reported = 1, finished_reported = 1 WHERE state IN ('failed', 'expired') AND started_reported = 0");
   }
 
-  byDelivery(deliveryId: string): CommandRow[] {
-    return this.sql.exec<CommandRow>("SELECT * FROM commands WHERE delivery_id = ? ORDER BY alert", deliveryId).toArray();
+  /** The commands a delivery owns, and those it found already sent by another (named by command id). */
+  ofDelivery(deliveryId: string, commandIds: readonly string[]): CommandRow[] {
+    const rows = new Map(
+      this.sql
+        .exec<CommandRow>("SELECT * FROM commands WHERE delivery_id = ? ORDER BY alert", deliveryId)
+        .toArray()
+        .map((row) => [row.key, row]),
+    );
+    for (const id of commandIds) {
+      const row = this.byCommandId(id);
+      if (row) rows.set(row.key, row);
+    }
+    return [...rows.values()];
   }
 
   byCommandId(commandId: string): CommandRow | undefined {

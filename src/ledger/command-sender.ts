@@ -8,7 +8,8 @@ import { admit, CAP_WINDOW_MS } from "./admission";
 import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
 import { commandOf, type CommandRow, type CommandRows } from "./command-rows";
 import type { AccountQuota } from "./quota";
-import type { CommandEvent, Effect } from "./transitions";
+import type { CommandEffects } from "./command-effects";
+import type { CommandEvent } from "./transitions";
 
 /** A create still marked `sending` this long after it left was cut off by a restart. */
 export const WATCHDOG_MS = 30_000;
@@ -24,7 +25,7 @@ const MAX_LIST_PAGES = 5;
 /**
  * The command ledger's side of the DEX API: it admits commands under the cap, sends them,
  * reconciles creates that may have landed and polls statuses. What each answer does to a
- * command is the state machine's to say (./transitions.ts); `apply` writes it and does what
+ * command is the state machine's to say (./transitions.ts); `effects` writes it and does what
  * it asks (logs, counts) and returns what is left to do here (send, reconcile).
  */
 export class CommandSender {
@@ -33,7 +34,7 @@ export class CommandSender {
   constructor(
     private readonly rows: CommandRows,
     private readonly quota: AccountQuota,
-    private readonly apply: (row: CommandRow, event: CommandEvent, now: number) => Effect[],
+    private readonly effects: CommandEffects,
     /** Runs once the commands of a create are marked `sending`, before it leaves: the ledger sets its watchdog alarm. */
     private readonly beforeCreate: () => Promise<void>,
   ) {}
@@ -44,10 +45,10 @@ export class CommandSender {
     if (waiting.length === 0 || this.holdForQuota(waiting, now)) return;
     const since = now - CAP_WINDOW_MS;
     const admitted = new Set(admit(waiting, this.rows.admittedSince(since), settings.maxCommandsPerMinute));
-    for (const row of waiting) if (admitted.has(row.key)) this.apply(row, { type: "admitted" }, now);
+    for (const row of waiting) if (admitted.has(row.key)) this.effects.apply(row, { type: "admitted" }, now);
     const slotFreesAt = (this.rows.firstAdmittedSince(since) ?? now) + CAP_WINDOW_MS;
     for (const row of waiting) {
-      if (!admitted.has(row.key)) this.apply(row, { type: "held-by-cap", cap: settings.maxCommandsPerMinute, slot_frees_at: slotFreesAt }, now);
+      if (!admitted.has(row.key)) this.effects.apply(row, { type: "held-by-cap", cap: settings.maxCommandsPerMinute, slot_frees_at: slotFreesAt }, now);
     }
   }
 
@@ -55,13 +56,13 @@ export class CommandSender {
   holdForQuota(rows: readonly CommandRow[], now = Date.now()): boolean {
     const spentUntil = this.quota.spentUntil(now);
     if (spentUntil === undefined) return false;
-    for (const row of rows) this.apply(row, { type: "held-by-quota", spent_until: spentUntil }, now);
+    for (const row of rows) this.effects.apply(row, { type: "held-by-quota", spent_until: spentUntil }, now);
     return true;
   }
 
   /** Sends due commands: those that may have landed already are looked up first, never created twice. */
   async send(api: DexClient, due: CommandRow[]): Promise<void> {
-    const toSend = (row: CommandRow, event: CommandEvent) => this.apply(row, event, Date.now()).some((effect) => effect.do === "send");
+    const toSend = (row: CommandRow, event: CommandEvent) => this.effects.apply(row, event, Date.now()).some((effect) => effect.do === "send");
     const ready = due.filter((row) => toSend(row, { type: "due" }));
     const unchecked = due.filter((row) => row.state !== "waiting");
     if (unchecked.length > 0)
@@ -69,7 +70,7 @@ export class CommandSender {
     // Spent since these were admitted (a refusal, a read): what did not land waits for the reset.
     if (ready.length === 0 || this.holdForQuota(ready)) return;
     const sentAt = Date.now();
-    for (const row of ready) this.apply(row, { type: "sent" }, sentAt);
+    for (const row of ready) this.effects.apply(row, { type: "sent" }, sentAt);
     // Should this instance die mid-create, the alarm finds the `sending` rows and reconciles them.
     await this.beforeCreate();
     const { results } = await sendCommands(api, ready.map(commandOf));
@@ -93,7 +94,7 @@ export class CommandSender {
               : result.state === "quota-spent"
                 ? { type: "create-quota-spent", spent_until: spentUntil! }
                 : { type: "create-uncertain", error: result.error };
-      const effects = this.apply(row, event, answeredAt);
+      const effects = this.effects.apply(row, event, answeredAt);
       if (event.type === "create-uncertain" && effects.some((effect) => effect.do === "reconcile")) uncertain.push({ row, error: event.error });
     });
     // Ask at once whether an uncertain create landed; what did not is retried within seconds.
@@ -104,7 +105,7 @@ export class CommandSender {
       uncertain.map(({ row }) => row),
       "after the create failed",
     )) {
-      this.apply(row, { type: "reconcile-not-found", error: errors.get(row.key)! }, Date.now());
+      this.effects.apply(row, { type: "reconcile-not-found", error: errors.get(row.key)! }, Date.now());
     }
   }
 
@@ -119,7 +120,7 @@ export class CommandSender {
       listed = await listCommandsSince(api, from, MAX_LIST_PAGES);
     } catch (error) {
       if (!isDexApiError(error)) throw error;
-      for (const row of rows) this.apply(row, { type: "reconcile-could-not-check", error }, Date.now());
+      for (const row of rows) this.effects.apply(row, { type: "reconcile-could-not-check", error }, Date.now());
       return [];
     }
     const unconfirmed = rows.map((row) => {
@@ -131,7 +132,7 @@ export class CommandSender {
     const notLanded: CommandRow[] = [];
     for (const row of rows) {
       const commandId = landed.get(row.key);
-      if (commandId) this.apply(this.rows.get(row.key)!, { type: "reconcile-found", command_id: commandId, when }, Date.now());
+      if (commandId) this.effects.apply(this.rows.get(row.key)!, { type: "reconcile-found", command_id: commandId, when }, Date.now());
       else notLanded.push(this.rows.get(row.key)!);
     }
     return notLanded;
@@ -154,7 +155,7 @@ export class CommandSender {
     const byId = new Map(listed.map((command) => [command.id, command]));
     for (const row of open) {
       const { status, filename = null, completed_date = null } = byId.get(row.command_id!) ?? {};
-      if (status) this.apply(row, { type: "status-polled", status, filename, completed_date }, Date.now());
+      if (status) this.effects.apply(row, { type: "status-polled", status, filename, completed_date }, Date.now());
     }
   }
 

@@ -1,12 +1,13 @@
 import { runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiError, JANE, mockDexApi, SAM } from "../../test/helpers/dex-api-mock";
-import { advanceClock, holdLedgerClock, ledger, runLedgerAlarm, settleLedger, unsettledCommands } from "../../test/helpers/ledger";
+import { advanceClock, handedSettings, holdLedgerClock, ledger, runLedgerAlarm, settleLedger, unsettledCommands } from "../../test/helpers/ledger";
 import { isolateEachTest } from "../../test/helpers/relay";
 import type { LedgerCommand } from "./contract";
 import { QUOTA_READ_INTERVAL_MS } from "./quota";
 
-const LIMITS = { maxCommandsPerMinute: 30 };
+/** What the consumer hands the ledger with every submit. */
+const limits = () => handedSettings({ MAX_COMMANDS_PER_MINUTE: "30" });
 const DELIVERY = "00000000-0000-4000-8000-000000000001";
 
 /** A command for the ledger as the consumer would hand it over; `n` makes it another alert's. */
@@ -40,15 +41,15 @@ beforeEach(holdLedgerClock);
 describe("command ledger: reading the account's command quota", () => {
   it("reads it when it first sends, then at most every five minutes, however many commands go out", async () => {
     const api = mockDexApi();
-    await ledger().submit([command(1)], LIMITS);
+    await ledger().submit([command(1)], limits());
     expect(api.callsTo("quota")).toHaveLength(1);
-    await ledger().submit([command(2, SAM)], LIMITS);
+    await ledger().submit([command(2, SAM)], limits());
     advanceClock(QUOTA_READ_INTERVAL_MS - 1_000);
-    await ledger().submit([command(3)], LIMITS);
+    await ledger().submit([command(3)], limits());
     expect(api.callsTo("quota")).toHaveLength(1);
 
     advanceClock(1_000);
-    await ledger().submit([command(4, SAM)], LIMITS);
+    await ledger().submit([command(4, SAM)], limits());
     expect(api.callsTo("quota")).toHaveLength(2);
     // The stand-in says what is left, as the SDKs read `quota`; the ledger shows only what holds either way.
     expect(await ledger().quotaStatus()).toEqual({
@@ -64,14 +65,14 @@ describe("command ledger: reading the account's command quota", () => {
   it("a read that fails holds nothing back, and is tried again a minute later, not on every pass", async () => {
     const api = mockDexApi();
     api.failNext("quota", apiError(503, "unavailable"));
-    const [first] = await ledger().submit([command(1)], LIMITS);
+    const [first] = await ledger().submit([command(1)], limits());
     expect(first?.outcome).toBe("created");
-    await ledger().submit([command(2, SAM)], LIMITS);
+    await ledger().submit([command(2, SAM)], limits());
     expect(api.callsTo("quota")).toHaveLength(1);
     expect((await ledger().quotaStatus()).read_at).toBeNull();
 
     advanceClock(60_000);
-    await ledger().submit([command(3)], LIMITS);
+    await ledger().submit([command(3)], limits());
     expect(api.callsTo("quota")).toHaveLength(2);
     expect((await ledger().quotaStatus()).used).toBe(3);
   });
@@ -83,7 +84,7 @@ describe("command ledger: a spent quota", () => {
     const resetAt = Date.now() + 4 * 60_000;
     api.setQuota({ limit: 2, used: 2, reset_time: iso(resetAt) });
 
-    const [held] = await ledger().submit([command(1)], LIMITS);
+    const [held] = await ledger().submit([command(1)], limits());
 
     expect(held).toEqual({ key: "key-1", outcome: "waiting", reason: heldReason(resetAt) });
     expect(api.callsTo("create")).toHaveLength(1);
@@ -106,10 +107,10 @@ describe("command ledger: a spent quota", () => {
     const api = mockDexApi();
     const resetAt = Date.now() + 3 * 60_000;
     api.setQuota({ limit: 2, used: 2, reset_time: iso(resetAt) });
-    await ledger().submit([command(1)], LIMITS);
+    await ledger().submit([command(1)], limits());
 
     advanceClock(30_000);
-    const [later] = await ledger().submit([command(2, SAM)], LIMITS);
+    const [later] = await ledger().submit([command(2, SAM)], limits());
     expect(later).toMatchObject({ outcome: "waiting", reason: heldReason(resetAt) });
     expect(api.callsTo("create")).toHaveLength(1);
     expect((await ledger().preview([command(3)]))[0]?.reason).toBe(
@@ -126,7 +127,7 @@ describe("command ledger: a spent quota", () => {
     const api = mockDexApi();
     const resetAt = Date.now() + 5 * 60_000;
     api.setQuota({ limit: 3, used: 2, reset_time: iso(resetAt) });
-    const results = await ledger().submit([command(1), command(2, SAM)], LIMITS);
+    const results = await ledger().submit([command(1), command(2, SAM)], limits());
 
     expect(results.map((r) => r.outcome).sort()).toEqual(["created", "waiting"]);
     expect(api.commands).toHaveLength(1);
@@ -137,7 +138,7 @@ describe("command ledger: a spent quota", () => {
 
   it("a read that says nothing is left holds the next command without trying a create", async () => {
     const api = mockDexApi();
-    await ledger().submit([command(1)], LIMITS);
+    await ledger().submit([command(1)], limits());
     const resetAt = Date.now() + 3600_000;
     api.setQuota({ used: 1000, reset_time: iso(resetAt) });
     advanceClock(QUOTA_READ_INTERVAL_MS);
@@ -145,7 +146,7 @@ describe("command ledger: a spent quota", () => {
     await runLedgerAlarm();
     expect(await ledger().quotaStatus()).toMatchObject({ quota: 0, left_at_least: 0, spent_until: iso(resetAt) });
 
-    const [held] = await ledger().submit([command(2, SAM)], LIMITS);
+    const [held] = await ledger().submit([command(2, SAM)], limits());
     expect(held).toMatchObject({ outcome: "waiting", reason: heldReason(resetAt) });
     expect(api.callsTo("create")).toHaveLength(1);
   });
@@ -155,7 +156,7 @@ describe("command ledger: a spent quota", () => {
     const resetAt = Date.now() + 2 * 60_000;
     api.setQuota({ limit: 5, used: 5, field: "total", reset_time: iso(resetAt) });
 
-    const [held] = await ledger().submit([command(1)], LIMITS);
+    const [held] = await ledger().submit([command(1)], limits());
 
     expect(held).toMatchObject({ outcome: "waiting", reason: heldReason(resetAt) });
     // Quota 5, used 5: spent if 5 is the total, 5 left if it is what is left. Nothing is held on that alone.
@@ -171,12 +172,12 @@ describe("command ledger: a spent quota", () => {
     const queuedAt = Date.now();
     const resetAt = queuedAt + 6 * 3600_000;
     api.setQuota({ limit: 1, used: 1, reset_time: iso(resetAt) });
-    await ledger().submit([command(1)], LIMITS);
+    await ledger().submit([command(1)], limits());
     // It wakes when its window ends, not at the reset six hours later.
     expect(await alarmAt()).toBe(queuedAt + 10 * 60_000);
 
     await settleLedger();
-    const [ended] = await ledger().submit([command(1)], LIMITS);
+    const [ended] = await ledger().submit([command(1)], limits());
     const reason = `the account's DEX command quota is spent until ${iso(resetAt)}; it could not be sent within 10 minutes of the alert`;
     expect(ended).toEqual({ key: "key-1", outcome: "expired", reason });
     expect(api.callsTo("create")).toHaveLength(1);
@@ -189,7 +190,7 @@ describe("command ledger: a spent quota", () => {
     const api = mockDexApi();
     const resetAt = Date.now() + 2 * 60_000;
     api.setQuota({ limit: 2, used: 2, reset_time: iso(resetAt) });
-    await ledger().submit([command(1), command(2, SAM)], { maxCommandsPerMinute: 1 });
+    await ledger().submit([command(1), command(2, SAM)], handedSettings({ MAX_COMMANDS_PER_MINUTE: "1" }));
     await settleLedger();
     const created = (await ledger().describe(DELIVERY, [])).commands.map((entry) => Date.parse(entry.created_at!)).sort();
     expect(created).toHaveLength(2);
@@ -203,17 +204,17 @@ describe("command ledger: a spent quota", () => {
     // The first create lands but its answer is lost, and the check that follows fails too.
     api.landThenFail("network");
     api.failNext("list", apiError(503, "unavailable"));
-    const [first] = await ledger().submit([command(1)], LIMITS);
+    const [first] = await ledger().submit([command(1)], limits());
     expect(first?.outcome).toBe("retrying");
     // The command that landed used the quota up, as the read after that pass says: the next one waits.
-    const [second] = await ledger().submit([command(2, SAM)], LIMITS);
+    const [second] = await ledger().submit([command(2, SAM)], limits());
     expect(second).toMatchObject({ outcome: "waiting", reason: expect.stringContaining("quota is spent until") });
 
     await runLedgerAlarm();
     expect(api.commands).toHaveLength(1);
     expect(api.callsTo("create")).toHaveLength(1);
     expect(api.callsTo("list")).toHaveLength(2);
-    const [found] = await ledger().submit([command(1)], LIMITS);
+    const [found] = await ledger().submit([command(1)], limits());
     expect(found).toMatchObject({ outcome: "created", command_id: api.commands[0]!.id });
   });
 });

@@ -1,10 +1,21 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
+import { loadLedgerSettings, type LedgerSettings } from "../../src/config/ledger-settings";
 import { RELAY } from "./relay";
 
 /** The account id the test configuration uses (vitest.config.ts). */
 export const TEST_ACCOUNT_ID = "0123456789abcdef0123456789abcdef";
+
+/**
+ * The settings the Worker hands the ledger, read from the test configuration (or a copy of it
+ * with `overrides`), as a route or the consumer would.
+ */
+export function handedSettings(overrides: Partial<Record<keyof Env, unknown>> = {}): LedgerSettings {
+  const loaded = loadLedgerSettings({ ...env, ...overrides } as Env);
+  if (!loaded.ok) throw new Error(loaded.error);
+  return loaded.settings;
+}
 
 /** The account's command ledger, as the relay reaches it. */
 export function ledger() {

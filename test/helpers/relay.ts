@@ -32,6 +32,20 @@ export async function post(path: string, init: RequestInit) {
 }
 
 /**
+ * Requests the relay through its fetch handler, as `exports.default.fetch` does, but with a
+ * copy of the test configuration that `overrides` changes. What the request leaves running
+ * (`waitUntil`) goes on in the background, as it would in production.
+ */
+export async function fetchWith(overrides: Partial<Record<keyof Env, unknown>>, url: string, init?: RequestInit): Promise<Response> {
+  const request = new Request(url, init);
+  return (worker as ExportedHandler<Env>).fetch!(
+    request as Request<unknown, IncomingRequestCfProperties>,
+    { ...env, ...overrides } as Env,
+    createExecutionContext(),
+  );
+}
+
+/**
  * Watches the relay's problem log for authentication refusals. Every 401 says only
  * `unauthorized`; the reason is logged, and this is where tests read it.
  */

@@ -1,13 +1,41 @@
 import { runInDurableObject } from "cloudflare:test";
 import { ledger } from "./ledger";
 import { signPagerDuty } from "./sign";
-import { post } from "./relay";
+import { fetchWith, post, runConsumer } from "./relay";
 
-/** Where the `reports` test project sends reports (vitest.config.ts). */
+/** Where the tests of reports send them. */
 export const PAGERDUTY_API = "https://pagerduty.test";
 export const SLACK_HOOK = "https://hooks.slack.test/services/T000/B000/test-hook";
 export const RESULT_WEBHOOK = "https://results.test/dex-relay";
 export const RESULT_WEBHOOK_KEY = "test-result-webhook-secret";
+
+/**
+ * Every report channel on: the copy of the test configuration (vitest.config.ts, where they
+ * are off) that the tests of reports run the relay with. The relay hands its channels to the
+ * command ledger with every call, so the ledger reports through these too.
+ */
+export const REPORTING: Partial<Record<keyof Env, unknown>> = {
+  PAGERDUTY_API_TOKEN: "pd-rest-test-token",
+  PAGERDUTY_API_BASE: PAGERDUTY_API,
+  PAGERDUTY_FROM_EMAIL: "dex-relay@example.com",
+  SLACK_WEBHOOK_URL: SLACK_HOOK,
+  RESULT_WEBHOOK_URL: RESULT_WEBHOOK,
+  // RESULT_WEBHOOK_KEY in base64.
+  RESULT_WEBHOOK_SECRET: "whsec_dGVzdC1yZXN1bHQtd2ViaG9vay1zZWNyZXQ=",
+  // Slack's Approve and Deny buttons, and the one workspace whose clicks count.
+  SLACK_SIGNING_SECRET: "test-slack-signing-secret",
+  SLACK_TEAM_ID: "T0TEST",
+};
+
+/** The queue consumer (./relay.ts) with every report channel on. */
+export function runReportingConsumer(bodies: readonly unknown[], attempts = 1, overrides: Partial<Record<keyof Env, unknown>> = {}) {
+  return runConsumer(bodies, attempts, { ...REPORTING, ...overrides });
+}
+
+/** A request to the relay with every report channel on (Slack's clicks among them). */
+export function fetchReporting(url: string, init?: RequestInit): Promise<Response> {
+  return fetchWith(REPORTING, url, init);
+}
 
 /**
  * Reports go out in the background of the ledger's alarm: waits (in real time, a few

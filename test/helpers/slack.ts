@@ -1,10 +1,10 @@
-import { exports } from "cloudflare:workers";
 import { hmacSha256Hex } from "../../src/crypto/hmac";
 import { RELAY } from "./relay";
+import { fetchReporting, REPORTING } from "./reports";
 
-/** The `reports` project's Slack app (vitest.config.ts). */
-export const SLACK_SIGNING_SECRET = "test-slack-signing-secret";
-export const SLACK_TEAM = "T0TEST";
+/** The Slack app the tests of reports configure (./reports.ts). */
+export const SLACK_SIGNING_SECRET = REPORTING.SLACK_SIGNING_SECRET as string;
+export const SLACK_TEAM = REPORTING.SLACK_TEAM_ID as string;
 /** Where Slack lets the relay replace a clicked message: on the webhook's host, as the configuration allows. */
 export const RESPONSE_URL = "https://hooks.slack.test/actions/T0TEST/1111/response-token";
 
@@ -39,7 +39,7 @@ export function blockActions(action_id: string, value: string, options: { team?:
 export async function postSlackClick(payload: unknown, options: { timestamp?: number; secret?: string; signature?: string } = {}) {
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const res = await exports.default.fetch(`${RELAY}/v1/slack/interactions`, {
+  const res = await fetchReporting(`${RELAY}/v1/slack/interactions`, {
     method: "POST",
     headers: {
       "content-type": "application/x-www-form-urlencoded",

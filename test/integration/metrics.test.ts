@@ -9,7 +9,7 @@ import { AccountQuota } from "../../src/ledger/quota";
 import { METRIC_FAMILIES, type CounterIncrement } from "../../src/model/metrics";
 import { saveDeadLetter } from "../../src/record/dead-letters";
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
-import { advanceClock, ledger, runLedgerAlarm } from "../helpers/ledger";
+import { advanceClock, handedSettings, ledger, runLedgerAlarm } from "../helpers/ledger";
 import { flushIngestCounts, SCRAPE_AUTH, scrape, type Scrape } from "../helpers/metrics";
 import { isolateEachTest, post, postZapier, RELAY, rulesSentAtOnce, runConsumer as runWithRules, ZAPIER_AUTH } from "../helpers/relay";
 
@@ -131,7 +131,7 @@ describe("GET /metrics: what it shows", () => {
     const [waiting] = await runInDurableObject(ledger(), (_, state) =>
       state.storage.sql.exec<{ key: string }>("SELECT key FROM commands WHERE state = 'awaiting-approval'").toArray(),
     );
-    expect((await ledger().decideAsOperator(waiting!.key, "approve", "admin token")).result).toBe("approved");
+    expect((await ledger().decideAsOperator(waiting!.key, "approve", "admin token", handedSettings())).result).toBe("approved");
     const decided = await scrape();
     expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "approved" })).toBe(1);
     expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "requested" })).toBe(0);
@@ -148,7 +148,7 @@ describe("GET /metrics: what it shows", () => {
 
       // Past the idempotency window (48 h): the next piece of work deletes the rows.
       advanceClock(49 * 3600_000);
-      await ledger().submit([], { maxCommandsPerMinute: 30 });
+      await ledger().submit([], handedSettings());
       const rows = await runInDurableObject(ledger(), (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commands").one().n);
       expect(rows).toBe(0);
       const after = await scrape();

@@ -4,8 +4,18 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, currentDelivery, holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
-import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK, expectedSignature } from "../helpers/reports";
-import { isolateEachTest, RELAY, runConsumer } from "../helpers/relay";
+import {
+  PAGERDUTY_API,
+  postIncident,
+  reportsSettled,
+  RESULT_WEBHOOK,
+  SLACK_HOOK,
+  expectedSignature,
+  runReportingConsumer,
+  fetchReporting,
+  REPORTING,
+} from "../helpers/reports";
+import { isolateEachTest, RELAY } from "../helpers/relay";
 import { blockActions, postSlackClick, RESPONSE_URL, signSlack } from "../helpers/slack";
 
 /**
@@ -44,7 +54,7 @@ function receivers() {
 async function incident(id = JANE_INCIDENT, user = JANE.personEmail) {
   const { status, json, queued } = await postIncident(id, `VPN packet loss above 8% for ${user}`);
   expect(status).toBe(202);
-  await runConsumer(queued);
+  await runReportingConsumer(queued);
   await runLedgerAlarm();
   await reportsSettled();
   return json.delivery_id as string;
@@ -248,7 +258,7 @@ describe("forged and replayed clicks", () => {
     // A genuine click replayed with a fresh timestamp but its old signature.
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     const old = now - 400;
-    const replayed = await exports.default.fetch(`${RELAY}/v1/slack/interactions`, {
+    const replayed = await fetchReporting(`${RELAY}/v1/slack/interactions`, {
       method: "POST",
       headers: {
         "content-type": "application/x-www-form-urlencoded",
@@ -284,7 +294,7 @@ describe("forged and replayed clicks", () => {
         },
         body,
       },
-      { ...env, SLACK_SIGNING_SECRET: "" } as Env,
+      { ...env, ...REPORTING, SLACK_SIGNING_SECRET: "" } as Env,
       ctx,
     );
     await waitOnExecutionContext(ctx);
@@ -326,7 +336,7 @@ describe("forged and replayed clicks", () => {
     const { value, unchanged, api } = await awaiting();
     const timestamp = Math.floor(Date.now() / 1000);
     const body = JSON.stringify(blockActions("approval.approve", value));
-    const res = await exports.default.fetch(`${RELAY}/v1/slack/interactions`, {
+    const res = await fetchReporting(`${RELAY}/v1/slack/interactions`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": await signSlack(body, timestamp) },
       body,

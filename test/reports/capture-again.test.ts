@@ -4,8 +4,8 @@ import type { DeliveryMessage } from "../../src/model/delivery-message";
 import { CAPTURE_AGAIN_ACTION } from "../../src/report/capture-again";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
-import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK } from "../helpers/reports";
-import { deliveryRecord, isolateEachTest, runConsumer } from "../helpers/relay";
+import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK, runReportingConsumer } from "../helpers/reports";
+import { deliveryRecord, isolateEachTest } from "../helpers/relay";
 import { blockActions, postSlackClick, RESPONSE_URL } from "../helpers/slack";
 
 const INCIDENT = "Q2AGAINJANE001";
@@ -28,7 +28,7 @@ function receivers() {
 /** Jane's incident: the warp-diag runs at once (the pcap waits for an approval), then finishes. */
 async function finishedWarpDiag(world: ReturnType<typeof receivers>) {
   const { queued } = await postIncident(INCIDENT, `VPN packet loss above 8% for ${JANE.personEmail}`);
-  await runConsumer(queued);
+  await runReportingConsumer(queued);
   const warpDiag = world.api.commands.find((command) => command.type === "warp-diag")!;
   world.api.settle(warpDiag.id, "SUCCESS", `warp-diag-${warpDiag.id}.zip`);
   for (let i = 0; i < 4; i++) {
@@ -90,7 +90,7 @@ describe("Slack: Capture again", () => {
     });
 
     const creates = world.api.callsTo("create").length;
-    await runConsumer(answer.queued);
+    await runReportingConsumer(answer.queued);
     expect(world.api.callsTo("create")).toHaveLength(creates + 1);
     const record = await deliveryRecord(answer.queued[0]!.delivery_id);
     expect(record?.decisions).toEqual([expect.objectContaining({ rule: "warp-diag-on-demand", outcome: "created", device_id: JANE.deviceId })]);

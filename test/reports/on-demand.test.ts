@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
-import { PAGERDUTY_API, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK } from "../helpers/reports";
-import { isolateEachTest, post, runConsumer } from "../helpers/relay";
+import { PAGERDUTY_API, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK, runReportingConsumer } from "../helpers/reports";
+import { isolateEachTest, post } from "../helpers/relay";
 
 const INCIDENT = "Q2Y4RWZ6E8TJ1K";
 const NOTES = `POST ${PAGERDUTY_API}/incidents/${INCIDENT}/notes`;
@@ -43,7 +43,7 @@ describe("reports of a capture on demand", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${env.PAGERDUTY_ACTION_SECRET}` },
       body,
     });
-    await runConsumer(queued);
+    await runReportingConsumer(queued);
     await alarmAndReports();
 
     const started = "warp-diag started on JANE-MBP (jane.doe@example.com) by rule warp-diag-on-demand, asked for by Priya Raman.";
@@ -72,7 +72,7 @@ describe("reports of a capture on demand", () => {
       headers: { "content-type": "application/json", authorization: "Bearer admin-test-token" },
       body: JSON.stringify({ rule: "pcap-on-demand", target: { user_email: JANE.personEmail } }),
     });
-    await runConsumer(queued);
+    await runReportingConsumer(queued);
     await alarmAndReports();
     expect(notes()).toHaveLength(0);
     expect((await slack()[0]!.json<Record<string, any>>()).text).toContain(

@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
 import { flushIngestCounts, scrape } from "../helpers/metrics";
-import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK } from "../helpers/reports";
-import { isolateEachTest, rulesSentAtOnce, runConsumer } from "../helpers/relay";
+import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK, runReportingConsumer } from "../helpers/reports";
+import { isolateEachTest, rulesSentAtOnce } from "../helpers/relay";
 
 const INCIDENT = "Q2Y4RWZ6E8METRC";
 
@@ -22,7 +22,7 @@ describe("dex_relay_reports_total", () => {
     const { status, queued } = await postIncident(INCIDENT, "VPN packet loss above 8% for jane.doe@example.com");
     expect(status).toBe(202);
     // The shipped rules less their approvals: the incident hears of the start alone.
-    await runConsumer(queued, 1, { RULES: rulesSentAtOnce() });
+    await runReportingConsumer(queued, 1, { RULES: rulesSentAtOnce() });
     await runLedgerAlarm();
     await reportsSettled();
 

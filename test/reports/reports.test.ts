@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, currentDelivery, holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
-import { expectedSignature, PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK } from "../helpers/reports";
-import { isolateEachTest, postZapier, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";
+import { expectedSignature, PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, runReportingConsumer, SLACK_HOOK } from "../helpers/reports";
+import { isolateEachTest, postZapier, rulesSentAtOnce } from "../helpers/relay";
 
 const INCIDENT = "Q2Y4RWZ6E8TJ1K";
 const NOTES = `POST ${PAGERDUTY_API}/incidents/${INCIDENT}/notes`;
@@ -14,7 +14,7 @@ const WEBHOOK = `POST ${RESULT_WEBHOOK}`;
  * (reports about approvals: ./approvals.test.ts).
  */
 function runConsumer(bodies: readonly unknown[], attempts = 1, overrides: Record<string, unknown> = {}) {
-  return runWithRules(bodies, attempts, { RULES: rulesSentAtOnce(), ...overrides });
+  return runReportingConsumer(bodies, attempts, { RULES: rulesSentAtOnce(), ...overrides });
 }
 
 type Answer = () => Response | Promise<Response>;

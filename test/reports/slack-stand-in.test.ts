@@ -3,8 +3,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createStandIn } from "../../dev/dex-stand-in/app";
 import { JANE, mockDexApi, SAM, type OtherCall } from "../helpers/dex-api-mock";
 import { holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
-import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK } from "../helpers/reports";
-import { isolateEachTest, RELAY, runConsumer } from "../helpers/relay";
+import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK, runReportingConsumer, fetchReporting } from "../helpers/reports";
+import { isolateEachTest, RELAY } from "../helpers/relay";
 import { SLACK_SIGNING_SECRET, SLACK_TEAM } from "../helpers/slack";
 
 /**
@@ -39,14 +39,13 @@ describe("the stand-in's Slack", () => {
       [`POST ${RESULT_WEBHOOK}`]: () => new Response(null, { status: 204 }),
       [`POST ${SLACK_HOOK}`]: toStandIn,
       // The stand-in's click, to the relay's interactivity URL, exactly as the stand-in sent it.
-      [`POST ${RELAY}/v1/slack/interactions`]: async (call) =>
-        exports.default.fetch(call.url, { method: "POST", headers: call.headers, body: await call.text() }),
+      [`POST ${RELAY}/v1/slack/interactions`]: async (call) => fetchReporting(call.url, { method: "POST", headers: call.headers, body: await call.text() }),
     };
     for (const id of ["m1", "m2", "m3"]) others[`POST ${SLACK_HOST}/slack/responses/${id}`] = toStandIn;
     const api = mockDexApi([JANE, SAM], others);
 
     const { queued } = await postIncident(INCIDENT, `VPN packet loss above 8% for ${JANE.personEmail}`);
-    await runConsumer(queued);
+    await runReportingConsumer(queued);
     await runLedgerAlarm();
     await reportsSettled();
 

@@ -1,13 +1,13 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { CommandLedger } from "../../src/ledger/command-ledger";
 import { LEDGER_MIGRATIONS } from "../../src/ledger/migrations";
 import releaseOneLedger from "../fixtures/release-0.1.0/ledger.sql?raw";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
-import { advanceClock, currentDelivery, holdLedgerClock, ledger, runLedgerAlarm } from "../helpers/ledger";
-import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK } from "../helpers/reports";
-import { isolateEachTest, runConsumer } from "../helpers/relay";
+import { advanceClock, currentDelivery, holdLedgerClock, ledger } from "../helpers/ledger";
+import { PAGERDUTY_API, postIncident, reportsSettled, REPORTING, RESULT_WEBHOOK, runReportingConsumer, SLACK_HOOK } from "../helpers/reports";
+import { isolateEachTest } from "../helpers/relay";
 
 /** The incidents the fixture's ledger knows: Jane's, finished and reported; Sam's, created a moment before. */
 const JANES_INCIDENT = "Q2Y4RWZ6E8TJ1K";
@@ -50,7 +50,9 @@ function world(t0: number) {
 
 /**
  * Puts release 0.1.0's database in the account's ledger, then starts the ledger over it as
- * this release does after a deploy: the constructor migrates before anything else runs.
+ * this release does after a deploy: the constructor migrates before anything else runs. The
+ * deploy's configuration has every report channel on; the ledger's alarm comes before any
+ * call from the relay, so it reads that configuration from its own bindings.
  */
 async function upgradeFromReleaseOne(t0: number) {
   return runInDurableObject(ledger(), async (_, state) => {
@@ -65,7 +67,7 @@ async function upgradeFromReleaseOne(t0: number) {
     // The alarm 0.1.0 had set for its pending reports: a deploy keeps it.
     await state.storage.setAlarm(t0);
     const before = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'schema_migrations'").one().n;
-    const upgraded = new CommandLedger(state, env);
+    const upgraded = new CommandLedger(state, { ...env, ...REPORTING } as Env);
     await state.blockConcurrencyWhile(async () => undefined);
     return {
       upgraded,
@@ -80,8 +82,18 @@ async function upgradeFromReleaseOne(t0: number) {
   });
 }
 
-async function alarmAndReports() {
-  await runLedgerAlarm();
+/**
+ * Runs the upgraded ledger's alarm, as the runtime does when its time comes (./helpers/ledger.ts
+ * runLedgerAlarm, for this instance), and waits for the reports it sends.
+ */
+async function alarmAndReports(upgraded: CommandLedger) {
+  await runInDurableObject(ledger(), async (_, state) => {
+    const at = await state.storage.getAlarm();
+    if (at === null) return;
+    if (at > Date.now()) vi.setSystemTime(at);
+    await state.storage.deleteAlarm();
+    await upgraded.alarm();
+  });
   await reportsSettled();
 }
 
@@ -105,9 +117,9 @@ describe("upgrading a ledger written by release 0.1.0", () => {
   it("sends the reports 0.1.0 left pending, once each, and none it had sent", async () => {
     const t0 = Date.now();
     const { notesOn, slack, webhooks } = world(t0);
-    await upgradeFromReleaseOne(t0);
-    await alarmAndReports();
-    await alarmAndReports();
+    const { upgraded } = await upgradeFromReleaseOne(t0);
+    await alarmAndReports(upgraded);
+    await alarmAndReports(upgraded);
 
     expect(await notesOn(SAMS_INCIDENT)).toEqual([expect.stringContaining("pcap and warp-diag started on SAM-XPS13")]);
     expect(await notesOn(JANES_INCIDENT)).toEqual([]);
@@ -124,12 +136,12 @@ describe("upgrading a ledger written by release 0.1.0", () => {
   it("keeps polling the commands 0.1.0 created, and reports each finish once", async () => {
     const t0 = Date.now();
     const { api, notesOn, webhooks } = world(t0);
-    await upgradeFromReleaseOne(t0);
-    await alarmAndReports();
+    const { upgraded } = await upgradeFromReleaseOne(t0);
+    await alarmAndReports(upgraded);
     for (const { id, type } of SAMS_COMMANDS) api.settle(id, "SUCCESS", `${type}-${id}.zip`);
     for (let i = 0; i < 6; i++) {
       advanceClock(20_000);
-      await alarmAndReports();
+      await alarmAndReports(upgraded);
     }
 
     const finished = (await webhooks()).map((body) => JSON.parse(body)).filter((event) => event.type === "command.finished");
@@ -149,8 +161,8 @@ describe("upgrading a ledger written by release 0.1.0", () => {
   it("retries the create 0.1.0 saw fail, checking first that it did not land, and creates it once", async () => {
     const t0 = Date.now();
     const { api } = world(t0);
-    await upgradeFromReleaseOne(t0);
-    for (let i = 0; i < 3; i++) await alarmAndReports();
+    const { upgraded } = await upgradeFromReleaseOne(t0);
+    for (let i = 0; i < 3; i++) await alarmAndReports(upgraded);
 
     const created = api.callsTo("create").flatMap((call) => (call.body as { commands: Array<{ type: string; device_id: string }> }).commands);
     expect(created).toEqual([expect.objectContaining({ type: "warp-diag", device_id: JANE.deviceId })]);
@@ -167,16 +179,16 @@ describe("upgrading a ledger written by release 0.1.0", () => {
   it("still refuses a repeat of an incident it holds, and a command inside a cooldown 0.1.0 started", async () => {
     const t0 = Date.now();
     const { api } = world(t0);
-    await upgradeFromReleaseOne(t0);
-    await alarmAndReports();
+    const { upgraded } = await upgradeFromReleaseOne(t0);
+    await alarmAndReports(upgraded);
     const createsBefore = api.callsTo("create").length;
 
     // PagerDuty sends Jane's incident again: the same episode, already done.
     const repeat = await postIncident(JANES_INCIDENT, "VPN packet loss above 8% for jane.doe@example.com");
-    await runConsumer(repeat.queued);
+    await runReportingConsumer(repeat.queued);
     // A new incident about Sam within the 30 minutes of his commands' cooldown.
     const another = await postIncident("PBX9M2RT4KQ7LS", "VPN packet loss above 8% for sam.lee@example.com");
-    await runConsumer(another.queued);
+    await runReportingConsumer(another.queued);
 
     expect(api.callsTo("create")).toHaveLength(createsBefore);
     const outcomes = async (id: string) =>

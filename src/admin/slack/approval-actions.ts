@@ -12,7 +12,7 @@ import { respondInSlack } from "./respond";
  */
 export function decideApproval(decision: ApprovalDecision): SlackActionHandler {
   return async function decideApproval(click, { env, config, ctx }) {
-    const answer = await operatorLedger(env, config).decideFromSlack(click.value, decision, `@${click.user.name} (${click.user.id})`);
+    const answer = await operatorLedger(env, config).decideFromSlack(click.value, decision, `@${click.user.name} (${click.user.id})`, config.ledger());
     ctx.waitUntil(respondInSlack(env, click.response_url, messageFor(answer)));
   };
 }
