@@ -298,7 +298,7 @@ function pollRows(polls) {
 const STRATEGY_NAMES = { auto: "auto", search: "per-device searches only" };
 
 /** Rows of the fleet section: per fleet size, the relay's choice of read against per-device searches alone. */
-function fleetRows(fleet, settings) {
+function fleetRows(fleet) {
   const rows = [];
   for (const size of [...new Set(fleet.cases.map((c) => c.size))]) {
     const cases = fleet.cases.filter((c) => c.size === size);
@@ -362,7 +362,7 @@ export function renderReport({ machine, startedAt, totalSeconds, settings, bundl
     ...(direct && lookup ? stormRows(direct, lookup) : []),
     ...(latency ? latencyRows(latency, settings) : []),
     ...(polls ? pollRows(polls) : []),
-    ...(fleet ? fleetRows(fleet, settings) : []),
+    ...(fleet ? fleetRows(fleet) : []),
     ...(bundle ? bundleRows(bundle) : []),
     ...(startup ? startupRows(startup) : []),
   ];

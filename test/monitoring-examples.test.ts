@@ -136,6 +136,7 @@ describe("examples/grafana-dashboard.json", () => {
 
   it("queries the relay's Prometheus in every panel, with the fields Grafana requires of a panel", () => {
     for (const panel of queryPanels) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own input placeholder, which the import asks to fill.
       expect(panel.datasource, `panel ${panel.id}`).toEqual({ type: "prometheus", uid: "${DS_PROMETHEUS}" });
       expect(panel.fieldConfig, `panel ${panel.id}`).toEqual({ defaults: expect.any(Object), overrides: expect.any(Array) });
       expect(panel.options, `panel ${panel.id}`).toEqual(expect.any(Object));
@@ -144,6 +145,7 @@ describe("examples/grafana-dashboard.json", () => {
       const refIds = panel.targets.map((t: any) => t.refId);
       expect(new Set(refIds).size, `panel ${panel.id} refIds`).toBe(refIds.length);
       for (const target of panel.targets) {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own input placeholder, as above.
         expect(target.datasource).toEqual({ type: "prometheus", uid: "${DS_PROMETHEUS}" });
         expect(target.expr).toEqual(expect.any(String));
       }

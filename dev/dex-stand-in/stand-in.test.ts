@@ -186,13 +186,13 @@ describe("GET /dex/commands", () => {
     const byType = async (query = "") => Object.fromEntries((await list(query)).result?.commands.map((c) => [c.type, c]) ?? []);
 
     advance(10_000);
-    expect((await byType())["pcap"]?.status).toBe("PENDING_UPLOAD");
+    expect((await byType()).pcap?.status).toBe("PENDING_UPLOAD");
 
     advance(10_000);
     const done = await byType();
-    expect(done["pcap"]).toMatchObject({
+    expect(done.pcap).toMatchObject({
       status: "SUCCESS",
-      filename: `pcap-${done["pcap"]?.id}.zip`,
+      filename: `pcap-${done.pcap?.id}.zip`,
       completed_date: "2026-11-20T10:00:20.000Z",
     });
     expect(done["speed-test"]).toMatchObject({ status: "SUCCESS", filename: null });

@@ -46,7 +46,7 @@ export async function verifyAccessJwt(token: string, settings: AccessSettings, n
       clockTolerance: ACCESS_CLOCK_LEEWAY_SECONDS,
       currentDate: new Date(now),
     });
-    const email = typeof payload["email"] === "string" && payload["email"] ? payload["email"] : undefined;
+    const email = typeof payload.email === "string" && payload.email ? payload.email : undefined;
     return { sub: payload.sub ?? "", ...(email ? { email } : {}) };
   } catch (error) {
     if (error instanceof AccessTokenError) throw error;

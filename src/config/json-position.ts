@@ -38,15 +38,26 @@ export function jsonErrorOffset(text: string): number | undefined {
     for (;;) {
       item();
       space();
-      if (text[at] === ",") at++, space();
-      else if (text[at] === close) return void at++;
+      if (text[at] === ",") {
+        at++;
+        space();
+      } else if (text[at] === close) return void at++;
       else fail();
     }
+  };
+  /** `"name": value`, one member of an object. */
+  const member = (): void => {
+    if (text[at] === '"') string();
+    else fail();
+    space();
+    if (text[at] === ":") at++;
+    else fail();
+    value();
   };
   const value = (): void => {
     space();
     const c = text[at];
-    if (c === "{") list("}", () => (text[at] === '"' ? string() : fail(), space(), text[at] === ":" ? at++ : fail(), value()));
+    if (c === "{") list("}", member);
     else if (c === "[") list("]", value);
     else if (c === '"') string();
     else if (c === "t") literal("true");

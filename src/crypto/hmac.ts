@@ -18,7 +18,7 @@ export async function hmacSha256Hex(secret: string, message: string | Uint8Array
  */
 export async function verifyHmacSha256Hex(secret: string, message: string | Uint8Array, hexSignature: string): Promise<boolean> {
   const signature = fromHex(hexSignature);
-  if (!signature || signature.length !== 32) return false;
+  if (signature?.length !== 32) return false;
   return crypto.subtle.verify("HMAC", await hmacKey(secret), signature, bytesOf(message));
 }
 

@@ -68,16 +68,27 @@ export function listCommands(sql: SqlStorage, query: CommandQuery): { commands: 
   const params: SqlStorageValue[] = [];
   if (query.status) {
     const states = STATES_OF[query.status.toLowerCase()];
-    if (states) where.push(`state IN (${states.map(() => "?").join(", ")})`), params.push(...states);
-    else where.push("status = ?"), params.push(query.status.toUpperCase());
+    if (states) {
+      where.push(`state IN (${states.map(() => "?").join(", ")})`);
+      params.push(...states);
+    } else {
+      where.push("status = ?");
+      params.push(query.status.toUpperCase());
+    }
   }
   if (query.device) {
     where.push("(COALESCE(device_id, json_extract(command, '$.device_id')) = ? OR device_name = ? COLLATE NOCASE)");
     params.push(query.device, query.device);
   }
-  if (query.since !== undefined) where.push("queued_at >= ?"), params.push(query.since);
+  if (query.since !== undefined) {
+    where.push("queued_at >= ?");
+    params.push(query.since);
+  }
   const after = parseCursor(query.cursor);
-  if (after) where.push("(queued_at < ? OR (queued_at = ? AND key < ?))"), params.push(after.at, after.at, after.key);
+  if (after) {
+    where.push("(queued_at < ? OR (queued_at = ? AND key < ?))");
+    params.push(after.at, after.at, after.key);
+  }
   const limit = Math.max(1, Math.min(MAX_LISTED_COMMANDS, query.limit));
   const rows = sql
     .exec<CommandRow>(

@@ -74,7 +74,7 @@ function problemWith(increments: readonly CounterIncrement[]): string | undefine
   if (increments.length > MAX_INCREMENTS_PER_CALL) return `more than ${MAX_INCREMENTS_PER_CALL} increments in one call`;
   for (const increment of increments) {
     const metric = familyOf(increment?.name);
-    if (!metric || metric.type !== "counter" || metric.name !== increment.name) return `${String(increment?.name)} is not a counter the relay exports`;
+    if (metric?.type !== "counter" || metric.name !== increment.name) return `${String(increment?.name)} is not a counter the relay exports`;
     if (typeof increment.by !== "number" || !Number.isFinite(increment.by) || increment.by < 0)
       return `${metric.name}: an increment must be a finite number, 0 or more`;
     const given = Object.keys(increment.labels ?? {}).sort();

@@ -17,6 +17,6 @@ type CellOf<Declaration> = Declaration extends `${string}NOT NULL${string}` | `$
  * A row as `SELECT *` returns it. `Narrowed` gives some columns a narrower type than their
  * SQL one (a state, a channel name); it must be assignable to what the column holds.
  */
-export type RowOf<Columns extends Record<string, ColumnDeclaration>, Narrowed extends { [K in keyof Columns]?: CellOf<Columns[K]> } = {}> = {
+export type RowOf<Columns extends Record<string, ColumnDeclaration>, Narrowed extends { [K in keyof Columns]?: CellOf<Columns[K]> } = Record<never, never>> = {
   [K in keyof Columns]: K extends keyof Narrowed ? Narrowed[K] : CellOf<Columns[K]>;
 } & Record<string, SqlStorageValue>;

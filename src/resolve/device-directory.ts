@@ -64,8 +64,14 @@ export function createDeviceDirectory(api: DeviceLookupApi, kv: KVNamespace, acc
   const known = new Map<string, readonly Device[]>();
   let calls = 0;
   const counted: DeviceLookupApi = {
-    searchDevices: (...args) => (calls++, api.searchDevices(...args)),
-    listDevices: (...args) => (calls++, api.listDevices(...args)),
+    searchDevices: (...args) => {
+      calls++;
+      return api.searchDevices(...args);
+    },
+    listDevices: (...args) => {
+      calls++;
+      return api.listDevices(...args);
+    },
   };
 
   return {

@@ -30,6 +30,7 @@ export const awkwardText = (maxLength = 40) =>
       "1e309",
       "%00",
       "../../",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a template placeholder, as hostile text, on purpose.
       "${x}",
       "</script>",
     ),

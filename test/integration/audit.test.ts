@@ -1,6 +1,6 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import { apiError, JANE, mockDexApi } from "../helpers/dex-api-mock";
 import { advanceClock, holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";

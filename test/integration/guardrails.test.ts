@@ -1,11 +1,14 @@
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { enrol, JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, currentDelivery, holdLedgerClock, runLedgerAlarm, settleLedger } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, post, postZapier, runConsumer } from "../helpers/relay";
 import { alertGroup } from "../helpers/source-fixtures";
 
 /** A device the DEX API lists as connected, for the alert about it. */
-const enrolled = (deviceId: string, email: string) => (enrol(deviceId, email), deviceId);
+const enrolled = (deviceId: string, email: string) => {
+  enrol(deviceId, email);
+  return deviceId;
+};
 
 async function queueAlert(fields: Record<string, unknown>) {
   const { status, queued } = await postZapier({ severity: "warning", title: "Throughput below 5 Mbps", ...fields });

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import triggered from "../../src/sources/pagerduty/fixtures/incident.triggered.json";
 import { mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { deliveryRecord, isolateEachTest, postPagerDuty, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";

@@ -1,5 +1,4 @@
-import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { apiError, JANE, mockDexApi, OLD_CLIENT, SAM } from "../helpers/dex-api-mock";
 import { currentDelivery, holdLedgerClock, ledger, runLedgerAlarm } from "../helpers/ledger";
 import { deliveryRecord, isolateEachTest, postZapier, rulesSentAtOnce, runConsumer as runWithRules } from "../helpers/relay";

@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { mockDexApi } from "../helpers/dex-api-mock";
 import { currentDelivery, holdLedgerClock, settleLedger } from "../helpers/ledger";
-import { deliveryRecord, isolateEachTest, postZapier, queueAlertsOnOwnDevices, RELAY, runConsumer } from "../helpers/relay";
+import { deliveryRecord, isolateEachTest, queueAlertsOnOwnDevices, RELAY, runConsumer } from "../helpers/relay";
 
 async function healthz() {
   const res = await exports.default.fetch(`${RELAY}/healthz`);

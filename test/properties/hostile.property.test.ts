@@ -134,7 +134,9 @@ describe.each(SOURCE_NAMES)("%s: titles of up to 100,000 characters", (source) =
           // Critical, about a user who is online: the shipped warp-diag rule acts, whatever the title.
           expect(decisions).toContainEqual(expect.objectContaining({ rule: "warp-diag-on-critical", outcome: "created" }));
         }),
-        { numRuns: 8 },
+        // A title every source takes runs first: most generated ones are longer than a source
+        // that keeps titles whole accepts, and eight refusals in a row would prove nothing.
+        { numRuns: 8, examples: [["VPN packet loss for jane.doe@example.com"]] },
       );
       if (source !== "cloudflare") expect(api.callsTo("create").length).toBeGreaterThan(0);
     },

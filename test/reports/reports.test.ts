@@ -255,7 +255,12 @@ describe("each report is delivered once", () => {
   it("a redelivered queue message and two alarms at once send each report once", async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const { notes } = receivers({ notes: async () => (await held, Response.json({}, { status: 201 })) });
+    const { notes } = receivers({
+      notes: async () => {
+        await held;
+        return Response.json({}, { status: 201 });
+      },
+    });
     const { queued } = await postIncident(INCIDENT, "VPN packet loss above 8% for jane.doe@example.com");
     await runConsumer(queued);
     await runConsumer(queued, 2);

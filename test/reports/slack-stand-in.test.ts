@@ -1,4 +1,3 @@
-import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createStandIn } from "../../dev/dex-stand-in/app";
 import { JANE, mockDexApi, SAM, type OtherCall } from "../helpers/dex-api-mock";

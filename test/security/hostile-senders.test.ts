@@ -10,7 +10,7 @@ import pagerDutyTriggered from "../../src/sources/pagerduty/fixtures/incident.tr
 import grafanaFiring from "../../src/sources/grafana/fixtures/dns-latency.firing.json?raw";
 import { JANE, mockDexApi, OLD_CLIENT, SAM } from "../helpers/dex-api-mock";
 import { deliveryRecord, isolateEachTest, post, postPagerDuty, postZapier, RELAY, runConsumer, watchRefusals, ZAPIER_AUTH } from "../helpers/relay";
-import { signGrafana, signPagerDuty } from "../helpers/sign";
+import { signGrafana } from "../helpers/sign";
 import { alertGroup } from "../helpers/source-fixtures";
 
 /**

@@ -81,7 +81,7 @@ describe("operator auth: Cloudflare Access", () => {
     ["the wrong issuer", () => accessToken(key, { iss: "https://evil.cloudflareaccess.com" })],
     ["expired beyond the leeway", () => accessToken(key, { exp: Math.floor(Date.now() / 1000) - ACCESS_CLOCK_LEEWAY_SECONDS - 5 })],
     ["not valid yet", () => accessToken(key, { nbf: Math.floor(Date.now() / 1000) + ACCESS_CLOCK_LEEWAY_SECONDS + 60 })],
-    ["alg none", async () => (await accessToken(key, {}, { alg: "none" })).split(".").slice(0, 2).join(".") + "."],
+    ["alg none", async () => `${(await accessToken(key, {}, { alg: "none" })).split(".").slice(0, 2).join(".")}.`],
     ["HS256 with the public key as secret", () => accessToken(key, {}, { alg: "HS256" })],
     [
       "a tampered payload",

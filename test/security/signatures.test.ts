@@ -198,6 +198,7 @@ describe("PagerDuty signatures (X-PagerDuty-Signature)", () => {
           { PAGERDUTY_WEBHOOK_SECRET: value },
         );
         expect(status).toBe(401);
+        expect(json).toEqual({ error: "unauthorized" });
         expect(reason).toMatch(/PAGERDUTY_WEBHOOK_SECRET is not set/);
         expect(queued).toEqual([]);
       }
@@ -275,6 +276,7 @@ describe.each(SOURCE_NAMES.filter((s) => authOf(s).kind === "bearer"))("%s beare
     for (const header of [`Bearer ${token()}`, "Bearer ", "Bearer undefined", undefined]) {
       const { status, json, queued, reason } = await postWithEnv(source, body, header === undefined ? {} : { authorization: header }, { [binding]: value });
       expect(status, `Authorization: ${header}`).toBe(401);
+      expect(json).toEqual({ error: "unauthorized" });
       expect(reason).toMatch(new RegExp(`${binding} is not set`));
       expect(queued).toEqual([]);
     }
@@ -337,6 +339,7 @@ describe.runIf(SOURCE_NAMES.includes("grafana"))("Grafana signatures (X-Grafana-
     for (const age of [301, 3600, 86_400 * 365]) {
       const { status, json, queued, reason } = await postWithEnv("grafana", body, await signed(nowSeconds() - age), withTimestamps);
       expect(status).toBe(401);
+      expect(json).toEqual({ error: "unauthorized" });
       expect(reason).toBe("timestamp is too old");
       expect(queued).toEqual([]);
     }
@@ -347,6 +350,7 @@ describe.runIf(SOURCE_NAMES.includes("grafana"))("Grafana signatures (X-Grafana-
     // one second later a timestamp 301 s ahead would be exactly at the limit.
     const { status, json, reason } = await postWithEnv("grafana", body, await signed(nowSeconds() + 330), withTimestamps);
     expect(status).toBe(401);
+    expect(json).toEqual({ error: "unauthorized" });
     expect(reason).toBe("timestamp is too new");
   });
 
@@ -355,6 +359,7 @@ describe.runIf(SOURCE_NAMES.includes("grafana"))("Grafana signatures (X-Grafana-
     const replay = { ...captured, [TIMESTAMP_HEADER]: String(nowSeconds()) };
     const { status, json, reason } = await postWithEnv("grafana", body, replay, withTimestamps);
     expect(status).toBe(401);
+    expect(json).toEqual({ error: "unauthorized" });
     expect(reason).toBe("signature does not match");
   });
 

@@ -5,7 +5,6 @@ import { signPagerDuty } from "../../../test/helpers/sign";
 import { expectRefusal, rawDelivery } from "../../../test/sources/adapter-suite";
 import { pagerduty } from "./adapter";
 import acknowledged from "./fixtures/incident.acknowledged.json?raw";
-import reopened from "./fixtures/incident.reopened.json?raw";
 import triggered from "./fixtures/incident.triggered.json?raw";
 
 const WEBHOOK_ID = "5ac64822-4adc-4fda-ade0-410becf0de4f";

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import { expectRefusal, rawDelivery } from "../../../test/sources/adapter-suite";
 import { canonicalHash } from "../ids";
 import { zapier } from "./adapter";
-import helpdeskTicket from "./fixtures/helpdesk-ticket.json?raw";
 import selfServiceForm from "./fixtures/self-service-form.txt?raw";
 import { MAX_LABELS } from "../limits";
 import { NOT_FIRING_STATUSES } from "./schema";
