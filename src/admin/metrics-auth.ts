@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { readSecret } from "../config/secrets";
+import { bearerToken } from "../crypto/bearer";
 import { secretsEqual } from "../crypto/compare";
 import { operatorAuth } from "./operator-auth";
 import type { AppEnv } from "../config/middleware";
@@ -14,7 +15,7 @@ export function metricsAuth() {
   const operator = operatorAuth();
   return createMiddleware<AppEnv>(async function metricsAuth(c, next) {
     const scrapeToken = readSecret(c.env, "METRICS_TOKEN");
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const bearer = bearerToken(c.req.header("authorization"));
     if (scrapeToken && bearer && (await secretsEqual(bearer, scrapeToken))) return next();
     return operator(c, next);
   });

@@ -3,6 +3,11 @@ import { secretsEqual } from "./compare";
 /** The scheme in any case (RFC 9110 §11.1), then one token; spaces around the token are allowed. */
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** The token of an `Authorization: Bearer <token>` header; undefined for any other header. */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  return header ? BEARER.exec(header)?.[1] : undefined;
+}
+
 /**
  * Checks an `Authorization: Bearer <token>` header against the expected token, compared in
  * constant time. Answers why it was refused, for the log and never for the caller, or
@@ -13,7 +18,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  */
 export async function bearerRefusal(header: string | null | undefined, expected: string): Promise<string | undefined> {
   if (!header) return "missing Authorization header";
-  const token = BEARER.exec(header)?.[1];
+  const token = bearerToken(header);
   if (!token) return "Authorization must be 'Bearer <token>'";
   return (await secretsEqual(token, expected)) ? undefined : "invalid bearer token";
 }

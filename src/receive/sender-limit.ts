@@ -1,4 +1,5 @@
 import { sha256Hex } from "../crypto/hmac";
+import { bearerToken } from "../crypto/bearer";
 import { tooManyRequests } from "../model/http-errors";
 import { logProblem } from "../record/log";
 import { CLOUDFLARE_AUTH_HEADER } from "../sources/cloudflare/auth";
@@ -26,7 +27,7 @@ type LimiterEnv = { SENDER_LIMITER?: RateLimit };
  */
 export async function senderKey(source: string, headers: Headers): Promise<string> {
   if (SIGNATURE_HEADERS.some((name) => headers.has(name))) return `${source}:signed`;
-  const credential = headers.get(CLOUDFLARE_AUTH_HEADER)?.trim() || /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "")?.[1];
+  const credential = headers.get(CLOUDFLARE_AUTH_HEADER)?.trim() || bearerToken(headers.get("authorization"));
   if (!credential) return `${source}:anonymous`;
   return `${source}:${(await sha256Hex(`${source}\n${credential}`)).slice(0, 32)}`;
 }

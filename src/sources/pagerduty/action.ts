@@ -1,4 +1,5 @@
 import { readSecretList } from "../../config/secrets";
+import { bearerToken } from "../../crypto/bearer";
 import { secretsEqual } from "../../crypto/compare";
 import { TARGET_FIELDS, type AlertTarget } from "../../model/alert";
 import { badRequest, unauthorized } from "../../model/http-errors";
@@ -21,7 +22,7 @@ export async function verifyPagerDutyAction(bytes: Uint8Array, headers: Headers,
   if (secrets.length === 0) throw unauthorized(`PagerDuty actions are disabled: ${SECRET_NAME} is not set`);
   const signature = headers.get(PAGERDUTY_SIGNATURE_HEADER);
   if (signature) return verifyPagerDutySignature(bytes, signature, secrets);
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "")?.[1];
+  const bearer = bearerToken(headers.get("authorization"));
   if (!bearer) throw unauthorized(`missing ${PAGERDUTY_SIGNATURE_HEADER} or Authorization: Bearer header`);
   // Every secret is compared, so the time taken does not say which one matched.
   const matches = await Promise.all(secrets.map((secret) => secretsEqual(bearer, secret)));
