@@ -1,9 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { LedgerSettings } from "../config/ledger-settings";
-import { DexClient } from "../dispatch/dex-client";
 import type { ApprovalAnswer, ApprovalDecision } from "../model/approval";
 import type { CounterIncrement } from "../model/metrics";
 import { ReportOutbox } from "../report/report-outbox";
+import { scheduleAlarm } from "./alarm";
 import { ApiBudget } from "./api-budget";
 import { claim } from "./claim";
 import { Approvals, type Decider } from "./approvals";
@@ -21,19 +21,13 @@ import { AccountQuota, refreshQuota, type QuotaStatus } from "./quota";
 import { queueReports } from "./queue-reports";
 import { entryOf, madeCommandOf } from "./row-views";
 
-/** Commands due within this long of each other go out in the same pass, in the same creates. */
-const DUE_TOGETHER_MS = 1_000;
-
 /**
  * The command ledger: one Durable Object per account, the one authority for every command
  * the relay means to send. It holds each command's key (episode × rule × device × type) and
- * state, the cooldowns, the per-minute cap, the API budget and each command's DEX status.
- *
- * A key is checked and claimed in one synchronous step with no await in between, so two
- * consumers, two locations or two retries can never both create it. The ledger makes the
- * creates itself, reconciles an uncertain one with `GET /dex/commands` at once, and retries
- * what did not land within seconds, on its alarm. What each answer does to a command is
- * decided in ./transitions.ts; this class reads the rows, calls the API and writes that.
+ * state, the cooldowns, the per-minute cap, the API budget and each command's DEX status; it
+ * claims keys atomically (./claim.ts), makes the creates itself, reconciles an uncertain one
+ * at once and retries on its alarm. What each answer does to a command is decided in
+ * ./transitions.ts: this class is the shell around it, over storage, the alarm and the API.
  */
 export class CommandLedger extends DurableObject<Env> {
   readonly #rows: CommandRows;
@@ -45,16 +39,12 @@ export class CommandLedger extends DurableObject<Env> {
   readonly #sender: CommandSender;
   readonly #effects: CommandEffects;
   readonly #settings: HandedSettings;
-  /** Keys this instance is working on now. A `sending` row outside it was left by a restart. */
-  readonly #inFlight = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // Before any request or alarm reaches it: a ledger written by an earlier release is
     // brought up to this release's schema first (./migrate.ts).
-    void ctx.blockConcurrencyWhile(async () => {
-      migrateLedger(ctx.storage);
-    });
+    void ctx.blockConcurrencyWhile(async () => migrateLedger(ctx.storage));
     this.#rows = new CommandRows(ctx.storage.sql);
     this.#budget = new ApiBudget(ctx.storage.sql);
     this.#quota = new AccountQuota(ctx.storage.sql);
@@ -62,7 +52,8 @@ export class CommandLedger extends DurableObject<Env> {
     this.#metrics = new LedgerMetrics(ctx.storage.sql, this.#budget, this.#quota);
     this.#outbox = new ReportOutbox(ctx.storage.sql, (channel, result) => this.#metrics.report(channel, result));
     this.#effects = new CommandEffects(this.#rows, this.#metrics);
-    this.#sender = new CommandSender(this.#rows, this.#quota, this.#effects, () => this.#scheduleAlarm());
+    const gate = { take: (calls: number) => this.#budget.take(calls, Date.now()), lockOut: (seconds: number) => this.lockOut(seconds) };
+    this.#sender = new CommandSender(this.#rows, this.#quota, this.#effects, gate, () => this.#scheduleAlarm());
     this.#settings = new HandedSettings(env, ctx.storage.sql);
   }
 
@@ -169,15 +160,13 @@ export class CommandLedger extends DurableObject<Env> {
 
   async #work(options: { poll: boolean }): Promise<void> {
     const { dex: settings } = this.#settings.current();
-    const gate = { take: (calls: number) => this.#budget.take(calls, Date.now()), lockOut: (seconds: number) => this.lockOut(seconds) };
-    const api = new DexClient({ baseUrl: settings.dexApiBase, accountId: settings.accountId, token: settings.dexApiToken, gate });
+    const api = this.#sender.client(settings);
     const now = Date.now();
     this.#rows.deleteExpired(now);
     this.#outbox.deleteOld(now);
     for (const { row, effects } of this.#approvals.expire(now)) this.#effects.run(row, effects, now);
     this.#sender.admit(settings, now);
-    const due = this.#rows.due(now + DUE_TOGETHER_MS).filter((row) => !this.#inFlight.has(row.key));
-    for (const row of due) this.#inFlight.add(row.key);
+    const due = this.#sender.takeDue(now);
     try {
       if (due.length > 0) await this.#sender.send(api, due);
       if (due.length > 0 || options.poll) {
@@ -186,7 +175,7 @@ export class CommandLedger extends DurableObject<Env> {
       }
       if (options.poll) await this.#sender.pollStatuses(api);
     } finally {
-      for (const row of due) this.#inFlight.delete(row.key);
+      this.#sender.release(due);
       this.#queueReports();
       await this.#scheduleAlarm();
     }
@@ -197,14 +186,15 @@ export class CommandLedger extends DurableObject<Env> {
   }
 
   /** Sets the alarm for the earliest thing waiting: a retry, a free slot, a status poll, an approval that expires, a create in flight. */
-  async #scheduleAlarm(): Promise<void> {
+  #scheduleAlarm(): Promise<void> {
     const now = Date.now();
     const inFlight = this.#rows.hasSending() || this.#outbox.hasSending() ? now + WATCHDOG_MS : undefined;
-    const times = [this.#rows.nextDue(), this.#outbox.nextDue(), this.#sender.nextPollAt(now), this.#approvals.nextExpiry(), inFlight];
-    const due = times.filter((t): t is number => t !== undefined);
-    const at = due.length > 0 ? Math.max(now, Math.min(...due)) : null;
-    if ((await this.ctx.storage.getAlarm()) === at) return;
-    if (at === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(at);
+    return scheduleAlarm(this.ctx.storage, now, [
+      this.#rows.nextDue(),
+      this.#outbox.nextDue(),
+      this.#sender.nextPollAt(now),
+      this.#approvals.nextExpiry(),
+      inFlight,
+    ]);
   }
 }

@@ -1,5 +1,5 @@
 import type { DexSettings } from "../config/settings";
-import type { DexClient } from "../dispatch/dex-client";
+import { DexClient, type ApiGate } from "../dispatch/dex-client";
 import { listCommandsSince } from "../dispatch/list-since";
 import { sendCommands } from "../dispatch/send-commands";
 import { isDexApiError } from "../model/dex-api-error";
@@ -19,6 +19,8 @@ export const STATUS_POLL_INTERVAL_MS = 20_000;
 const FIRST_POLL_AFTER_MS = 10_000;
 /** Statuses are followed for this long after a create; a capture that never reports is left as it was. */
 const STATUS_HORIZON_MS = 2 * 3600_000;
+/** Commands due within this long of each other go out in the same pass, in the same creates. */
+const DUE_TOGETHER_MS = 1_000;
 /** Pages of 50 read per reconcile or status poll, at most. */
 const MAX_LIST_PAGES = 5;
 
@@ -30,14 +32,37 @@ const MAX_LIST_PAGES = 5;
  */
 export class CommandSender {
   #lastPollAt = 0;
+  /** Keys a pass of this instance is sending now. A `sending` row outside it was left by a restart. */
+  readonly #inFlight = new Set<string>();
 
   constructor(
     private readonly rows: CommandRows,
     private readonly quota: AccountQuota,
     private readonly effects: CommandEffects,
+    /** The ledger's API budget: every call of the ledger's own is paid for from it. */
+    private readonly gate: ApiGate,
     /** Runs once the commands of a create are marked `sending`, before it leaves: the ledger sets its watchdog alarm. */
     private readonly beforeCreate: () => Promise<void>,
   ) {}
+
+  /** A client for one pass, with the settings the ledger works with now. */
+  client(settings: DexSettings): DexClient {
+    return new DexClient({ baseUrl: settings.dexApiBase, accountId: settings.accountId, token: settings.dexApiToken, gate: this.gate });
+  }
+
+  /**
+   * The commands due now, and within a second (they go out in the same creates), that no
+   * other pass of this instance holds (an alarm while a submit sends): held until released.
+   */
+  takeDue(now: number): CommandRow[] {
+    const due = this.rows.due(now + DUE_TOGETHER_MS).filter((row) => !this.#inFlight.has(row.key));
+    for (const row of due) this.#inFlight.add(row.key);
+    return due;
+  }
+
+  release(rows: readonly CommandRow[]): void {
+    for (const row of rows) this.#inFlight.delete(row.key);
+  }
 
   /** Lets waiting commands past the per-minute cap; the rest wait for a slot, or expire (./transitions.ts). */
   admit(settings: DexSettings, now: number): void {
