@@ -6,7 +6,7 @@ import type { ChannelSettings } from "../config/channels";
 import type { ReportOutbox } from "../report/report-outbox";
 import { commandOf, reportOf, type CommandRow, type CommandRows } from "./command-rows";
 import type { LedgerCommand } from "./contract";
-import type { Effect } from "./transitions";
+import type { CommandEffects } from "./command-effects";
 
 /**
  * Approval before sending, for rules with `approval`: such a command is claimed like any
@@ -32,13 +32,14 @@ export class Approvals {
   constructor(
     private readonly sql: SqlStorage,
     private readonly rows: CommandRows,
+    /** Writes each decision through the state machine, with its log line and counters. */
+    private readonly effects: CommandEffects,
   ) {}
 
   /** Puts a command just claimed on hold until a person decides, for at most the rule's `expires_minutes`. */
-  hold(key: string, approval: NonNullable<LedgerCommand["approval"]>, now: number): Effect[] {
+  hold(key: string, approval: NonNullable<LedgerCommand["approval"]>, now: number): void {
     const secret = Array.from(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)), (b) => b.toString(16).padStart(2, "0")).join("");
-    const step = this.rows.apply(this.rows.get(key)!, { type: "approval-requested", secret, expires_at: now + approval.expires_minutes * 60_000 }, now);
-    return step.ok ? step.effects : [];
+    this.effects.apply(this.rows.get(key)!, { type: "approval-requested", secret, expires_at: now + approval.expires_minutes * 60_000 }, now);
   }
 
   /**
@@ -53,31 +54,30 @@ export class Approvals {
   }
 
   /**
-   * Approves or denies a command awaiting approval; anything else is answered as it stands,
-   * unchanged. The effects are those of the decision (none when nothing was decided).
+   * Approves or denies a command awaiting approval. Anything else is answered as it stands,
+   * unchanged, and the click that changed nothing is logged.
    */
-  decide(key: string, decision: ApprovalDecision, decider: Decider, now: number): { answer: ApprovalAnswer; effects: Effect[] } {
+  decide(key: string, decision: ApprovalDecision, decider: Decider, now: number): ApprovalAnswer {
     let row = this.rows.get(key);
-    if (!row || row.approval_expires_at === null) return { answer: { result: "unknown" }, effects: [] };
+    if (!row || row.approval_expires_at === null) return { result: "unknown" };
     // Its expiry is due but the alarm has not run yet: too late all the same.
     if (row.state === "awaiting-approval" && now >= row.approval_expires_at) {
-      this.rows.apply(row, { type: "approval-expired" }, now);
+      this.effects.apply(row, { type: "approval-expired" }, now);
       row = this.rows.get(key)!;
     }
-    if (row.state !== "awaiting-approval")
-      return { answer: { result: row.state === "approval-expired" ? "expired" : "already-decided", command: subjectOf(row) }, effects: [] };
-    const step = this.rows.apply(row, { type: decision === "approve" ? "approved" : "denied", ...decider }, now);
-    const answer: ApprovalAnswer = { result: decision === "approve" ? "approved" : "denied", command: subjectOf(this.rows.get(key)!) };
-    return { answer, effects: step.ok ? step.effects : [] };
+    if (row.state !== "awaiting-approval") {
+      const result = row.state === "approval-expired" ? "expired" : "already-decided";
+      this.effects.log(`approval-${result}`, row, { via: decider.via });
+      return { result, command: subjectOf(row) };
+    }
+    this.effects.apply(row, { type: decision === "approve" ? "approved" : "denied", ...decider }, now);
+    return { result: decision === "approve" ? "approved" : "denied", command: subjectOf(this.rows.get(key)!) };
   }
 
-  /** Expires every command whose approval did not come in time; returns them, with what to do about each. */
-  expire(now: number): Array<{ row: CommandRow; effects: Effect[] }> {
+  /** Expires every command whose approval did not come in time. */
+  expire(now: number): void {
     const late = this.sql.exec<CommandRow>("SELECT * FROM commands WHERE state = 'awaiting-approval' AND approval_expires_at <= ?", now).toArray();
-    return late.map((row) => {
-      const step = this.rows.apply(row, { type: "approval-expired" }, now);
-      return { row, effects: step.ok ? step.effects : [] };
-    });
+    for (const row of late) this.effects.apply(row, { type: "approval-expired" }, now);
   }
 
   /** When the next approval expires: the ledger's alarm wakes for it. */

@@ -1,5 +1,4 @@
 import type { Approvals } from "./approvals";
-import type { CommandEffects } from "./command-effects";
 import type { CommandRows } from "./command-rows";
 import type { LedgerCommand, LedgerResult } from "./contract";
 import { answerFor, cooldownAnswer } from "./outcomes";
@@ -7,7 +6,6 @@ import { answerFor, cooldownAnswer } from "./outcomes";
 export interface ClaimContext {
   rows: CommandRows;
   approvals: Approvals;
-  effects: CommandEffects;
   /** How long a key is held at least (IDEMPOTENCY_TTL_HOURS). */
   idempotencyTtlMs: number;
 }
@@ -23,7 +21,7 @@ export interface ClaimContext {
  * answered from their rows once the ledger has worked on them.
  */
 export function claim(commands: readonly LedgerCommand[], context: ClaimContext, now: number): Map<number, LedgerResult> {
-  const { rows, approvals, effects } = context;
+  const { rows, approvals } = context;
   const answers = new Map<number, LedgerResult>();
   commands.forEach((command, i) => {
     const known = rows.get(command.key);
@@ -31,7 +29,7 @@ export function claim(commands: readonly LedgerCommand[], context: ClaimContext,
     const cooling = rows.coolingDown(command.cooldown_key, now);
     if (cooling) return answers.set(i, cooldownAnswer(cooling, command));
     rows.insert(command, now, Math.max(context.idempotencyTtlMs, command.cooldown_minutes * 60_000));
-    if (command.approval) effects.run(rows.get(command.key)!, approvals.hold(command.key, command.approval, now), now);
+    if (command.approval) approvals.hold(command.key, command.approval, now);
   });
   return answers;
 }

@@ -27,11 +27,10 @@ export class CommandEffects {
       logProblem("ledger-transition-refused", { delivery_id: row.delivery_id, rule: row.rule, state: row.state, event: event.type, reason: step.refused });
       return [];
     }
-    return this.run(row, step.effects, now);
+    return this.#run(row, step.effects, now);
   }
 
-  /** Does the bookkeeping effects of a step already written (an approval's); returns the rest. */
-  run(row: CommandRow, effects: readonly Effect[], now: number): ApiEffect[] {
+  #run(row: CommandRow, effects: readonly Effect[], now: number): ApiEffect[] {
     for (const effect of effects) {
       if (effect.do === "log") this.log(effect.event, row, effect.details);
       else if (effect.do === "count-created") this.#metrics.commandCreated(row, now);

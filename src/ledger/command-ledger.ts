@@ -4,6 +4,7 @@ import type { ApprovalAnswer, ApprovalDecision } from "../model/approval";
 import type { CounterIncrement } from "../model/metrics";
 import { ReportOutbox } from "../report/report-outbox";
 import { scheduleAlarm } from "./alarm";
+import { Admission } from "./admission-gate";
 import { ApiBudget } from "./api-budget";
 import { claim } from "./claim";
 import { Approvals, type Decider } from "./approvals";
@@ -19,6 +20,7 @@ import { ownResult } from "./outcomes";
 import { preview } from "./preview";
 import { AccountQuota, refreshQuota, type QuotaStatus } from "./quota";
 import { queueReports } from "./queue-reports";
+import { StatusPoller } from "./status-poller";
 import { entryOf, madeCommandOf } from "./row-views";
 
 /**
@@ -37,6 +39,8 @@ export class CommandLedger extends DurableObject<Env> {
   readonly #approvals: Approvals;
   readonly #metrics: LedgerMetrics;
   readonly #sender: CommandSender;
+  readonly #admission: Admission;
+  readonly #poller: StatusPoller;
   readonly #effects: CommandEffects;
   readonly #settings: HandedSettings;
 
@@ -48,12 +52,14 @@ export class CommandLedger extends DurableObject<Env> {
     this.#rows = new CommandRows(ctx.storage.sql);
     this.#budget = new ApiBudget(ctx.storage.sql);
     this.#quota = new AccountQuota(ctx.storage.sql);
-    this.#approvals = new Approvals(ctx.storage.sql, this.#rows);
     this.#metrics = new LedgerMetrics(ctx.storage.sql, this.#budget, this.#quota);
     this.#outbox = new ReportOutbox(ctx.storage.sql, (channel, result) => this.#metrics.report(channel, result));
     this.#effects = new CommandEffects(this.#rows, this.#metrics);
+    this.#approvals = new Approvals(ctx.storage.sql, this.#rows, this.#effects);
     const gate = { take: (calls: number) => this.#budget.take(calls, Date.now()), lockOut: (seconds: number) => this.lockOut(seconds) };
-    this.#sender = new CommandSender(this.#rows, this.#quota, this.#effects, gate, () => this.#scheduleAlarm());
+    this.#admission = new Admission(this.#rows, this.#quota, this.#effects);
+    this.#poller = new StatusPoller(this.#rows, this.#effects);
+    this.#sender = new CommandSender(this.#rows, this.#quota, this.#admission, this.#effects, gate, () => this.#scheduleAlarm());
     this.#settings = new HandedSettings(env, ctx.storage.sql);
   }
 
@@ -63,7 +69,7 @@ export class CommandLedger extends DurableObject<Env> {
    */
   async submit(commands: LedgerCommand[], settings: LedgerSettings): Promise<LedgerResult[]> {
     this.#settings.take(settings);
-    const context = { rows: this.#rows, approvals: this.#approvals, effects: this.#effects, idempotencyTtlMs: settings.dex.idempotencyTtlSeconds * 1000 };
+    const context = { rows: this.#rows, approvals: this.#approvals, idempotencyTtlMs: settings.dex.idempotencyTtlSeconds * 1000 };
     const answers = this.ctx.storage.transactionSync(() => claim(commands, context, Date.now()));
     await this.#work({ poll: false });
     return commands.map((command, i) => answers.get(i) ?? ownResult(this.#rows.get(command.key)!));
@@ -138,11 +144,8 @@ export class CommandLedger extends DurableObject<Env> {
 
   /** Records the decision at once; the alarm, due now, sends an approved command and the reports. */
   async #decide(key: string, decision: ApprovalDecision, decider: Decider): Promise<ApprovalAnswer> {
-    const now = Date.now();
-    const { answer, effects } = this.#approvals.decide(key, decision, decider, now);
+    const answer = this.#approvals.decide(key, decision, decider, Date.now());
     if (answer.result === "unknown") return answer;
-    if (effects.length > 0) this.#effects.run(this.#rows.get(key)!, effects, now);
-    else this.#effects.log(`approval-${answer.result}`, this.#rows.get(key)!, { via: decider.via });
     this.#queueReports();
     await this.#scheduleAlarm();
     return answer;
@@ -164,16 +167,16 @@ export class CommandLedger extends DurableObject<Env> {
     const now = Date.now();
     this.#rows.deleteExpired(now);
     this.#outbox.deleteOld(now);
-    for (const { row, effects } of this.#approvals.expire(now)) this.#effects.run(row, effects, now);
-    this.#sender.admit(settings, now);
+    this.#approvals.expire(now);
+    this.#admission.admit(settings, now);
     const due = this.#sender.takeDue(now);
     try {
       if (due.length > 0) await this.#sender.send(api, due);
       if (due.length > 0 || options.poll) {
         await refreshQuota(api, this.#quota);
-        this.#sender.holdForQuota(this.#rows.notAdmitted());
+        this.#admission.holdForQuota(this.#rows.notAdmitted());
       }
-      if (options.poll) await this.#sender.pollStatuses(api);
+      if (options.poll) await this.#poller.poll(api);
     } finally {
       this.#sender.release(due);
       this.#queueReports();
@@ -192,7 +195,7 @@ export class CommandLedger extends DurableObject<Env> {
     return scheduleAlarm(this.ctx.storage, now, [
       this.#rows.nextDue(),
       this.#outbox.nextDue(),
-      this.#sender.nextPollAt(now),
+      this.#poller.nextPollAt(now),
       this.#approvals.nextExpiry(),
       inFlight,
     ]);

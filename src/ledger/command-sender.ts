@@ -4,7 +4,7 @@ import { listCommandsSince } from "../dispatch/list-since";
 import { sendCommands } from "../dispatch/send-commands";
 import { isDexApiError } from "../model/dex-api-error";
 import { logProblem } from "../record/log";
-import { admit, CAP_WINDOW_MS } from "./admission";
+import type { Admission } from "./admission-gate";
 import { ATTRIBUTION_MARGIN_MS, attributeLanded } from "./attribute";
 import { commandOf, type CommandRow, type CommandRows } from "./command-rows";
 import type { AccountQuota } from "./quota";
@@ -13,31 +13,26 @@ import type { CommandEvent } from "./transitions";
 
 /** A create still marked `sending` this long after it left was cut off by a restart. */
 export const WATCHDOG_MS = 30_000;
-/** While a created command is unfinished, its status is read at most this often. */
-export const STATUS_POLL_INTERVAL_MS = 20_000;
-/** A command just created is still PENDING_EXEC: its first status read waits this long. */
-const FIRST_POLL_AFTER_MS = 10_000;
-/** Statuses are followed for this long after a create; a capture that never reports is left as it was. */
-const STATUS_HORIZON_MS = 2 * 3600_000;
 /** Commands due within this long of each other go out in the same pass, in the same creates. */
 const DUE_TOGETHER_MS = 1_000;
 /** Pages of 50 read per reconcile or status poll, at most. */
-const MAX_LIST_PAGES = 5;
+export const MAX_LIST_PAGES = 5;
 
 /**
- * The command ledger's side of the DEX API: it admits commands under the cap, sends them,
- * reconciles creates that may have landed and polls statuses. What each answer does to a
- * command is the state machine's to say (./transitions.ts); `effects` writes it and does what
- * it asks (logs, counts) and returns what is left to do here (send, reconcile).
+ * The command ledger's creates: it sends the commands that are due, in as few creates as the
+ * API allows, and reconciles creates that may have landed, so that none is made twice. What
+ * each answer does to a command is the state machine's to say (./transitions.ts); `effects`
+ * writes it and does what it asks (logs, counts) and returns what is left to do here (send,
+ * reconcile).
  */
 export class CommandSender {
-  #lastPollAt = 0;
   /** Keys a pass of this instance is sending now. A `sending` row outside it was left by a restart. */
   readonly #inFlight = new Set<string>();
 
   constructor(
     private readonly rows: CommandRows,
     private readonly quota: AccountQuota,
+    private readonly admission: Admission,
     private readonly effects: CommandEffects,
     /** The ledger's API budget: every call of the ledger's own is paid for from it. */
     private readonly gate: ApiGate,
@@ -64,27 +59,6 @@ export class CommandSender {
     for (const row of rows) this.#inFlight.delete(row.key);
   }
 
-  /** Lets waiting commands past the per-minute cap; the rest wait for a slot, or expire (./transitions.ts). */
-  admit(settings: DexSettings, now: number): void {
-    const waiting = this.rows.notAdmitted();
-    if (waiting.length === 0 || this.holdForQuota(waiting, now)) return;
-    const since = now - CAP_WINDOW_MS;
-    const admitted = new Set(admit(waiting, this.rows.admittedSince(since), settings.maxCommandsPerMinute));
-    for (const row of waiting) if (admitted.has(row.key)) this.effects.apply(row, { type: "admitted" }, now);
-    const slotFreesAt = (this.rows.firstAdmittedSince(since) ?? now) + CAP_WINDOW_MS;
-    for (const row of waiting) {
-      if (!admitted.has(row.key)) this.effects.apply(row, { type: "held-by-cap", cap: settings.maxCommandsPerMinute, slot_frees_at: slotFreesAt }, now);
-    }
-  }
-
-  /** While the account's quota is spent, these wait for its reset (or expire); says whether it is spent. */
-  holdForQuota(rows: readonly CommandRow[], now = Date.now()): boolean {
-    const spentUntil = this.quota.spentUntil(now);
-    if (spentUntil === undefined) return false;
-    for (const row of rows) this.effects.apply(row, { type: "held-by-quota", spent_until: spentUntil }, now);
-    return true;
-  }
-
   /** Sends due commands: those that may have landed already are looked up first, never created twice. */
   async send(api: DexClient, due: CommandRow[]): Promise<void> {
     const toSend = (row: CommandRow, event: CommandEvent) => this.effects.apply(row, event, Date.now()).some((effect) => effect.do === "send");
@@ -93,7 +67,7 @@ export class CommandSender {
     if (unchecked.length > 0)
       ready.push(...(await this.#reconcile(api, unchecked, "before sending again")).filter((row) => toSend(row, { type: "reconcile-not-found" })));
     // Spent since these were admitted (a refusal, a read): what did not land waits for the reset.
-    if (ready.length === 0 || this.holdForQuota(ready)) return;
+    if (ready.length === 0 || this.admission.holdForQuota(ready)) return;
     const sentAt = Date.now();
     for (const row of ready) this.effects.apply(row, { type: "sent" }, sentAt);
     // Should this instance die mid-create, the alarm finds the `sending` rows and reconciles them.
@@ -161,33 +135,5 @@ export class CommandSender {
       else notLanded.push(this.rows.get(row.key)!);
     }
     return notLanded;
-  }
-
-  /** Reads the DEX status of unfinished commands, a few times a minute at most, within the API budget. */
-  async pollStatuses(api: DexClient): Promise<void> {
-    const now = Date.now();
-    const pollAt = this.nextPollAt(now);
-    if (pollAt === undefined || pollAt > now) return;
-    const open = this.rows.unfinished(now - STATUS_HORIZON_MS);
-    this.#lastPollAt = now;
-    let listed: Awaited<ReturnType<typeof listCommandsSince>>;
-    try {
-      listed = await listCommandsSince(api, Math.min(...open.map((row) => row.created_at ?? now)) - ATTRIBUTION_MARGIN_MS, MAX_LIST_PAGES);
-    } catch (error) {
-      if (!isDexApiError(error)) throw error;
-      return logProblem("status-poll-failed", { error: error.message });
-    }
-    const byId = new Map(listed.map((command) => [command.id, command]));
-    for (const row of open) {
-      const { status, filename = null, completed_date = null } = byId.get(row.command_id!) ?? {};
-      if (status) this.effects.apply(row, { type: "status-polled", status, filename, completed_date }, Date.now());
-    }
-  }
-
-  /** A command is first asked about once it has had time to run; then every poll interval. */
-  nextPollAt(now: number): number | undefined {
-    const oldest = this.rows.unfinished(now - STATUS_HORIZON_MS)[0];
-    if (!oldest?.created_at) return undefined;
-    return Math.max(oldest.created_at + FIRST_POLL_AFTER_MS, this.#lastPollAt + STATUS_POLL_INTERVAL_MS);
   }
 }
