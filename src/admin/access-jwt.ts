@@ -1,3 +1,4 @@
+import type { AccessSettings } from "../config/access";
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 
 /** Clock skew tolerated on `exp` and `nbf`, between Access and the Worker. */
@@ -9,13 +10,6 @@ const KEY_MISS_RELOAD_MS = 30_000;
 const CERTS_TIMEOUT_MS = 5_000;
 /** Access signs with RS256 and nothing else: any other `alg` (`none`, HS256 with the public key) is refused. */
 const ACCESS_ALGORITHMS = ["RS256"];
-
-export interface AccessSettings {
-  /** `https://<team>.cloudflareaccess.com`: the issuer, and where its keys are published. */
-  teamDomain: string;
-  /** The Access application's audience tag. */
-  audience: string;
-}
 
 /** Who Access says the request comes from. */
 export interface AccessIdentity {

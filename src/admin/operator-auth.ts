@@ -5,7 +5,9 @@ import { readSecret } from "../config/secrets";
 import { bearerRefusal } from "../crypto/bearer";
 import { logProblem } from "../record/log";
 import { unauthorized } from "../model/http-errors";
-import { verifyAccessJwt, type AccessSettings } from "./access-jwt";
+import { accessSettings } from "../config/access";
+import { relayPublicUrl } from "../config/urls";
+import { verifyAccessJwt } from "./access-jwt";
 
 /** How the audit trail names an operator: the Access email, else how they signed in. */
 export function operatorName(operator: Operator): string {
@@ -73,22 +75,12 @@ export function sameOrigin() {
   });
 }
 
-/** Access settings, when both are set. */
-export function accessSettings(env: Env): AccessSettings | undefined {
-  const teamDomain = env.ACCESS_TEAM_DOMAIN?.trim();
-  const audience = env.ACCESS_AUD?.trim();
-  return teamDomain && audience ? { teamDomain, audience } : undefined;
-}
-
 /** The `CF_Authorization` cookie Access sets in the browser. */
 function accessCookie(header: string | undefined): string | undefined {
   return header?.match(/(?:^|;\s*)CF_Authorization=([^;]+)/)?.[1];
 }
 
 function publicOrigin(env: Env): string | undefined {
-  try {
-    return env.RELAY_PUBLIC_URL ? new URL(env.RELAY_PUBLIC_URL).origin : undefined;
-  } catch {
-    return undefined;
-  }
+  const url = relayPublicUrl(env);
+  return url ? new URL(url).origin : undefined;
 }

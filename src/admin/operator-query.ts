@@ -1,3 +1,4 @@
+import { relayPublicUrl } from "../config/urls";
 import { sValidator } from "@hono/standard-validator";
 import * as z from "../model/zod";
 import type { RequestConfig } from "../config/middleware";
@@ -63,8 +64,7 @@ export function operatorLedger(env: Env, config: RequestConfig): LedgerStub {
 
 /** Where links to the relay point: `RELAY_PUBLIC_URL`, else the origin the request came to. */
 export function publicBase(env: Env, requestUrl: string): string {
-  const configured = env.RELAY_PUBLIC_URL?.trim().replace(/\/+$/, "");
-  return configured || new URL(requestUrl).origin;
+  return relayPublicUrl(env) ?? new URL(requestUrl).origin;
 }
 
 /** `{base}/v1/commands/{id}/download` once a command has an artifact to download. */

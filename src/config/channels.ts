@@ -3,8 +3,7 @@ import { readSecret } from "./secrets";
 import { webhookSecretKey } from "../crypto/webhook-secret";
 import type { Channel } from "../model/channels";
 import { oncePerVariables } from "./once-per-variables";
-
-export const DEFAULT_PAGERDUTY_API_BASE = "https://api.pagerduty.com";
+import { httpUrl, pagerDutyApiBase, relayPublicUrl } from "./urls";
 
 /** The settings of each channel that is on; a channel whose settings are unset is off. */
 export interface ChannelSettings {
@@ -52,7 +51,7 @@ function channelsOf(env: Env): ChannelsResult {
   const token = readSecret(env, "PAGERDUTY_API_TOKEN");
   const from = env.PAGERDUTY_FROM_EMAIL?.trim();
   if (token && from) {
-    settings.incident = { apiBase: trimSlash(httpUrl(env.PAGERDUTY_API_BASE) ?? DEFAULT_PAGERDUTY_API_BASE), token, from };
+    settings.incident = { apiBase: pagerDutyApiBase(env), token, from };
   } else {
     off.push({ channel: "incident", reason: token ? "PAGERDUTY_FROM_EMAIL is not set" : "PAGERDUTY_API_TOKEN is not set" });
   }
@@ -63,8 +62,8 @@ function channelsOf(env: Env): ChannelsResult {
   const key = webhookKey(readSecret(env, "RESULT_WEBHOOK_SECRET"));
   if (webhookUrl && key) settings.webhook = { url: webhookUrl, key };
   else off.push({ channel: "webhook", reason: webhookUrl ? "RESULT_WEBHOOK_SECRET is not a whsec_ secret" : "RESULT_WEBHOOK_URL is not set" });
-  const publicUrl = httpUrl(env.RELAY_PUBLIC_URL);
-  if (publicUrl) settings.publicUrl = trimSlash(publicUrl);
+  const publicUrl = relayPublicUrl(env);
+  if (publicUrl) settings.publicUrl = publicUrl;
   return { settings, off };
 }
 
@@ -75,19 +74,4 @@ const MIN_SIGNING_KEY_BYTES = 16;
 function webhookKey(secret: string | undefined): Uint8Array | undefined {
   const key = secret ? webhookSecretKey(secret) : undefined;
   return key && key.length >= MIN_SIGNING_KEY_BYTES ? key : undefined;
-}
-
-function httpUrl(value: string | undefined): string | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  try {
-    const url = new URL(text);
-    return url.protocol === "https:" || url.protocol === "http:" ? text : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, "");
 }

@@ -100,6 +100,15 @@ function rulesOnce(raw: unknown, knownSources: readonly string[]): ReturnType<ty
   return result;
 }
 
+/**
+ * The account id alone, when it is set and not wrangler.jsonc's placeholder: what the relay's
+ * counters need, so that its numbers stay readable while another setting is broken.
+ */
+export function accountIdOf(env: Env): string | undefined {
+  const accountId = env.CF_ACCOUNT_ID?.trim();
+  return accountId && !accountId.startsWith(PLACEHOLDER_PREFIX) ? accountId : undefined;
+}
+
 let warnedLegacyName = false;
 
 /** The DEX token, under its name or its former one. */

@@ -1,4 +1,4 @@
-import { PLACEHOLDER_PREFIX } from "../config/settings";
+import { accountIdOf } from "../config/settings";
 import type { CounterIncrement } from "../model/metrics";
 import { commandLedger, type LedgerStub } from "./ledger-stub";
 
@@ -8,9 +8,8 @@ import { commandLedger, type LedgerStub } from "./ledger-stub";
  * settings, the DEX token say, are broken. Undefined while there is no account id.
  */
 export function metricsLedger(env: Env): LedgerStub | undefined {
-  const accountId = env.CF_ACCOUNT_ID?.trim();
-  if (!accountId || accountId.startsWith(PLACEHOLDER_PREFIX)) return undefined;
-  return commandLedger(env, accountId);
+  const accountId = accountIdOf(env);
+  return accountId ? commandLedger(env, accountId) : undefined;
 }
 
 /**

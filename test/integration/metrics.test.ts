@@ -121,38 +121,46 @@ describe("GET /metrics: what it shows", () => {
     WAITS_FOR_INGEST_COUNTS,
   );
 
-  it("counts approvals asked for and how they ended", async () => {
-    mockDexApi();
-    // The shipped rules: the pcap waits for a person.
-    const { queued } = await postZapier({ id: "MET-APPROVE", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
-    await runWithRules(queued);
-    const asked = await scrape();
-    expect(asked.value("dex_relay_approvals_total", { outcome: "requested" })).toBe(1);
-    const [waiting] = await runInDurableObject(ledger(), (_, state) =>
-      state.storage.sql.exec<{ key: string }>("SELECT key FROM commands WHERE state = 'awaiting-approval'").toArray(),
-    );
-    expect((await ledger().decideAsOperator(waiting!.key, "approve", "admin token", handedSettings())).result).toBe("approved");
-    const decided = await scrape();
-    expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "approved" })).toBe(1);
-    expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "requested" })).toBe(0);
-  });
+  it(
+    "counts approvals asked for and how they ended",
+    async () => {
+      mockDexApi();
+      // The shipped rules: the pcap waits for a person.
+      const { queued } = await postZapier({ id: "MET-APPROVE", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
+      await runWithRules(queued);
+      const asked = await scrape();
+      expect(asked.value("dex_relay_approvals_total", { outcome: "requested" })).toBe(1);
+      const [waiting] = await runInDurableObject(ledger(), (_, state) =>
+        state.storage.sql.exec<{ key: string }>("SELECT key FROM commands WHERE state = 'awaiting-approval'").toArray(),
+      );
+      expect((await ledger().decideAsOperator(waiting!.key, "approve", "admin token", handedSettings())).result).toBe("approved");
+      const decided = await scrape();
+      expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "approved" })).toBe(1);
+      expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "requested" })).toBe(0);
+    },
+    WAITS_FOR_INGEST_COUNTS,
+  );
 
-  it("counts an approval that expired once, when a late click finds it expired before the alarm does", async () => {
-    mockDexApi();
-    const { queued } = await postZapier({ id: "MET-LATE", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
-    await runWithRules(queued);
-    const asked = await scrape();
-    const [waiting] = await runInDurableObject(ledger(), (_, state) =>
-      state.storage.sql.exec<{ key: string }>("SELECT key FROM commands WHERE state = 'awaiting-approval'").toArray(),
-    );
-    // The shipped pcap rule waits 30 minutes for a person.
-    advanceClock(31 * 60_000);
-    expect((await ledger().decideAsOperator(waiting!.key, "approve", "admin token", handedSettings())).result).toBe("expired");
-    await runLedgerAlarm();
-    const after = await scrape();
-    expect(moved(asked, after, "dex_relay_approvals_total", { outcome: "expired" })).toBe(1);
-    expect(moved(asked, after, "dex_relay_approvals_total", { outcome: "approved" })).toBe(0);
-  });
+  it(
+    "counts an approval that expired once, when a late click finds it expired before the alarm does",
+    async () => {
+      mockDexApi();
+      const { queued } = await postZapier({ id: "MET-LATE", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
+      await runWithRules(queued);
+      const asked = await scrape();
+      const [waiting] = await runInDurableObject(ledger(), (_, state) =>
+        state.storage.sql.exec<{ key: string }>("SELECT key FROM commands WHERE state = 'awaiting-approval'").toArray(),
+      );
+      // The shipped pcap rule waits 30 minutes for a person.
+      advanceClock(31 * 60_000);
+      expect((await ledger().decideAsOperator(waiting!.key, "approve", "admin token", handedSettings())).result).toBe("expired");
+      await runLedgerAlarm();
+      const after = await scrape();
+      expect(moved(asked, after, "dex_relay_approvals_total", { outcome: "expired" })).toBe(1);
+      expect(moved(asked, after, "dex_relay_approvals_total", { outcome: "approved" })).toBe(0);
+    },
+    WAITS_FOR_INGEST_COUNTS,
+  );
 
   it(
     "keeps its counters when the ledger deletes the rows they counted",

@@ -1,4 +1,4 @@
-import { readSecret } from "../../config/secrets";
+import { readChannels } from "../../config/channels";
 import { logEvent, logProblem } from "../../record/log";
 import { REPORT_TIMEOUT_MS } from "../../report/send-report";
 
@@ -31,7 +31,7 @@ export async function respondInSlack(env: Env, responseUrl: string | undefined, 
 
 function allowed(env: Env, url: string): boolean {
   const origin = originOf(url);
-  const stand = originOf(readSecret(env, "SLACK_WEBHOOK_URL") ?? "");
+  const stand = originOf(readChannels(env).settings.slack?.url ?? "");
   return origin !== undefined && (origin === SLACK_HOOKS || origin === stand);
 }
 

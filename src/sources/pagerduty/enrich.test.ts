@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import type { NormalizedAlert } from "../../model/alert";
-import { ENRICH_TIMEOUT_MS, PAGERDUTY_API_BASE, pagerDutyEnricher } from "./enrich";
+import { DEFAULT_PAGERDUTY_API_BASE as PAGERDUTY_API_BASE } from "../../config/urls";
+import { ENRICH_TIMEOUT_MS, pagerDutyEnricher } from "./enrich";
 
 const TOKEN = "pd-api-test-token";
 const INCIDENT_ID = "Q2Y4RWZ6E8TJ1K";

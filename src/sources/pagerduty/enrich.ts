@@ -1,11 +1,9 @@
+import { pagerDutyApiBase } from "../../config/urls";
 import { readSecret } from "../../config/secrets";
 import { logProblem } from "../../record/log";
 import type { AlertTarget, NormalizedAlert } from "../../model/alert";
 import * as z from "../../model/zod";
 import { alertTarget } from "../toolkit";
-
-/** PagerDuty's REST API, unless `PAGERDUTY_API_BASE` names another (a local stand-in). */
-export const PAGERDUTY_API_BASE = "https://api.pagerduty.com";
 
 /** The lookup runs in the queue consumer; past this, the alert goes on without it. */
 export const ENRICH_TIMEOUT_MS = 5000;
@@ -37,7 +35,7 @@ const IncidentAlerts = z.object({
 export function pagerDutyEnricher(env: Env): ((alert: NormalizedAlert) => Promise<AlertTarget | undefined>) | undefined {
   const token = readSecret(env, TOKEN_NAME);
   if (!token) return undefined;
-  const apiBase = (env.PAGERDUTY_API_BASE?.trim() || PAGERDUTY_API_BASE).replace(/\/+$/, "");
+  const apiBase = pagerDutyApiBase(env);
   return async function enrichFromPagerDuty(alert) {
     const incidentId = alert.source === "pagerduty" ? alert.refs?.incident_id : undefined;
     if (!incidentId) return undefined;
