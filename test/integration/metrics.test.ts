@@ -21,6 +21,21 @@ function runConsumer(bodies: readonly unknown[], attempts = 1, overrides: Partia
 isolateEachTest();
 beforeEach(flushIngestCounts);
 
+/**
+ * A packet-loss alert through the shipped rules, whose pcap waits for a person: the metrics
+ * as they stand then, and the key of the command awaiting approval.
+ */
+async function captureAwaitingApproval(alertId: string): Promise<{ asked: Scrape; key: string }> {
+  mockDexApi();
+  const { queued } = await postZapier({ id: alertId, title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
+  await runWithRules(queued);
+  const asked = await scrape();
+  const [waiting] = await runInDurableObject(ledger(), (_, state) =>
+    state.storage.sql.exec<{ key: string }>("SELECT key FROM commands WHERE state = 'awaiting-approval'").toArray(),
+  );
+  return { asked, key: waiting!.key };
+}
+
 /** Ingest writes its counts at most every 5 s (src/record/counter-batch.ts): a test that scrapes them waits up to that long. */
 const WAITS_FOR_INGEST_COUNTS = 20_000;
 
@@ -124,16 +139,9 @@ describe("GET /metrics: what it shows", () => {
   it(
     "counts approvals asked for and how they ended",
     async () => {
-      mockDexApi();
-      // The shipped rules: the pcap waits for a person.
-      const { queued } = await postZapier({ id: "MET-APPROVE", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
-      await runWithRules(queued);
-      const asked = await scrape();
+      const { asked, key } = await captureAwaitingApproval("MET-APPROVE");
       expect(asked.value("dex_relay_approvals_total", { outcome: "requested" })).toBe(1);
-      const [waiting] = await runInDurableObject(ledger(), (_, state) =>
-        state.storage.sql.exec<{ key: string }>("SELECT key FROM commands WHERE state = 'awaiting-approval'").toArray(),
-      );
-      expect((await ledger().decideAsOperator(waiting!.key, "approve", "admin token", handedSettings())).result).toBe("approved");
+      expect((await ledger().decideAsOperator(key, "approve", "admin token", handedSettings())).result).toBe("approved");
       const decided = await scrape();
       expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "approved" })).toBe(1);
       expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "requested" })).toBe(0);
@@ -144,16 +152,10 @@ describe("GET /metrics: what it shows", () => {
   it(
     "counts an approval that expired once, when a late click finds it expired before the alarm does",
     async () => {
-      mockDexApi();
-      const { queued } = await postZapier({ id: "MET-LATE", title: "VPN packet loss", severity: "critical", user_email: JANE.personEmail });
-      await runWithRules(queued);
-      const asked = await scrape();
-      const [waiting] = await runInDurableObject(ledger(), (_, state) =>
-        state.storage.sql.exec<{ key: string }>("SELECT key FROM commands WHERE state = 'awaiting-approval'").toArray(),
-      );
+      const { asked, key } = await captureAwaitingApproval("MET-LATE");
       // The shipped pcap rule waits 30 minutes for a person.
       advanceClock(31 * 60_000);
-      expect((await ledger().decideAsOperator(waiting!.key, "approve", "admin token", handedSettings())).result).toBe("expired");
+      expect((await ledger().decideAsOperator(key, "approve", "admin token", handedSettings())).result).toBe("expired");
       await runLedgerAlarm();
       const after = await scrape();
       expect(moved(asked, after, "dex_relay_approvals_total", { outcome: "expired" })).toBe(1);
