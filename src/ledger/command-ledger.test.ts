@@ -4,6 +4,7 @@ import { apiError, JANE, mockDexApi, SAM } from "../../test/helpers/dex-api-mock
 import { advanceClock, handedSettings, holdLedgerClock, ledger, runLedgerAlarm, settleLedger, unsettledCommands } from "../../test/helpers/ledger";
 import { isolateEachTest, postZapier, runConsumer } from "../../test/helpers/relay";
 import { CommandRows } from "./command-rows";
+import type { LedgerSettings } from "../config/ledger-settings";
 import type { LedgerCommand } from "./contract";
 import { QUICK_RETRY_SECONDS, SLOW_RETRY_SECONDS } from "./retry-schedule";
 
@@ -98,6 +99,21 @@ describe("command ledger: claims", () => {
     expect(preview.map((r) => r.outcome)).toEqual(["would-create", "duplicate", "would-create"]);
     expect(api.calls).toHaveLength(0);
     expect(await unsettledCommands()).toBe(0);
+  });
+});
+
+describe("command ledger: a queue consumer of release 0.1.0, during a deploy", () => {
+  it("submits with its cap alone: the ledger keeps the cap and sends with its own settings", async () => {
+    const api = mockDexApi();
+    // 0.1.0's consumer hands `{ maxCommandsPerMinute }`, not the settings this release hands.
+    const releaseOneLimits = { maxCommandsPerMinute: 1 } as unknown as LedgerSettings;
+    const answers = await ledger().submit([command(), command({ key: "key-2", cooldown_key: "cooldown-2", alert: 1 }, SAM)], releaseOneLimits);
+    expect(answers.map((answer) => answer.outcome)).toEqual(["created", "waiting"]);
+    expect(api.commands).toHaveLength(1);
+    const cap = await runInDurableObject(ledger(), (_, state) =>
+      state.storage.sql.exec<{ value: number }>("SELECT value FROM limits WHERE name = 'max_commands_per_minute'").one(),
+    );
+    expect(cap.value).toBe(1);
   });
 });
 

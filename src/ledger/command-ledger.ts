@@ -9,11 +9,11 @@ import { ApiBudget } from "./api-budget";
 import { claim } from "./claim";
 import { Approvals, type Decider } from "./approvals";
 import { CommandEffects } from "./command-effects";
-import { CommandRows, commandOf } from "./command-rows";
+import { CommandRows } from "./command-rows";
 import { CommandSender, WATCHDOG_MS } from "./command-sender";
 import type { DeliveryView, LedgerCommand, LedgerResult, MadeCommand, WaitSeconds } from "./contract";
 import { LedgerMetrics, type LedgerMetricsSnapshot } from "./ledger-metrics";
-import { HandedSettings } from "./ledger-settings";
+import { HandedSettings, type ReleaseOneLimits } from "./ledger-settings";
 import { listCommands, type CommandQuery, type ListedCommand } from "./list-commands";
 import { migrateLedger } from "./migrate";
 import { ownResult } from "./outcomes";
@@ -21,7 +21,7 @@ import { preview } from "./preview";
 import { AccountQuota, refreshQuota, type QuotaStatus } from "./quota";
 import { queueReports } from "./queue-reports";
 import { StatusPoller } from "./status-poller";
-import { entryOf, madeCommandOf } from "./row-views";
+import { entryOf, fileOfRow, madeCommandOf, type CommandFile } from "./row-views";
 
 /**
  * The command ledger: one Durable Object per account, the one authority for every command
@@ -67,8 +67,8 @@ export class CommandLedger extends DurableObject<Env> {
    * Takes commands to send, once each (./claim.ts), and sends what it claimed as far as the cap
    * and the API allow before this returns. One answer per command.
    */
-  async submit(commands: LedgerCommand[], settings: LedgerSettings): Promise<LedgerResult[]> {
-    this.#settings.take(settings);
+  async submit(commands: LedgerCommand[], given: LedgerSettings | ReleaseOneLimits): Promise<LedgerResult[]> {
+    const settings = this.#settings.take(given);
     const context = { rows: this.#rows, approvals: this.#approvals, idempotencyTtlMs: settings.dex.idempotencyTtlSeconds * 1000 };
     const answers = this.ctx.storage.transactionSync(() => claim(commands, context, Date.now()));
     await this.#work({ poll: false });
@@ -118,32 +118,29 @@ export class CommandLedger extends DurableObject<Env> {
   }
 
   /** The file a finished command left, for the download route: undefined until there is one. */
-  fileOf(commandId: string): { filename: string; type: string } | undefined {
-    const row = this.#rows.byCommandId(commandId);
-    return row?.filename ? { filename: row.filename, type: commandOf(row).type } : undefined;
+  fileOf(commandId: string): CommandFile | undefined {
+    return fileOfRow(this.#rows.byCommandId(commandId));
   }
 
   /** A command it created, as a request to run it again would name it (Slack's "Capture again"). */
   madeCommand(commandId: string): MadeCommand | undefined {
-    const row = this.#rows.byCommandId(commandId);
-    return row?.command_id ? madeCommandOf(row) : undefined;
+    return madeCommandOf(this.#rows.byCommandId(commandId));
   }
 
   /** A click on a Slack button: its value names the command and proves the clicker saw its message. */
   async decideFromSlack(token: string, decision: ApprovalDecision, by: string, settings: LedgerSettings): Promise<ApprovalAnswer> {
-    this.#settings.take(settings);
     const key = await this.#approvals.keyOf(token);
-    return key ? this.#decide(key, decision, { by, via: "slack" }) : { result: "unknown" };
+    return key ? this.#decide(key, decision, { by, via: "slack" }, settings) : { result: "unknown" };
   }
 
   /** An operator's decision in the console: operator auth has said who it is. */
   decideAsOperator(key: string, decision: ApprovalDecision, by: string, settings: LedgerSettings): Promise<ApprovalAnswer> {
-    this.#settings.take(settings);
-    return this.#decide(key, decision, { by, via: "console" });
+    return this.#decide(key, decision, { by, via: "console" }, settings);
   }
 
   /** Records the decision at once; the alarm, due now, sends an approved command and the reports. */
-  async #decide(key: string, decision: ApprovalDecision, decider: Decider): Promise<ApprovalAnswer> {
+  async #decide(key: string, decision: ApprovalDecision, decider: Decider, settings: LedgerSettings): Promise<ApprovalAnswer> {
+    this.#settings.take(settings);
     const answer = this.#approvals.decide(key, decision, decider, Date.now());
     if (answer.result === "unknown") return answer;
     this.#queueReports();

@@ -35,6 +35,19 @@ describe("the settings the command ledger works with", () => {
     expect(woken).toEqual({ slack: SLACK_HOOK, cap: 7, account: env.CF_ACCOUNT_ID });
   });
 
+  it("keep going with what they had when an earlier release's Worker hands the cap alone, or nothing", async () => {
+    const kept = await withStorage((sql) => {
+      const settings = new HandedSettings(env, sql);
+      settings.take(handedSettings(REPORTING));
+      const fromReleaseOne = settings.take({ maxCommandsPerMinute: 4 });
+      const fromNothing = settings.take(undefined);
+      return { slack: fromReleaseOne.channels.slack?.url, nothing: fromNothing.channels.slack?.url };
+    });
+    expect(kept).toEqual({ slack: SLACK_HOOK, nothing: SLACK_HOOK });
+    const cap = await withStorage((sql) => sql.exec<{ value: number }>("SELECT value FROM limits WHERE name = 'max_commands_per_minute'").one().value);
+    expect(cap).toBe(4);
+  });
+
   it("fail the alarm, which the runtime retries, when its own configuration is invalid", async () => {
     const failure = await withStorage((sql) => {
       try {

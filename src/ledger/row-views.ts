@@ -55,8 +55,20 @@ export function entryOf(row: CommandRow): LedgerEntry {
   };
 }
 
-/** A created command as a request to run it again names it (Slack's "Capture again"). */
-export function madeCommandOf(row: CommandRow): MadeCommand {
+/** The file a finished command left, for the download route. */
+export interface CommandFile {
+  filename: string;
+  type: string;
+}
+
+/** The file `row` left; undefined until there is one. */
+export function fileOfRow(row: CommandRow | undefined): CommandFile | undefined {
+  return row?.filename ? { filename: row.filename, type: commandOf(row).type } : undefined;
+}
+
+/** A created command as a request to run it again names it (Slack's "Capture again"); undefined until it was created. */
+export function madeCommandOf(row: CommandRow | undefined): MadeCommand | undefined {
+  if (!row?.command_id) return undefined;
   const { type, device_id, user_email, registration_id } = commandOf(row);
   const report = reportOf(row);
   const incident = report.incident_id ? { incident: { id: report.incident_id, title: report.title } } : {};
