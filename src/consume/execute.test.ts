@@ -59,7 +59,8 @@ describe("submitPlanned", () => {
     await submitPlanned(commands, ledger, settings());
     expect(ledger.submitted).toHaveLength(1);
     const [first, second] = ledger.submitted[0]!.commands;
-    expect(ledger.submitted[0]!.settings).toEqual(settings());
+    // The settings, and the cap where a ledger of release 0.1.0 reads it.
+    expect(ledger.submitted[0]!.settings).toEqual({ ...settings(), maxCommandsPerMinute: settings().dex.maxCommandsPerMinute });
     expect(first).toMatchObject({
       key: await idempotencyKey({ episode: "zapier:d-1", rule: "pcap-on-loss", device_id: "d-jane", type: "pcap" }),
       cooldown_key: await cooldownKey({ rule: "pcap-on-loss", device_id: "d-jane", type: "pcap" }),

@@ -1,5 +1,6 @@
 import type { LedgerSettings } from "../config/ledger-settings";
 import type { LedgerCommand, LedgerResult } from "../ledger/contract";
+import type { ReleaseOneLimits } from "../ledger/ledger-settings";
 import { cooldownKey, idempotencyKey } from "../ledger/keys";
 import type { Decision } from "../model/decision";
 import { severityRank } from "../model/alert";
@@ -8,7 +9,7 @@ import { presentFields } from "../model/present-fields";
 
 /** What the consumer needs of the command ledger. */
 export interface Ledger {
-  submit(commands: LedgerCommand[], settings: LedgerSettings): Promise<LedgerResult[]>;
+  submit(commands: LedgerCommand[], settings: LedgerSettings & ReleaseOneLimits): Promise<LedgerResult[]>;
   preview(commands: LedgerCommand[]): Promise<LedgerResult[]> | LedgerResult[];
 }
 
@@ -19,7 +20,9 @@ export interface Ledger {
  */
 export async function submitPlanned(planned: readonly PlannedCommand[], ledger: Pick<Ledger, "submit">, settings: LedgerSettings): Promise<void> {
   if (planned.length === 0) return;
-  const results = await ledger.submit(await Promise.all(planned.map(ledgerCommand)), settings);
+  // `maxCommandsPerMinute` on its own too: where a ledger of release 0.1.0 reads the cap (a
+  // rollback rolling out), so that it neither fails nor loses the cap.
+  const results = await ledger.submit(await Promise.all(planned.map(ledgerCommand)), { ...settings, maxCommandsPerMinute: settings.dex.maxCommandsPerMinute });
   planned.forEach((command, i) => command.delivery.decide(decisionFor(command, results[i]!)));
 }
 
