@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { logProblem } from "./record/log";
+import { approvalsRoute } from "./admin/approvals-route";
 import { capturesRoute } from "./admin/captures-route";
 import { commandsRoute } from "./admin/commands-route";
 import { deadLettersRoute } from "./admin/dead-letters-route";
@@ -36,6 +37,7 @@ export const app = new Hono<AppEnv>()
   .route("/", deliveriesRoute)
   .route("/", downloadRoute)
   .route("/", commandsRoute)
+  .route("/", approvalsRoute)
   .route("/", deadLettersRoute)
   .route("/", rulesTestRoute)
   .route("/", slackInteractionsRoute)

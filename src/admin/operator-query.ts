@@ -62,6 +62,9 @@ export function operatorLedger(env: Env, config: RequestConfig): LedgerStub {
   return commandLedger(env, config.dex().accountId);
 }
 
+/** A command's key in the ledger (SHA-256 hex): what the approval forms and API name. */
+export const COMMAND_KEY = /^[0-9a-f]{64}$/;
+
 /** Where links to the relay point: `RELAY_PUBLIC_URL`, else the origin the request came to. */
 export function publicBase(env: Env, requestUrl: string): string {
   return relayPublicUrl(env) ?? new URL(requestUrl).origin;

@@ -7,7 +7,7 @@ import { checkHealth } from "../admin/health";
 import { operatorAuth, operatorName, sameOrigin } from "../admin/operator-auth";
 import type { AppEnv, RequestConfig } from "../config/middleware";
 import type { Operator } from "../model/operator";
-import { operatorLedger, parseQuery, publicBase } from "../admin/operator-query";
+import { COMMAND_KEY, operatorLedger, parseQuery, publicBase } from "../admin/operator-query";
 import { readQuotaStatus } from "../admin/quota-status";
 import { notFound } from "../model/http-errors";
 import { parseRuleTest, testRules } from "../admin/rule-test";
@@ -21,7 +21,6 @@ import { consolePage, type CaptureForm, type ConsoleFilters, type ConsoleView } 
 const DEAD_LETTERS_SHOWN = 20;
 /** Approvals shown at once, the oldest first to expire among the newest. */
 const APPROVALS_SHOWN = 50;
-const COMMAND_KEY = /^[0-9a-f]{64}$/;
 /** What the console says after an approval form, by the ledger's answer. */
 const APPROVAL_NOTICES: Record<string, string> = {
   approved: "Approved: the relay sends the command now. The Commands list shows who approved it.",

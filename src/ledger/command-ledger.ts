@@ -133,9 +133,9 @@ export class CommandLedger extends DurableObject<Env> {
     return key ? this.#decide(key, decision, { by, via: "slack" }, settings) : { result: "unknown" };
   }
 
-  /** An operator's decision in the console: operator auth has said who it is. */
-  decideAsOperator(key: string, decision: ApprovalDecision, by: string, settings: LedgerSettings): Promise<ApprovalAnswer> {
-    return this.#decide(key, decision, { by, via: "console" }, settings);
+  /** An operator's decision, in the console or through the operator API: operator auth has said who it is. */
+  decideAsOperator(key: string, decision: ApprovalDecision, by: string, settings: LedgerSettings, via: "console" | "api" = "console"): Promise<ApprovalAnswer> {
+    return this.#decide(key, decision, { by, via }, settings);
   }
 
   /** Records the decision at once; the alarm, due now, sends an approved command and the reports. */

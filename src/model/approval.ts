@@ -3,8 +3,8 @@
  * console exchange it: plain data, it crosses the Durable Object boundary.
  */
 
-/** Where a person approved or denied a command. */
-export type ApprovalVia = "slack" | "console";
+/** Where a person approved or denied a command: a Slack button, the console, or the operator API (a script). */
+export type ApprovalVia = "slack" | "console" | "api";
 
 export type ApprovalDecision = "approve" | "deny";
 

@@ -53,7 +53,7 @@ describe("approvalRequestedReports", () => {
 
 describe("approvalEndedReports", () => {
   it("tells Slack of a denial made in the console, not of one made in Slack, whose clicked message says it", () => {
-    const denied = (via: "slack" | "console") =>
+    const denied = (via: "slack" | "console" | "api") =>
       awaiting({ token: undefined, approval: { state: "denied", expires_at: "x", by: "sam", via, at: "2026-11-25T12:05:00.000Z" } });
     expect(approvalEndedReports(denied("console"), settings(true)).map((r) => `${r.channel}:${r.event}`)).toEqual([
       "incident:approval.denied",
@@ -61,6 +61,8 @@ describe("approvalEndedReports", () => {
       "webhook:approval.denied",
     ]);
     expect(approvalEndedReports(denied("slack"), settings(true)).map((r) => r.channel)).toEqual(["incident", "webhook"]);
+    // Decided by a script through the operator API: Slack's message still shows the buttons until told.
+    expect(approvalEndedReports(denied("api"), settings(true)).map((r) => r.channel)).toEqual(["incident", "slack", "webhook"]);
   });
 });
 
@@ -69,6 +71,9 @@ describe("approvalText", () => {
     const at = "2026-11-25T12:05:00.000Z";
     expect(approvalText(awaiting({ approval: { state: "approved", expires_at: "x", by: "oncall@example.com", via: "console", at } }))).toBe(
       `pcap on JANE-MBP (jane.doe@example.com) (rule vpn-packet-loss-pcap) was approved by oncall@example.com in the console at ${at}; the relay is sending it.`,
+    );
+    expect(approvalText(awaiting({ approval: { state: "denied", expires_at: "x", by: "admin token", via: "api", at } }))).toContain(
+      "was denied by admin token through the operator API",
     );
     expect(approvalText(awaiting({ approval: { state: "expired", expires_at: at, at } }))).toBe(
       `pcap on JANE-MBP (jane.doe@example.com) (rule vpn-packet-loss-pcap) expired at ${at}: nobody approved it in time, and it was never sent.`,

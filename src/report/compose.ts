@@ -138,9 +138,10 @@ export function slackEscape(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-/** "@jane (U123) in Slack", "oncall@example.com in the console". */
+/** "@jane (U123) in Slack", "oncall@example.com in the console", "admin token through the operator API". */
 export function deciderOf(approval: ApprovalView): string {
-  return `${approval.by} ${approval.via === "slack" ? "in Slack" : "in the console"}`;
+  const where = { slack: "in Slack", console: "in the console", api: "through the operator API" };
+  return `${approval.by} ${where[approval.via ?? "console"]}`;
 }
 
 /** A Slack message: the text, any `blocks` (buttons) after it, and the alert or request it is about. */

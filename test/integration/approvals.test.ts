@@ -222,6 +222,55 @@ describe("the console's approvals", () => {
   });
 });
 
+/** Approves or denies through the operator API, as a script does with the admin token. */
+async function decideByApi(key: string, decision: string, headers: Record<string, string> = ADMIN) {
+  const res = await exports.default.fetch(`${RELAY}/v1/approvals/${key}/${decision}`, { method: "POST", headers });
+  return { status: res.status, json: await res.json<Record<string, any>>() };
+}
+
+describe("the operator API's approvals", () => {
+  it("approves from a script: the command is sent, and the audit trail says it was decided through the API", async () => {
+    const api = mockDexApi();
+    const deliveryId = await packetLoss("API-1");
+    const key = await awaitingKey();
+    const { status, json } = await decideByApi(key, "approve");
+    expect(status).toBe(200);
+    expect(json).toMatchObject({
+      result: "approved",
+      command: { key, rule: "vpn-packet-loss-pcap", type: "pcap", device_id: JANE.deviceId, approval: { state: "approved", by: "admin token", via: "api" } },
+    });
+    await runLedgerAlarm();
+    expect(api.commands.map((c) => c.type)).toEqual(["warp-diag", "pcap"]);
+    expect(pcapOf(await currentDelivery(deliveryId))).toMatchObject({ outcome: "created", approval: { state: "approved", via: "api" } });
+  });
+
+  it("denies from a script; a second decision changes nothing and answers 409 with why", async () => {
+    const api = mockDexApi();
+    await packetLoss("API-2");
+    const key = await awaitingKey();
+    expect(await decideByApi(key, "deny")).toMatchObject({ status: 200, json: { result: "denied", command: { approval: { state: "denied", via: "api" } } } });
+    expect(await decideByApi(key, "approve")).toMatchObject({
+      status: 409,
+      json: { error: "it had already been decided: nothing changed", result: "already-decided", command: { approval: { state: "denied" } } },
+    });
+    await runLedgerAlarm();
+    expect(api.commands.map((c) => c.type)).toEqual(["warp-diag"]);
+  });
+
+  it("answers 409 for an approval that expired, 404 for a key it holds no approval for, and 401 without operator auth", async () => {
+    mockDexApi();
+    await packetLoss("API-3");
+    const key = await awaitingKey();
+    expect((await decideByApi(key, "approve", {})).status).toBe(401);
+    expect((await decideByApi(key, "approve", { ...ADMIN, origin: "https://evil.example" })).status).toBe(401);
+    expect((await decideByApi("a".repeat(64), "approve")).status).toBe(404);
+    expect((await decideByApi("not-a-key", "approve")).status).toBe(404);
+    expect((await decideByApi(key, "maybe")).status).toBe(404);
+    advanceClock(31 * MINUTE);
+    expect(await decideByApi(key, "approve")).toMatchObject({ status: 409, json: { error: "it had expired: nothing changed", result: "expired" } });
+  });
+});
+
 /** The decision of a delivery about one rule (the pcap's, with the shipped rules). */
 function pcapOrOnly(delivery: Record<string, any>) {
   return delivery.decisions.length === 1 ? delivery.decisions[0] : pcapOf(delivery);

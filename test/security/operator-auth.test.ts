@@ -20,6 +20,8 @@ const OPERATOR_ROUTES: Array<[string, string]> = [
   ["POST", "/console/dead-letters/9999999999999-abc/replay"],
   ["POST", "/v1/captures"],
   ["POST", "/console/captures"],
+  ["POST", `/v1/approvals/${"a".repeat(64)}/approve`],
+  ["POST", `/console/approvals/${"a".repeat(64)}/deny`],
 ];
 
 let key: SigningKey;
