@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../config/middleware";
 import type { ApprovalDecision } from "../model/approval";
 import { notFound } from "../model/http-errors";
-import { operatorAuth, operatorName, sameOrigin } from "./operator-auth";
+import { operatorAuth, operatorPerson, sameOrigin } from "./operator-auth";
 import { COMMAND_KEY, operatorLedger } from "./operator-query";
 
 /**
@@ -19,8 +19,11 @@ export const approvalsRoute = new Hono<AppEnv>()
     const key = c.req.param("key");
     if (!COMMAND_KEY.test(key)) throw notFound("no such approval");
     const decision = c.req.param("decision") as ApprovalDecision;
-    const answer = await operatorLedger(c.env, c.var.config).decideAsOperator(key, decision, operatorName(c.var.operator), c.var.config.ledger(), "api");
+    const answer = await operatorLedger(c.env, c.var.config).decideAsOperator(key, decision, operatorPerson(c.var.operator), c.var.config.ledger(), "api");
     if (answer.result === "unknown") throw notFound("no such approval: the relay holds none for this key, or no longer keeps it");
+    if (answer.result === "not-allowed") {
+      return c.json({ error: "only this rule's approvers may decide (a Slack user id or an Access email): nothing changed", ...answer }, 403);
+    }
     if (answer.result === "already-decided" || answer.result === "expired") {
       const error = answer.result === "expired" ? "it had expired: nothing changed" : "it had already been decided: nothing changed";
       return c.json({ error, ...answer }, 409);

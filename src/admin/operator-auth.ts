@@ -14,6 +14,11 @@ export function operatorName(operator: Operator): string {
   return operator.via === "access" ? (operator.email ?? "Cloudflare Access") : "admin token";
 }
 
+/** An operator as an approval names them: the audit trail's name and, behind Access, the email a rule's `approvers` may list. */
+export function operatorPerson(operator: Operator): { by: string; identity?: string } {
+  return { by: operatorName(operator), ...(operator.via === "access" && operator.email ? { identity: operator.email } : {}) };
+}
+
 /** The one answer to every refused operator request: why is logged, not told. */
 export const OPERATOR_REFUSAL = "unauthorized";
 

@@ -19,6 +19,16 @@ function errorOf(raw: unknown): string {
 }
 
 describe("loadRules", () => {
+  it("takes an approval's approvers as Slack user ids and emails, and refuses anything else with its path", () => {
+    const approving = (approval: unknown) => [{ ...pcapRule, approval }];
+    const result = loadRules(approving({ approvers: ["U0SAMLEE", "W0GRID01", "oncall@example.com"] }), SOURCES);
+    expect(result.ok && result.rules[0]?.approval).toEqual({ expires_minutes: 30, approvers: ["U0SAMLEE", "W0GRID01", "oncall@example.com"] });
+    expect(errorOf(approving({ approvers: ["sam"] }))).toMatch(/approval\.approvers\[0\].*an approver is a Slack user id \(U…\) or an email/);
+    expect(errorOf(approving({ approvers: ["u0samlee"] }))).toMatch(/approval\.approvers\[0\]/);
+    expect(errorOf(approving({ approvers: [] }))).toMatch(/approval\.approvers/);
+    expect(errorOf(approving({ approvers: Array.from({ length: 51 }, (_, i) => `U0${String(i).padStart(4, "0")}`) }))).toMatch(/approval\.approvers/);
+  });
+
   it("accepts the array wrangler.jsonc produces and compiles its patterns", () => {
     const result = loadRules([pcapRule], SOURCES);
     expect(result.ok).toBe(true);

@@ -100,6 +100,14 @@ export const RuleTargetSchema = z.union(
   { error: "a target is { hostname }, { user_email } or { device_id, user_email } (with registration_id for a multi-user device)" },
 );
 
+/** The most approvers one rule may name. */
+export const MAX_APPROVERS = 50;
+
+/** A Slack user id (`U0123ABCD`, or `W…` on Enterprise Grid) or an email, as Access names a console operator. */
+const Approver = z.union([z.string().check(z.regex(/^[UW][A-Z0-9]{2,20}$/)), z.email()], {
+  error: "an approver is a Slack user id (U…) or an email",
+});
+
 /**
  * A person approves each command of the rule, from Slack or the console, before it is sent;
  * until then nothing reaches the DEX API. For captures of someone's private traffic.
@@ -109,6 +117,10 @@ export const RuleApprovalSchema = described(
     expires_minutes: described(
       z._default(z.number().check(z.int(), z.gte(1), z.lte(MAX_APPROVAL_MINUTES)), DEFAULT_APPROVAL_MINUTES),
       `How long the command waits for a decision, then expires unsent; default ${DEFAULT_APPROVAL_MINUTES}, at most ${MAX_APPROVAL_MINUTES}.`,
+    ),
+    approvers: described(
+      z.optional(z.array(Approver).check(z.minLength(1), z.maxLength(MAX_APPROVERS))),
+      `Who may approve or deny: Slack user ids (U…) and Cloudflare Access emails, at most ${MAX_APPROVERS}. Unset: anyone in the Slack channel and every console operator. With a list, the admin token cannot decide: it names no person.`,
     ),
   }),
   "A person approves each command (Slack buttons, or the console) before it is sent; denied or undecided commands are never sent.",

@@ -4,7 +4,7 @@ import { CommandsQuery, commandsPage } from "../admin/commands-route";
 import { replayDeadLetter } from "../admin/dead-letters-route";
 import { DeliveriesQuery, deliveriesPage } from "../admin/deliveries-route";
 import { checkHealth } from "../admin/health";
-import { operatorAuth, operatorName, sameOrigin } from "../admin/operator-auth";
+import { operatorAuth, operatorName, operatorPerson, sameOrigin } from "../admin/operator-auth";
 import type { AppEnv, RequestConfig } from "../config/middleware";
 import type { Operator } from "../model/operator";
 import { COMMAND_KEY, operatorLedger, parseQuery, publicBase } from "../admin/operator-query";
@@ -27,6 +27,7 @@ const APPROVAL_NOTICES: Record<string, string> = {
   denied: "Denied: the command will never be sent.",
   "already-decided": "It had already been decided: nothing changed.",
   expired: "It had expired: nothing changed.",
+  "not-allowed": "Only this rule's approvers may decide, signed in through Access with their email: nothing changed.",
   unknown: "No such approval: nothing changed.",
 };
 /** The tester starts with an alert the shipped rules act on. */
@@ -102,7 +103,7 @@ export const consoleRoute = new Hono<AppEnv>()
     const answer = await operatorLedger(c.env, c.var.config).decideAsOperator(
       key,
       c.req.param("decision") as "approve" | "deny",
-      operatorName(c.var.operator),
+      operatorPerson(c.var.operator),
       c.var.config.ledger(),
     );
     return c.redirect(`/console?approval=${answer.result}#approvals`, 303);

@@ -22,9 +22,19 @@ const SECRET_BYTES = 16;
 /** `<command key>.<secret>`: the value of the Approve and Deny buttons. */
 const TOKEN = /^([0-9a-f]{64})\.([0-9a-f]{32})$/;
 
-/** Who decided: a Slack user or an operator, as the audit trail names them. */
-export interface Decider {
+/** Who asks to decide: a Slack user or an operator. */
+export interface Person {
+  /** As the audit trail names them: `@sam (U0123)`, an Access email, `admin token`. */
   by: string;
+  /**
+   * As a rule's `approvers` names people: the Slack user id, or the Cloudflare Access email.
+   * Unset for the admin token, which names no person.
+   */
+  identity?: string;
+}
+
+/** Who decided, and where. */
+export interface Decider extends Person {
   via: ApprovalVia;
 }
 
@@ -39,7 +49,13 @@ export class Approvals {
   /** Puts a command just claimed on hold until a person decides, for at most the rule's `expires_minutes`. */
   hold(key: string, approval: NonNullable<LedgerCommand["approval"]>, now: number): void {
     const secret = Array.from(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)), (b) => b.toString(16).padStart(2, "0")).join("");
-    this.effects.apply(this.rows.get(key)!, { type: "approval-requested", secret, expires_at: now + approval.expires_minutes * 60_000 }, now);
+    const requested = {
+      type: "approval-requested",
+      secret,
+      expires_at: now + approval.expires_minutes * 60_000,
+      ...presentFields({ approvers: approval.approvers }),
+    } as const;
+    this.effects.apply(this.rows.get(key)!, requested, now);
   }
 
   /**
@@ -54,8 +70,9 @@ export class Approvals {
   }
 
   /**
-   * Approves or denies a command awaiting approval. Anything else is answered as it stands,
-   * unchanged, and the click that changed nothing is logged.
+   * Approves or denies a command awaiting approval, when its rule lets `decider` decide.
+   * Anything else is answered as it stands, unchanged, and the click that changed nothing is
+   * logged.
    */
   decide(key: string, decision: ApprovalDecision, decider: Decider, now: number): ApprovalAnswer {
     let row = this.rows.get(key);
@@ -70,7 +87,11 @@ export class Approvals {
       this.effects.log(`approval-${result}`, row, { via: decider.via });
       return { result, command: subjectOf(row) };
     }
-    this.effects.apply(row, { type: decision === "approve" ? "approved" : "denied", ...decider }, now);
+    if (!mayDecide(row, decider)) {
+      this.effects.log("approval-not-allowed", row, { via: decider.via });
+      return { result: "not-allowed", command: subjectOf(row) };
+    }
+    this.effects.apply(row, { type: decision === "approve" ? "approved" : "denied", by: decider.by, via: decider.via }, now);
     return { result: decision === "approve" ? "approved" : "denied", command: subjectOf(this.rows.get(key)!) };
   }
 
@@ -109,6 +130,18 @@ export function approvalToken(row: Pick<CommandRow, "key" | "approval_secret">):
   return row.approval_secret ? `${row.key}.${row.approval_secret}` : undefined;
 }
 
+/** Who may decide `row`'s approval, as its rule named them; undefined: anyone who can reach it. */
+function approversOf(row: CommandRow): string[] | undefined {
+  return row.approval_approvers === null ? undefined : (JSON.parse(row.approval_approvers) as string[]);
+}
+
+function mayDecide(row: CommandRow, decider: Decider): boolean {
+  const approvers = approversOf(row);
+  // Slack user ids and emails, both compared without regard to case.
+  const identity = decider.identity?.toLowerCase();
+  return approvers === undefined || (identity !== undefined && approvers.some((approver) => approver.toLowerCase() === identity));
+}
+
 /** A command's approval as the audit trail shows it; undefined when its rule wants none. */
 export function approvalOf(row: CommandRow): ApprovalView | undefined {
   if (row.approval_expires_at === null) return undefined;
@@ -116,7 +149,12 @@ export function approvalOf(row: CommandRow): ApprovalView | undefined {
   return {
     state,
     expires_at: new Date(row.approval_expires_at).toISOString(),
-    ...presentFields({ by: row.approval_by, via: row.approval_via, at: row.approval_at === null ? null : new Date(row.approval_at).toISOString() }),
+    ...presentFields({
+      approvers: approversOf(row),
+      by: row.approval_by,
+      via: row.approval_via,
+      at: row.approval_at === null ? null : new Date(row.approval_at).toISOString(),
+    }),
   };
 }
 

@@ -7,7 +7,7 @@ import { scheduleAlarm } from "./alarm";
 import { Admission } from "./admission-gate";
 import { ApiBudget } from "./api-budget";
 import { claim } from "./claim";
-import { Approvals, type Decider } from "./approvals";
+import { Approvals, type Decider, type Person } from "./approvals";
 import { CommandEffects } from "./command-effects";
 import { CommandRows } from "./command-rows";
 import { CommandSender, WATCHDOG_MS } from "./command-sender";
@@ -128,14 +128,20 @@ export class CommandLedger extends DurableObject<Env> {
   }
 
   /** A click on a Slack button: its value names the command and proves the clicker saw its message. */
-  async decideFromSlack(token: string, decision: ApprovalDecision, by: string, settings: LedgerSettings): Promise<ApprovalAnswer> {
+  async decideFromSlack(token: string, decision: ApprovalDecision, person: Person, settings: LedgerSettings): Promise<ApprovalAnswer> {
     const key = await this.#approvals.keyOf(token);
-    return key ? this.#decide(key, decision, { by, via: "slack" }, settings) : { result: "unknown" };
+    return key ? this.#decide(key, decision, { ...person, via: "slack" }, settings) : { result: "unknown" };
   }
 
   /** An operator's decision, in the console or through the operator API: operator auth has said who it is. */
-  decideAsOperator(key: string, decision: ApprovalDecision, by: string, settings: LedgerSettings, via: "console" | "api" = "console"): Promise<ApprovalAnswer> {
-    return this.#decide(key, decision, { by, via }, settings);
+  decideAsOperator(
+    key: string,
+    decision: ApprovalDecision,
+    person: Person,
+    settings: LedgerSettings,
+    via: "console" | "api" = "console",
+  ): Promise<ApprovalAnswer> {
+    return this.#decide(key, decision, { ...person, via }, settings);
   }
 
   /** Records the decision at once; the alarm, due now, sends an approved command and the reports. */

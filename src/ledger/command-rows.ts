@@ -64,6 +64,8 @@ export const COMMAND_COLUMNS = {
   user_email: "TEXT",
   registration_id: "TEXT",
   args: "TEXT",
+  // Migration 6: who may decide an approval (JSON array); NULL: anyone who can reach it.
+  approval_approvers: "TEXT",
 } as const satisfies Record<string, ColumnDeclaration>;
 
 /** A command as the ledger stores it: what the consumer handed over, and where it stands. */

@@ -38,7 +38,7 @@ export interface LedgerCommand {
     notify?: Channel[];
   };
   /** The rule's `approval`: a person approves the command before it is sent. */
-  approval?: { expires_minutes: number };
+  approval?: { expires_minutes: number; approvers?: string[] };
 }
 
 export type LedgerOutcome =

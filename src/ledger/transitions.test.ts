@@ -52,6 +52,7 @@ function rowIn(state: RowState, extra: Partial<CommandRow> = {}): CommandRow {
     user_email: "a@example.com",
     registration_id: null,
     args: null,
+    approval_approvers: null,
     ...extra,
   };
 }

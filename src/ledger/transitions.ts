@@ -13,7 +13,8 @@ import { retryDelaySeconds, RETRY_HORIZON_MS } from "./retry-schedule";
  */
 export type CommandEvent =
   /** Its rule wants approval: it waits for a person, with the secret its buttons carry. */
-  | { type: "approval-requested"; secret: string; expires_at: number }
+  /** `approvers`: who may decide (Slack user ids and emails); unset, anyone who can reach it. */
+  | { type: "approval-requested"; secret: string; expires_at: number; approvers?: readonly string[] }
   | { type: "approved"; by: string; via: ApprovalVia }
   | { type: "denied"; by: string; via: ApprovalVia }
   | { type: "approval-expired" }
@@ -118,7 +119,13 @@ export function transition(row: CommandRow, event: CommandEvent, now: number): S
     case "approval-requested":
       if (row.admitted_at !== null || row.approval_expires_at !== null) return refuse("it is past asking");
       return step(
-        { state: "awaiting-approval", next_at: null, approval_secret: event.secret, approval_expires_at: event.expires_at },
+        {
+          state: "awaiting-approval",
+          next_at: null,
+          approval_secret: event.secret,
+          approval_expires_at: event.expires_at,
+          approval_approvers: event.approvers ? JSON.stringify(event.approvers) : null,
+        },
         { do: "count-approval", outcome: "requested" },
       );
     case "approved":

@@ -12,6 +12,8 @@ export type ApprovalDecision = "approve" | "deny";
 export interface ApprovalView {
   state: "awaiting" | "approved" | "denied" | "expired";
   expires_at: string;
+  /** Who may decide, when the rule names them (Slack user ids and Access emails). */
+  approvers?: string[];
   by?: string;
   via?: ApprovalVia;
   /** When it was approved, denied or expired. */
@@ -34,6 +36,9 @@ export interface ApprovalSubject {
 
 /**
  * The answer to a click or a form: `approved`/`denied` when this request decided it;
- * `already-decided`, `expired` and `unknown` when it changed nothing.
+ * `already-decided`, `expired`, `not-allowed` (the rule's `approvers` do not name who asked)
+ * and `unknown` when it changed nothing.
  */
-export type ApprovalAnswer = { result: "approved" | "denied" | "already-decided" | "expired"; command: ApprovalSubject } | { result: "unknown" };
+export type ApprovalAnswer =
+  | { result: "approved" | "denied" | "already-decided" | "expired" | "not-allowed"; command: ApprovalSubject }
+  | { result: "unknown" };

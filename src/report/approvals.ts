@@ -65,8 +65,10 @@ export function approvalText(command: ApprovalSubject): string {
   const what = `${command.type} on ${deviceOf(command)} (rule ${command.rule})`;
   const { approval } = command;
   switch (approval.state) {
-    case "awaiting":
-      return `${what} awaits approval: nothing is sent to the device unless someone approves it by ${approval.expires_at}.`;
+    case "awaiting": {
+      const who = approval.approvers ? ` (only ${approval.approvers.join(", ")} may decide)` : "";
+      return `${what} awaits approval${who}: nothing is sent to the device unless someone approves it by ${approval.expires_at}.`;
+    }
     case "approved":
       return `${what} was approved by ${deciderOf(approval)} at ${approval.at}; the relay is sending it.`;
     case "denied":
@@ -74,6 +76,11 @@ export function approvalText(command: ApprovalSubject): string {
     case "expired":
       return `${what} expired at ${approval.at}: nobody approved it in time, and it was never sent.`;
   }
+}
+
+/** A rule's approvers as Slack shows them: a user id as a mention, an email as it is. */
+export function approversText(approvers: readonly string[]): string {
+  return approvers.map((approver) => (/^[UW][A-Z0-9]+$/.test(approver) ? `<@${approver}>` : approver)).join(", ");
 }
 
 /**

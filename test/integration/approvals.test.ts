@@ -1,9 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { forgetAccessKeys } from "../../src/admin/access-jwt";
+import { accessToken, AUDIENCE, CERTS_URL, certsOf, signingKey, TEAM_DOMAIN } from "../helpers/access";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, currentDelivery, holdLedgerClock, ledger, runLedgerAlarm } from "../helpers/ledger";
-import { isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
+import { fetchWith, isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
 
 /**
  * Approval per rule, decided in the console (Slack's buttons: test/reports/approvals.test.ts).
@@ -268,6 +270,67 @@ describe("the operator API's approvals", () => {
     expect((await decideByApi(key, "maybe")).status).toBe(404);
     advanceClock(31 * MINUTE);
     expect(await decideByApi(key, "approve")).toMatchObject({ status: 409, json: { error: "it had expired: nothing changed", result: "expired" } });
+  });
+});
+
+/** The shipped rules, with the pcap rule's approval limited to `approvers`. */
+function rulesWithApprovers(approvers: string[]): unknown[] {
+  return (env.RULES as unknown as Array<Record<string, any>>).map((rule) =>
+    rule.name === "vpn-packet-loss-pcap" ? { ...rule, approval: { ...rule.approval, approvers } } : rule,
+  );
+}
+
+describe("a rule that names its approvers", () => {
+  const RULES = rulesWithApprovers(["oncall@example.com", "U0SAMLEE"]);
+  const WITH_ACCESS = { ACCESS_TEAM_DOMAIN: TEAM_DOMAIN, ACCESS_AUD: AUDIENCE };
+
+  let signing: Awaited<ReturnType<typeof signingKey>>;
+  beforeEach(async () => {
+    signing = await signingKey();
+    forgetAccessKeys();
+  });
+
+  /** The DEX API, and the Access team whose key signs the operators' tokens. */
+  function world() {
+    return mockDexApi(undefined, { [`GET ${CERTS_URL}`]: async () => Response.json(await certsOf(signing)) });
+  }
+
+  /** An operator behind Cloudflare Access, signed in as `email`, decides through the API. */
+  async function decideAs(email: string, key: string, decision: string) {
+    const headers = { "cf-access-jwt-assertion": await accessToken(signing, { email }), origin: RELAY };
+    const res = await fetchWith(WITH_ACCESS, `${RELAY}/v1/approvals/${key}/${decision}`, { method: "POST", headers });
+    return { status: res.status, json: await res.json<Record<string, any>>() };
+  }
+
+  it("keeps its list with the request, and shows it in the audit trail", async () => {
+    mockDexApi();
+    const deliveryId = await packetLoss("AP-1", JANE.personEmail!, { RULES });
+    expect(pcapOf(await currentDelivery(deliveryId)).approval).toMatchObject({ state: "awaiting", approvers: ["oncall@example.com", "U0SAMLEE"] });
+  });
+
+  it("is not decided by the admin token, which names no person: the console and the API say so, and nothing changes", async () => {
+    const api = mockDexApi();
+    await packetLoss("AP-2", JANE.personEmail!, { RULES });
+    const key = await awaitingKey();
+    expect(await decide(key, "approve")).toEqual({ status: 303, location: "/console?approval=not-allowed#approvals" });
+    expect(await decideByApi(key, "deny")).toMatchObject({ status: 403, json: { result: "not-allowed", command: { approval: { state: "awaiting" } } } });
+    await runLedgerAlarm();
+    expect(await awaitingApproval()).toHaveLength(1);
+    expect(api.commands.map((c) => c.type)).toEqual(["warp-diag"]);
+  });
+
+  it("is decided by an operator whose Access email it lists, in any case, and by no other", async () => {
+    const api = world();
+    await packetLoss("AP-3", JANE.personEmail!, { RULES });
+    const key = await awaitingKey();
+    expect(await decideAs("someone.else@example.com", key, "approve")).toMatchObject({ status: 403, json: { result: "not-allowed" } });
+    expect(await awaitingApproval()).toHaveLength(1);
+    expect(await decideAs("OnCall@Example.com", key, "approve")).toMatchObject({
+      status: 200,
+      json: { result: "approved", command: { approval: { state: "approved", by: "OnCall@Example.com", via: "api" } } },
+    });
+    await runLedgerAlarm();
+    expect(api.commands.map((c) => c.type)).toEqual(["warp-diag", "pcap"]);
   });
 });
 

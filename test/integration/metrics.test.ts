@@ -141,7 +141,7 @@ describe("GET /metrics: what it shows", () => {
     async () => {
       const { asked, key } = await captureAwaitingApproval("MET-APPROVE");
       expect(asked.value("dex_relay_approvals_total", { outcome: "requested" })).toBe(1);
-      expect((await ledger().decideAsOperator(key, "approve", "admin token", handedSettings())).result).toBe("approved");
+      expect((await ledger().decideAsOperator(key, "approve", { by: "admin token" }, handedSettings())).result).toBe("approved");
       const decided = await scrape();
       expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "approved" })).toBe(1);
       expect(moved(asked, decided, "dex_relay_approvals_total", { outcome: "requested" })).toBe(0);
@@ -155,7 +155,7 @@ describe("GET /metrics: what it shows", () => {
       const { asked, key } = await captureAwaitingApproval("MET-LATE");
       // The shipped pcap rule waits 30 minutes for a person.
       advanceClock(31 * 60_000);
-      expect((await ledger().decideAsOperator(key, "approve", "admin token", handedSettings())).result).toBe("expired");
+      expect((await ledger().decideAsOperator(key, "approve", { by: "admin token" }, handedSettings())).result).toBe("expired");
       await runLedgerAlarm();
       const after = await scrape();
       expect(moved(asked, after, "dex_relay_approvals_total", { outcome: "expired" })).toBe(1);

@@ -51,10 +51,10 @@ function receivers() {
 }
 
 /** A PagerDuty incident about Jane's packet loss: a warp-diag at once, a pcap once approved. */
-async function incident(id = JANE_INCIDENT, user = JANE.personEmail) {
+async function incident(id = JANE_INCIDENT, user = JANE.personEmail, overrides: Partial<Record<keyof Env, unknown>> = {}) {
   const { status, json, queued } = await postIncident(id, `VPN packet loss above 8% for ${user}`);
   expect(status).toBe(202);
-  await runReportingConsumer(queued);
+  await runReportingConsumer(queued, 1, overrides);
   await runLedgerAlarm();
   await reportsSettled();
   return json.delivery_id as string;
@@ -124,6 +124,36 @@ describe("asking for approval", () => {
     // The buttons' secret goes to Slack only.
     const secret = approve!.value.split(".")[1];
     expect([...(await notes()), ...events.map((e) => e.body)].some((text) => text.includes(secret))).toBe(false);
+  });
+});
+
+describe("deciding from Slack, when the rule names its approvers", () => {
+  const RULES = (env.RULES as unknown as Array<Record<string, any>>).map((rule) =>
+    rule.name === "vpn-packet-loss-pcap" ? { ...rule, approval: { ...rule.approval, approvers: ["U0SAMLEE", "oncall@example.com"] } } : rule,
+  );
+
+  it("says who may decide in the request, answers anyone else privately, and lets a listed user decide", async () => {
+    const { api, slack, responses } = receivers();
+    await incident(JANE_INCIDENT, JANE.personEmail, { RULES });
+    const request = (await slack()).find((m) => m.text.includes("awaits approval"));
+    expect(request!.text).toContain("awaits approval (only U0SAMLEE, oncall@example.com may decide)");
+    const [approve] = await buttonsOf(slack);
+
+    expect(await postSlackClick(blockActions("approval.approve", approve!.value, { user: "U0SOMEONE" }))).toEqual({ status: 200, text: "" });
+    await until(async () => (await responses()).length === 1);
+    expect((await responses())[0]).toEqual({
+      response_type: "ephemeral",
+      replace_original: false,
+      text: "Only this rule's approvers may decide (<@U0SAMLEE>, oncall@example.com): your click changed nothing.",
+    });
+    await alarmAndReports();
+    expect(api.commands.map((c) => c.type)).toEqual(["warp-diag"]);
+
+    await postSlackClick(blockActions("approval.approve", approve!.value, { user: "U0SAMLEE" }));
+    await until(async () => (await responses()).length === 2);
+    expect((await responses())[1]!.text).toContain("was approved by @jane.oncall (U0SAMLEE) in Slack");
+    await alarmAndReports();
+    expect(api.commands.map((c) => c.type)).toEqual(["warp-diag", "pcap"]);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { ApprovalAnswer, ApprovalDecision } from "../../model/approval";
-import { slackUpdate } from "../../report/approvals";
+import { approversText, slackUpdate } from "../../report/approvals";
 import { operatorLedger } from "../operator-query";
 import type { SlackActionHandler } from "./actions";
 import { respondInSlack } from "./respond";
@@ -12,7 +12,8 @@ import { respondInSlack } from "./respond";
  */
 export function decideApproval(decision: ApprovalDecision): SlackActionHandler {
   return async function decideApproval(click, { env, config, ctx }) {
-    const answer = await operatorLedger(env, config).decideFromSlack(click.value, decision, `@${click.user.name} (${click.user.id})`, config.ledger());
+    const person = { by: `@${click.user.name} (${click.user.id})`, identity: click.user.id };
+    const answer = await operatorLedger(env, config).decideFromSlack(click.value, decision, person, config.ledger());
     ctx.waitUntil(respondInSlack(env, click.response_url, messageFor(answer)));
   };
 }
@@ -28,5 +29,11 @@ function messageFor(answer: ApprovalAnswer): object {
       return slackUpdate(answer.command, "It was already decided: your click changed nothing.");
     case "expired":
       return slackUpdate(answer.command, "It had expired: your click changed nothing.");
+    case "not-allowed":
+      return {
+        response_type: "ephemeral",
+        replace_original: false,
+        text: `Only this rule's approvers may decide (${approversText(answer.command.approval.approvers ?? [])}): your click changed nothing.`,
+      };
   }
 }

@@ -3,6 +3,7 @@ import { REQUESTED_BY } from "./0002-requested-by";
 import { APPROVALS_SCHEMA } from "./0003-approvals";
 import { METRICS_SCHEMA } from "./0004-metrics";
 import { COMMAND_COLUMNS_SCHEMA } from "./0005-command-columns";
+import { APPROVERS_SCHEMA } from "./0006-approvers";
 
 /**
  * One step of the ledger's SQLite schema. Steps run in order, each once, each in its own
@@ -28,4 +29,5 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "approval before sending: who decided, how and when", sql: APPROVALS_SCHEMA },
   { version: 4, name: "metric counters; when each command's alert was received", sql: METRICS_SCHEMA },
   { version: 5, name: "commands.type, device_id, user_email, registration_id, args: the command as columns", sql: COMMAND_COLUMNS_SCHEMA },
+  { version: 6, name: "commands.approval_approvers: who may decide, when the rule names them", sql: APPROVERS_SCHEMA },
 ];
