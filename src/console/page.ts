@@ -186,7 +186,7 @@ ${approvals.items.map(
   (
     c,
   ) => html`<tr class="approval" id="approval-${c.key}"><td class="mono">${c.queued_at}</td><td>${c.device_name ?? c.device_id}<br><span class="muted">${c.user_email ?? ""}</span></td>
-<td>${c.rule}</td><td>${c.type}</td><td class="mono">${c.approval?.expires_at}</td>
+<td>${c.rule}${c.approval?.approvers ? html`<br><span class="muted approvers">only ${c.approval.approvers.join(", ")} may decide</span>` : ""}</td><td>${c.type}</td><td class="mono">${c.approval?.expires_at}</td>
 <td><form class="inline" method="post" action="/console/approvals/${c.key}/approve"><button type="submit">Approve</button></form>
 <form class="inline" method="post" action="/console/approvals/${c.key}/deny"><button type="submit">Deny</button></form></td></tr>`,
 )}</tbody></table></div></section>`;

@@ -312,7 +312,10 @@ describe("a rule that names its approvers", () => {
     const api = mockDexApi();
     await packetLoss("AP-2", JANE.personEmail!, { RULES });
     const key = await awaitingKey();
-    expect(await decide(key, "approve")).toEqual({ status: 303, location: "/console?approval=not-allowed#approvals" });
+    expect((await get("/console")).html).toContain('<span class="muted approvers">only oncall@example.com, U0SAMLEE may decide</span>');
+    const { location } = await decide(key, "approve");
+    expect(location).toBe("/console?approval=not-allowed#approvals");
+    expect((await get(location!)).html).toContain("Only this rule&#39;s approvers may decide");
     expect(await decideByApi(key, "deny")).toMatchObject({ status: 403, json: { result: "not-allowed", command: { approval: { state: "awaiting" } } } });
     await runLedgerAlarm();
     expect(await awaitingApproval()).toHaveLength(1);
