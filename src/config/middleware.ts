@@ -2,8 +2,8 @@ import { createMiddleware } from "hono/factory";
 import { misconfigured } from "../model/http-errors";
 import type { Operator } from "../model/operator";
 import { logProblem } from "../record/log";
-import { loadLedgerSettings, type LedgerSettings } from "./ledger-settings";
-import { loadConfig, loadDexSettings, type DexSettings, type RelayConfig } from "./settings";
+import type { LedgerSettings } from "./ledger-settings";
+import { loadConfig, loadDexSettings, loadLedgerSettings, type DexSettings, type RelayConfig } from "./settings";
 
 /**
  * The relay's configuration as one request sees it. Each part is checked when a route first

@@ -3,7 +3,7 @@ import * as z from "../model/zod";
 import { readSecret } from "./secrets";
 import { loadRules, type CompiledRule } from "./load-rules";
 import { readChannels } from "./channels";
-import type { LedgerSettings } from "./ledger-settings";
+import { ledgerSettingsOf, type LedgerSettings, type LedgerSettingsResult } from "./ledger-settings";
 import { oncePerVariables } from "./once-per-variables";
 
 /** Placeholders wrangler.jsonc ships with (`replace-with-your-account-id`): a deploy that still has one cannot work. */
@@ -75,15 +75,15 @@ export function loadConfig(env: Env, knownSources: readonly string[]): ConfigRes
   if (!DEVICE_LOOKUPS.includes(deviceLookup)) return { ok: false, error: `DEVICE_LOOKUP: must be one of ${DEVICE_LOOKUPS.join(", ")}` };
   const rules = rulesOnce(env.RULES, knownSources);
   if (!rules.ok) return rules;
-  const { settings: channels } = readChannels(env);
+  const ledger = loadLedgerSettings(env);
+  if (!ledger.ok) return ledger;
   if (
     cachedConfig?.dex !== dex.settings ||
     cachedConfig.rules !== rules.rules ||
     cachedConfig.config.deviceLookup !== deviceLookup ||
-    cachedConfig.config.ledger.channels !== channels
+    cachedConfig.config.ledger !== ledger.settings
   ) {
-    const ledger = { dex: dex.settings, channels };
-    cachedConfig = { dex: dex.settings, rules: rules.rules, config: { ...dex.settings, rules: rules.rules, deviceLookup, ledger } };
+    cachedConfig = { dex: dex.settings, rules: rules.rules, config: { ...dex.settings, rules: rules.rules, deviceLookup, ledger: ledger.settings } };
   }
   return { ok: true, config: cachedConfig.config };
 }
@@ -107,6 +107,13 @@ function rulesOnce(raw: unknown, knownSources: readonly string[]): ReturnType<ty
 export function accountIdOf(env: Env): string | undefined {
   const accountId = env.CF_ACCOUNT_ID?.trim();
   return accountId && !accountId.startsWith(PLACEHOLDER_PREFIX) ? accountId : undefined;
+}
+
+/** What the command ledger works with (./ledger-settings.ts), read once per isolate for the same variables. */
+export function loadLedgerSettings(env: Env): LedgerSettingsResult {
+  const dex = loadDexSettings(env);
+  if (!dex.ok) return dex;
+  return { ok: true, settings: ledgerSettingsOf(dex.settings, readChannels(env).settings) };
 }
 
 let warnedLegacyName = false;

@@ -1,4 +1,5 @@
-import { loadLedgerSettings, type LedgerSettings } from "../config/ledger-settings";
+import type { LedgerSettings } from "../config/ledger-settings";
+import { loadLedgerSettings } from "../config/settings";
 
 /**
  * What a queue consumer of release 0.1.0 hands over with its commands: the cap alone. During
@@ -21,6 +22,7 @@ export class HandedSettings {
   readonly #env: Env;
   readonly #sql: SqlStorage;
   #handed: LedgerSettings | undefined;
+  #writtenCap: number | undefined;
 
   constructor(env: Env, sql: SqlStorage) {
     this.#env = env;
@@ -35,7 +37,9 @@ export class HandedSettings {
   take(given: LedgerSettings | ReleaseOneLimits | undefined): LedgerSettings {
     const settings = isLedgerSettings(given) ? given : undefined;
     const cap = settings?.dex.maxCommandsPerMinute ?? (given as ReleaseOneLimits | undefined)?.maxCommandsPerMinute;
-    if (Number.isInteger(cap) && cap! > 0) {
+    // Written when it changes, not on every call.
+    if (Number.isInteger(cap) && cap! > 0 && cap !== this.#writtenCap) {
+      this.#writtenCap = cap;
       this.#sql.exec("INSERT INTO limits (name, value) VALUES ('max_commands_per_minute', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", cap!);
     }
     if (settings) this.#handed = settings;

@@ -1,7 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
-import { loadLedgerSettings, type LedgerSettings } from "../../src/config/ledger-settings";
+import type { LedgerSettings } from "../../src/config/ledger-settings";
+import { loadLedgerSettings } from "../../src/config/settings";
 import { RELAY } from "./relay";
 
 /** The account id the test configuration uses (vitest.config.ts). */

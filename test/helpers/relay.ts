@@ -142,6 +142,13 @@ export function rulesSentAtOnce(): unknown[] {
   return (env.RULES as unknown as Array<Record<string, unknown>>).map(({ approval: _approval, ...rule }) => rule);
 }
 
+/** The shipped rules, with the pcap rule's approval limited to `approvers`. */
+export function rulesWithApprovers(approvers: string[]): unknown[] {
+  return (env.RULES as unknown as Array<Record<string, any>>).map((rule) =>
+    rule.name === "vpn-packet-loss-pcap" ? { ...rule, approval: { ...rule.approval, approvers } } : rule,
+  );
+}
+
 export async function deliveryRecord(id: string) {
   return env.RELAY_KV.get<Record<string, any>>(deliveryKey(id), "json");
 }

@@ -1,5 +1,5 @@
 import { runInDurableObject } from "cloudflare:test";
-import { ledger } from "./ledger";
+import { ledger, runLedgerAlarm } from "./ledger";
 import { signPagerDuty } from "./sign";
 import { fetchWith, post, runConsumer } from "./relay";
 
@@ -51,6 +51,17 @@ export async function reportsSettled(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error("reports still in flight after 2 s");
+}
+
+/** Runs the ledger's next alarm and waits for the reports it sends in the background. */
+export async function alarmAndReports(): Promise<void> {
+  await runLedgerAlarm();
+  await reportsSettled();
+}
+
+/** Waits (real time, bounded) for what the relay does in the background after answering (Slack's `response_url`). */
+export async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /** A signed PagerDuty v3 `incident.triggered` for `incidentId`, as PagerDuty sends it now. */

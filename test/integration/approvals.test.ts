@@ -1,11 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { forgetAccessKeys } from "../../src/admin/access-jwt";
 import { accessToken, AUDIENCE, CERTS_URL, certsOf, signingKey, TEAM_DOMAIN } from "../helpers/access";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, currentDelivery, holdLedgerClock, ledger, runLedgerAlarm } from "../helpers/ledger";
-import { fetchWith, isolateEachTest, postZapier, RELAY, runConsumer } from "../helpers/relay";
+import { fetchWith, isolateEachTest, postZapier, RELAY, rulesWithApprovers, runConsumer } from "../helpers/relay";
 
 /**
  * Approval per rule, decided in the console (Slack's buttons: test/reports/approvals.test.ts).
@@ -272,13 +272,6 @@ describe("the operator API's approvals", () => {
     expect(await decideByApi(key, "approve")).toMatchObject({ status: 409, json: { error: "it had expired: nothing changed", result: "expired" } });
   });
 });
-
-/** The shipped rules, with the pcap rule's approval limited to `approvers`. */
-function rulesWithApprovers(approvers: string[]): unknown[] {
-  return (env.RULES as unknown as Array<Record<string, any>>).map((rule) =>
-    rule.name === "vpn-packet-loss-pcap" ? { ...rule, approval: { ...rule.approval, approvers } } : rule,
-  );
-}
 
 describe("a rule that names its approvers", () => {
   const RULES = rulesWithApprovers(["oncall@example.com", "U0SAMLEE"]);

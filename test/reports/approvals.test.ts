@@ -8,6 +8,8 @@ import {
   PAGERDUTY_API,
   postIncident,
   reportsSettled,
+  alarmAndReports,
+  until,
   RESULT_WEBHOOK,
   SLACK_HOOK,
   expectedSignature,
@@ -15,7 +17,7 @@ import {
   fetchReporting,
   REPORTING,
 } from "../helpers/reports";
-import { isolateEachTest, RELAY } from "../helpers/relay";
+import { isolateEachTest, RELAY, rulesWithApprovers } from "../helpers/relay";
 import { blockActions, postSlackClick, RESPONSE_URL, signSlack } from "../helpers/slack";
 
 /**
@@ -65,16 +67,6 @@ async function buttonsOf(slack: () => Promise<Array<Record<string, any>>>, devic
   const message = (await slack()).find((m) => m.text.includes(`pcap on ${device}`) && m.text.includes("awaits approval"));
   expect(message, "the approval's Slack message").toBeDefined();
   return message!.blocks.find((b: any) => b.type === "actions").elements as Array<Record<string, any>>;
-}
-
-/** Waits (real time, bounded) for what the relay does in the background after answering Slack. */
-async function until(check: () => Promise<boolean>) {
-  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
-async function alarmAndReports() {
-  await runLedgerAlarm();
-  await reportsSettled();
 }
 
 isolateEachTest();
@@ -128,9 +120,7 @@ describe("asking for approval", () => {
 });
 
 describe("deciding from Slack, when the rule names its approvers", () => {
-  const RULES = (env.RULES as unknown as Array<Record<string, any>>).map((rule) =>
-    rule.name === "vpn-packet-loss-pcap" ? { ...rule, approval: { ...rule.approval, approvers: ["U0SAMLEE", "oncall@example.com"] } } : rule,
-  );
+  const RULES = rulesWithApprovers(["U0SAMLEE", "oncall@example.com"]);
 
   it("says who may decide in the request, answers anyone else privately, and lets a listed user decide", async () => {
     const { api, slack, responses } = receivers();

@@ -4,7 +4,7 @@ import type { DeliveryMessage } from "../../src/model/delivery-message";
 import { CAPTURE_AGAIN_ACTION } from "../../src/report/capture-again";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
-import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK, runReportingConsumer } from "../helpers/reports";
+import { PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK, runReportingConsumer, until } from "../helpers/reports";
 import { deliveryRecord, isolateEachTest } from "../helpers/relay";
 import { blockActions, postSlackClick, RESPONSE_URL } from "../helpers/slack";
 
@@ -54,10 +54,6 @@ async function click(value: string) {
   } finally {
     send.mockRestore();
   }
-}
-
-async function until(check: () => Promise<boolean>) {
-  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 isolateEachTest();

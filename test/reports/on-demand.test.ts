@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { JANE, mockDexApi } from "../helpers/dex-api-mock";
-import { holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
-import { PAGERDUTY_API, reportsSettled, RESULT_WEBHOOK, SLACK_HOOK, runReportingConsumer } from "../helpers/reports";
+import { holdLedgerClock } from "../helpers/ledger";
+import { alarmAndReports, PAGERDUTY_API, RESULT_WEBHOOK, SLACK_HOOK, runReportingConsumer } from "../helpers/reports";
 import { isolateEachTest, post } from "../helpers/relay";
 
 const INCIDENT = "Q2Y4RWZ6E8TJ1K";
@@ -19,11 +19,6 @@ function receivers() {
   });
   const to = (key: string) => api.otherCalls.filter((r) => `${r.method} ${r.url}` === key);
   return { api, notes: () => to(NOTES), slack: () => to(SLACK), webhook: () => to(WEBHOOK) };
-}
-
-async function alarmAndReports() {
-  await runLedgerAlarm();
-  await reportsSettled();
 }
 
 isolateEachTest();

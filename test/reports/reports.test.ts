@@ -1,7 +1,16 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { JANE, mockDexApi, SAM } from "../helpers/dex-api-mock";
 import { advanceClock, currentDelivery, holdLedgerClock, runLedgerAlarm } from "../helpers/ledger";
-import { expectedSignature, PAGERDUTY_API, postIncident, reportsSettled, RESULT_WEBHOOK, runReportingConsumer, SLACK_HOOK } from "../helpers/reports";
+import {
+  alarmAndReports,
+  expectedSignature,
+  PAGERDUTY_API,
+  postIncident,
+  reportsSettled,
+  RESULT_WEBHOOK,
+  runReportingConsumer,
+  SLACK_HOOK,
+} from "../helpers/reports";
 import { isolateEachTest, postZapier, rulesSentAtOnce } from "../helpers/relay";
 
 const INCIDENT = "Q2Y4RWZ6E8TJ1K";
@@ -36,12 +45,6 @@ async function startIncident() {
   expect(status).toBe(202);
   await runConsumer(queued);
   return json.delivery_id as string;
-}
-
-/** Runs the ledger's next alarm and waits for the reports it sends in the background. */
-async function alarmAndReports() {
-  await runLedgerAlarm();
-  await reportsSettled();
 }
 
 /** Runs alarms (the clock moving to each) until `done` holds, at most `max` of them. */
